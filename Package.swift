@@ -1,0 +1,83 @@
+// swift-tools-version: 6.0
+// Forkcast — a concurrency profiler for Linux.
+//
+// Data flows one way: system → samples → profile → analysis → recommendation → report.
+// Each target below owns one step; see the README.md inside each Sources/ folder.
+import PackageDescription
+
+let package = Package(
+    name: "Forkcast",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "forkcast", targets: ["forkcast"]),
+        .library(name: "ForkcastModel", targets: ["ForkcastModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // libunwind's remote (ptrace) API. Its names are C macros, so shim.h wraps them.
+        .systemLibrary(
+            name: "CUnwind",
+            pkgConfig: "libunwind-ptrace",
+            providers: [.apt(["libunwind-dev", "liblzma-dev"])]
+        ),
+        // libelf/gelf, for reading symbol tables, build-ids and debug links.
+        .systemLibrary(
+            name: "CElf",
+            pkgConfig: "libelf",
+            providers: [.apt(["libelf-dev"])]
+        ),
+        // zlib, for gzip profiles and pprof output.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        // C wrappers for what Swift cannot call directly: variadic ptrace/syscall,
+        // the wait-status macros, fork+stop+exec, and libunwind's accessor callbacks
+        // (the remote unwinder runs entirely in C on the sampling hot path).
+        .target(
+            name: "CForkcastSys",
+            dependencies: ["CUnwind"],
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [
+                .linkedLibrary("unwind-ptrace"), .linkedLibrary("unwind-generic"),
+                .linkedLibrary("unwind"), .linkedLibrary("lzma"),
+            ]
+        ),
+        // Pure data: profile, samples, frames, states, findings, recommendation, and
+        // the plugin protocols. Codable, validated, no I/O.
+        .target(name: "ForkcastModel", dependencies: ["CZlib"]),
+        // The only module that touches the OS: ptrace, waitpid, /proc, process_vm_readv,
+        // ELF symbols, unwinding.
+        .target(name: "ForkcastSystem", dependencies: ["ForkcastModel", "CForkcastSys", "CUnwind", "CElf"]),
+        // Samplers: the ptrace tracer thread, thread-state classification, native stacks,
+        // Python frames. Produces a Profile; never formats output.
+        .target(name: "ForkcastSampling", dependencies: ["ForkcastModel", "ForkcastSystem"]),
+        // Analyzers and recommender rules: profile → findings → recommendation. No I/O.
+        .target(name: "ForkcastAnalysis", dependencies: ["ForkcastModel"]),
+        // Strategies, the run matrix, statistics and scaling-model fits.
+        .target(name: "ForkcastExperiment", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling"]),
+        // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis.
+        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastAnalysis", "CZlib"]),
+        // The registry of built-in and external plugins, and the external JSON protocol.
+        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"]),
+        // Argument parsing and terminal output; every command is a thin layer over the libraries.
+        .target(name: "ForkcastCLI", dependencies: [
+            "ForkcastModel", "ForkcastSystem", "ForkcastSampling", "ForkcastAnalysis",
+            "ForkcastExperiment", "ForkcastReport", "ForkcastPlugins",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The executable: a few lines that call ForkcastCLI.
+        .executableTarget(name: "forkcast", dependencies: ["ForkcastCLI"]),
+
+        .target(name: "ForkcastTestSupport", dependencies: ["ForkcastModel"], path: "Tests/ForkcastTestSupport"),
+        .testTarget(name: "ForkcastModelTests", dependencies: ["ForkcastModel", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastSystemTests", dependencies: ["ForkcastSystem", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastSamplingTests", dependencies: ["ForkcastSampling", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastAnalysisTests", dependencies: ["ForkcastAnalysis", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
+    ]
+)

@@ -1,0 +1,121 @@
+#ifndef FORKCAST_SYS_H
+#define FORKCAST_SYS_H
+// C wrappers for what Swift cannot call: variadic ptrace, the wait-status macros,
+// fork-stop-exec, sigtimedwait, process_vm_readv, and the remote unwinder whose
+// libunwind accessor callbacks must be plain C functions.
+//
+// Conventions: functions return 0 (or a count) on success and -errno on failure;
+// no function here prints, allocates Swift objects or keeps global state other than
+// the unwinder's per-call context (the unwinder is used from one tracer thread).
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- ptrace -------------------------------------------------------------------
+enum {
+    FC_PTRACE_O_TRACECLONE = 0x08,
+    FC_PTRACE_O_TRACEFORK = 0x02,
+    FC_PTRACE_O_TRACEVFORK = 0x04,
+    FC_PTRACE_O_TRACEEXEC = 0x10,
+    FC_PTRACE_O_TRACEEXIT = 0x40,
+};
+enum {
+    FC_PTRACE_EVENT_FORK = 1,
+    FC_PTRACE_EVENT_VFORK = 2,
+    FC_PTRACE_EVENT_CLONE = 3,
+    FC_PTRACE_EVENT_EXEC = 4,
+    FC_PTRACE_EVENT_VFORK_DONE = 5,
+    FC_PTRACE_EVENT_EXIT = 6,
+    FC_PTRACE_EVENT_STOP = 128,
+};
+int fc_ptrace_seize(pid_t tid, unsigned long options);
+int fc_ptrace_interrupt(pid_t tid);
+int fc_ptrace_cont(pid_t tid, int signal);
+int fc_ptrace_listen(pid_t tid);
+int fc_ptrace_detach(pid_t tid, int signal);
+int fc_ptrace_geteventmsg(pid_t tid, unsigned long *message);
+
+// ---- waitpid --------------------------------------------------------------------
+/// One decoded wait status.
+typedef struct {
+    pid_t pid;          ///< the thread or process the status is about
+    int exited;         ///< 1 when it exited normally; exit_code holds the code
+    int exit_code;
+    int signaled;       ///< 1 when it was killed by a signal; signal holds it
+    int core_dumped;
+    int stopped;        ///< 1 for any ptrace stop; signal holds WSTOPSIG
+    int signal;
+    int event;          ///< PTRACE_EVENT_* (status >> 16) for stops, else 0
+} fc_wait_status;
+/// waitpid(which, __WALL [| WNOHANG]). Returns the pid, 0 when nothing is ready
+/// (nohang), or -errno (-ECHILD when nothing is left to wait for).
+int fc_wait(pid_t which, int nohang, fc_wait_status *out);
+/// waitpid(pid, WUNTRACED) for a child that is not traced yet.
+int fc_wait_untraced(pid_t pid, fc_wait_status *out);
+
+// ---- launching ---------------------------------------------------------------------
+/// fork(); the child resets its signal mask and dispositions, stops itself with
+/// SIGSTOP, then execve(path, argv, envp). If execve fails the child writes errno to a
+/// close-on-exec pipe and exits 127; `exec_error_fd` receives the read end.
+/// Returns the child's pid or -errno.
+pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[], int *exec_error_fd);
+/// Reads the errno a failed exec wrote; returns 0 when exec succeeded (EOF).
+int fc_read_exec_error(int fd);
+
+// ---- signals ------------------------------------------------------------------------
+/// Blocks SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT in the calling thread (inherited by
+/// threads it creates) so that the tracer receives them with fc_wait_signal.
+int fc_block_tracer_signals(void);
+int fc_unblock_tracer_signals(void);
+/// Waits up to timeout_ns for one of the blocked signals. Returns the signal number,
+/// 0 on timeout, or -errno.
+int fc_wait_signal(int64_t timeout_ns);
+/// Installs async-signal-safe handlers for SIGINT/SIGTERM/SIGHUP/SIGQUIT that only
+/// record the signal (for threads that do not block them). fc_take_pending_stop_signal
+/// returns and clears the recorded signal.
+void fc_install_stop_handlers(void);
+int fc_take_pending_stop_signal(void);
+int fc_kill(pid_t pid, int signal);
+int fc_tgkill(pid_t pid, pid_t tid, int signal);
+
+// ---- memory -------------------------------------------------------------------------
+/// process_vm_readv of one range. Returns bytes read or -errno.
+int64_t fc_read_memory(pid_t pid, uint64_t address, void *buffer, uint64_t length);
+
+// ---- time ----------------------------------------------------------------------------
+uint64_t fc_monotonic_ns(void);
+uint64_t fc_thread_cpu_ns(void);
+int fc_sleep_until_ns(uint64_t monotonic_ns);
+
+// ---- remote unwinding ----------------------------------------------------------------
+/// Per-process unwinder state: a libunwind address space with caching, and the
+/// _UPT info that finds unwind tables in the target's ELF images.
+typedef struct fc_unwinder fc_unwinder;
+fc_unwinder *fc_unwinder_create(pid_t pid);
+void fc_unwinder_destroy(fc_unwinder *unwinder);
+/// Drops cached unwind info, e.g. after exec or when mappings changed.
+void fc_unwinder_flush(fc_unwinder *unwinder);
+
+enum {
+    FC_UNWIND_COMPLETE = 1,     ///< reached the outermost frame (unw_step returned 0)
+    FC_UNWIND_TRUNCATED = 2,    ///< stopped at max_frames
+    FC_UNWIND_ERROR = 4,        ///< unw_step failed before the root
+    FC_UNWIND_NO_REGS = 8,      ///< registers could not be read
+};
+/// Unwinds a thread that is in a ptrace stop (registers via PTRACE_GETREGS).
+/// Writes up to max_frames program counters (leaf first) and returns how many;
+/// *flags receives FC_UNWIND_* bits.
+int fc_unwind_stopped(fc_unwinder *unwinder, pid_t tid, uint64_t *pcs, int max_frames, int *flags);
+/// Unwinds a thread that is blocked in a system call and NOT stopped, from the user
+/// pc and sp that /proc/TID/syscall reports; stack memory is read with process_vm_readv.
+/// Other registers are unknown (reported as 0). The caller validates the result by
+/// re-reading /proc/TID/syscall afterwards.
+int fc_unwind_blocked(fc_unwinder *unwinder, pid_t tid, uint64_t pc, uint64_t sp, uint64_t *pcs, int max_frames, int *flags);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

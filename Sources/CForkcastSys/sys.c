@@ -1,0 +1,203 @@
+// See include/CForkcastSys.h for the contract of each function.
+#include "CForkcastSys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#ifndef __WALL
+#define __WALL 0x40000000
+#endif
+
+static inline int fc_result(long r) { return r < 0 ? -errno : (int)r; }
+
+int fc_ptrace_seize(pid_t tid, unsigned long options) {
+    return fc_result(ptrace(PTRACE_SEIZE, tid, 0, (void *)options));
+}
+int fc_ptrace_interrupt(pid_t tid) { return fc_result(ptrace(PTRACE_INTERRUPT, tid, 0, 0)); }
+int fc_ptrace_cont(pid_t tid, int signal) {
+    return fc_result(ptrace(PTRACE_CONT, tid, 0, (void *)(long)signal));
+}
+int fc_ptrace_listen(pid_t tid) { return fc_result(ptrace(PTRACE_LISTEN, tid, 0, 0)); }
+int fc_ptrace_detach(pid_t tid, int signal) {
+    return fc_result(ptrace(PTRACE_DETACH, tid, 0, (void *)(long)signal));
+}
+int fc_ptrace_geteventmsg(pid_t tid, unsigned long *message) {
+    return fc_result(ptrace(PTRACE_GETEVENTMSG, tid, 0, message));
+}
+
+static void fc_decode(pid_t pid, int status, fc_wait_status *out) {
+    memset(out, 0, sizeof(*out));
+    out->pid = pid;
+    if (WIFEXITED(status)) {
+        out->exited = 1;
+        out->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        out->signaled = 1;
+        out->signal = WTERMSIG(status);
+#ifdef WCOREDUMP
+        out->core_dumped = WCOREDUMP(status) ? 1 : 0;
+#endif
+    } else if (WIFSTOPPED(status)) {
+        out->stopped = 1;
+        out->signal = WSTOPSIG(status);
+        out->event = (status >> 16) & 0xff;
+    }
+}
+
+int fc_wait(pid_t which, int nohang, fc_wait_status *out) {
+    int status = 0;
+    pid_t r;
+    do {
+        r = waitpid(which, &status, __WALL | (nohang ? WNOHANG : 0));
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return -errno;
+    if (r == 0) return 0;
+    fc_decode(r, status, out);
+    return r;
+}
+
+int fc_wait_untraced(pid_t pid, fc_wait_status *out) {
+    int status = 0;
+    pid_t r;
+    do {
+        r = waitpid(pid, &status, WUNTRACED);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return -errno;
+    fc_decode(r, status, out);
+    return r;
+}
+
+pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[], int *exec_error_fd) {
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(pipefd[0]);
+        close(pipefd[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        // Child: only async-signal-safe calls from here on.
+        close(pipefd[0]);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE};
+        for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) sigaction(sigs[i], &dfl, NULL);
+        raise(SIGSTOP);
+        execve(path, argv, envp);
+        int e = errno;
+        ssize_t ignored = write(pipefd[1], &e, sizeof(e));
+        (void)ignored;
+        _exit(127);
+    }
+    close(pipefd[1]);
+    *exec_error_fd = pipefd[0];
+    return pid;
+}
+
+int fc_read_exec_error(int fd) {
+    int e = 0;
+    ssize_t n;
+    do {
+        n = read(fd, &e, sizeof(e));
+    } while (n < 0 && errno == EINTR);
+    close(fd);
+    return n == (ssize_t)sizeof(e) ? e : 0;
+}
+
+static void fc_tracer_set(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGQUIT);
+}
+
+int fc_block_tracer_signals(void) {
+    sigset_t set;
+    fc_tracer_set(&set);
+    return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int fc_unblock_tracer_signals(void) {
+    sigset_t set;
+    fc_tracer_set(&set);
+    return -pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+int fc_wait_signal(int64_t timeout_ns) {
+    sigset_t set;
+    fc_tracer_set(&set);
+    if (timeout_ns < 0) timeout_ns = 0;
+    struct timespec ts = {.tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL};
+    int r = sigtimedwait(&set, NULL, &ts);
+    if (r < 0) {
+        if (errno == EAGAIN || errno == EINTR) return 0;
+        return -errno;
+    }
+    return r;
+}
+
+static volatile sig_atomic_t fc_pending_stop_signal = 0;
+static void fc_stop_handler(int sig) { fc_pending_stop_signal = sig; }
+
+void fc_install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = fc_stop_handler;
+    sigemptyset(&sa.sa_mask);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) sigaction(sigs[i], &sa, NULL);
+}
+
+int fc_take_pending_stop_signal(void) {
+    int s = fc_pending_stop_signal;
+    fc_pending_stop_signal = 0;
+    return s;
+}
+
+int fc_kill(pid_t pid, int signal) { return fc_result(kill(pid, signal)); }
+int fc_tgkill(pid_t pid, pid_t tid, int signal) { return fc_result(syscall(SYS_tgkill, pid, tid, signal)); }
+
+int64_t fc_read_memory(pid_t pid, uint64_t address, void *buffer, uint64_t length) {
+    struct iovec local = {.iov_base = buffer, .iov_len = length};
+    struct iovec remote = {.iov_base = (void *)address, .iov_len = length};
+    ssize_t r = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    return r < 0 ? -errno : (int64_t)r;
+}
+
+uint64_t fc_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t fc_thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int fc_sleep_until_ns(uint64_t monotonic_ns) {
+    struct timespec ts = {.tv_sec = monotonic_ns / 1000000000ULL, .tv_nsec = monotonic_ns % 1000000000ULL};
+    int r;
+    do {
+        r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    } while (r == EINTR);
+    return -r;
+}

@@ -1,0 +1,298 @@
+import Foundation
+
+/// A recorded profile: who ran (processes, threads), what they were doing at each tick
+/// (samples), and where (interned stacks of interned frames).
+///
+/// Stack order, written down once: `Stack.frames[0]` is the **leaf** (innermost, the
+/// function executing), the last element is the outermost caller (`_start`, `clone3`).
+/// All indices are 0-based positions in the profile's tables.
+///
+/// The file format is documented in `docs/profile-format.md`.
+public struct Profile: Sendable, Equatable {
+    /// The format version this build writes and reads.
+    public static let currentFormatVersion = 1
+    public static let formatName = "forkcast-profile"
+
+    public var formatVersion: Int = Profile.currentFormatVersion
+    public var recording: RecordingInfo
+    public var stats: RecordingStats
+    public var processes: [ProcessInfo]
+    public var threads: [ThreadInfo]
+    public var frames: [Frame]
+    public var stacks: [Stack]
+    public var waits: [WaitInfo]
+    public var samples: [Sample]
+
+    public init(
+        recording: RecordingInfo, stats: RecordingStats = RecordingStats(),
+        processes: [ProcessInfo] = [], threads: [ThreadInfo] = [],
+        frames: [Frame] = [], stacks: [Stack] = [], waits: [WaitInfo] = [], samples: [Sample] = []
+    ) {
+        self.recording = recording
+        self.stats = stats
+        self.processes = processes
+        self.threads = threads
+        self.frames = frames
+        self.stacks = stacks
+        self.waits = waits
+        self.samples = samples
+    }
+}
+
+/// How, when and what was recorded.
+public struct RecordingInfo: Codable, Sendable, Equatable {
+    public enum Mode: String, Codable, Sendable { case launch, attach }
+    public var tool: String = "forkcast"
+    public var toolVersion: String
+    public var mode: Mode
+    /// The command line that was launched, or the attached process's command line.
+    public var command: [String]
+    /// The root process (launched child or attached PID).
+    public var rootPid: Int32
+    /// Wall-clock start, ISO 8601 with milliseconds (UTC).
+    public var startedAt: String
+    /// Recording length in nanoseconds (monotonic clock).
+    public var durationNs: UInt64
+    /// The sampling rate asked for, in Hz.
+    public var rateHz: Double
+    public var hostname: String
+    /// Online CPUs on the recording machine.
+    public var cores: Int
+    public var kernel: String
+    /// Why the recording ended: "target-exited", "duration", "interrupted", "terminated", "error".
+    public var endReason: String
+    /// The root process's exit, when it ended during the recording.
+    public var rootExit: ExitInfo?
+    /// One-line notes for the reader (e.g. "Python frames unavailable for CPython 3.9").
+    public var notes: [String]
+
+    public init(
+        toolVersion: String, mode: Mode, command: [String], rootPid: Int32, startedAt: String,
+        durationNs: UInt64 = 0, rateHz: Double, hostname: String = "", cores: Int = 1, kernel: String = "",
+        endReason: String = "", rootExit: ExitInfo? = nil, notes: [String] = []
+    ) {
+        self.toolVersion = toolVersion
+        self.mode = mode
+        self.command = command
+        self.rootPid = rootPid
+        self.startedAt = startedAt
+        self.durationNs = durationNs
+        self.rateHz = rateHz
+        self.hostname = hostname
+        self.cores = cores
+        self.kernel = kernel
+        self.endReason = endReason
+        self.rootExit = rootExit
+        self.notes = notes
+    }
+}
+
+/// How well the recording went: the fidelity figures the summary and benchmarks print.
+public struct RecordingStats: Codable, Sendable, Equatable {
+    /// Sampling ticks that ran.
+    public var ticks: Int = 0
+    /// Ticks that started later than one period after they were due.
+    public var lateTicks: Int = 0
+    /// Samples asked for: the sum over ticks of the threads alive at that tick.
+    public var samplesExpected: Int = 0
+    /// Samples recorded.
+    public var samplesTaken: Int = 0
+    /// Samples whose stack unwound to the outermost frame.
+    public var stacksComplete: Int = 0
+    /// Samples whose stack unwinding failed before the root (the stack is kept, marked truncated).
+    public var unwindErrors: Int = 0
+    /// Samples of blocked threads whose stack changed while it was read (kept as the leaf only).
+    public var inconsistentStacks: Int = 0
+    /// Samples whose thread could not be stopped in time (state kept, no stack).
+    public var missedStops: Int = 0
+    /// Cost of taking one sample of one thread, in nanoseconds of tracer time.
+    public var sampleCostMedianNs: UInt64 = 0
+    public var sampleCostP99Ns: UInt64 = 0
+    /// Failed reads of Python interpreter state (the sample keeps its native stack).
+    public var pythonReadErrors: Int = 0
+    /// CPU time the tracer used, in nanoseconds.
+    public var tracerCPUNs: UInt64 = 0
+
+    public init() {}
+}
+
+/// How a process or the recording's root ended.
+public struct ExitInfo: Codable, Sendable, Equatable {
+    /// Exit code when it exited normally.
+    public var code: Int32?
+    /// Signal number when it was killed by a signal.
+    public var signal: Int32?
+    public var signalName: String?
+    public var coreDumped: Bool?
+
+    public init(code: Int32? = nil, signal: Int32? = nil, signalName: String? = nil, coreDumped: Bool? = nil) {
+        self.code = code
+        self.signal = signal
+        self.signalName = signalName
+        self.coreDumped = coreDumped
+    }
+
+    /// A shell-style status: the code, or 128 + signal.
+    public var shellStatus: Int32 {
+        if let code { return code }
+        if let signal { return 128 + signal }
+        return 0
+    }
+
+    public var description: String {
+        if let code { return "exited with status \(code)" }
+        if let signal {
+            let name = signalName ?? "signal \(signal)"
+            return "killed by \(name)" + ((coreDumped ?? false) ? " (core dumped)" : "")
+        }
+        return "ended"
+    }
+}
+
+/// One process of the recorded tree.
+public struct ProcessInfo: Codable, Sendable, Equatable {
+    public var pid: Int32
+    /// The parent process id (0 when unknown).
+    public var ppid: Int32
+    /// argv, as read from /proc/PID/cmdline (latest exec).
+    public var command: [String]
+    /// Resolved path of the executable (latest exec).
+    public var executable: String
+    /// Nanoseconds since the recording started; 0 for processes alive at the start.
+    public var startNs: UInt64
+    /// Nanoseconds since the recording started when it ended, nil when alive at the end.
+    public var endNs: UInt64?
+    public var exit: ExitInfo?
+    /// Interpreter detected in the process, e.g. "CPython 3.11.7".
+    public var runtime: String?
+    /// How it came to be: "launched", "attached", "fork", "vfork", "clone".
+    public var origin: String
+
+    public init(pid: Int32, ppid: Int32, command: [String], executable: String, startNs: UInt64,
+                endNs: UInt64? = nil, exit: ExitInfo? = nil, runtime: String? = nil, origin: String) {
+        self.pid = pid
+        self.ppid = ppid
+        self.command = command
+        self.executable = executable
+        self.startNs = startNs
+        self.endNs = endNs
+        self.exit = exit
+        self.runtime = runtime
+        self.origin = origin
+    }
+}
+
+/// One thread of a recorded process.
+public struct ThreadInfo: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var tid: Int32
+    /// The kernel's thread name (comm), or the Python `threading` name where known.
+    public var name: String
+    public var startNs: UInt64
+    public var endNs: UInt64?
+
+    public init(pid: Int32, tid: Int32, name: String, startNs: UInt64, endNs: UInt64? = nil) {
+        self.pid = pid
+        self.tid = tid
+        self.name = name
+        self.startNs = startNs
+        self.endNs = endNs
+    }
+}
+
+/// A frame of a stack, interned once per profile.
+public struct Frame: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable { case native, python }
+    public var kind: Kind
+    /// Function name (demangled). For an unknown native address: `module+0xOFFSET`.
+    public var name: String
+    /// The ELF object (native) the address falls in.
+    public var module: String?
+    /// File offset-relative virtual address within `module` (native frames).
+    public var offset: UInt64?
+    /// Source file: the `.py` file for Python frames.
+    public var file: String?
+    /// Line number (Python frames).
+    public var line: Int?
+    /// False when the name is only `module+offset`.
+    public var symbolized: Bool
+
+    public init(kind: Kind, name: String, module: String? = nil, offset: UInt64? = nil,
+                file: String? = nil, line: Int? = nil, symbolized: Bool = true) {
+        self.kind = kind
+        self.name = name
+        self.module = module
+        self.offset = offset
+        self.file = file
+        self.line = line
+        self.symbolized = symbolized
+    }
+
+    /// How the frame reads in one line: `name (file:line)` for Python, `name` for native.
+    public var label: String {
+        if kind == .python, let file {
+            return "\(name) (\(file)\(line.map { ":\($0)" } ?? ""))"
+        }
+        return name
+    }
+}
+
+/// A call stack: frame indices, **leaf first**.
+public struct Stack: Codable, Sendable, Hashable {
+    public var frames: [Int32]
+    /// True when unwinding stopped before the outermost frame (error, depth limit, or
+    /// no stack could be read); the frames present are still real.
+    public var truncated: Bool
+
+    public init(frames: [Int32], truncated: Bool = false) {
+        self.frames = frames
+        self.truncated = truncated
+    }
+}
+
+/// What a blocked thread was waiting on, interned.
+public struct WaitInfo: Codable, Sendable, Hashable {
+    /// System call name (`futex`, `recvfrom`, `clock_nanosleep`, …) or `restart_syscall`.
+    public var syscall: String
+    /// File descriptor for I/O waits.
+    public var fd: Int32?
+    public var fdKind: FDKind?
+    /// Peer address (`127.0.0.1:8080`), file path, or pipe/socket inode where readable.
+    public var target: String?
+    /// The futex address for lock waits.
+    public var futex: UInt64?
+
+    public init(syscall: String, fd: Int32? = nil, fdKind: FDKind? = nil, target: String? = nil, futex: UInt64? = nil) {
+        self.syscall = syscall
+        self.fd = fd
+        self.fdKind = fdKind
+        self.target = target
+        self.futex = futex
+    }
+}
+
+/// One observation of one thread at one tick.
+public struct Sample: Sendable, Equatable {
+    /// Nanoseconds since the recording started (the tick's time; every thread sampled in
+    /// one tick carries the same time).
+    public var timeNs: UInt64
+    public var pid: Int32
+    public var tid: Int32
+    /// Index into `Profile.stacks`.
+    public var stack: Int32
+    public var state: ThreadState
+    /// Index into `Profile.waits`, or -1.
+    public var wait: Int32
+    /// GIL ownership: nil when not a Python thread or unknown.
+    public var holdsGIL: Bool?
+
+    public init(timeNs: UInt64, pid: Int32, tid: Int32, stack: Int32, state: ThreadState, wait: Int32 = -1, holdsGIL: Bool? = nil) {
+        self.timeNs = timeNs
+        self.pid = pid
+        self.tid = tid
+        self.stack = stack
+        self.state = state
+        self.wait = wait
+        self.holdsGIL = holdsGIL
+    }
+}

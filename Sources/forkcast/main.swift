@@ -1,0 +1,3 @@
+import ForkcastCLI
+
+ForkcastCommand.main()
