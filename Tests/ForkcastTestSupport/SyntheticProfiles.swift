@@ -80,11 +80,16 @@ public enum SyntheticProfiles {
                           native("worker"), native("start_thread", module: "/lib/libc.so.6")]
         let futex = WaitInfo(syscall: "futex", futex: 0x5555_0000_1000)
         let sleep = WaitInfo(syscall: "clock_nanosleep")
-        let cycle: [(state: ThreadState, stack: [Frame], wait: WaitInfo?, holdsGIL: Bool?)] =
-            Array(repeating: (ThreadState.lockWait, lockStack, Optional(futex), Optional<Bool>.none), count: 7)
-            + Array(repeating: (ThreadState.sleep, sleepStack, Optional(sleep), Optional<Bool>.none), count: 3)
-        let threads = (0..<4).map { i in
-            ThreadScript(name: "worker-\(i)", pid: 100, tid: 101 + Int32(i), cycle: Array(cycle[(i * 3 % 10)...] + cycle[..<(i * 3 % 10)]))
+        typealias Step = (state: ThreadState, stack: [Frame], wait: WaitInfo?, holdsGIL: Bool?)
+        let waiting: Step = (.lockWait, lockStack, futex, nil)
+        let holding: Step = (.sleep, sleepStack, sleep, nil)
+        var cycle: [Step] = Array(repeating: waiting, count: 7)
+        cycle.append(contentsOf: Array(repeating: holding, count: 3))
+        var threads: [ThreadScript] = []
+        for i in 0..<4 {
+            let shift = i * 3 % 10
+            let rotated: [Step] = Array(cycle[shift...]) + Array(cycle[..<shift])
+            threads.append(ThreadScript(name: "worker-\(i)", pid: 100, tid: 101 + Int32(i), cycle: rotated))
         }
         return make(threads: threads, ticks: ticks, command: ["./mutex_fixture"])
     }
