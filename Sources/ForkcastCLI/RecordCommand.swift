@@ -29,7 +29,7 @@ public struct Record: ParsableCommand {
     @Option(help: "Attach to this running process (and the processes below it) instead of launching.")
     public var pid: Int32?
 
-    @Flag(help: "Do not print the summary at the end.")
+    @Flag(name: .shortAndLong, help: "Do not print the summary at the end.")
     public var quiet = false
 
     @Argument(parsing: .captureForPassthrough, help: "The command to launch, after --.")
