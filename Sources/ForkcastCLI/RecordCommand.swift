@@ -111,7 +111,8 @@ public struct Record: ParsableCommand {
         }
         guard let exit else {
             if outcome.launchedPid != nil, !quiet { Terminal.note("target left running, detached") }
-            throw ExitCode(outcome.endReason == .interrupted ? 130 : 0)
+            // Stopped by a signal: exit as a shell would report that signal.
+            throw ExitCode(outcome.stopSignal.map { 128 + $0 } ?? 0)
         }
         if exit.signal != nil {
             Terminal.note("target \(exit.description)")
