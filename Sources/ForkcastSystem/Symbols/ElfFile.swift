@@ -256,13 +256,19 @@ public final class ElfFile: Sendable {
     /// Nil when no PT_LOAD segment covers the mapping's offset.
     public func loadBias(for mapping: MemoryMapping) -> UInt64? {
         if fileType == .executable { return 0 }
-        for segment in loadSegments {
+        // Neighbouring segments may share a file page (read-only data and the start of the
+        // data segment, say), so prefer the segment whose permissions match the mapping's.
+        let covering = loadSegments.filter { segment in
             let alignedOffset = segment.offset & ~UInt64(4095)  // mappings start on page boundaries
-            guard mapping.offset >= alignedOffset, mapping.offset < segment.offset &+ max(segment.fileSize, 1) else { continue }
-            let vaddr = segment.virtualAddress &- (segment.offset &- mapping.offset)
-            return mapping.start &- vaddr
+            return mapping.offset >= alignedOffset && mapping.offset < segment.offset &+ max(segment.fileSize, 1)
         }
-        return nil
+        let writable = mapping.permissions.utf8.dropFirst().first == UInt8(ascii: "w")
+        let segment = covering.first { $0.isExecutable == mapping.isExecutable && ($0.flags & 2 != 0) == writable }
+            ?? covering.first { $0.isExecutable == mapping.isExecutable }
+            ?? covering.first
+        guard let segment else { return nil }
+        let vaddr = segment.virtualAddress &- (segment.offset &- mapping.offset)
+        return mapping.start &- vaddr
     }
 
     /// Builds the sorted lookup table of this file's function symbols.
