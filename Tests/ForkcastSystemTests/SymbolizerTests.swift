@@ -231,6 +231,26 @@ final class SymbolizerTests: XCTestCase {
         XCTAssertEqual(eval.module, python)
     }
 
+    func testLibcStaticFunctionsFromLibc6Dbg() throws {
+        // This test process maps libc; its static lock-wait helpers are only in libc6-dbg.
+        let map = AddressSpaceMap(try ProcMaps.read(pid: getpid()))
+        let libc = try XCTUnwrap(map.mappings.first { $0.path.hasSuffix("/libc.so.6") && $0.isExecutable })
+        let symbolizer = Symbolizer()
+        let elf = try XCTUnwrap(symbolizer.elfFile(atPath: libc.path))
+        let bias = try XCTUnwrap(elf.loadBias(for: libc))
+        let lock = try XCTUnwrap(elf.symbol(named: "pthread_mutex_lock"))
+        XCTAssertEqual(symbolizer.frame(for: lock + bias + 4, in: map, isReturnAddress: true).name, "pthread_mutex_lock")
+        guard !elf.hasSymtab, let debug = symbolizer.debugFile(forPath: libc.path) else {
+            throw XCTSkip("libc6-dbg is not installed")
+        }
+        for name in ["__lll_lock_wait", "__new_sem_wait_slow64"] {
+            let symbol = try XCTUnwrap(debug.functionSymbols.first { $0.name == name && $0.size > 4 }, name)
+            let frame = symbolizer.frame(for: symbol.address + bias + 4, in: map, isReturnAddress: true)
+            XCTAssertEqual(frame.name, name)
+            XCTAssertTrue(frame.symbolized)
+        }
+    }
+
     func testSymbolizingManyAddressesIsFast() throws {
         let python = "/usr/bin/python3.11"
         let target = FileManager.default.fileExists(atPath: python) ? python : "/proc/self/exe"
