@@ -43,13 +43,13 @@ final class SymbolElfFileTests: XCTestCase {
 
     func testZeroSizeSymbolsCoverUpToTheNextSymbol() {
         let symbols = [
-            ElfSymbol(name: "sized", address: 0x1000, size: 0x10, kind: .function, isLocal: false, sectionEnd: 0x3000),
-            ElfSymbol(name: "asm_entry", address: 0x1100, size: 0, kind: .function, isLocal: false, sectionEnd: 0x3000),
-            ElfSymbol(name: "next", address: 0x1200, size: 0x100, kind: .function, isLocal: false, sectionEnd: 0x3000),
-            ElfSymbol(name: "outer", address: 0x2000, size: 0x200, kind: .function, isLocal: false, sectionEnd: 0x3000),
-            ElfSymbol(name: "inner", address: 0x2010, size: 0x10, kind: .function, isLocal: true, sectionEnd: 0x3000),
-            ElfSymbol(name: "__alias", address: 0x1200, size: 0x100, kind: .function, isLocal: false, sectionEnd: 0x3000),
-            ElfSymbol(name: "tail_label", address: 0x2f00, size: 0, kind: .function, isLocal: false, sectionEnd: 0x3000),
+            ElfSymbol(name: "sized", address: 0x1000, size: 0x10, isLocal: false, sectionEnd: 0x3000),
+            ElfSymbol(name: "asm_entry", address: 0x1100, size: 0, isLocal: false, sectionEnd: 0x3000),
+            ElfSymbol(name: "next", address: 0x1200, size: 0x100, isLocal: false, sectionEnd: 0x3000),
+            ElfSymbol(name: "outer", address: 0x2000, size: 0x200, isLocal: false, sectionEnd: 0x3000),
+            ElfSymbol(name: "inner", address: 0x2010, size: 0x10, isLocal: true, sectionEnd: 0x3000),
+            ElfSymbol(name: "__alias", address: 0x1200, size: 0x100, isLocal: false, sectionEnd: 0x3000),
+            ElfSymbol(name: "tail_label", address: 0x2f00, size: 0, isLocal: false, sectionEnd: 0x3000),
         ]
         let table = SymbolTable(symbols)
         func name(_ address: UInt64) -> String? { table.index(containing: address).map { table.names[$0] } }

@@ -93,15 +93,16 @@ final class NativeFixture {
     """
 }
 
-/// A running fixture program that printed one line of hex addresses and waits for stdin to
-/// close.
+/// A running fixture program that printed one line (of hex addresses) and waits for stdin to
+/// close. `init` returns once that line is read, so the program is past exec and loading.
 final class RunningFixture {
     let process = Process()
     private let input = Pipe()
     let addresses: [UInt64]
 
-    init(executable: String) throws {
+    init(executable: String, arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -125,4 +126,13 @@ final class RunningFixture {
     }
 
     deinit { if process.isRunning { finish() } }
+}
+
+extension ProcMaps {
+    static func readLinkForTests(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }

@@ -153,6 +153,23 @@ final class SymbolizerTests: XCTestCase {
         }
     }
 
+    func testSwiftFunctionsInThisTestBinaryAreDemangled() throws {
+        // The test bundle is a Swift PIE: find a Swift function of this module in its
+        // .symtab and symbolize an address inside it through the live maps.
+        let map = AddressSpaceMap(try ProcMaps.read(pid: getpid()))
+        let exe = try XCTUnwrap(ProcMaps.readLinkForTests("/proc/self/exe"))
+        let text = try XCTUnwrap(map.mappings.first { $0.path == exe && $0.isExecutable })
+        let symbolizer = Symbolizer(debugDirectories: [])
+        let elf = try XCTUnwrap(symbolizer.elfFile(atPath: exe))
+        let symbol = try XCTUnwrap(elf.functionSymbols.first {
+            $0.name.hasPrefix("$s") && $0.size > 8 && Demangler.demangle($0.name).contains("Demangler.cleanName(")
+        })
+        let bias = try XCTUnwrap(elf.loadBias(for: text))
+        let frame = symbolizer.frame(for: symbol.address + bias + 4, in: map, isReturnAddress: true)
+        XCTAssertEqual(frame.name, "static ForkcastSystem.Demangler.cleanName(Swift.String) -> Swift.String")
+        XCTAssertTrue(frame.symbolized)
+    }
+
     func testUnknownAnonymousDeletedAndVdsoAddresses() throws {
         let fixture = try NativeFixture()
         // A path with spaces, deleted while the program runs.
@@ -208,19 +225,10 @@ final class SymbolizerTests: XCTestCase {
         let takeGil = try XCTUnwrap(debug.functionSymbols.first { $0.name.hasPrefix("take_gil") && $0.size > 16 })
         let evalFrame = try XCTUnwrap(debug.functionSymbols.first { $0.name == "_PyEval_EvalFrameDefault" })
 
-        // Map python the way the loader does, from a real running interpreter.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import sys; sys.stdin.read()"]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        defer {
-            try? input.fileHandleForWriting.close()
-            process.waitUntilExit()
-        }
-        // Wait until the interpreter's own text is mapped (it is from exec on) and read maps.
-        let map = AddressSpaceMap(try ProcMaps.read(pid: process.processIdentifier))
+        // A real interpreter, mapped by the loader; it prints once it is running.
+        let running = try RunningFixture(executable: python, arguments: ["-c", "import sys; print('ready', flush=True); sys.stdin.read()"])
+        defer { running.finish() }
+        let map = AddressSpaceMap(try ProcMaps.read(pid: running.pid))
         let text = try XCTUnwrap(map.mappings.first { $0.path == python && $0.isExecutable })
         let bias = try XCTUnwrap(elf.loadBias(for: text))
         let gil = symbolizer.frame(for: takeGil.address + bias + 8, in: map, isReturnAddress: true)
@@ -263,11 +271,13 @@ final class SymbolizerTests: XCTestCase {
                                     offset: text.offset & ~4095, permissions: "r-xp", inode: 1, path: resolved)
         let map = AddressSpaceMap([mapping])
         let symbolizer = Symbolizer()
-        _ = symbolizer.frame(for: mapping.start, in: map, isReturnAddress: false)  // load the file first
+        let clock = ContinuousClock()
+        let loading = clock.measure {  // load the file (and its debug file) first
+            _ = symbolizer.frame(for: mapping.start, in: map, isReturnAddress: false)
+        }
         let count = 100_000
         let step = max((mapping.end - mapping.start) / UInt64(count), 1)
         var named = 0
-        let clock = ContinuousClock()
         let elapsed = clock.measure {
             for i in 0..<count {
                 let frame = symbolizer.frame(for: mapping.start + UInt64(i) * step, in: map, isReturnAddress: true)
@@ -275,7 +285,8 @@ final class SymbolizerTests: XCTestCase {
             }
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("symbolized \(count) distinct addresses in \(resolved) in \(String(format: "%.3f", seconds)) s (\(named) named)")
+        print("loaded \(resolved) (+ debug file: \(symbolizer.debugFile(forPath: resolved) != nil)) in \(loading); "
+              + "symbolized \(count) distinct addresses in \(String(format: "%.3f", seconds)) s (\(named) named)")
         XCTAssertGreaterThan(named, count / 2)
         XCTAssertLessThan(seconds, 10, "symbolization is pathologically slow")
     }

@@ -12,21 +12,27 @@ public struct ElfError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { "\(path): \(message)" }
 }
 
-/// One function (or object) symbol of an ELF file.
+/// One function symbol of an ELF file.
 public struct ElfSymbol: Sendable, Equatable {
-    public enum Kind: UInt8, Sendable { case function, object, other }
     /// The raw (mangled) name.
     public var name: String
     /// st_value: the symbol's file virtual address.
     public var address: UInt64
     /// st_size; 0 when the symbol's size is unknown.
     public var size: UInt64
-    public var kind: Kind
     /// True for STB_LOCAL symbols (static functions).
     public var isLocal: Bool
     /// The end of the section holding the symbol (file virtual address): the limit for a
     /// symbol of size 0.
     public var sectionEnd: UInt64
+
+    public init(name: String, address: UInt64, size: UInt64, isLocal: Bool, sectionEnd: UInt64 = .max) {
+        self.name = name
+        self.address = address
+        self.size = size
+        self.isLocal = isLocal
+        self.sectionEnd = sectionEnd
+    }
 }
 
 /// A PT_LOAD program header.
@@ -235,7 +241,7 @@ public final class ElfFile: Sendable {
                 if name.hasPrefix(".L") || name.hasPrefix("$") && !name.hasPrefix("$s") && !name.hasPrefix("$S") { continue }
                 let sectionEnd = section.flatMap { s in s.sh_addr > 0 ? s.sh_addr &+ s.sh_size : nil } ?? UInt64.max
                 functions.append(ElfSymbol(name: name, address: sym.st_value, size: sym.st_size,
-                                           kind: .function, isLocal: bind == 0, sectionEnd: sectionEnd))
+                                           isLocal: bind == 0, sectionEnd: sectionEnd))
             }
         }
         return Contents(fileType: fileType, loadSegments: segments, buildID: foundBuildID, debugLink: foundLink,
