@@ -239,6 +239,26 @@ final class SymbolizerTests: XCTestCase {
         XCTAssertEqual(eval.module, python)
     }
 
+    func testPyenvPythonResolvesThroughLibpython() throws {
+        // pyenv's build links libpython3.11.so (a shared object with a full .symtab).
+        let versions = "/root/.pyenv/versions"
+        let version = (try? FileManager.default.contentsOfDirectory(atPath: versions))?.sorted().last { $0.hasPrefix("3.11") }
+        guard let version else { throw XCTSkip("no pyenv python 3.11") }
+        let python = "\(versions)/\(version)/bin/python3.11"
+        let running = try RunningFixture(executable: python, arguments: ["-c", "import sys; print('ready', flush=True); sys.stdin.read()"])
+        defer { running.finish() }
+        let map = AddressSpaceMap(try ProcMaps.read(pid: running.pid))
+        let symbolizer = Symbolizer()
+        let text = try XCTUnwrap(map.mappings.first { $0.path.contains("libpython3.11") && $0.isExecutable })
+        let elf = try XCTUnwrap(symbolizer.elfFile(atPath: text.path))
+        XCTAssertNotNil(elf.symbol(named: "_PyRuntime"))
+        let bias = try XCTUnwrap(elf.loadBias(for: text))
+        let takeGil = try XCTUnwrap(elf.functionSymbols.first { $0.name.hasPrefix("take_gil") })
+        XCTAssertTrue(symbolizer.frame(for: takeGil.address + bias + 8, in: map, isReturnAddress: true).name.hasPrefix("take_gil"))
+        let eval = try XCTUnwrap(elf.functionSymbols.first { $0.name == "_PyEval_EvalFrameDefault" })
+        XCTAssertEqual(symbolizer.frame(for: eval.address + bias + 1000, in: map, isReturnAddress: false).name, "_PyEval_EvalFrameDefault")
+    }
+
     func testLibcStaticFunctionsFromLibc6Dbg() throws {
         // This test process maps libc; its static lock-wait helpers are only in libc6-dbg.
         let map = AddressSpaceMap(try ProcMaps.read(pid: getpid()))

@@ -70,7 +70,8 @@ public final class ElfFile: Sendable {
     /// Function symbols (STT_FUNC, STT_GNU_IFUNC, and untyped symbols in code sections) of
     /// `.symtab` and `.dynsym`, unsorted, possibly with duplicates.
     public let functionSymbols: [ElfSymbol]
-    /// Defined function and object symbols by name (`.dynsym` wins over `.symtab`).
+    /// Defined function and object symbols by name (`.dynsym` wins over `.symtab`, global
+    /// over local).
     private let namedSymbols: [String: UInt64]
 
     /// Opens and reads the file at `path`.
@@ -234,7 +235,9 @@ public final class ElfFile: Sendable {
                 let inCode = section.map { $0.sh_flags & 0x4 /* SHF_EXECINSTR */ != 0 } ?? false
                 let isCodeLabel = type == 0 /* STT_NOTYPE */ && inCode && bind != 0
                 if isFunctionType || type == 1 /* STT_OBJECT */ {
-                    named[String(cString: cName)] = sym.st_value
+                    // A global definition is not replaced by a static of the same name.
+                    let key = String(cString: cName)
+                    if bind != 0 || named[key] == nil { named[key] = sym.st_value }
                 }
                 guard isFunctionType || isCodeLabel, sym.st_value != 0 else { continue }
                 let name = String(cString: cName)
