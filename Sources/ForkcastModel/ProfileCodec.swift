@@ -468,6 +468,11 @@ private struct ProfileReader {
         } catch let DecodingError.valueNotFound(_, context) {
             throw ProfileError.corrupt("missing value" + Self.at(context.codingPath))
         } catch let DecodingError.dataCorrupted(context) {
+            if context.codingPath.isEmpty, let path = locateBadValue(members) {
+                // Foundation reports a number that does not fit its field (-5 for a UInt64,
+                // 1.5 for an Int, 1e400) as "not valid JSON" with no path; find the path.
+                throw ProfileError.corrupt("bad value at \(path) (a number out of range for the field, a fraction where an integer belongs, or a bad string)")
+            }
             let detail = context.underlyingError.map { oneLine($0) } ?? Self.shorten(context.debugDescription)
             throw ProfileError.corrupt("bad value" + Self.at(context.codingPath) + " (\(detail))")
         } catch {
@@ -481,6 +486,63 @@ private struct ProfileReader {
         profile.samples = try cs.catching { try $0.sampleColumns() }
         try profile.validate()
         return profile
+    }
+
+    /// Finds the member whose value JSONDecoder refused: decodes each top-level table
+    /// alone, then each element, then the element without one member at a time; the
+    /// member whose removal changes the failure is the bad one. Error path only.
+    func locateBadValue(_ members: [String: Range<Int>]) -> String? {
+        let tables: [(String, (Data) throws -> Void, (Range<Int>, String) -> String?)] = [
+            ("recording", { _ = try JSONDecoder().decode(RecordingInfo.self, from: $0) }, { object(RecordingInfo.self, $0, $1) }),
+            ("stats", { _ = try JSONDecoder().decode(RecordingStats.self, from: $0) }, { object(RecordingStats.self, $0, $1) }),
+            ("processes", { _ = try JSONDecoder().decode([ProcessInfo].self, from: $0) }, { array(ProcessInfo.self, $0, $1) }),
+            ("threads", { _ = try JSONDecoder().decode([ThreadInfo].self, from: $0) }, { array(ThreadInfo.self, $0, $1) }),
+            ("frames", { _ = try JSONDecoder().decode([Frame].self, from: $0) }, { array(Frame.self, $0, $1) }),
+            ("stacks", { _ = try JSONDecoder().decode([Stack].self, from: $0) }, { array(Stack.self, $0, $1) }),
+            ("waits", { _ = try JSONDecoder().decode([WaitInfo].self, from: $0) }, { array(WaitInfo.self, $0, $1) }),
+        ]
+        for (name, decode, narrow) in tables {
+            guard let span = members[name] else { continue }
+            if isCorrupted({ try decode(Data(bytes[span])) }) { return narrow(span, name) ?? name }
+        }
+        return nil
+    }
+
+    private func isCorrupted(_ body: () throws -> Void) -> Bool {
+        do { try body() } catch DecodingError.dataCorrupted { return true } catch { return false }
+        return false
+    }
+
+    private func array<T: Decodable>(_ type: T.Type, _ span: Range<Int>, _ path: String) -> String? {
+        var s = JSONScanner(bytes, range: span)
+        guard let elements = try? s.arrayElements() else { return nil }
+        for (i, e) in elements.enumerated() where isCorrupted({ _ = try JSONDecoder().decode(T.self, from: Data(bytes[e])) }) {
+            return object(T.self, e, "\(path)[\(i)]") ?? "\(path)[\(i)]"
+        }
+        return nil
+    }
+
+    /// Replaces each member's value in turn by a harmless one of the same kind (0, "",
+    /// [], {}); the first whose replacement cures the failure is the bad one.
+    private func object<T: Decodable>(_ type: T.Type, _ span: Range<Int>, _ path: String) -> String? {
+        var s = JSONScanner(bytes, range: span)
+        guard let members = try? s.objectMembers() else { return nil }
+        let ordered = members.sorted { $0.value.lowerBound < $1.value.lowerBound }
+        for (name, value) in ordered {
+            let neutral: String
+            switch bytes[value.lowerBound] {
+            case UInt8(ascii: "\""): neutral = "\"\""
+            case UInt8(ascii: "["): neutral = "[]"
+            case UInt8(ascii: "{"): neutral = "{}"
+            case UInt8(ascii: "-"), 0x30...0x39: neutral = "0"
+            default: continue
+            }
+            var patched = Data(bytes[span.lowerBound..<value.lowerBound])
+            patched.append(contentsOf: Array(neutral.utf8))
+            patched.append(contentsOf: bytes[value.upperBound..<span.upperBound])
+            if !isCorrupted({ _ = try JSONDecoder().decode(T.self, from: patched) }) { return "\(path).\(name)" }
+        }
+        return nil
     }
 
     static func at(_ path: [CodingKey]) -> String {
@@ -703,6 +765,25 @@ private struct JSONScanner {
         skipWhitespace()
         guard pos == end else { throw Failure.malformed(at: pos, "unexpected data after the end of the JSON") }
         return members
+    }
+
+    /// The spans of the elements of the array at `pos`.
+    mutating func arrayElements() throws -> [Range<Int>] {
+        try expect(UInt8(ascii: "["), "'['")
+        var elements: [Range<Int>] = []
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "]") {
+            pos += 1
+            return elements
+        }
+        while true {
+            elements.append(try value())
+            skipWhitespace()
+            let c = try peek()
+            pos += 1
+            if c == UInt8(ascii: "]") { return elements }
+            guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or ']'") }
+        }
     }
 
     /// Parses an integer at `pos` that must fit `T`; nil when there is none or it does not fit.
