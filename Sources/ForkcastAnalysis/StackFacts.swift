@@ -1,0 +1,250 @@
+import ForkcastModel
+
+/// What a lock wait is, read from the waiting thread's stack.
+public enum LockWaitKind: String, Sendable, CaseIterable {
+    /// CPython's GIL (`take_gil`).
+    case gil
+    /// A pthread mutex or rwlock (`pthread_mutex_lock`, `__lll_lock_wait`).
+    case pthreadMutex = "pthread-mutex"
+    /// A `threading.Lock`/`RLock` taken by user code.
+    case pythonLock = "python-lock"
+    /// A futex we cannot name further.
+    case futex
+    /// Waiting for a condition / event: a thread waiting for work or a signal.
+    case condition
+    /// Joining another thread.
+    case threadJoin = "thread-join"
+    /// Waiting on a queue for work.
+    case queueGet = "queue-get"
+    /// Waiting on a future's result.
+    case futureWait = "future-wait"
+
+    /// True for waits that are waiting for work or for others to finish, not contention.
+    public var isIdle: Bool {
+        switch self {
+        case .condition, .threadJoin, .queueGet, .futureWait: true
+        case .gil, .pthreadMutex, .pythonLock, .futex: false
+        }
+    }
+}
+
+/// What multiprocessing machinery a stack is in.
+enum IPCActivity: UInt8 {
+    case none, pickle, unpickle, transfer
+}
+
+/// Facts about one interned stack, computed once per distinct stack (lazily) so the
+/// per-sample loops of the analyzers stay a few array reads.
+struct StackFacts {
+    var lockKind: LockWaitKind
+    /// Where a lock is taken: the frame calling the lock API ("worker", "work.py:12 transfer").
+    var lockSite: String?
+    /// Where an I/O wait is issued: innermost Python frame, or the first non-system native frame.
+    var callSite: String
+    var ipc: IPCActivity
+    /// Inside multiprocessing's queue/connection code waiting to receive work or results.
+    var inQueueGet: Bool
+    /// Contains a Python frame of user code (not the standard library, not `<frozen …>`).
+    var inUserPython: Bool
+    var hasPython: Bool
+    var isGIL: Bool
+    /// The function names on the stack (for "same critical section" holder matching).
+    var functionNames: Set<String>
+}
+
+/// Classifies the stacks of one profile, caching per stack index.
+struct StackClassifier {
+    let profile: Profile
+    private var cache: [StackFacts?]
+
+    init(_ profile: Profile) {
+        self.profile = profile
+        cache = Array(repeating: nil, count: profile.stacks.count)
+    }
+
+    mutating func facts(_ stack: Int32) -> StackFacts {
+        let i = Int(stack)
+        if let f = cache[i] { return f }
+        let f = Self.classify(profile.stacks[i], frames: profile.frames)
+        cache[i] = f
+        return f
+    }
+
+    /// The stack's labels outermost first, as people read stacks.
+    func labels(_ stack: Int32) -> [String] {
+        profile.stacks[Int(stack)].frames.reversed().map { profile.frames[Int($0)].label }
+    }
+
+    // MARK: classification
+
+    static let lockAPINames: [String] = [
+        "pthread_mutex_lock", "pthread_mutex_timedlock", "pthread_mutex_clocklock", "__pthread_mutex_lock",
+        "__pthread_mutex_lock_full", "___pthread_mutex_lock", "__lll_lock_wait", "__lll_lock_wait_private",
+        "pthread_rwlock_rdlock", "pthread_rwlock_wrlock", "__pthread_rwlock_rdlock", "__pthread_rwlock_wrlock",
+        "pthread_spin_lock",
+    ]
+    static let conditionNames: [String] = ["pthread_cond_wait", "pthread_cond_timedwait", "pthread_cond_clockwait",
+                                           "___pthread_cond_wait", "___pthread_cond_timedwait", "__pthread_cond_wait",
+                                           "__pthread_cond_timedwait", "__pthread_cond_wait_common"]
+    static let joinNames: [String] = ["pthread_join", "__pthread_join", "__pthread_clockjoin_ex", "pthread_timedjoin_np",
+                                      "___pthread_join", "pthread_clockjoin_np"]
+    static let lockAcquireNames: [String] = ["PyThread_acquire_lock_timed", "PyThread_acquire_lock", "acquire_timed",
+                                             "lock_PyThread_acquire_lock", "rlock_acquire", "sem_wait", "sem_timedwait",
+                                             "sem_clockwait", "__new_sem_wait_slow64", "__new_sem_wait_slow",
+                                             "do_futex_wait", "__futex_abstimed_wait_common", "__futex_abstimed_wait_common64",
+                                             "futex_wait", "syscall"]
+    static let systemModules: [String] = ["/libc.so", "/libc-", "/ld-linux", "/libpthread", "/libm.so", "/libstdc++",
+                                          "/libgcc_s", "/libdl", "/librt", "[vdso]", "linux-vdso"]
+
+    /// Matches `name` against a list, tolerating compiler suffixes (`take_gil.lto_priv.0`, `foo.cold`).
+    static func base(_ name: String) -> Substring {
+        if let dot = name.firstIndex(of: ".") { return name[..<dot] }
+        return name[...]
+    }
+
+    static func isStdlibPython(_ file: String) -> Bool {
+        if file.hasPrefix("<") { return true } // <frozen importlib._bootstrap>, <string>
+        if file.contains("/site-packages/") || file.contains("/dist-packages/") { return false }
+        return file.contains("/lib/python3") || file.contains("/lib64/python3") || file.contains("/multiprocessing/")
+            || file.contains("/concurrent/futures/") || file.hasPrefix("/usr/lib/python")
+    }
+
+    static func isSystemNative(_ frame: Frame) -> Bool {
+        guard let module = frame.module else { return false }
+        return systemModules.contains { module.contains($0) }
+    }
+
+    static func shortFile(_ file: String) -> String {
+        // Keep the last two path components: "multiprocessing/connection.py", "app/work.py".
+        let parts = file.split(separator: "/", omittingEmptySubsequences: true)
+        return parts.suffix(2).joined(separator: "/")
+    }
+
+    static func pythonSite(_ frame: Frame) -> String {
+        let file = frame.file.map(shortFile) ?? "?"
+        let line = frame.line.map { ":\($0)" } ?? ""
+        return "\(file)\(line) \(frame.name)"
+    }
+
+    static func classify(_ stack: Stack, frames table: [Frame]) -> StackFacts {
+        let frames = stack.frames.map { table[Int($0)] }
+        var names = Set<String>()
+        var isGIL = false
+        var hasPython = false
+        var inUserPython = false
+        var firstPython: Frame?
+        var firstUserPython: Frame?
+        var outermostLockAPI = -1
+        var outermostCond = -1
+        var isJoin = false
+        var acquiresLock = false
+        var ipc = IPCActivity.none
+        var inQueueGet = false
+        var pickleSeen = IPCActivity.none
+
+        for (i, f) in frames.enumerated() {
+            let b = base(f.name)
+            names.insert(String(b))
+            if f.kind == .python {
+                hasPython = true
+                if firstPython == nil { firstPython = f }
+                let file = f.file ?? ""
+                if !isStdlibPython(file) {
+                    inUserPython = true
+                    if firstUserPython == nil { firstUserPython = f }
+                }
+                if file.hasSuffix("multiprocessing/connection.py") {
+                    if ipc == .none { ipc = .transfer }
+                } else if file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py") {
+                    if pickleSeen == .none {
+                        pickleSeen = (f.name.contains("load") || f.name.contains("Unpickler")) ? .unpickle : .pickle
+                    }
+                }
+                if (file.hasSuffix("multiprocessing/queues.py") && (f.name == "get" || f.name == "_recv_bytes"))
+                    || (file.hasSuffix("multiprocessing/pool.py") && f.name == "worker")
+                    || (file.hasSuffix("concurrent/futures/process.py") && f.name == "_process_worker") {
+                    if firstUserPython == nil { inQueueGet = true }
+                }
+            } else {
+                if b == "take_gil" { isGIL = true }
+                if lockAPINames.contains(where: { $0 == b }) { outermostLockAPI = i }
+                if conditionNames.contains(where: { $0 == b }) { outermostCond = i }
+                if joinNames.contains(where: { $0 == b }) { isJoin = true }
+                if b.hasPrefix("PyThread_acquire_lock") || b == "acquire_timed" || b == "lock_PyThread_acquire_lock"
+                    || b == "rlock_acquire" || b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" {
+                    acquiresLock = true
+                }
+                // C pickle module: _pickle.cpython-*.so, or the functions of Modules/_pickle.c.
+                let inPickleModule = f.module?.contains("_pickle") ?? false
+                if pickleSeen == .none {
+                    let lower = b.lowercased()
+                    if inPickleModule || lower.contains("pickle") || lower.hasPrefix("unpickler") {
+                        if lower.contains("load") || lower.contains("unpickler") || lower.hasPrefix("load") {
+                            pickleSeen = .unpickle
+                        } else {
+                            pickleSeen = .pickle
+                        }
+                    }
+                }
+            }
+        }
+        if pickleSeen != .none { ipc = pickleSeen }
+
+        // Lock kind.
+        var kind = LockWaitKind.futex
+        var site: String?
+        if isGIL {
+            kind = .gil
+        } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 {
+            let file = py.file ?? ""
+            if file.hasSuffix("/threading.py") && (py.name == "join" || py.name == "_wait_for_tstate_lock") {
+                kind = .threadJoin
+            } else if file.hasSuffix("concurrent/futures/_base.py") {
+                kind = .futureWait
+            } else if file.hasSuffix("/queue.py") || file.hasSuffix("multiprocessing/queues.py") || inQueueGet
+                        || file.hasSuffix("concurrent/futures/thread.py") || file.hasSuffix("multiprocessing/pool.py") {
+                kind = .queueGet
+            } else if file.hasSuffix("/threading.py") && (py.name == "wait" || py.name == "wait_for") {
+                // Condition.wait / Event.wait: find who waits (the first frame outside threading.py).
+                kind = .condition
+                if let user = firstUserPython {
+                    if frames.contains(where: { ($0.file ?? "").hasSuffix("concurrent/futures/_base.py") }) {
+                        kind = .futureWait
+                    }
+                    site = pythonSite(user)
+                } else if frames.contains(where: { ($0.file ?? "").hasSuffix("concurrent/futures/_base.py") }) {
+                    kind = .futureWait
+                } else if frames.contains(where: { ($0.file ?? "").hasSuffix("/queue.py") }) {
+                    kind = .queueGet
+                }
+            } else {
+                kind = .pythonLock
+                site = pythonSite(py)
+            }
+            if site == nil { site = pythonSite(py) }
+        } else if isJoin {
+            kind = .threadJoin
+        } else if outermostLockAPI >= 0 {
+            kind = .pthreadMutex
+            site = frames.indices.contains(outermostLockAPI + 1) ? frames[outermostLockAPI + 1].label : nil
+        } else if outermostCond >= 0 {
+            kind = .condition
+            site = frames.indices.contains(outermostCond + 1) ? frames[outermostCond + 1].label : nil
+        } else if let user = frames.dropFirst().first(where: { !isSystemNative($0) && !lockAcquireNames.contains(String(base($0.name))) }) {
+            site = user.label
+        }
+
+        // I/O call site: innermost user Python frame, any Python frame, else the first native
+        // frame outside the system libraries, else the leaf.
+        let callSite: String
+        if let py = firstUserPython ?? firstPython {
+            callSite = pythonSite(py)
+        } else if let user = frames.first(where: { !isSystemNative($0) && $0.symbolized }) {
+            callSite = user.label
+        } else {
+            callSite = frames.first?.label ?? "(no stack)"
+        }
+        return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: ipc, inQueueGet: inQueueGet,
+                          inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL, functionNames: names)
+    }
+}
