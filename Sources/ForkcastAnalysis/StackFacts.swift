@@ -48,6 +48,13 @@ struct StackFacts {
     var inUserPython: Bool
     var hasPython: Bool
     var isGIL: Bool
+    /// The innermost Python frame is user code: the thread is doing the program's own work.
+    var userLeaf: Bool
+    /// The innermost native frame runs in the interpreter (python / libpython): executing
+    /// Python bytecode, which needs the GIL. False in C libraries (libcrypto, libz, …).
+    var leafInInterpreter: Bool
+    /// The function that takes the lock (for finding a holder in the same critical section).
+    var lockSiteFunction: String?
     /// The function names on the stack (for "same critical section" holder matching).
     var functionNames: Set<String>
 }
@@ -141,6 +148,16 @@ struct StackClassifier {
         var ipc = IPCActivity.none
         var inQueueGet = false
         var pickleSeen = IPCActivity.none
+        var siteFunction: String?
+        var leafInInterpreter = false
+        if let leaf = frames.first {
+            if leaf.kind == .python {
+                leafInInterpreter = true
+            } else if let module = leaf.module {
+                let baseName = module.split(separator: "/").last.map(String.init) ?? module
+                leafInInterpreter = baseName.hasPrefix("python") || baseName.hasPrefix("libpython")
+            }
+        }
 
         for (i, f) in frames.enumerated() {
             let b = base(f.name)
@@ -220,13 +237,17 @@ struct StackClassifier {
             } else {
                 kind = .pythonLock
                 site = pythonSite(py)
+                siteFunction = py.name
             }
             if site == nil { site = pythonSite(py) }
         } else if isJoin {
             kind = .threadJoin
         } else if outermostLockAPI >= 0 {
             kind = .pthreadMutex
-            site = frames.indices.contains(outermostLockAPI + 1) ? frames[outermostLockAPI + 1].label : nil
+            if frames.indices.contains(outermostLockAPI + 1) {
+                site = frames[outermostLockAPI + 1].label
+                siteFunction = String(base(frames[outermostLockAPI + 1].name))
+            }
         } else if outermostCond >= 0 {
             kind = .condition
             site = frames.indices.contains(outermostCond + 1) ? frames[outermostCond + 1].label : nil
@@ -245,6 +266,8 @@ struct StackClassifier {
             callSite = frames.first?.label ?? "(no stack)"
         }
         return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: ipc, inQueueGet: inQueueGet,
-                          inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL, functionNames: names)
+                          inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL,
+                          userLeaf: firstPython.map { !isStdlibPython($0.file ?? "") } ?? false,
+                          leafInInterpreter: leafInInterpreter, lockSiteFunction: siteFunction, functionNames: names)
     }
 }

@@ -253,5 +253,23 @@ public struct TimeBreakdownAnalyzer: AnalyzerPlugin {
         analysis.overall = b.overall
         analysis.processes = b.processes
         analysis.threads = b.threads
+        let o = b.overall
+        if o.starvedTickShare >= 0.25 && o.runnableThreads >= 0.25 {
+            analysis.findings.append(Finding(
+                source: descriptor.name, id: "cpu.starvation", severity: o.starvedTickShare >= 0.5 ? .warning : .info,
+                factor: .cpuStarvation,
+                title: "CPU starvation: threads runnable without a CPU at \(Text.pct(o.starvedTickShare)) of ticks",
+                detail: "On average \(Text.num(o.runnableThreads)) threads waited for a CPU while \(Text.num(o.parallelism)) ran, on \(o.cores) cores.",
+                metrics: ["starved_tick_share": o.starvedTickShare, "runnable_threads": o.runnableThreads, "parallelism": o.parallelism]))
+        }
+        if o.ticks > 0 && o.liveThreads >= 1.5 && o.parallelism < 1.2 && o.cores > 1 {
+            analysis.findings.append(Finding(
+                source: descriptor.name, id: "cpu.low-parallelism", severity: .info, factor: .scaling,
+                title: "Low parallelism: \(Text.num(o.parallelism)) threads on CPU on average with \(Text.num(o.liveThreads)) alive",
+                detail: "The run used \(Text.pct(o.coreUtilization)) of \(o.cores) cores; the other threads were waiting "
+                    + "(GIL \(Text.pct(o.states.gilWait)), locks \(Text.pct(o.states.lockWait)), I/O \(Text.pct(o.states.ioWait)), "
+                    + "sleep \(Text.pct(o.states.sleep))).",
+                metrics: ["parallelism": o.parallelism, "live_threads": o.liveThreads, "core_utilization": o.coreUtilization]))
+        }
     }
 }

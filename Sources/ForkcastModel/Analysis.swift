@@ -19,6 +19,8 @@ public struct Analysis: Codable, Sendable, Equatable {
     public var threads: [ThreadBreakdown] = []
     public var locks: [LockContention] = []
     public var io: [IOWaitGroup] = []
+    /// How each Python process used the GIL.
+    public var gil: [GILUsage] = []
     /// Costs of running work in several processes; nil when the profile has one process
     /// and no pickling or pipe traffic.
     public var multiprocessing: MultiprocessingCosts?
@@ -30,7 +32,7 @@ public struct Analysis: Codable, Sendable, Equatable {
     public var errors: [String] = []
 
     private enum CodingKeys: String, CodingKey {
-        case format, formatVersion = "format_version", profile, overall, processes, threads, locks, io, multiprocessing,
+        case format, formatVersion = "format_version", profile, overall, processes, threads, locks, io, gil, multiprocessing,
              findings, recommendation, plugins, errors
     }
 
@@ -209,6 +211,8 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     public var startupShare: Double
     /// On-CPU seconds of worker processes outside pickling, IPC and start-up: the useful work.
     public var workerComputeSeconds: Double
+    /// workerComputeSeconds over the worker processes' summed lifetimes: how busy the pool was.
+    public var workerBusyShare: Double
     /// Overhead (pickle + unpickle + IPC CPU + start-up) over worker compute; > 1 means the
     /// processes spend more moving work than doing it.
     public var overheadRatio: Double
@@ -221,7 +225,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
              pipeReadWaitSeconds = "pipe_read_wait_seconds", pipeWriteWaitSeconds = "pipe_write_wait_seconds",
              queueLockWaitSeconds = "queue_lock_wait_seconds", startupSeconds = "startup_seconds",
              startupByProcess = "startup_by_process", cpuSeconds = "cpu_seconds", serializationShare = "serialization_share",
-             startupShare = "startup_share", workerComputeSeconds = "worker_compute_seconds",
+             startupShare = "startup_share", workerComputeSeconds = "worker_compute_seconds", workerBusyShare = "worker_busy_share",
              overheadRatio = "overhead_ratio", topStacks = "top_stacks"
     }
 
@@ -229,7 +233,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
                 ipcCPUSeconds: Double = 0, pipeReadWaitSeconds: Double = 0, pipeWriteWaitSeconds: Double = 0,
                 queueLockWaitSeconds: Double = 0, startupSeconds: Double = 0, startupByProcess: [ProcessStartup] = [],
                 cpuSeconds: Double = 0, serializationShare: Double = 0, startupShare: Double = 0,
-                workerComputeSeconds: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
+                workerComputeSeconds: Double = 0, workerBusyShare: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
         self.processes = processes
         self.workerProcesses = workerProcesses
         self.pickleSeconds = pickleSeconds
@@ -244,6 +248,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
         self.serializationShare = serializationShare
         self.startupShare = startupShare
         self.workerComputeSeconds = workerComputeSeconds
+        self.workerBusyShare = workerBusyShare
         self.overheadRatio = overheadRatio
         self.topStacks = topStacks
     }
@@ -341,7 +346,8 @@ public struct LockContention: Codable, Sendable, Equatable {
     public var waiters: Int
     /// The waiters' most common stacks, outermost first.
     public var topStacks: [[String]]
-    /// Who held the lock while others waited, where knowable ("tid 102 worker-1 …").
+    /// Who held the lock while others waited, where knowable: up to three threads, most often
+    /// seen holding first ("tid 102 worker-1, tid 101 worker-0").
     public var holder: String?
     /// Process the lock lives in.
     public var pid: Int32
@@ -355,7 +361,7 @@ public struct LockContention: Codable, Sendable, Equatable {
     public var site: String?
     /// How the holder was found: "gil-flag", "same-site-on-cpu", "same-site", or nil.
     public var holderEvidence: String?
-    /// Share of contended ticks at which `holder` was seen holding (0–1).
+    /// Share of contended ticks at which a holder was identified (0–1).
     public var holderShare: Double?
 
     private enum CodingKeys: String, CodingKey {
@@ -441,5 +447,49 @@ public struct Finding: Codable, Sendable, Equatable {
         self.detail = detail
         self.metrics = metrics
         self.stacks = stacks
+    }
+}
+
+/// How one Python process used the GIL: whether its on-CPU time held it (running Python
+/// code) or released it (C code such as hashlib or zlib on large buffers), and how long its
+/// threads waited for it.
+public struct GILUsage: Codable, Sendable, Equatable {
+    public var pid: Int32
+    /// Threads of the process that ran or waited for the GIL.
+    public var pythonThreads: Int
+    public var cpuSeconds: Double
+    /// Share (0–1) of on-CPU samples that held the GIL.
+    public var heldShare: Double
+    /// "flag" when the sampler read GIL ownership, "interpreter-frames" when inferred from
+    /// the leaf frame being in the interpreter (python/libpython) rather than a C library.
+    public var heldEvidence: String
+    public var waitSeconds: Double
+    /// GIL-wait samples over all samples of the process's working threads.
+    public var waitShare: Double
+    /// Average threads of the process on a CPU per tick.
+    public var parallelism: Double
+    /// The most common on-CPU stack that released the GIL, outermost first (empty if none).
+    public var releasedStack: [String]
+    /// The most common on-CPU stack that held the GIL, outermost first.
+    public var heldStack: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case pid, pythonThreads = "python_threads", cpuSeconds = "cpu_seconds", heldShare = "held_share",
+             heldEvidence = "held_evidence", waitSeconds = "wait_seconds", waitShare = "wait_share", parallelism,
+             releasedStack = "released_stack", heldStack = "held_stack"
+    }
+
+    public init(pid: Int32, pythonThreads: Int, cpuSeconds: Double, heldShare: Double, heldEvidence: String,
+                waitSeconds: Double, waitShare: Double, parallelism: Double, releasedStack: [String], heldStack: [String]) {
+        self.pid = pid
+        self.pythonThreads = pythonThreads
+        self.cpuSeconds = cpuSeconds
+        self.heldShare = heldShare
+        self.heldEvidence = heldEvidence
+        self.waitSeconds = waitSeconds
+        self.waitShare = waitShare
+        self.parallelism = parallelism
+        self.releasedStack = releasedStack
+        self.heldStack = heldStack
     }
 }
