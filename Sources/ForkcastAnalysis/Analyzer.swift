@@ -1,3 +1,4 @@
+import Dispatch
 import ForkcastModel
 
 /// The entry point of analysis: run analyzers over a profile, then weigh the advice of
@@ -14,19 +15,23 @@ public enum Analyzer {
     }
 
     /// Analyzes `profile` with `analyzers`, then recommends with `rules`. An analyzer or rule
-    /// that throws is recorded in `Analysis.errors` and the others still run.
+    /// that throws is recorded in `Analysis.errors` and the others still run. `timing`, when
+    /// given, is called with each analyzer's name and the milliseconds it took.
     public static func analyze(_ profile: Profile,
                                analyzers: [any AnalyzerPlugin] = builtinAnalyzers(),
                                rules: [any RecommenderRulePlugin] = builtinRules(),
-                               experiment: ExperimentResult? = nil) -> Analysis {
+                               experiment: ExperimentResult? = nil,
+                               timing: ((String, Double) -> Void)? = nil) -> Analysis {
         var analysis = Analysis()
         for a in analyzers {
             analysis.plugins.append(a.descriptor.name)
+            let start = DispatchTime.now().uptimeNanoseconds
             do {
                 try a.analyze(profile, into: &analysis)
             } catch {
                 analysis.errors.append("analyzer \(a.descriptor.name): \(error)")
             }
+            timing?(a.descriptor.name, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         analysis.recommendation = Recommender.recommend(analysis: &analysis, rules: rules, experiment: experiment)
         return analysis

@@ -14,7 +14,7 @@ public struct GILAnalyzer: AnalyzerPlugin {
                          summary: "GIL held vs released per Python process, and the time threads waited for it.")
     }
 
-    struct Acc {
+    final class Acc {
         var onCPU = 0, known = 0, knownHeld = 0, inferredHeld = 0, waits = 0
         var threads = Set<Int32>()
         var held: [Int32: Int] = [:]
@@ -24,34 +24,45 @@ public struct GILAnalyzer: AnalyzerPlugin {
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
         let period = Support.breakdown(profile, &analysis)
         var classifier = StackClassifier(profile)
-        let runtimes = Dictionary(profile.processes.map { ($0.pid, ($0.runtime ?? "") + " " + $0.executable) },
-                                  uniquingKeysWith: { a, _ in a })
+        let pythonRuntime = Dictionary(profile.processes.map { p in
+            (p.pid, (p.runtime ?? "").lowercased().contains("python") || p.executable.contains("python"))
+        }, uniquingKeysWith: { a, _ in a })
         var acc: [Int32: Acc] = [:]
+        var lastPid: Int32 = -1
+        var lastAcc: Acc?
+        func accFor(_ pid: Int32) -> Acc {
+            if pid == lastPid, let a = lastAcc { return a }
+            let a: Acc
+            if let existing = acc[pid] { a = existing } else { a = Acc(); acc[pid] = a }
+            lastPid = pid
+            lastAcc = a
+            return a
+        }
         for s in profile.samples {
             switch s.state {
             case .onCPU:
-                let f = classifier.facts(s.stack)
-                let pythonProcess = f.hasPython || s.holdsGIL != nil || (runtimes[s.pid]?.lowercased().contains("python") ?? false)
+                let f = classifier.flags(s.stack)
+                let pythonProcess = f.contains(.hasPython) || s.holdsGIL != nil || (pythonRuntime[s.pid] ?? false)
                 guard pythonProcess else { continue }
-                var a = acc[s.pid] ?? Acc()
+                let a = accFor(s.pid)
                 a.onCPU += 1
                 a.threads.insert(s.tid)
+                let inInterpreter = f.contains(.leafInInterpreter)
                 let held: Bool
                 if let flag = s.holdsGIL {
                     a.known += 1
                     if flag { a.knownHeld += 1 }
                     held = flag
                 } else {
-                    held = f.leafInInterpreter
+                    held = inInterpreter
                 }
-                if f.leafInInterpreter { a.inferredHeld += 1 }
+                if inInterpreter { a.inferredHeld += 1 }
                 if held { a.held[s.stack, default: 0] += 1 } else { a.released[s.stack, default: 0] += 1 }
-                acc[s.pid] = a
             case .gilWait, .lockWait:
-                let f = classifier.facts(s.stack)
-                guard s.state == .gilWait || f.isGIL else { continue }
-                acc[s.pid, default: Acc()].waits += 1
-                acc[s.pid, default: Acc()].threads.insert(s.tid)
+                guard s.state == .gilWait || classifier.flags(s.stack).contains(.gil) else { continue }
+                let a = accFor(s.pid)
+                a.waits += 1
+                a.threads.insert(s.tid)
             default:
                 continue
             }

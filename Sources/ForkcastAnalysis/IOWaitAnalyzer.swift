@@ -18,6 +18,7 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
         var targets: [String: Int] = [:]
         var syscalls: [String: Int] = [:]
         var stacks: [Int32: Int] = [:]
+        var waitCounts: [Int32: Int] = [:]
     }
 
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
@@ -25,25 +26,36 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
         var classifier = StackClassifier(profile)
         var groups: [Group] = []
         var index: [String: Int] = [:]
+        var slots: [SIMD2<Int32>: Int] = [:]
         for s in profile.samples where s.state == .ioWait {
-            let wait: WaitInfo? = s.wait >= 0 ? profile.waits[Int(s.wait)] : nil
-            let kind = wait?.fdKind ?? .other
-            let site = classifier.facts(s.stack).callSite
-            let key = "\(kind.rawValue)\u{1}\(site)"
+            let slot = SIMD2(s.stack, s.wait)
             let g: Int
-            if let i = index[key] {
-                g = i
+            if let known = slots[slot] {
+                g = known
             } else {
-                g = groups.count
-                index[key] = g
-                groups.append(Group(kind: kind, site: site))
+                let wait: WaitInfo? = s.wait >= 0 ? profile.waits[Int(s.wait)] : nil
+                let kind = wait?.fdKind ?? .other
+                let site = classifier.facts(s.stack).callSite
+                let key = "\(kind.rawValue)\u{1}\(site)"
+                if let i = index[key] {
+                    g = i
+                } else {
+                    g = groups.count
+                    index[key] = g
+                    groups.append(Group(kind: kind, site: site))
+                }
+                slots[slot] = g
             }
             groups[g].samples += 1
             groups[g].threads.insert(s.tid)
             groups[g].stacks[s.stack, default: 0] += 1
-            if let wait {
-                groups[g].syscalls[wait.syscall, default: 0] += 1
-                if let t = wait.target { groups[g].targets[t, default: 0] += 1 }
+            if s.wait >= 0 { groups[g].waitCounts[s.wait, default: 0] += 1 }
+        }
+        for g in groups.indices {
+            for (w, n) in groups[g].waitCounts {
+                let wait = profile.waits[Int(w)]
+                groups[g].syscalls[wait.syscall, default: 0] += n
+                if let t = wait.target { groups[g].targets[t, default: 0] += n }
             }
         }
         let total = analysis.overall?.samples ?? profile.samples.count
@@ -57,14 +69,18 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
 
         // Findings: I/O that takes a large part of the working threads' time (pipes between
         // processes are the multiprocessing analyzer's business).
-        let working = analysis.threads.filter { $0.idleShare < 0.8 }
-        let workingSamples = working.reduce(0) { $0 + $1.samples }
+        let workingThreads = analysis.threads.filter { $0.idleShare < 0.8 }
+        let workingSamples = workingThreads.reduce(0) { $0 + $1.samples }
         guard workingSamples > 0 else { return }
-        let workingTids = Set(working.map(\.tid))
+        let workingTids = Set(workingThreads.map(\.tid))
         var ioWorking = 0
-        for s in profile.samples where s.state == .ioWait && workingTids.contains(s.tid) {
-            let kind: FDKind? = s.wait >= 0 ? profile.waits[Int(s.wait)].fdKind : nil
-            if kind != .pipe { ioWorking += 1 }
+        let threadIndex = ThreadIndex(profile)
+        var working = [Bool](repeating: false, count: profile.threads.count)
+        for (i, t) in profile.threads.enumerated() where workingTids.contains(t.tid) { working[i] = true }
+        let pipeWait = profile.waits.map { $0.fdKind == .pipe }
+        for s in profile.samples where s.state == .ioWait {
+            guard let t = threadIndex[s.tid], working[t] else { continue }
+            if s.wait < 0 || !pipeWait[Int(s.wait)] { ioWorking += 1 }
         }
         let share = Double(ioWorking) / Double(workingSamples)
         if share >= 0.3, let top = analysis.io.first(where: { $0.kind != .pipe }) {

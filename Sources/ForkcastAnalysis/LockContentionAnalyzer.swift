@@ -35,12 +35,18 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
         var lastTick: UInt64 = .max
     }
 
+    struct LockSlot: Hashable {
+        var pid: Int32
+        var stack: Int32
+        var wait: Int32
+        var gilState: Bool
+    }
+
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
         let period = Support.breakdown(profile, &analysis)
         var classifier = StackClassifier(profile)
         var groups: [Group] = []
         var groupIndex: [String: Int] = [:]
-        // Per stack: group key suffix cache is not possible (futex differs per wait), so cache facts only.
         let samples = profile.samples
         let waits = profile.waits
         var tickStart = 0
@@ -61,8 +67,16 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
             }
         }
 
+        // Per group: does a stack contain the function that takes the lock? (cached)
+        var inSite: [[Int32: Bool]] = []
+        var tickGroup: [Int] = []
+
         func closeTick(_ end: Int) {
             guard !tickWaits.isEmpty else { return }
+            tickGroup.removeAll(keepingCapacity: true)
+            tickGroup.append(contentsOf: repeatElement(-1, count: end - tickStart))
+            for (i, g) in tickWaits { tickGroup[i - tickStart] = g }
+            while inSite.count < groups.count { inSite.append([:]) }
             // For each contended (non-idle) group in this tick, look for its holder.
             var seen = Set<Int>()
             for (_, g) in tickWaits where !seen.contains(g) {
@@ -70,32 +84,34 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                 groups[g].contendedTicks += 1
                 if groups[g].kind.isIdle { continue }
                 let pid = groups[g].pid
+                let isGIL = groups[g].kind == .gil
+                let fn = groups[g].siteFunction
                 var best: (tid: Int32, rank: Int, evidence: String)?
                 for j in tickStart..<end {
                     let o = samples[j]
-                    guard o.pid == pid else { continue }
-                    if groups[g].kind == .gil {
+                    guard o.pid == pid, tickGroup[j - tickStart] != g else { continue }
+                    if isGIL {
                         if o.holdsGIL == true {
                             best = (o.tid, 3, "gil-flag")
                             break
                         }
-                        if o.state == .onCPU && o.holdsGIL == nil && classifier.facts(o.stack).hasPython && (best?.rank ?? 0) < 1 {
+                        if o.state == .onCPU && o.holdsGIL == nil && (best?.rank ?? 0) < 1
+                            && classifier.flags(o.stack).contains(.hasPython) {
                             best = (o.tid, 1, "python-on-cpu")
                         }
                         continue
                     }
-                    // Not waiting on this same lock.
-                    if o.state == .lockWait || o.state == .gilWait {
-                        let (k, _) = keyFor(o, classifier.facts(o.stack))
-                        if k == groups[g].key { continue }
-                    }
-                    guard let fn = groups[g].siteFunction else { continue }
-                    let f = classifier.facts(o.stack)
-                    guard f.functionNames.contains(fn) else { continue }
+                    guard let fn else { break }
                     let rank = o.state == .onCPU ? 2 : 1
-                    if rank > (best?.rank ?? 0) {
-                        best = (o.tid, rank, rank == 2 ? "same-site-on-cpu" : "same-site")
+                    guard rank > (best?.rank ?? 0) else { continue }
+                    let contains: Bool
+                    if let c = inSite[g][o.stack] {
+                        contains = c
+                    } else {
+                        contains = classifier.facts(o.stack).functionNames.contains(fn)
+                        inSite[g][o.stack] = contains
                     }
+                    if contains { best = (o.tid, rank, rank == 2 ? "same-site-on-cpu" : "same-site") }
                 }
                 if let best {
                     groups[g].holders[best.tid, default: 0] += 1
@@ -108,6 +124,7 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
         }
 
         var lastTime: UInt64 = .max
+        var slots: [LockSlot: Int] = [:]
         for i in samples.indices {
             let s = samples[i]
             if s.timeNs != lastTime {
@@ -116,19 +133,25 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                 lastTime = s.timeNs
             }
             guard s.state == .lockWait || s.state == .gilWait else { continue }
-            let f = classifier.facts(s.stack)
-            let (key, kind) = keyFor(s, f)
+            let slot = LockSlot(pid: s.pid, stack: s.stack, wait: s.wait, gilState: s.state == .gilWait)
             let g: Int
-            if let existing = groupIndex[key] {
-                g = existing
+            if let known = slots[slot] {
+                g = known
             } else {
-                g = groups.count
-                groupIndex[key] = g
-                var group = Group(key: key, kind: kind, pid: s.pid)
-                group.site = kind == .gil ? nil : f.lockSite
-                group.siteFunction = f.lockSiteFunction
-                group.futex = s.wait >= 0 ? waits[Int(s.wait)].futex : nil
-                groups.append(group)
+                let f = classifier.facts(s.stack)
+                let (key, kind) = keyFor(s, f)
+                if let existing = groupIndex[key] {
+                    g = existing
+                } else {
+                    g = groups.count
+                    groupIndex[key] = g
+                    var group = Group(key: key, kind: kind, pid: s.pid)
+                    group.site = kind == .gil ? nil : f.lockSite
+                    group.siteFunction = f.lockSiteFunction
+                    group.futex = s.wait >= 0 ? waits[Int(s.wait)].futex : nil
+                    groups.append(group)
+                }
+                slots[slot] = g
             }
             groups[g].samples += 1
             groups[g].waiters.insert(s.tid)

@@ -30,44 +30,48 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
 
         // Pass 1: first sample in user code per worker.
         var firstUser: [Int32: UInt64] = [:]
-        for s in profile.samples where workerPids.contains(s.pid) && firstUser[s.pid] == nil {
-            let f = classifier.facts(s.stack)
-            let python = f.hasPython || (isPython[s.pid] ?? false)
-            if python ? (f.userLeaf && s.state == .onCPU) : s.state == .onCPU {
-                firstUser[s.pid] = s.timeNs
+        if !workerPids.isEmpty {
+            for s in profile.samples where s.state == .onCPU && workerPids.contains(s.pid) && firstUser[s.pid] == nil {
+                let f = classifier.flags(s.stack)
+                let python = f.contains(.hasPython) || (isPython[s.pid] ?? false)
+                if !python || f.contains(.userLeaf) { firstUser[s.pid] = s.timeNs }
             }
         }
 
         // Pass 2: costs.
-        var pickle = 0, unpickle = 0, transfer = 0, readWait = 0, writeWait = 0, queueLock = 0, onCPU = 0, compute = 0
+        var pickle = 0, unpickle = 0, transfer = 0, readWait = 0, writeWaits = 0, queueLock = 0, onCPU = 0, compute = 0
+        let pipeWait = profile.waits.map { $0.fdKind == .pipe }
+        let socketWait = profile.waits.map { $0.fdKind == .socket }
+        let writeWait = profile.waits.map { Self.writeCalls.contains($0.syscall) }
+        let multi = profile.processes.count > 1
         var pickleSamples = 0
         var ipcStacks: [Int32: Int] = [:]
         for s in profile.samples {
             switch s.state {
             case .onCPU:
                 onCPU += 1
-                let f = classifier.facts(s.stack)
+                let f = classifier.flags(s.stack)
                 switch f.ipc {
                 case .pickle: pickle += 1; pickleSamples += 1; ipcStacks[s.stack, default: 0] += 1
                 case .unpickle: unpickle += 1; pickleSamples += 1; ipcStacks[s.stack, default: 0] += 1
                 case .transfer: transfer += 1; ipcStacks[s.stack, default: 0] += 1
                 case .none:
-                    if workerPids.contains(s.pid), let first = firstUser[s.pid], s.timeNs >= first { compute += 1 }
+                    if !workerPids.isEmpty, let first = firstUser[s.pid], s.timeNs >= first { compute += 1 }
                 }
             case .ioWait:
                 guard s.wait >= 0 else { continue }
-                let w = profile.waits[Int(s.wait)]
-                let f = classifier.facts(s.stack)
-                guard w.fdKind == .pipe || (w.fdKind == .socket && f.ipc == .transfer) || f.inQueueGet else { continue }
-                if Self.writeCalls.contains(w.syscall) {
-                    writeWait += 1
+                let w = Int(s.wait)
+                let f = classifier.flags(s.stack)
+                guard pipeWait[w] || (socketWait[w] && f.contains(.transfer)) || f.contains(.queueGet) else { continue }
+                if writeWait[w] {
+                    writeWaits += 1
                     ipcStacks[s.stack, default: 0] += 1
                 } else {
                     readWait += 1
                 }
             case .lockWait:
-                let f = classifier.facts(s.stack)
-                if f.inQueueGet || (f.lockKind == .queueGet && f.hasPython && profile.processes.count > 1) { queueLock += 1 }
+                let f = classifier.flags(s.stack)
+                if f.contains(.queueGet) || (f.contains(.queueLockKind) && f.contains(.hasPython) && multi) { queueLock += 1 }
             default:
                 continue
             }
@@ -99,7 +103,7 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
             processes: profile.processes.count, workerProcesses: workers.count,
             pickleSeconds: Double(pickle) * period, unpickleSeconds: Double(unpickle) * period,
             ipcCPUSeconds: Double(transfer) * period, pipeReadWaitSeconds: Double(readWait) * period,
-            pipeWriteWaitSeconds: Double(writeWait) * period, queueLockWaitSeconds: Double(queueLock) * period,
+            pipeWriteWaitSeconds: Double(writeWaits) * period, queueLockWaitSeconds: Double(queueLock) * period,
             startupSeconds: startup, startupByProcess: startups, cpuSeconds: cpu,
             serializationShare: cpu > 0 ? serialization / cpu : 0,
             startupShare: workers.isEmpty || duration <= 0 ? 0 : min(1, startup / (Double(workers.count) * duration)),

@@ -59,14 +59,40 @@ struct StackFacts {
     var functionNames: Set<String>
 }
 
-/// Classifies the stacks of one profile, caching per stack index.
+/// The per-stack facts the per-sample loops need, packed in one byte each.
+struct StackFlags: OptionSet {
+    let rawValue: UInt16
+    static let known = StackFlags(rawValue: 1 << 0)
+    static let gil = StackFlags(rawValue: 1 << 1)
+    static let idleLock = StackFlags(rawValue: 1 << 2)
+    static let queueGet = StackFlags(rawValue: 1 << 3)
+    static let hasPython = StackFlags(rawValue: 1 << 4)
+    static let userLeaf = StackFlags(rawValue: 1 << 5)
+    static let leafInInterpreter = StackFlags(rawValue: 1 << 6)
+    static let pickle = StackFlags(rawValue: 1 << 7)
+    static let unpickle = StackFlags(rawValue: 1 << 8)
+    static let transfer = StackFlags(rawValue: 1 << 9)
+    static let queueLockKind = StackFlags(rawValue: 1 << 10)
+
+    var ipc: IPCActivity {
+        if contains(.pickle) { return .pickle }
+        if contains(.unpickle) { return .unpickle }
+        if contains(.transfer) { return .transfer }
+        return .none
+    }
+}
+
+/// Classifies the stacks of one profile, caching per stack index: full facts on demand,
+/// and a compact flag word per stack for the per-sample loops.
 struct StackClassifier {
     let profile: Profile
     private var cache: [StackFacts?]
+    private var flagCache: [StackFlags]
 
     init(_ profile: Profile) {
         self.profile = profile
         cache = Array(repeating: nil, count: profile.stacks.count)
+        flagCache = Array(repeating: [], count: profile.stacks.count)
     }
 
     mutating func facts(_ stack: Int32) -> StackFacts {
@@ -75,6 +101,34 @@ struct StackClassifier {
         let f = Self.classify(profile.stacks[i], frames: profile.frames)
         cache[i] = f
         return f
+    }
+
+    /// The stack's flags (computing its facts the first time).
+    @inline(__always)
+    mutating func flags(_ stack: Int32) -> StackFlags {
+        let f = flagCache[Int(stack)]
+        if f.contains(.known) { return f }
+        return computeFlags(stack)
+    }
+
+    private mutating func computeFlags(_ stack: Int32) -> StackFlags {
+        let f = facts(stack)
+        var flags: StackFlags = .known
+        if f.isGIL { flags.insert(.gil) }
+        if f.lockKind.isIdle { flags.insert(.idleLock) }
+        if f.inQueueGet { flags.insert(.queueGet) }
+        if f.hasPython { flags.insert(.hasPython) }
+        if f.userLeaf { flags.insert(.userLeaf) }
+        if f.leafInInterpreter { flags.insert(.leafInInterpreter) }
+        if f.lockKind == .queueGet { flags.insert(.queueLockKind) }
+        switch f.ipc {
+        case .pickle: flags.insert(.pickle)
+        case .unpickle: flags.insert(.unpickle)
+        case .transfer: flags.insert(.transfer)
+        case .none: break
+        }
+        flagCache[Int(stack)] = flags
+        return flags
     }
 
     /// The stack's labels outermost first, as people read stacks.

@@ -37,13 +37,23 @@ public struct Analyze: ParsableCommand {
     }
 
     public func run() throws {
+        let timing = ProcessInfo.processInfo.environment["FORKCAST_TIMING"] != nil
+        let t0 = DispatchTime.now().uptimeNanoseconds
         let loaded: Profile
         do {
             loaded = try Self.load(path: profile)
         } catch let error as AnalyzeInputError {
             Self.fail(error.description)
         }
-        let analysis = Analyzer.analyze(loaded)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var timings: [(String, Double)] = []
+        let analysis = Analyzer.analyze(loaded, timing: timing ? { timings.append(($0, $1)) } : nil)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        if timing {
+            FileHandle.standardError.write(Data((
+                "forkcast analyze: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
+                + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")\n").utf8))
+        }
         if json {
             do {
                 var data = try analysis.encodedJSON()
