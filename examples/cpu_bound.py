@@ -20,7 +20,7 @@ def spin(n):
 def main():
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--tasks", type=int, default=8)
-    p.add_argument("--size", type=int, default=400_000, help="loop iterations per task")
+    p.add_argument("--size", type=int, default=1_000_000, help="loop iterations per task")
     args = p.parse_args()
     with _common.Timer("cpu_bound", args, tasks=args.tasks):
         results = _common.run(spin, [args.size] * args.tasks, args.strategy, args.workers)

@@ -30,7 +30,7 @@ def main():
     p = _common.parser(__doc__.splitlines()[0], default_workers=2)
     p.add_argument("--algo", choices=("sha256", "zlib"), default="sha256")
     p.add_argument("--tasks", type=int, default=8)
-    p.add_argument("--rounds", type=int, default=2, help="passes over the 16 MiB buffer per task")
+    p.add_argument("--rounds", type=int, default=5, help="passes over the 16 MiB buffer per task")
     args = p.parse_args()
     with _common.Timer("gil_release", args, algo=args.algo, tasks=args.tasks):
         _common.run(digest, [(args.algo, args.rounds)] * args.tasks, args.strategy, args.workers)

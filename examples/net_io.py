@@ -23,7 +23,7 @@ def fetch(args):
 
 def main():
     p = _common.parser(__doc__.splitlines()[0], default_workers=8)
-    p.add_argument("--tasks", type=int, default=24)
+    p.add_argument("--tasks", type=int, default=64)
     p.add_argument("--delay", type=float, default=0.1, help="seconds the server waits before answering")
     args = p.parse_args()
     port = _server.start(args.delay)

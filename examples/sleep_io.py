@@ -24,7 +24,7 @@ def task(args):
 
 def main():
     p = _common.parser(__doc__.splitlines()[0], default_workers=8)
-    p.add_argument("--tasks", type=int, default=24)
+    p.add_argument("--tasks", type=int, default=64)
     p.add_argument("--delay", type=float, default=0.1)
     args = p.parse_args()
     with _common.Timer("sleep_io", args, tasks=args.tasks):

@@ -108,7 +108,7 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                     if let c = inSite[g][o.stack] {
                         contains = c
                     } else {
-                        contains = classifier.facts(o.stack).functionNames.contains(fn)
+                        contains = classifier.stack(o.stack, contains: fn)
                         inSite[g][o.stack] = contains
                     }
                     if contains { best = (o.tid, rank, rank == 2 ? "same-site-on-cpu" : "same-site") }

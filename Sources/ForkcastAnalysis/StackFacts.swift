@@ -55,8 +55,6 @@ struct StackFacts {
     var leafInInterpreter: Bool
     /// The function that takes the lock (for finding a holder in the same critical section).
     var lockSiteFunction: String?
-    /// The function names on the stack (for "same critical section" holder matching).
-    var functionNames: Set<String>
 }
 
 /// The per-stack facts the per-sample loops need, packed in one byte each.
@@ -88,17 +86,33 @@ struct StackClassifier {
     let profile: Profile
     private var cache: [StackFacts?]
     private var flagCache: [StackFlags]
+    private var baseNames: [String?]
+    private var frameFacts: [FrameFacts?]
 
     init(_ profile: Profile) {
         self.profile = profile
         cache = Array(repeating: nil, count: profile.stacks.count)
         flagCache = Array(repeating: [], count: profile.stacks.count)
+        baseNames = Array(repeating: nil, count: profile.frames.count)
+        frameFacts = Array(repeating: nil, count: profile.frames.count)
     }
 
     mutating func facts(_ stack: Int32) -> StackFacts {
         let i = Int(stack)
         if let f = cache[i] { return f }
-        let f = Self.classify(profile.stacks[i], frames: profile.frames)
+        var ff: [FrameFacts] = []
+        ff.reserveCapacity(profile.stacks[i].frames.count)
+        for f in profile.stacks[i].frames {
+            let k = Int(f)
+            if let known = frameFacts[k] {
+                ff.append(known)
+            } else {
+                let computed = FrameFacts(profile.frames[k])
+                frameFacts[k] = computed
+                ff.append(computed)
+            }
+        }
+        let f = Self.classify(ff)
         cache[i] = f
         return f
     }
@@ -129,6 +143,16 @@ struct StackClassifier {
         }
         flagCache[Int(stack)] = flags
         return flags
+    }
+
+    /// True when a frame of the stack is the function `name` (compiler suffixes ignored).
+    mutating func stack(_ stack: Int32, contains name: String) -> Bool {
+        for f in profile.stacks[Int(stack)].frames {
+            let i = Int(f)
+            if baseNames[i] == nil { baseNames[i] = String(Self.base(profile.frames[i].name)) }
+            if baseNames[i] == name { return true }
+        }
+        return false
     }
 
     /// The stack's labels outermost first, as people read stacks.
@@ -187,14 +211,12 @@ struct StackClassifier {
         return "\(file)\(line) \(frame.name)"
     }
 
-    static func classify(_ stack: Stack, frames table: [Frame]) -> StackFacts {
-        let frames = stack.frames.map { table[Int($0)] }
-        var names = Set<String>()
+    static func classify(_ frames: [FrameFacts]) -> StackFacts {
         var isGIL = false
         var hasPython = false
         var inUserPython = false
-        var firstPython: Frame?
-        var firstUserPython: Frame?
+        var firstPython: FrameFacts?
+        var firstUserPython: FrameFacts?
         var outermostLockAPI = -1
         var outermostCond = -1
         var isJoin = false
@@ -203,59 +225,32 @@ struct StackClassifier {
         var inQueueGet = false
         var pickleSeen = IPCActivity.none
         var siteFunction: String?
-        var leafInInterpreter = false
-        if let leaf = frames.first {
-            if leaf.kind == .python {
-                leafInInterpreter = true
-            } else if let module = leaf.module {
-                let baseName = module.split(separator: "/").last.map(String.init) ?? module
-                leafInInterpreter = baseName.hasPrefix("python") || baseName.hasPrefix("libpython")
-            }
-        }
+        let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
 
         for (i, f) in frames.enumerated() {
-            let b = base(f.name)
-            names.insert(String(b))
-            if f.kind == .python {
+            let bits = f.bits
+            if f.frame.kind == .python {
                 hasPython = true
                 if firstPython == nil { firstPython = f }
-                let file = f.file ?? ""
-                if !isStdlibPython(file) {
+                if !bits.contains(.stdlib) {
                     inUserPython = true
                     if firstUserPython == nil { firstUserPython = f }
                 }
-                if file.hasSuffix("multiprocessing/connection.py") {
+                if bits.contains(.connectionPy) {
                     if ipc == .none { ipc = .transfer }
-                } else if file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py") {
-                    if pickleSeen == .none {
-                        pickleSeen = (f.name.contains("load") || f.name.contains("Unpickler")) ? .unpickle : .pickle
-                    }
                 }
-                if (file.hasSuffix("multiprocessing/queues.py") && (f.name == "get" || f.name == "_recv_bytes"))
-                    || (file.hasSuffix("multiprocessing/pool.py") && f.name == "worker")
-                    || (file.hasSuffix("concurrent/futures/process.py") && f.name == "_process_worker") {
-                    if firstUserPython == nil { inQueueGet = true }
-                }
-            } else {
-                if b == "take_gil" { isGIL = true }
-                if lockAPINames.contains(where: { $0 == b }) { outermostLockAPI = i }
-                if conditionNames.contains(where: { $0 == b }) { outermostCond = i }
-                if joinNames.contains(where: { $0 == b }) { isJoin = true }
-                if b.hasPrefix("PyThread_acquire_lock") || b == "acquire_timed" || b == "lock_PyThread_acquire_lock"
-                    || b == "rlock_acquire" || b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" {
-                    acquiresLock = true
-                }
-                // C pickle module: _pickle.cpython-*.so, or the functions of Modules/_pickle.c.
-                let inPickleModule = f.module?.contains("_pickle") ?? false
                 if pickleSeen == .none {
-                    let lower = b.lowercased()
-                    if inPickleModule || lower.contains("pickle") || lower.hasPrefix("unpickler") {
-                        if lower.contains("load") || lower.contains("unpickler") || lower.hasPrefix("load") {
-                            pickleSeen = .unpickle
-                        } else {
-                            pickleSeen = .pickle
-                        }
-                    }
+                    if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
+                }
+                if bits.contains(.waitsForWork) && firstUserPython == nil { inQueueGet = true }
+            } else {
+                if bits.contains(.takeGIL) { isGIL = true }
+                if bits.contains(.lockAPI) { outermostLockAPI = i }
+                if bits.contains(.condition) { outermostCond = i }
+                if bits.contains(.join) { isJoin = true }
+                if bits.contains(.acquire) { acquiresLock = true }
+                if pickleSeen == .none {
+                    if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
                 }
             }
         }
@@ -267,61 +262,129 @@ struct StackClassifier {
         if isGIL {
             kind = .gil
         } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 {
-            let file = py.file ?? ""
-            if file.hasSuffix("/threading.py") && (py.name == "join" || py.name == "_wait_for_tstate_lock") {
+            let file = py.frame.file ?? ""
+            let name = py.frame.name
+            let hasFutures = frames.contains { $0.bits.contains(.futuresBase) }
+            if file.hasSuffix("/threading.py") && (name == "join" || name == "_wait_for_tstate_lock") {
                 kind = .threadJoin
-            } else if file.hasSuffix("concurrent/futures/_base.py") {
+            } else if py.bits.contains(.futuresBase) {
                 kind = .futureWait
             } else if file.hasSuffix("/queue.py") || file.hasSuffix("multiprocessing/queues.py") || inQueueGet
                         || file.hasSuffix("concurrent/futures/thread.py") || file.hasSuffix("multiprocessing/pool.py") {
                 kind = .queueGet
-            } else if file.hasSuffix("/threading.py") && (py.name == "wait" || py.name == "wait_for") {
-                // Condition.wait / Event.wait: find who waits (the first frame outside threading.py).
+            } else if file.hasSuffix("/threading.py") && (name == "wait" || name == "wait_for") {
+                // Condition.wait / Event.wait: who waits decides (a future, a queue, user code).
                 kind = .condition
-                if let user = firstUserPython {
-                    if frames.contains(where: { ($0.file ?? "").hasSuffix("concurrent/futures/_base.py") }) {
-                        kind = .futureWait
-                    }
-                    site = pythonSite(user)
-                } else if frames.contains(where: { ($0.file ?? "").hasSuffix("concurrent/futures/_base.py") }) {
+                if hasFutures {
                     kind = .futureWait
-                } else if frames.contains(where: { ($0.file ?? "").hasSuffix("/queue.py") }) {
+                } else if firstUserPython == nil && frames.contains(where: { ($0.frame.file ?? "").hasSuffix("/queue.py") }) {
                     kind = .queueGet
                 }
+                if let user = firstUserPython { site = pythonSite(user.frame) }
             } else {
                 kind = .pythonLock
-                site = pythonSite(py)
-                siteFunction = py.name
+                site = pythonSite(py.frame)
+                siteFunction = name
             }
-            if site == nil { site = pythonSite(py) }
+            if site == nil { site = pythonSite(py.frame) }
         } else if isJoin {
             kind = .threadJoin
         } else if outermostLockAPI >= 0 {
             kind = .pthreadMutex
             if frames.indices.contains(outermostLockAPI + 1) {
-                site = frames[outermostLockAPI + 1].label
-                siteFunction = String(base(frames[outermostLockAPI + 1].name))
+                site = frames[outermostLockAPI + 1].frame.label
+                siteFunction = frames[outermostLockAPI + 1].base
             }
         } else if outermostCond >= 0 {
             kind = .condition
-            site = frames.indices.contains(outermostCond + 1) ? frames[outermostCond + 1].label : nil
-        } else if let user = frames.dropFirst().first(where: { !isSystemNative($0) && !lockAcquireNames.contains(String(base($0.name))) }) {
-            site = user.label
+            site = frames.indices.contains(outermostCond + 1) ? frames[outermostCond + 1].frame.label : nil
+        } else if let user = frames.dropFirst().first(where: { !$0.bits.contains(.systemModule) && !$0.bits.contains(.lowLevelWait) }) {
+            site = user.frame.label
+            if user.frame.symbolized { siteFunction = user.base }
         }
 
         // I/O call site: innermost user Python frame, any Python frame, else the first native
         // frame outside the system libraries, else the leaf.
         let callSite: String
         if let py = firstUserPython ?? firstPython {
-            callSite = pythonSite(py)
-        } else if let user = frames.first(where: { !isSystemNative($0) && $0.symbolized }) {
-            callSite = user.label
+            callSite = pythonSite(py.frame)
+        } else if let user = frames.first(where: { !$0.bits.contains(.systemModule) && $0.frame.symbolized }) {
+            callSite = user.frame.label
         } else {
-            callSite = frames.first?.label ?? "(no stack)"
+            callSite = frames.first?.frame.label ?? "(no stack)"
         }
         return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: ipc, inQueueGet: inQueueGet,
                           inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL,
-                          userLeaf: firstPython.map { !isStdlibPython($0.file ?? "") } ?? false,
-                          leafInInterpreter: leafInInterpreter, lockSiteFunction: siteFunction, functionNames: names)
+                          userLeaf: firstPython.map { !$0.bits.contains(.stdlib) } ?? false,
+                          leafInInterpreter: leafInInterpreter, lockSiteFunction: siteFunction)
+    }
+}
+
+/// What one frame tells the classifier, computed once per frame of the profile.
+struct FrameFacts {
+    struct Bits: OptionSet {
+        let rawValue: UInt32
+        static let takeGIL = Bits(rawValue: 1 << 0)
+        static let lockAPI = Bits(rawValue: 1 << 1)
+        static let condition = Bits(rawValue: 1 << 2)
+        static let join = Bits(rawValue: 1 << 3)
+        static let acquire = Bits(rawValue: 1 << 4)
+        static let pickle = Bits(rawValue: 1 << 5)
+        static let unpickle = Bits(rawValue: 1 << 6)
+        static let stdlib = Bits(rawValue: 1 << 7)
+        static let systemModule = Bits(rawValue: 1 << 8)
+        static let interpreterModule = Bits(rawValue: 1 << 9)
+        static let connectionPy = Bits(rawValue: 1 << 10)
+        static let waitsForWork = Bits(rawValue: 1 << 11)
+        static let futuresBase = Bits(rawValue: 1 << 12)
+        static let lowLevelWait = Bits(rawValue: 1 << 13)
+    }
+
+    let frame: Frame
+    let base: String
+    let bits: Bits
+
+    init(_ f: Frame) {
+        frame = f
+        let b = StackClassifier.base(f.name)
+        base = String(b)
+        var bits: Bits = []
+        if f.kind == .python {
+            bits.insert(.interpreterModule)
+            let file = f.file ?? ""
+            if StackClassifier.isStdlibPython(file) { bits.insert(.stdlib) }
+            if file.hasSuffix("multiprocessing/connection.py") { bits.insert(.connectionPy) }
+            if file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py") {
+                bits.insert(f.name.contains("load") || f.name.contains("Unpickler") ? .unpickle : .pickle)
+            }
+            if (file.hasSuffix("multiprocessing/queues.py") && (f.name == "get" || f.name == "_recv_bytes"))
+                || (file.hasSuffix("multiprocessing/pool.py") && f.name == "worker")
+                || (file.hasSuffix("concurrent/futures/process.py") && f.name == "_process_worker") {
+                bits.insert(.waitsForWork)
+            }
+            if file.hasSuffix("concurrent/futures/_base.py") { bits.insert(.futuresBase) }
+        } else {
+            if let module = f.module {
+                let moduleName = module.split(separator: "/").last.map(String.init) ?? module
+                if moduleName.hasPrefix("python") || moduleName.hasPrefix("libpython") { bits.insert(.interpreterModule) }
+                if StackClassifier.systemModules.contains(where: { module.contains($0) }) { bits.insert(.systemModule) }
+            }
+            if b == "take_gil" { bits.insert(.takeGIL) }
+            if StackClassifier.lockAPINames.contains(where: { $0 == b }) { bits.insert(.lockAPI) }
+            if StackClassifier.conditionNames.contains(where: { $0 == b }) { bits.insert(.condition) }
+            if StackClassifier.joinNames.contains(where: { $0 == b }) { bits.insert(.join) }
+            if StackClassifier.lockAcquireNames.contains(where: { $0 == b }) { bits.insert(.lowLevelWait) }
+            if b.hasPrefix("PyThread_acquire_lock") || b == "acquire_timed" || b == "lock_PyThread_acquire_lock"
+                || b == "rlock_acquire" || b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" {
+                bits.insert(.acquire)
+            }
+            // C pickle module: _pickle.cpython-*.so, or the functions of Modules/_pickle.c.
+            let inPickleModule = f.module?.contains("_pickle") ?? false
+            let lower = b.lowercased()
+            if inPickleModule || lower.contains("pickle") {
+                bits.insert(lower.contains("load") || lower.contains("unpickler") ? .unpickle : .pickle)
+            }
+        }
+        self.bits = bits
     }
 }
