@@ -67,8 +67,6 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
             }
         }
 
-        // Per group: does a stack contain the function that takes the lock? (cached)
-        var inSite: [[Int32: Bool]] = []
         var tickGroup: [Int] = []
 
         func closeTick(_ end: Int) {
@@ -76,16 +74,15 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
             tickGroup.removeAll(keepingCapacity: true)
             tickGroup.append(contentsOf: repeatElement(-1, count: end - tickStart))
             for (i, g) in tickWaits { tickGroup[i - tickStart] = g }
-            while inSite.count < groups.count { inSite.append([:]) }
             // For each contended (non-idle) group in this tick, look for its holder.
-            var seen = Set<Int>()
+            var seen: [Int] = []
             for (_, g) in tickWaits where !seen.contains(g) {
-                seen.insert(g)
+                seen.append(g)
                 groups[g].contendedTicks += 1
                 if groups[g].kind.isIdle { continue }
                 let pid = groups[g].pid
                 let isGIL = groups[g].kind == .gil
-                let fn = groups[g].siteFunction
+                let fn = groups[g].siteFunction.map { classifier.baseID($0) }
                 var best: (tid: Int32, rank: Int, evidence: String)?
                 for j in tickStart..<end {
                     let o = samples[j]
@@ -104,13 +101,7 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                     guard let fn else { break }
                     let rank = o.state == .onCPU ? 2 : 1
                     guard rank > (best?.rank ?? 0) else { continue }
-                    let contains: Bool
-                    if let c = inSite[g][o.stack] {
-                        contains = c
-                    } else {
-                        contains = classifier.stack(o.stack, contains: fn)
-                        inSite[g][o.stack] = contains
-                    }
+                    let contains = classifier.stack(o.stack, containsBase: fn)
                     if contains { best = (o.tid, rank, rank == 2 ? "same-site-on-cpu" : "same-site") }
                 }
                 if let best {

@@ -86,14 +86,15 @@ struct StackClassifier {
     let profile: Profile
     private var cache: [StackFacts?]
     private var flagCache: [StackFlags]
-    private var baseNames: [String?]
+    private var baseIDs: [String: Int32] = [:]
+    private var frameBaseID: [Int32]
     private var frameFacts: [FrameFacts?]
 
     init(_ profile: Profile) {
         self.profile = profile
         cache = Array(repeating: nil, count: profile.stacks.count)
         flagCache = Array(repeating: [], count: profile.stacks.count)
-        baseNames = Array(repeating: nil, count: profile.frames.count)
+        frameBaseID = Array(repeating: -1, count: profile.frames.count)
         frameFacts = Array(repeating: nil, count: profile.frames.count)
     }
 
@@ -145,12 +146,24 @@ struct StackClassifier {
         return flags
     }
 
-    /// True when a frame of the stack is the function `name` (compiler suffixes ignored).
-    mutating func stack(_ stack: Int32, contains name: String) -> Bool {
+    /// A small integer per distinct function name (compiler suffixes ignored), for fast matching.
+    mutating func baseID(_ name: String) -> Int32 {
+        if let id = baseIDs[name] { return id }
+        let id = Int32(baseIDs.count)
+        baseIDs[name] = id
+        return id
+    }
+
+    /// True when a frame of the stack is the function with base-name id `id`.
+    mutating func stack(_ stack: Int32, containsBase id: Int32) -> Bool {
         for f in profile.stacks[Int(stack)].frames {
             let i = Int(f)
-            if baseNames[i] == nil { baseNames[i] = String(Self.base(profile.frames[i].name)) }
-            if baseNames[i] == name { return true }
+            var fid = frameBaseID[i]
+            if fid < 0 {
+                fid = baseID(String(Self.base(profile.frames[i].name)))
+                frameBaseID[i] = fid
+            }
+            if fid == id { return true }
         }
         return false
     }
