@@ -261,16 +261,18 @@ extension Profile {
     /// nothing reaches `sink` when validation fails.
     public func write(gzip: Bool, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate()
-        let header = ProfileHeader(
-            format: Profile.formatName, formatVersion: formatVersion, recording: recording, stats: stats,
-            processes: processes, threads: threads, frames: frames, stacks: stacks, waits: waits)
+        // The tables, in name order, through JSONEncoder (all encoded before any byte is
+        // handed on, so an encoding failure writes nothing). Stacks are written by hand:
+        // they can number tens of thousands.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let headerJSON: Data
-        do { headerJSON = try encoder.encode(header) } catch {
-            throw ProfileError.invalid("cannot encode as JSON: \(oneLine(error))")
+        func json<T: Encodable>(_ value: T) throws -> Data {
+            do { return try encoder.encode(value) } catch {
+                throw ProfileError.invalid("cannot encode as JSON: \(oneLine(error))")
+            }
         }
-        guard headerJSON.last == UInt8(ascii: "}") else { throw ProfileError.invalid("cannot encode as JSON") }
+        let framesJSON = try json(frames), processesJSON = try json(processes), recordingJSON = try json(recording)
+        let statsJSON = try json(stats), threadsJSON = try json(threads), waitsJSON = try json(waits)
 
         try withoutActuallyEscaping(sink) { sink in
             let deflater: Gzip.Deflater? = try gzip ? Gzip.Deflater(level: Profile.gzipLevel) : nil
@@ -278,7 +280,27 @@ extension Profile {
                 if let deflater { try deflater.compress(chunk, finish: false, output: sink) } else { try sink(chunk) }
             }
             defer { w.deallocate() }
-            try headerJSON.withUnsafeBytes { try w.append(UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
+            try w.append("{\"format\":\"\(Profile.formatName)\",\"format_version\":\(formatVersion),\"frames\":")
+            try w.append(framesJSON)
+            try w.append(",\"processes\":")
+            try w.append(processesJSON)
+            try w.append(",\"recording\":")
+            try w.append(recordingJSON)
+            try w.append(",\"stacks\":[")
+            for (i, stack) in stacks.enumerated() {
+                try w.append(i == 0 ? "{\"frames\":[" : ",{\"frames\":[")
+                for (k, f) in stack.frames.enumerated() {
+                    if k > 0 { try w.append(",") }
+                    try w.append(Int64(f))
+                }
+                try w.append(stack.truncated ? "],\"truncated\":true}" : "],\"truncated\":false}")
+            }
+            try w.append("],\"stats\":")
+            try w.append(statsJSON)
+            try w.append(",\"threads\":")
+            try w.append(threadsJSON)
+            try w.append(",\"waits\":")
+            try w.append(waitsJSON)
             try w.append(",\"samples\":{")
             try w.column("t", samples) { w, s in try w.append(s.timeNs) }
             try w.column("pid", samples, comma: true) { w, s in try w.append(Int64(s.pid)) }
@@ -323,6 +345,10 @@ private struct ChunkWriter {
         try room(bytes.count)
         if let src = bytes.baseAddress { (buffer + count).update(from: src.assumingMemoryBound(to: UInt8.self), count: bytes.count) }
         count += bytes.count
+    }
+
+    mutating func append(_ data: Data) throws {
+        try data.withUnsafeBytes { try append($0) }
     }
 
     mutating func append(_ s: String) throws {
@@ -433,7 +459,10 @@ private struct ProfileReader {
             let head = (0..<min(4, s.end - s.pos)).map { String(format: "%02x", s.byte(s.pos + $0)) }.joined(separator: " ")
             throw ProfileError.notAProfile("it is not JSON (it starts with bytes \(head))")
         }
-        let members = try s.catching { try $0.objectMembers() }
+        // One pass: the sample columns are parsed where they stand (their errors are kept
+        // until format and version have been checked).
+        var parsedSamples: Result<[Sample], Error>?
+        let members = try s.catching { try $0.objectMembers(samples: &parsedSamples) }
 
         // Format and version first, so a future version's other changes cannot hide them.
         guard let formatSpan = members["format"] else {
@@ -458,11 +487,18 @@ private struct ProfileReader {
         }
         guard let samplesSpan = members["samples"] else { throw ProfileError.corrupt("missing \"samples\"") }
 
-        // Everything but the samples, with the samples' value replaced by null.
-        var headerBytes = Data(capacity: bytes.count - samplesSpan.count + 4)
-        headerBytes.append(contentsOf: bytes[..<samplesSpan.lowerBound])
-        headerBytes.append(contentsOf: Array("null".utf8))
-        headerBytes.append(contentsOf: bytes[samplesSpan.upperBound...])
+        guard let stacksSpan = members["stacks"] else { throw ProfileError.corrupt("missing \"stacks\"") }
+
+        // Everything but the samples and stacks (parsed by hand), their values replaced
+        // by null and [].
+        var headerBytes = Data(capacity: bytes.count - samplesSpan.count - stacksSpan.count + 8)
+        var copied = 0
+        for (span, stand_in) in [(samplesSpan, "null"), (stacksSpan, "[]")].sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
+            headerBytes.append(contentsOf: bytes[copied..<span.lowerBound])
+            headerBytes.append(contentsOf: Array(stand_in.utf8))
+            copied = span.upperBound
+        }
+        headerBytes.append(contentsOf: bytes[copied...])
         let header: ProfileHeader
         do {
             header = try JSONDecoder().decode(ProfileHeader.self, from: headerBytes)
@@ -484,11 +520,16 @@ private struct ProfileReader {
             throw ProfileError.corrupt(oneLine(error))
         }
 
+        var ss = JSONScanner(bytes, range: stacksSpan)
+        let stacks = try ss.catching { try $0.stackTable() }
         var profile = Profile(recording: header.recording, stats: header.stats, processes: header.processes,
-                              threads: header.threads, frames: header.frames, stacks: header.stacks, waits: header.waits)
+                              threads: header.threads, frames: header.frames, stacks: stacks, waits: header.waits)
         profile.formatVersion = header.formatVersion
         var cs = JSONScanner(bytes, range: samplesSpan)
-        profile.samples = try cs.catching { try $0.sampleColumns() }
+        profile.samples = try cs.catching { scanner in
+            if let parsedSamples { return try parsedSamples.get() }
+            return try scanner.sampleColumns()
+        }
         try profile.validate()
         return profile
     }
@@ -745,6 +786,13 @@ private struct JSONScanner {
     /// The members of the object at `pos`, by name, each as its value's span. The whole
     /// document must be that one object (white space may follow).
     mutating func objectMembers() throws -> [String: Range<Int>] {
+        var unused: Result<[Sample], Error>?
+        return try objectMembers(samples: &unused, parseSamples: false)
+    }
+
+    /// Like `objectMembers()`, and parses a member named `samples` as the sample table
+    /// on the way, into `samples` (the outcome, success or error).
+    mutating func objectMembers(samples: inout Result<[Sample], Error>?, parseSamples: Bool = true) throws -> [String: Range<Int>] {
         try expect(UInt8(ascii: "{"), "'{'")
         var members: [String: Range<Int>] = [:]
         skipWhitespace()
@@ -755,8 +803,22 @@ private struct JSONScanner {
                 skipWhitespace()
                 let nameRange = try string()
                 try expect(UInt8(ascii: ":"), "':'")
-                let span = try value()
                 let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
+                let span: Range<Int>
+                skipWhitespace()
+                if parseSamples && name == "samples" && samples == nil {
+                    let start = pos
+                    do {
+                        samples = .success(try sampleColumns())
+                        span = start..<pos
+                    } catch {
+                        samples = .failure(error)
+                        pos = start
+                        span = try value()
+                    }
+                } else {
+                    span = try value()
+                }
                 guard members.updateValue(span, forKey: name) == nil else {
                     throw Failure.malformed(at: nameRange.lowerBound, "\"\(name.prefix(40))\" appears twice")
                 }
@@ -839,8 +901,8 @@ private struct JSONScanner {
     }
 
     /// Parses `[int, int, …]` at `pos` into `[T]`.
-    mutating func intArray<T: FixedWidthInteger>(_ column: String, as: T.Type, capacity: Int) throws -> [T] {
-        try expect(UInt8(ascii: "["), "'[' to open column \"\(column)\"")
+    mutating func intArray<T: FixedWidthInteger>(_ label: String, as: T.Type, capacity: Int) throws -> [T] {
+        try expect(UInt8(ascii: "["), "'[' to open \(label)")
         var out: [T] = []
         out.reserveCapacity(capacity)
         skipWhitespace()
@@ -856,9 +918,9 @@ private struct JSONScanner {
             case .truncated: throw Failure.truncated
             case .notInteger:
                 if pos >= end && end == all.count { throw Failure.truncated }
-                throw Failure.malformed(at: at, "samples.\(column)[\(out.count)] is not an integer")
+                throw Failure.malformed(at: at, "\(label)[\(out.count)] is not an integer")
             case .outOfRange:
-                throw Failure.malformed(at: at, "samples.\(column)[\(out.count)] is out of range (\(T.min)…\(T.max))")
+                throw Failure.malformed(at: at, "\(label)[\(out.count)] is out of range (\(T.min)…\(T.max))")
             }
             // Fast path for the writer's own layout: no white space around commas.
             guard pos < end else { throw Failure.truncated }
@@ -870,8 +932,70 @@ private struct JSONScanner {
             pos += 1
             if c == UInt8(ascii: "]") { return out }
             guard c == UInt8(ascii: ",") else {
-                throw Failure.malformed(at: pos - 1, "expected ',' or ']' in column \"\(column)\"")
+                throw Failure.malformed(at: pos - 1, "expected ',' or ']' in \(label)")
             }
+        }
+    }
+
+    /// Parses the `stacks` array at `pos`: `[{"frames": [int, …], "truncated": bool}, …]`.
+    mutating func stackTable() throws -> [Stack] {
+        skipWhitespace()
+        guard try peek() == UInt8(ascii: "[") else { throw Failure.malformed(at: pos, "\"stacks\" is not an array") }
+        pos += 1
+        var stacks: [Stack] = []
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "]") {
+            pos += 1
+            return stacks
+        }
+        while true {
+            let i = stacks.count
+            skipWhitespace()
+            guard try peek() == UInt8(ascii: "{") else { throw Failure.malformed(at: pos, "stacks[\(i)] is not an object") }
+            pos += 1
+            var frames: [Int32]?
+            var truncated: Bool?
+            skipWhitespace()
+            if try peek() == UInt8(ascii: "}") {
+                pos += 1
+            } else {
+                while true {
+                    skipWhitespace()
+                    let nameRange = try string()
+                    try expect(UInt8(ascii: ":"), "':'")
+                    skipWhitespace()
+                    let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
+                    switch name {
+                    case "frames" where frames == nil:
+                        frames = try intArray("stacks[\(i)].frames", as: Int32.self, capacity: 0)
+                    case "truncated" where truncated == nil:
+                        let c = try peek()
+                        if c == UInt8(ascii: "t") || c == UInt8(ascii: "f") {
+                            _ = try value()  // checks the literal
+                            truncated = c == UInt8(ascii: "t")
+                        } else {
+                            throw Failure.malformed(at: pos, "stacks[\(i)].truncated is not true or false")
+                        }
+                    case "frames", "truncated":
+                        throw Failure.malformed(at: nameRange.lowerBound, "stacks[\(i)].\(name) appears twice")
+                    default:
+                        _ = try value()
+                    }
+                    skipWhitespace()
+                    let c = try peek()
+                    pos += 1
+                    if c == UInt8(ascii: "}") { break }
+                    guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or '}' in stacks[\(i)]") }
+                }
+            }
+            guard let frames else { throw ProfileError.corrupt("missing \"frames\" at stacks[\(i)]") }
+            guard let truncated else { throw ProfileError.corrupt("missing \"truncated\" at stacks[\(i)]") }
+            stacks.append(Stack(frames: frames, truncated: truncated))
+            skipWhitespace()
+            let c = try peek()
+            pos += 1
+            if c == UInt8(ascii: "]") { return stacks }
+            guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or ']' in \"stacks\"") }
         }
     }
 
@@ -897,13 +1021,13 @@ private struct JSONScanner {
                     if existing != nil { throw Failure.malformed(at: nameRange.lowerBound, "samples.\(name) appears twice") }
                 }
                 switch name {
-                case "t": try once(t); t = try intArray(name, as: UInt64.self, capacity: capacity); capacity = t!.count
-                case "pid": try once(pid); pid = try intArray(name, as: Int32.self, capacity: capacity); capacity = pid!.count
-                case "tid": try once(tid); tid = try intArray(name, as: Int32.self, capacity: capacity); capacity = tid!.count
-                case "stack": try once(stack); stack = try intArray(name, as: Int32.self, capacity: capacity); capacity = stack!.count
-                case "wait": try once(wait); wait = try intArray(name, as: Int32.self, capacity: capacity); capacity = wait!.count
-                case "state": try once(state); state = try intArray(name, as: UInt8.self, capacity: capacity); capacity = state!.count
-                case "gil": try once(gil); gil = try intArray(name, as: UInt8.self, capacity: capacity); capacity = gil!.count
+                case "t": try once(t); t = try intArray("samples.\(name)", as: UInt64.self, capacity: capacity); capacity = t!.count
+                case "pid": try once(pid); pid = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = pid!.count
+                case "tid": try once(tid); tid = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = tid!.count
+                case "stack": try once(stack); stack = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = stack!.count
+                case "wait": try once(wait); wait = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = wait!.count
+                case "state": try once(state); state = try intArray("samples.\(name)", as: UInt8.self, capacity: capacity); capacity = state!.count
+                case "gil": try once(gil); gil = try intArray("samples.\(name)", as: UInt8.self, capacity: capacity); capacity = gil!.count
                 default: _ = try value()  // a column a later writer added: ignored
                 }
                 skipWhitespace()

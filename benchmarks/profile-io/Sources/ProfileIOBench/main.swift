@@ -117,6 +117,12 @@ func realisticProfile(samples: Int) -> Profile {
     let (fromGzip, decodeGzip) = try measure { try Profile.decode(gz) }
     print("  decode JSON  \(ms(decodeJSON))")
     print("  decode gzip  \(ms(decodeGzip))")
+    var tablesOnly = profile
+    tablesOnly.samples = []
+    let tablesJSON = try tablesOnly.encoded(gzip: false)
+    let (_, encodeTables) = try measure { try tablesOnly.encoded(gzip: false) }
+    let (_, decodeTables) = try measure { try Profile.decode(tablesJSON) }
+    print("  of which the tables (no samples, \(mib(tablesJSON.count))): encode \(ms(encodeTables)), decode \(ms(decodeTables))")
     let (_, validate) = try measure { try profile.validate() }
     print("  validate()   \(ms(validate))  (part of both encode and decode)")
     guard fromJSON == profile, fromGzip == profile else {
