@@ -302,13 +302,14 @@ extension Profile {
             try w.append(",\"waits\":")
             try w.append(waitsJSON)
             try w.append(",\"samples\":{")
-            try w.column("t", samples) { w, s in try w.append(s.timeNs) }
-            try w.column("pid", samples, comma: true) { w, s in try w.append(Int64(s.pid)) }
-            try w.column("tid", samples, comma: true) { w, s in try w.append(Int64(s.tid)) }
-            try w.column("stack", samples, comma: true) { w, s in try w.append(Int64(s.stack)) }
-            try w.column("state", samples, comma: true) { w, s in try w.append(UInt64(s.state.code)) }
-            try w.column("wait", samples, comma: true) { w, s in try w.append(Int64(s.wait)) }
-            try w.column("gil", samples, comma: true) { w, s in try w.append(UInt64(Profile.gilCode(s.holdsGIL))) }
+            // validate() keeps every time ≤ Int64.max, so it converts exactly.
+            try w.column("t", samples) { Int64($0.timeNs) }
+            try w.column("pid", samples, comma: true) { Int64($0.pid) }
+            try w.column("tid", samples, comma: true) { Int64($0.tid) }
+            try w.column("stack", samples, comma: true) { Int64($0.stack) }
+            try w.column("state", samples, comma: true) { Int64($0.state.code) }
+            try w.column("wait", samples, comma: true) { Int64($0.wait) }
+            try w.column("gil", samples, comma: true) { Int64(Profile.gilCode($0.holdsGIL)) }
             try w.append("}}\n")
             try w.flush()
             if let deflater { try deflater.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true, output: sink) }
@@ -358,6 +359,46 @@ private struct ChunkWriter {
 
     @inline(__always) mutating func append(_ v: UInt64) throws {
         try room(20)
+        digits(v)
+    }
+
+    @inline(__always) mutating func append(_ v: Int64) throws {
+        if v < 0 {
+            try room(22)
+            buffer[count] = UInt8(ascii: "-")
+            count += 1
+            try append(v.magnitude)
+        } else {
+            try append(UInt64(v))
+        }
+    }
+
+    /// Writes `"name":[v0,v1,…]`, one value per sample. `value` maps a sample to the
+    /// signed integer that is written.
+    @inline(__always)
+    mutating func column(_ name: String, _ samples: [Sample], comma: Bool = false, _ value: (Sample) -> Int64) throws {
+        try append(comma ? ",\"\(name)\":[" : "\"\(name)\":[")
+        try samples.withUnsafeBufferPointer { all in
+            for i in all.indices {
+                try room(22)  // comma, sign, 20 digits
+                if i > 0 {
+                    buffer[count] = UInt8(ascii: ",")
+                    count += 1
+                }
+                let v = value(all[i])
+                if v < 0 {
+                    buffer[count] = UInt8(ascii: "-")
+                    count += 1
+                }
+                digits(v.magnitude)
+            }
+        }
+        try append("]")
+    }
+
+    /// Writes the decimal digits of `v`; the caller has made room for 20 bytes.
+    @inline(__always)
+    mutating func digits(_ v: UInt64) {
         var n = 1
         var x = v
         while x >= 10 {
@@ -372,31 +413,6 @@ private struct ChunkWriter {
             x /= 10
         } while x != 0
         count += n
-    }
-
-    @inline(__always) mutating func append(_ v: Int64) throws {
-        if v < 0 {
-            try room(22)
-            buffer[count] = UInt8(ascii: "-")
-            count += 1
-            try append(v.magnitude)
-        } else {
-            try append(UInt64(v))
-        }
-    }
-
-    mutating func column(_ name: String, _ samples: [Sample], comma: Bool = false,
-                         _ value: (inout ChunkWriter, Sample) throws -> Void) throws {
-        try append(comma ? ",\"\(name)\":[" : "\"\(name)\":[")
-        for i in samples.indices {
-            if i > 0 {
-                try room(1)
-                buffer[count] = UInt8(ascii: ",")
-                count += 1
-            }
-            try value(&self, samples[i])
-        }
-        try append("]")
     }
 }
 
