@@ -79,5 +79,6 @@ let package = Package(
         .testTarget(name: "ForkcastAnalysisTests", dependencies: ["ForkcastAnalysis", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastTestSupport"]),
     ]
 )

@@ -1,0 +1,146 @@
+import ArgumentParser
+import ForkcastModel
+import ForkcastPlugins
+import Foundation
+
+/// `forkcast plugins list|info|check` — the built-in and external plugins (docs/plugins.md).
+public struct Plugins: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "List, describe and check plugins: strategies, analyzers, recommender rules and reporters.",
+        discussion: """
+        External plugins are folders with a plugin.json, found in $FORKCAST_PLUGIN_PATH (colon-separated), \
+        ~/.local/share/forkcast/plugins, and the plugins/ folder of the Forkcast checkout. They run only when \
+        selected: `forkcast analyze --plugin NAME` (or --plugin all, or FORKCAST_PLUGINS=NAME,…). See docs/plugins.md.
+        """,
+        subcommands: [List.self, Info.self, Check.self]
+    )
+    public init() {}
+
+    /// The registry every command uses: built-ins plus what is found on disk, with the
+    /// handshake version set to this forkcast's.
+    static func registry() -> PluginRegistry {
+        PluginRegistry.forkcastVersion = ForkcastCommand.version
+        return PluginRegistry.standard()
+    }
+
+    static func fail(_ command: String, _ message: String) -> Never {
+        FileHandle.standardError.write(Data("forkcast plugins \(command): error: \(message)\n".utf8))
+        Plugins.exit(withError: ExitCode(2))
+    }
+
+    /// A row of `plugins list`.
+    struct Row: Codable {
+        var name: String
+        var kind: String
+        var version: String
+        /// "builtin", or "external".
+        var origin: String
+        /// For external plugins: the folder, and where it was found.
+        var folder: String?
+        var source: String?
+        var protocolVersion: Int
+        var summary: String
+        var status: String
+        enum CodingKeys: String, CodingKey {
+            case name, kind, version, origin, folder, source, protocolVersion = "protocol_version", summary, status
+        }
+    }
+
+    static func rows(_ r: PluginRegistry) -> [Row] {
+        var rows = r.descriptors.map { d -> Row in
+            if let e = r.external[d.name] {
+                return Row(name: d.name, kind: d.kind.rawValue, version: d.version, origin: "external", folder: e.folder,
+                           source: e.source.rawValue, protocolVersion: d.protocolVersion, summary: d.summary, status: "ok")
+            }
+            return Row(name: d.name, kind: d.kind.rawValue, version: d.version, origin: "builtin", folder: nil, source: nil,
+                       protocolVersion: d.protocolVersion, summary: d.summary, status: "ok")
+        }
+        rows += r.problems.map { p in
+            Row(name: p.plugin, kind: "?", version: "?", origin: "external", folder: nil, source: nil, protocolVersion: 0,
+                summary: p.reason, status: "broken")
+        }
+        return rows
+    }
+
+    public struct List: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "List every plugin: kind, version, origin.")
+        @Flag(help: "Print the list as JSON (an array of objects).")
+        public var json = false
+        public init() {}
+
+        public func run() throws {
+            let rows = Plugins.rows(Plugins.registry())
+            if json {
+                let e = JSONEncoder()
+                e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                var data = try e.encode(rows)
+                data.append(0x0a)
+                FileHandle.standardOutput.write(data)
+                return
+            }
+            var table = [["NAME", "KIND", "VERSION", "ORIGIN", "DESCRIPTION"]]
+            for r in rows {
+                let origin = r.origin == "builtin" ? "builtin" : r.status == "broken" ? "external (BROKEN)" : "external \(r.folder ?? "")"
+                table.append([r.name, r.kind, r.version, origin, r.status == "broken" ? r.summary : r.summary])
+            }
+            print(AnalysisText.table(table, rightAlignedFrom: 99, indent: 0), terminator: "")
+            let externals = rows.filter { $0.origin == "external" && $0.status == "ok" }.count
+            print("\n\(rows.count - externals) built-in, \(externals) external. External plugins run when selected: --plugin NAME (or all).")
+        }
+    }
+
+    public struct Info: ParsableCommand {
+        public static let configuration = CommandConfiguration(abstract: "Describe one plugin.")
+        @Argument(help: "The plugin's name (see `forkcast plugins list`).")
+        public var name: String
+        public init() {}
+
+        public func run() throws {
+            let r = Plugins.registry()
+            if let p = r.problems.first(where: { $0.plugin == name }), r.descriptor(named: name) == nil {
+                Plugins.fail("info", "\(p)")
+            }
+            guard let d = r.descriptor(named: name) else {
+                Plugins.fail("info", "no plugin named \(name) (see `forkcast plugins list`)")
+            }
+            var lines = ["name:      \(d.name)", "kind:      \(d.kind.rawValue)", "version:   \(d.version)",
+                         "summary:   \(d.summary)", "protocol:  \(d.protocolVersion)"]
+            if let e = r.external[name] {
+                lines.append("origin:    external, \(e.folder) (from \(e.source.rawValue))")
+                lines.append("command:   \(e.manifest.command.joined(separator: " ")) (in its folder)")
+                lines.append("timeout:   \(e.timeoutSeconds) s")
+                if let s = e.manifest.strategies { lines.append("strategies: \(s.joined(separator: ", "))") }
+                if let x = e.manifest.fileExtension { lines.append("extension: \(x)") }
+                let readme = (e.folder as NSString).appendingPathComponent("README.md")
+                if FileManager.default.fileExists(atPath: readme) { lines.append("readme:    \(readme)") }
+                lines.append("run it:    forkcast analyze PROFILE --plugin \(d.name)")
+            } else {
+                lines.append("origin:    builtin (runs by default; --no-plugin \(d.name) to skip it)")
+            }
+            print(lines.joined(separator: "\n"))
+        }
+    }
+
+    public struct Check: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Validate a plugin under development: manifest, handshake, and a sample request of its kind.")
+        @Argument(help: "The plugin's folder (holding plugin.json).")
+        public var dir: String
+        public init() {}
+
+        public func run() throws {
+            PluginRegistry.forkcastVersion = ForkcastCommand.version
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                Plugins.fail("check", "\(dir): not a folder")
+            }
+            let folder = URL(fileURLWithPath: dir).standardizedFileURL.path
+            let steps = PluginCheck.run(folder: folder)
+            for s in steps { print("\(s.ok ? "ok  " : "FAIL") \(s.name): \(s.detail)") }
+            if steps.contains(where: { !$0.ok }) {
+                Plugins.exit(withError: ExitCode(1))
+            }
+            print("\((folder as NSString).lastPathComponent): all checks passed")
+        }
+    }
+}
