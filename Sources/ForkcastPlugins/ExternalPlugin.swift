@@ -97,12 +97,16 @@ public struct ExternalPlugin: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: line)
         } catch let DecodingError.keyNotFound(key, ctx) {
-            throw PluginError(plugin: plugin, reason: "malformed \(what): missing \"\((ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))\"", named: false)
+            throw PluginError(plugin: plugin, reason: "malformed \(what): missing \"\(codingPath(ctx.codingPath + [key]))\"", named: false)
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx) {
-            throw PluginError(plugin: plugin, reason: "malformed \(what): bad value at \"\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\"", named: false)
+            throw PluginError(plugin: plugin, reason: "malformed \(what): bad value at \"\(codingPath(ctx.codingPath))\"", named: false)
         } catch {
             throw PluginError(plugin: plugin, reason: "malformed \(what): \(error)", named: false)
         }
+    }
+
+    static func codingPath(_ path: [CodingKey]) -> String {
+        path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 
     static func preview(_ line: Data) -> String {

@@ -1,0 +1,261 @@
+import ForkcastModel
+import ForkcastPlugins
+import ForkcastTestSupport
+import Foundation
+import XCTest
+
+/// The plugin system as a user meets it: the real `forkcast` binary, the shipped plugins
+/// in the repository's plugins/ folder, and deliberately broken plugins in
+/// $FORKCAST_PLUGIN_PATH.
+final class PluginCLITests: XCTestCase {
+    var dir: URL!
+    var binary: String!
+
+    override func setUpWithError() throws {
+        binary = try Fixtures.forkcastBinary()
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("forkcast-plugins-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Runs forkcast with a private HOME (no user plugins) and the given plugin path.
+    func forkcast(_ args: [String], pluginPath: String? = nil, extra: [String: String] = [:]) throws -> Fixtures.RunResult {
+        var env = Foundation.ProcessInfo.processInfo.environment
+        env["HOME"] = dir.path
+        env["XDG_DATA_HOME"] = nil
+        env["FORKCAST_PLUGINS"] = nil
+        env["NO_COLOR"] = "1"
+        env["FORKCAST_PLUGIN_PATH"] = pluginPath
+        for (k, v) in extra { env[k] = v }
+        return try Fixtures.run(binary, args, environment: env, currentDirectory: dir.path)
+    }
+
+    func write(_ profile: Profile, _ name: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try profile.encoded(gzip: name.hasSuffix(".gz")).write(to: url)
+        return url.path
+    }
+
+    func analysis(_ r: Fixtures.RunResult, file: StaticString = #filePath, line: UInt = #line) throws -> Analysis {
+        XCTAssertEqual(r.status, 0, "stderr: \(r.stderr)", file: file, line: line)
+        return try Analysis.decode(Data(r.stdout.utf8))
+    }
+
+    // MARK: list, info, check
+
+    func testListShowsBuiltinsNextToExternalsWithKindVersionOrigin() throws {
+        let extra = dir.appendingPathComponent("extra")
+        try BrokenPlugins.make(in: extra, only: ["echo-analyzer"])
+        let r = try forkcast(["plugins", "list", "--json"], pluginPath: extra.path)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        func row(_ name: String, _ kind: String) -> [String: Any]? { rows.first { $0["name"] as? String == name && $0["kind"] as? String == kind } }
+        let builtin = try XCTUnwrap(row("time-breakdown", "analyzer"))
+        XCTAssertEqual(builtin["origin"] as? String, "builtin")
+        XCTAssertEqual(builtin["version"] as? String, "1.0")
+        XCTAssertNotNil(row("cpu-starvation", "recommender-rule"))
+        for (name, kind) in [("blas-oversubscription", "analyzer"), ("pickle-cost", "analyzer"), ("measured-speedup", "recommender-rule"),
+                             ("markdown", "reporter"), ("joblib", "strategy")] {
+            let shipped = try XCTUnwrap(row(name, kind), "\(name) not listed: \(r.stdout)")
+            XCTAssertEqual(shipped["origin"] as? String, "external")
+            XCTAssertEqual(shipped["source"] as? String, "repository")
+            XCTAssertEqual(shipped["version"] as? String, "1.0.0")
+            XCTAssertEqual(shipped["folder"] as? String, Fixtures.repositoryRoot.appendingPathComponent("plugins/\(name)").path)
+        }
+        let fromPath = try XCTUnwrap(row("echo-analyzer", "analyzer"))
+        XCTAssertEqual(fromPath["source"] as? String, "FORKCAST_PLUGIN_PATH")
+
+        let text = try forkcast(["plugins", "list"], pluginPath: extra.path)
+        XCTAssertEqual(text.status, 0)
+        let blas = try XCTUnwrap(text.stdout.split(separator: "\n").first { $0.hasPrefix("blas-oversubscription ") })
+        XCTAssertTrue(blas.contains("analyzer") && blas.contains("1.0.0") && blas.contains("external"), String(blas))
+        XCTAssertTrue(text.stdout.split(separator: "\n").contains { $0.hasPrefix("time-breakdown ") && $0.contains("builtin") })
+    }
+
+    func testInfo() throws {
+        let r = try forkcast(["plugins", "info", "pickle-cost"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("kind:      analyzer"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("plugins/pickle-cost"), r.stdout)
+        let b = try forkcast(["plugins", "info", "gil"])
+        XCTAssertTrue(b.stdout.contains("origin:    builtin"), b.stdout)
+        let missing = try forkcast(["plugins", "info", "nope"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("no plugin named nope"), missing.stderr)
+    }
+
+    func testCheckEveryShippedPluginPassesWithTheSampleInputs() throws {
+        for name in ["blas-oversubscription", "pickle-cost", "measured-speedup", "markdown", "joblib"] {
+            let r = try forkcast(["plugins", "check", Fixtures.repositoryRoot.appendingPathComponent("plugins/\(name)").path])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stdout) \(r.stderr)")
+            XCTAssertEqual(r.stdout.components(separatedBy: "\nok   ").count, 3, r.stdout)
+        }
+        let blas = try forkcast(["plugins", "check", Fixtures.repositoryRoot.appendingPathComponent("plugins/blas-oversubscription").path])
+        XCTAssertTrue(blas.stdout.contains("NumPy/BLAS threads oversubscribe the CPU: 4 openblas threads in 1 process on 2 cores"), blas.stdout)
+        let md = try forkcast(["plugins", "check", Fixtures.repositoryRoot.appendingPathComponent("plugins/markdown").path])
+        XCTAssertTrue(md.stdout.contains("first line: ## Forkcast: `python3 train.py`"), md.stdout)
+    }
+
+    func testCheckReportsEachBrokenPluginAtTheFailingStep() throws {
+        try BrokenPlugins.make(in: dir)
+        let cases: [(String, String, String)] = [
+            ("bad-manifest", "manifest", "broken manifest"),
+            ("wrong-version", "handshake", "speaks protocol version 2; this forkcast speaks 1"),
+            ("garbage", "handshake", "sent garbage instead of its handshake"),
+            ("crasher", "sample analyzer request", "was killed by signal 11"),
+        ]
+        for (name, step, text) in cases {
+            let r = try forkcast(["plugins", "check", dir.appendingPathComponent(name).path])
+            XCTAssertEqual(r.status, 1, "\(name): \(r.stdout)")
+            let fail = r.stdout.split(separator: "\n").first { $0.hasPrefix("FAIL") }
+            XCTAssertTrue(fail?.hasPrefix("FAIL \(step):") == true && fail!.contains(text), "\(name): \(r.stdout)")
+        }
+    }
+
+    // MARK: shipped plugins through `forkcast analyze`
+
+    func testBlasAnalyzerFindingInSummaryAndJSON() throws {
+        let path = try write(SampleInputs.profile(), "numpy.json")
+        let text = try forkcast(["analyze", path, "--plugin", "blas-oversubscription"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("NumPy/BLAS threads oversubscribe the CPU: 4 openblas threads in 1 process on 2 cores"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("OPENBLAS_NUM_THREADS=2"), text.stdout)
+        let a = try analysis(try forkcast(["analyze", path, "--json", "--plugin", "blas-oversubscription"]))
+        let f = try XCTUnwrap(a.findings.first { $0.source == "blas-oversubscription" })
+        XCTAssertEqual(f.id, "blas-oversubscription.oversubscribed")
+        XCTAssertEqual(f.factor, .cpuStarvation)
+        XCTAssertEqual(f.metrics["blas_threads"], 4)
+        XCTAssertTrue(a.plugins.contains("blas-oversubscription"))
+        XCTAssertNotNil(a.recommendation)
+        // Not selected: not run.
+        let plain = try analysis(try forkcast(["analyze", path, "--json"]))
+        XCTAssertFalse(plain.plugins.contains("blas-oversubscription"))
+        XCTAssertTrue(plain.findings.allSatisfy { $0.source != "blas-oversubscription" })
+    }
+
+    func testPickleCostOnAProcessPoolProfile() throws {
+        let path = try write(SyntheticProfiles.heavyIPC(ticks: 400), "ipc.json.gz")
+        let a = try analysis(try forkcast(["analyze", path, "--json", "--plugin", "pickle-cost"]))
+        let f = try XCTUnwrap(a.findings.first { $0.source == "pickle-cost" }, "\(a.findings.map(\.title)) \(a.errors)")
+        XCTAssertGreaterThan(f.metrics["pickle_seconds"] ?? 0, 0)
+        XCTAssertGreaterThan(f.metrics["unpickle_seconds"] ?? 0, 0)
+        XCTAssertGreaterThan(f.metrics["tasks_estimated"] ?? 0, 0)
+        XCTAssertEqual(f.factor, .ipc)
+        XCTAssertTrue(f.title.hasPrefix("Pickling costs"), f.title)
+        let text = try forkcast(["analyze", path, "--plugin", "pickle-cost"])
+        XCTAssertTrue(text.stdout.contains(f.title), text.stdout)
+    }
+
+    func testRecommenderRuleAdviceReachesTheRecommendation() throws {
+        let path = try write(SyntheticProfiles.serialPythonCPU(ticks: 300), "serial.json")
+        let a = try analysis(try forkcast(["analyze", path, "--json", "--plugin", "measured-speedup"]))
+        let reason = try XCTUnwrap(a.recommendation?.reasons.first { $0.text.hasPrefix("Not measured yet") }, "\(String(describing: a.recommendation))")
+        XCTAssertEqual(reason.factor, .scaling)
+        XCTAssertNotNil(reason.metrics["amdahl_cap"])
+        XCTAssertTrue(a.plugins.contains("measured-speedup"))
+        let text = try forkcast(["analyze", path, "--plugin", "measured-speedup"])
+        XCTAssertTrue(text.stdout.contains("• Not measured yet"), text.stdout)
+    }
+
+    func testNoPluginSkipsABuiltinAndAllRunsEveryExternal() throws {
+        let path = try write(SampleInputs.profile(), "numpy.json")
+        let a = try analysis(try forkcast(["analyze", path, "--json", "--no-plugin", "gil", "--plugin", "all", "--no-plugin", "pickle-cost"]))
+        XCTAssertFalse(a.plugins.contains("gil"))
+        XCTAssertTrue(a.gil.isEmpty)
+        XCTAssertFalse(a.plugins.contains("pickle-cost"))
+        XCTAssertTrue(a.plugins.contains("blas-oversubscription") && a.plugins.contains("measured-speedup"), "\(a.plugins)")
+        XCTAssertTrue(a.errors.isEmpty, "\(a.errors)")
+        let env = try analysis(try forkcast(["analyze", path, "--json"], extra: ["FORKCAST_PLUGINS": "blas-oversubscription"]))
+        XCTAssertTrue(env.plugins.contains("blas-oversubscription"))
+    }
+
+    func testUnknownPluginNameIsOneLineError() throws {
+        let path = try write(SampleInputs.profile(ticks: 20), "p.json")
+        let r = try forkcast(["analyze", path, "--plugin", "no-such-thing"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stdout.isEmpty)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("plugin no-such-thing: no such plugin"), r.stderr)
+    }
+
+    // MARK: isolation
+
+    /// Crash, hang, garbage, wrong version, an error message and a broken manifest, all
+    /// selected at once next to a working plugin: each is one line naming it, the analysis
+    /// is complete, the working plugin's finding is there, and the hung plugin's whole
+    /// process group is gone.
+    func testBrokenPluginsAreOneLineEachAndTheAnalysisGoesOn() throws {
+        let broken = dir.appendingPathComponent("broken")
+        try BrokenPlugins.make(in: broken)
+        let path = try write(SampleInputs.profile(), "numpy.json")
+        let start = Date()
+        let r = try forkcast(["analyze", path, "--json", "--plugin", "all"], pluginPath: broken.path,
+                             extra: ["FORKCAST_PLUGIN_TIMEOUT": "3"])
+        let elapsed = Date().timeIntervalSince(start)
+        let a = try analysis(r)
+        XCTAssertLessThan(elapsed, 30, "the hung plugin held up the analysis")
+        XCTAssertNotNil(a.recommendation)
+        XCTAssertNotNil(a.overall)
+        XCTAssertTrue(a.findings.contains { $0.source == "blas-oversubscription" }, "\(a.findings.map(\.source))")
+        XCTAssertTrue(a.findings.contains { $0.source == "echo-analyzer" && $0.title == "echo: 4 threads" })
+        let expected: [String: String] = [
+            "crasher": "analyzer crasher: was killed by signal 11",
+            "hang": "analyzer hang: timed out after 3 s (killed its process group)",
+            "garbage": "analyzer garbage: sent garbage instead of its handshake: \"hello from a print statement\"",
+            "wrong-version": "analyzer wrong-version: speaks protocol version 2; this forkcast speaks 1",
+            "complainer": "rule complainer: reported an error: cannot advise without an experiment",
+            "bad-manifest": "plugin bad-manifest: broken manifest",
+            "half-answer": "analyzer half-answer: malformed findings response: missing \"findings.0.title\"",
+        ]
+        for (name, text) in expected {
+            let lines = a.errors.filter { $0.contains(name) }
+            XCTAssertEqual(lines.count, 1, "\(name): \(a.errors)")
+            XCTAssertTrue(lines.first?.hasPrefix(text) == true, "\(name): \(lines)")
+            XCTAssertEqual(r.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("forkcast analyze: warning: ") && $0.contains(text) }.count, 1,
+                           "\(name) on stderr: \(r.stderr)")
+        }
+        XCTAssertEqual(a.errors.count, expected.count, "\(a.errors)")
+        // A plugin's stderr is the user's log, prefixed with its name.
+        XCTAssertTrue(r.stderr.contains("[plugin echo-analyzer] echo: looked at 4 threads"), r.stderr)
+        // The hung plugin's child (same process group) was killed with it.
+        let childPid = try XCTUnwrap(Int32(String(contentsOf: broken.appendingPathComponent("hang/child.pid"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        var gone = false
+        for _ in 0..<100 where !gone {
+            gone = kill(childPid, 0) != 0 || (try? String(contentsOfFile: "/proc/\(childPid)/stat", encoding: .utf8))?.contains(") Z ") == true
+            if !gone { usleep(20_000) }
+        }
+        XCTAssertTrue(gone, "the hung plugin's child \(childPid) survived")
+
+        // The terminal summary names them too, after the complete report.
+        let text = try forkcast(["analyze", path, "--plugin", "crasher,garbage"], pluginPath: broken.path)
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("Where the time went"))
+        XCTAssertTrue(text.stdout.contains("error: analyzer crasher: was killed by signal 11"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("error: analyzer garbage: sent garbage"), text.stdout)
+    }
+
+    // MARK: the shipped plugins' own tests
+
+    func testShippedPluginsOwnPythonTests() throws {
+        let root = Fixtures.repositoryRoot.appendingPathComponent("plugins")
+        for name in ["blas-oversubscription", "pickle-cost", "measured-speedup", "markdown", "joblib"] {
+            let r = try Fixtures.run("/usr/bin/env", ["python3", "-m", "unittest", "discover", "-s", root.appendingPathComponent(name).path])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("\nOK"), "\(name): \(r.stderr)")
+        }
+    }
+
+    func testEachPluginFolderCarriesTheSameProtocolHelper() throws {
+        let root = Fixtures.repositoryRoot.appendingPathComponent("plugins")
+        let canonical = try Data(contentsOf: root.appendingPathComponent("forkcast_plugin.py"))
+        for name in ["blas-oversubscription", "pickle-cost", "measured-speedup", "markdown", "joblib"] {
+            XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("\(name)/forkcast_plugin.py")), canonical, name)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("\(name)/README.md").path), name)
+        }
+    }
+}
