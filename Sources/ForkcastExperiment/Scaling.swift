@@ -3,7 +3,7 @@ import ForkcastModel
 
 /// Fits the Universal Scalability Law (or Amdahl's law) to speedups by least squares.
 ///
-/// USL: S(N) = N / (1 + σ(N−1) + κN(N−1)), σ ≥ 0 (contention), κ ≥ 0 (coherency).
+/// USL: S(N) = N / (1 + σ(N−1) + κN(N−1)), 0 ≤ σ ≤ 1 (contention), κ ≥ 0 (coherency).
 /// Amdahl is the same with κ = 0. The fit minimizes Σ (S_i − S(N_i))² over the
 /// constrained parameters: a linearized least-squares start (N/S − 1 = σ(N−1) + κN(N−1)),
 /// refined by Nelder–Mead on the real residuals.
@@ -41,7 +41,7 @@ public enum ScalingModel {
         }
         if amdahl {
             let sxx = rows.reduce(0) { $0 + $1.0 * $1.0 }, sxy = rows.reduce(0) { $0 + $1.0 * $1.2 }
-            s0 = max(0, sxx > 0 ? sxy / sxx : 0)
+            s0 = min(1, max(0, sxx > 0 ? sxy / sxx : 0))
         } else {
             var a11 = 0.0, a12 = 0.0, a22 = 0.0, b1 = 0.0, b2 = 0.0
             for (x1, x2, y) in rows { a11 += x1 * x1; a12 += x1 * x2; a22 += x2 * x2; b1 += x1 * y; b2 += x2 * y }
@@ -50,11 +50,11 @@ public enum ScalingModel {
                 s0 = (b1 * a22 - b2 * a12) / det
                 k0 = (a11 * b2 - a12 * b1) / det
             }
-            s0 = max(0, s0); k0 = max(0, k0)
+            s0 = min(1, max(0, s0)); k0 = max(0, k0)
         }
         // Nelder–Mead on the constrained parameters (negative values clamp to 0).
         let dims = amdahl ? 1 : 2
-        func f(_ x: [Double]) -> Double { loss(max(0, x[0]), dims == 2 ? max(0, x[1]) : 0) }
+        func f(_ x: [Double]) -> Double { loss(min(1, max(0, x[0])), dims == 2 ? max(0, x[1]) : 0) }
         var simplex: [[Double]] = [dims == 2 ? [s0, k0] : [s0]]
         for d in 0..<dims {
             var v = simplex[0]
@@ -92,7 +92,7 @@ public enum ScalingModel {
             }
         }
         let best = values.indices.min { values[$0] < values[$1] }!
-        let sigma = max(0, simplex[best][0]), kappa = dims == 2 ? max(0, simplex[best][1]) : 0
+        let sigma = min(1, max(0, simplex[best][0])), kappa = dims == 2 ? max(0, simplex[best][1]) : 0
         return Fit(sigma: sigma, kappa: kappa, rmsError: (loss(sigma, kappa) / Double(pts.count)).squareRoot(),
                    model: amdahl ? "amdahl" : "usl")
     }
