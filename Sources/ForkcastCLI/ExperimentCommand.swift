@@ -90,6 +90,12 @@ public struct Experiment: ParsableCommand {
             for s in strategyList where file.perStrategy[s.rawValue] == nil {
                 throw ExperimentError("strategy \(s.rawValue) was asked for but the workload file gives no command for it")
             }
+            let anyWorkers = file.perStrategy.values.contains { Placeholder.contains($0.command, Placeholder.workers) }
+            if !anyWorkers {
+                if explicitWorkers == nil { workerList = [1] } else if workerList.count > 1 {
+                    throw ExperimentError("worker counts \(workerList.map(String.init).joined(separator: ",")) were asked for but no strategy command has {workers}: they would all run the same command")
+                }
+            }
             plugin = PerStrategyCommandStrategy(commands: file.perStrategy.mapValues { ($0.command, $0.environment) })
         } else {
             let chosen = try chooseStrategyPlugin(command: cmd, strategies: strategyList, workers: workerList,

@@ -154,7 +154,8 @@ public struct ExperimentRunner: Sendable {
     private func recordRun(_ spec: LaunchSpec, _ c: Configuration, _ item: ScheduledRun, _ index: Int, plan: ExperimentPlan, dir: URL,
                            label: String, analyses: inout [Configuration: Analysis], notes: inout [String]) -> ExperimentRun {
         var run = ExperimentRun(strategy: c.strategy.rawValue, workers: c.workers, repetition: 0, wallSeconds: 0, cpuSeconds: 0,
-                                peakRSSBytes: 0, exit: nil, failed: false, sequence: index, warmup: true, command: spec.command)
+                                peakRSSBytes: 0, exit: nil, failed: false, sequence: index, warmup: true, command: spec.command,
+                                recorded: true)
         guard let recorder else {
             run.failed = true
             run.outcome = .notStarted

@@ -128,6 +128,8 @@ public struct ExperimentRun: Codable, Sendable, Equatable {
     public var sequence: Int
     /// A warm-up run: measured, kept, left out of every statistic.
     public var warmup: Bool
+    /// A recorded run (profiled, never timed; also `warmup`, so left out of statistics).
+    public var recorded: Bool
     public var wallSeconds: Double
     /// User + system CPU of the whole process tree (reaped descendants included).
     public var cpuSeconds: Double
@@ -157,7 +159,7 @@ public struct ExperimentRun: Codable, Sendable, Equatable {
     public var swaps: [String]?
 
     private enum CodingKeys: String, CodingKey {
-        case strategy, workers, repetition, sequence, warmup, wallSeconds = "wall_s", cpuSeconds = "cpu_s",
+        case strategy, workers, repetition, sequence, warmup, recorded, wallSeconds = "wall_s", cpuSeconds = "cpu_s",
              userSeconds = "user_s", systemSeconds = "system_s", peakRSSBytes = "peak_rss_bytes",
              peakProcesses = "peak_processes", voluntaryContextSwitches = "voluntary_ctx_switches",
              involuntaryContextSwitches = "involuntary_ctx_switches", exit, failed, outcome, command,
@@ -169,7 +171,8 @@ public struct ExperimentRun: Codable, Sendable, Equatable {
                 exit: ExitInfo?, failed: Bool, sequence: Int = 0, warmup: Bool = false, userSeconds: Double = 0, systemSeconds: Double = 0,
                 peakProcesses: Int = 0, voluntaryContextSwitches: Int = 0, involuntaryContextSwitches: Int = 0,
                 outcome: RunOutcome? = nil, command: [String] = [], stdoutDigest: String? = nil,
-                outputMatchesBaseline: Bool? = nil, error: String? = nil, profilePath: String? = nil, swaps: [String]? = nil) {
+                outputMatchesBaseline: Bool? = nil, error: String? = nil, profilePath: String? = nil, swaps: [String]? = nil,
+                recorded: Bool = false) {
         self.strategy = strategy
         self.workers = workers
         self.repetition = repetition
@@ -192,6 +195,7 @@ public struct ExperimentRun: Codable, Sendable, Equatable {
         self.error = error
         self.profilePath = profilePath
         self.swaps = swaps
+        self.recorded = recorded
     }
 }
 
