@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import ForkcastExperiment
 import ForkcastModel
+import ForkcastSampling
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,7 +76,10 @@ public struct Experiment: ParsableCommand {
 
         let outDir = URL(fileURLWithPath: outputDirectory ?? defaultOutputDirectory())
         let strategyList = try strategies.map(parseStrategies) ?? file?.strategies ?? ConcurrencyStrategy.allCases
-        let cmd = file?.command ?? command
+        // Launch the real program, not a pyenv shim: a shim adds bash and pyenv processes
+        // (~0.1 s) to every run and would blur the comparison. Unknown programs are left as
+        // given so the run reports that it cannot start.
+        let cmd = Self.resolveProgram(file?.command ?? command)
         let explicitWorkers = try workers.map(parseWorkers) ?? file?.workers
         var workerList = explicitWorkers ?? [1, 2, 4]
         // A template with {strategy} but no {workers}: one worker count, unless asked otherwise.
@@ -96,7 +100,7 @@ public struct Experiment: ParsableCommand {
                     throw ExperimentError("worker counts \(workerList.map(String.init).joined(separator: ",")) were asked for but no strategy command has {workers}: they would all run the same command")
                 }
             }
-            plugin = PerStrategyCommandStrategy(commands: file.perStrategy.mapValues { ($0.command, $0.environment) })
+            plugin = PerStrategyCommandStrategy(commands: file.perStrategy.mapValues { (Self.resolveProgram($0.command), $0.environment) })
         } else {
             let chosen = try chooseStrategyPlugin(command: cmd, strategies: strategyList, workers: workerList,
                                                   workingDirectory: file?.workingDirectory, hookDirectory: hookDir)
@@ -108,7 +112,7 @@ public struct Experiment: ParsableCommand {
             }
         }
 
-        let recorder = Self.makeRecorder()
+        let recorder: (any RunRecorder)? = SamplingRunRecorder()
         var record = !noRecord && (file?.record ?? true)
         var preNotes: [String] = []
         if record && recorder == nil {
@@ -164,12 +168,22 @@ public struct Experiment: ParsableCommand {
         return "reports/experiment-\(f.string(from: Date()))"
     }
 
-    /// The recorder of ForkcastSampling, adapted to `RunRecorder`; nil until it is wired in.
-    static func makeRecorder() -> (any RunRecorder)? { nil }
-    /// ForkcastAnalysis's analyzers + recommender over one profile; nil until wired in.
-    static func makeAnalyzer() -> ProfileAnalyzer? { nil }
-    /// Writes a recorded profile next to the run outputs; nil until wired in.
-    static func makeProfileSaver() -> (@Sendable (Profile, URL) throws -> Void)? { nil }
+    static func resolveProgram(_ command: [String]) -> [String] {
+        guard let first = command.first, !first.contains("{"), let path = try? ProgramResolver.resolve(first) else { return command }
+        return [path] + command.dropFirst()
+    }
+
+    /// The analysis of each recorded run. Until ForkcastAnalysis provides its analyzers
+    /// and recommender, the per-thread state breakdown (the wait breakdown per strategy);
+    /// with them, also the single-run prediction the recommendation is compared with.
+    static func makeAnalyzer() -> ProfileAnalyzer? {
+        { profile in ExperimentSummarizer.stateBreakdown(profile) }
+    }
+
+    /// Writes a recorded profile (gzip JSON, docs/profile-format.md) next to the run outputs.
+    static func makeProfileSaver() -> (@Sendable (Profile, URL) throws -> Void)? {
+        { profile, url in try profile.encoded(gzip: true).write(to: url) }
+    }
 
     /// Ctrl-C (and SIGTERM) stop the experiment: the running run is killed and recorded as
     /// interrupted, the completed runs are summarized and written.
@@ -182,6 +196,69 @@ public struct Experiment: ParsableCommand {
         }
         source.resume()
         return source
+    }
+}
+
+/// ForkcastSampling's `Recorder` as the experiment's `RunRecorder`: launches the real
+/// executable under ptrace at a low rate, with the run's stdout/stderr sent to files (so
+/// they never mix with Forkcast's output), and kills what is left on timeout.
+struct SamplingRunRecorder: RunRecorder {
+    func record(_ spec: LaunchSpec, rateHz: Double, timeout: Double?, logPrefix: URL, stop: StopFlag) throws -> Profile {
+        guard let program = spec.command.first else { throw ExperimentError("empty command") }
+        let executable: String
+        do { executable = try ProgramResolver.resolve(program) } catch { throw ExperimentError("\(error)") }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in spec.environment { env[k] = v }
+        let fm = FileManager.default
+        let previousDirectory = fm.currentDirectoryPath
+        if let dir = spec.workingDirectory, !fm.changeCurrentDirectoryPath(dir) {
+            throw ExperimentError("cannot change to directory \(dir)")
+        }
+        defer { _ = fm.changeCurrentDirectoryPath(previousDirectory) }
+        // The recorder lets the child inherit our stdout/stderr: point them at files for
+        // the duration of the recording (runs are sequential, nothing else writes then).
+        let redirect = OutputRedirect(stdout: logPrefix.path + ".stdout", stderr: logPrefix.path + ".stderr")
+        defer { redirect.restore() }
+        let outcome: RecordingOutcome
+        do {
+            outcome = try Recorder(options: RecordOptions(rateHz: rateHz, duration: timeout))
+                .record(.launch(executable: executable, arguments: spec.command, environment: env.map { "\($0.key)=\($0.value)" }))
+        } catch {
+            throw ExperimentError("\(error)")
+        }
+        switch outcome.endReason {
+        case .duration:
+            if let pid = outcome.launchedPid { ProcessTree.kill(pid) }
+        case .interrupted, .terminated:
+            if let pid = outcome.launchedPid { ProcessTree.kill(pid) }
+            stop.stop()
+        case .targetExited:
+            break
+        }
+        return outcome.profile
+    }
+}
+
+/// Points fds 1 and 2 at files and puts them back.
+final class OutputRedirect {
+    private var saved: [Int32: Int32] = [:]
+    init(stdout: String, stderr: String) {
+        fflush(nil)
+        for (fd, path) in [(Int32(1), stdout), (Int32(2), stderr)] {
+            let target = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard target >= 0 else { continue }
+            saved[fd] = dup(fd)
+            dup2(target, fd)
+            close(target)
+        }
+    }
+    func restore() {
+        fflush(nil)
+        for (fd, copy) in saved where copy >= 0 {
+            dup2(copy, fd)
+            close(copy)
+        }
+        saved = [:]
     }
 }
 

@@ -3,9 +3,11 @@ import ForkcastModel
 
 /// Records one run and returns its profile: the injection point for ForkcastSampling's
 /// recorder (the CLI wires it in). Implementations launch `spec` under the profiler at
-/// `rateHz`, stop it after `timeout` seconds, and write nothing to stdout.
+/// `rateHz`, kill it after `timeout` seconds, send its stdout/stderr to
+/// `logPrefix` + ".stdout"/".stderr" (never to Forkcast's own), and set `stop` when the
+/// recording was interrupted (Ctrl-C).
 public protocol RunRecorder: Sendable {
-    func record(_ spec: LaunchSpec, rateHz: Double, timeout: Double?) throws -> Profile
+    func record(_ spec: LaunchSpec, rateHz: Double, timeout: Double?, logPrefix: URL, stop: StopFlag) throws -> Profile
 }
 
 /// Turns a recorded profile into an analysis (ForkcastAnalysis's analyzers and
@@ -164,11 +166,17 @@ public struct ExperimentRunner: Sendable {
         }
         let t0 = Date()
         do {
-            let profile = try recorder.record(spec, rateHz: plan.recordRateHz, timeout: plan.timeout)
+            let profile = try recorder.record(spec, rateHz: plan.recordRateHz, timeout: plan.timeout,
+                                             logPrefix: dir.appendingPathComponent(label), stop: stop)
             run.wallSeconds = Date().timeIntervalSince(t0)
             run.exit = profile.recording.rootExit
             run.failed = profile.recording.rootExit?.code != 0
             run.outcome = run.failed ? .failed : .ok
+            switch profile.recording.endReason {
+            case "duration": run.outcome = .timedOut; run.failed = true
+            case "interrupted", "terminated": run.outcome = .interrupted; run.failed = true
+            default: break
+            }
             let path = dir.appendingPathComponent("\(label).profile.json.gz")
             if let saveProfile {
                 try? saveProfile(profile, path)

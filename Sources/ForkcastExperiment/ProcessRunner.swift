@@ -201,6 +201,34 @@ public struct ProcessRunner: Sendable {
 
 private func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
 
+/// The live process tree under a root, from /proc (for killing what a recording left).
+public enum ProcessTree {
+    /// The root and every descendant alive now, parents before children.
+    public static func members(of root: pid_t) -> [pid_t] {
+        var out: [pid_t] = []
+        var queue: [pid_t] = [root]
+        var seen = Set<pid_t>()
+        while !queue.isEmpty {
+            let pid = queue.removeFirst()
+            guard seen.insert(pid).inserted, FileManager.default.fileExists(atPath: "/proc/\(pid)") else { continue }
+            out.append(pid)
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            for tid in tasks {
+                guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/children", encoding: .utf8) else { continue }
+                queue.append(contentsOf: text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            }
+        }
+        return out
+    }
+
+    /// SIGKILLs the root and its descendants, then reaps the root if it is our child.
+    public static func kill(_ root: pid_t) {
+        for pid in members(of: root) { _ = Glibc.kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(root, &status, 0) < 0 && errno == EINTR {}
+    }
+}
+
 /// Makes this process a child subreaper (prctl PR_SET_CHILD_SUBREAPER), so descendants
 /// orphaned during a run are re-parented to us and can be reaped and accounted.
 enum Subreaper {

@@ -32,8 +32,11 @@ public enum Recommender {
         guard let fastest = candidates.min(by: { $0.medianWallSeconds < $1.medianWallSeconds }) else { return nil }
         let others = candidates.filter { !same($0, fastest) }
         let runnerUp = others.min { $0.medianWallSeconds < $1.medianWallSeconds }
-        let decisive = runnerUp.map { fastest.ciHighSeconds < $0.ciLowSeconds } ?? true
-        let tied = candidates.filter { $0.ciLowSeconds <= fastest.ciHighSeconds && !same($0, fastest) }
+        // One run has no spread to judge by: a single-run configuration never wins outright.
+        let decisive = runnerUp.map { fastest.ciHighSeconds < $0.ciLowSeconds && fastest.successfulRuns >= 2 && $0.successfulRuns >= 2 } ?? true
+        let tied = candidates.filter {
+            !same($0, fastest) && ($0.ciLowSeconds <= fastest.ciHighSeconds || $0.successfulRuns < 2 || fastest.successfulRuns < 2)
+        }
         let chosen = decisive ? fastest : ([fastest] + tied).min(by: cheaper)!
         let comparedWith = same(chosen, fastest) ? runnerUp : fastest
         let margin = comparedWith.map { $0.medianWallSeconds / chosen.medianWallSeconds - 1 } ?? 0
@@ -43,6 +46,9 @@ public enum Recommender {
         let serial = summary.first { $0.strategy == "serial" && $0.successfulRuns > 0 }
         reasons.append(measuredReason(chosen: chosen, fastest: fastest, runnerUp: runnerUp, decisive: decisive, tied: tied, serial: serial))
         if let r = workloadReason(serial: serial, summary: candidates) { reasons.append(r) }
+        if let starved = summary.first(where: { $0.strategy == "serial" })?.waitBreakdown?.runnable, starved > 0.3 {
+            reasons.append(Reason(factor: .cpuStarvation, text: String(format: "Recorded: serial was runnable but not running %.0f%% of the time — with one thread, that means other work on this machine took the CPUs, so timings are noisy; repeat on a quiet machine.", starved * 100), metrics: ["runnable_share": starved]))
+        }
         if let r = memoryReason(chosen: chosen, candidates: candidates) { reasons.append(r) }
         for s in summary where s.excludedReason != nil && s.successfulRuns + s.measuredRuns > 0 {
             reasons.append(Reason(factor: .other, text: "\(name(s)) not recommended: \(s.excludedReason!)."))
@@ -107,7 +113,7 @@ public enum Recommender {
         guard let s = serial, s.medianWallSeconds > 0 else { return nil }
         let busy = s.cpuSeconds / s.medianWallSeconds
         if busy < 0.5 {
-            return Reason(factor: .taskType, text: String(format: "Serially the program keeps a CPU busy only %.0f%% of the time: it mostly waits (I/O-bound), so overlapping the waits pays and more cores do not matter much.", busy * 100), metrics: ["cpu_per_wall": busy])
+            return Reason(factor: .taskType, text: String(format: "Serially the program keeps a CPU busy only %.0f%% of its wall time: it mostly waits (I/O-bound, unless other work starved it of CPU), so overlapping the waits pays and more cores matter less.", busy * 100), metrics: ["cpu_per_wall": busy])
         }
         if busy > 0.85 {
             var text = String(format: "Serially the program keeps a CPU busy %.0f%% of the time: it is CPU-bound", busy * 100)

@@ -69,6 +69,27 @@ public enum ExperimentSummarizer {
         return line
     }
 
+    /// A minimal analysis of a profile: each thread's share of samples in each state.
+    /// Used when no analyzer from ForkcastAnalysis is wired in; pure counting, no I/O.
+    public static func stateBreakdown(_ profile: Profile) -> Analysis {
+        var counts: [Int64: (pid: Int32, tid: Int32, n: Int, by: [ThreadState: Int])] = [:]
+        for s in profile.samples {
+            let key = Int64(s.pid) << 32 | Int64(UInt32(bitPattern: s.tid))
+            var e = counts[key] ?? (s.pid, s.tid, 0, [:])
+            e.n += 1
+            e.by[s.state, default: 0] += 1
+            counts[key] = e
+        }
+        let names = Dictionary(profile.threads.map { ($0.tid, $0.name) }, uniquingKeysWith: { a, _ in a })
+        var analysis = Analysis()
+        analysis.threads = counts.values.sorted { ($0.pid, $0.tid) < ($1.pid, $1.tid) }.map { e in
+            var shares = StateShares()
+            for (state, n) in e.by { shares[state] = Double(n) / Double(e.n) }
+            return ThreadBreakdown(pid: e.pid, tid: e.tid, name: names[e.tid] ?? "", samples: e.n, states: shares)
+        }
+        return analysis
+    }
+
     /// Thread time shares over every thread of a recorded run, weighted by samples.
     public static func waitBreakdown(_ analysis: Analysis) -> StateShares? {
         let total = analysis.threads.reduce(0) { $0 + $1.samples }

@@ -108,6 +108,15 @@ final class RecommenderTests: XCTestCase {
         XCTAssertTrue(rec.reasons[0].text.contains("do not overlap"))
     }
 
+    func testASingleRunNeverWinsOutright() throws {
+        var a = s("processes", 2, 1.0, 1.0, 1.0, procs: 3), b = s("serial", 1, 1.1, 1.1, 1.1)
+        a.successfulRuns = 1
+        b.successfulRuns = 1
+        let rec = try XCTUnwrap(Recommender.recommend(summary: [b, a]))
+        XCTAssertFalse(rec.decisive)
+        XCTAssertEqual(rec.strategy, .serial, "a tie goes to the cheaper configuration")
+    }
+
     func testTiePrefersTheCheaperConfiguration() throws {
         let rec = try XCTUnwrap(Recommender.recommend(summary: [
             s("serial", 1, 2.0, 1.9, 2.1),
