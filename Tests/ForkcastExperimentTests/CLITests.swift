@@ -75,7 +75,7 @@ final class ExperimentCLITests: XCTestCase {
     func testEndToEndFromTheCommandLine() throws {
         let script = RunTests.examples.appendingPathComponent("io_sleep.py").path
         let r = try forkcast(["--no-record", "--repeat", "2", "--warmup", "0", "--workers", "1,2", "--strategies", "serial,threads",
-                              "--check-output", "--json", "-", "--", "python3", script, "--tasks", "8", "--strategy", "{strategy}", "--workers", "{workers}"])
+                              "--check-output", "--json", "-", "--", "python3", script, "--tasks", "8", "--sleep", "0.1", "--strategy", "{strategy}", "--workers", "{workers}"])
         XCTAssertEqual(r.status, 0, r.stderr.joined(separator: "\n"))
         let result = try JSONDecoder().decode(ExperimentResult.self, from: Data(r.stdout.utf8))
         XCTAssertEqual(result.recommendation?.strategy, .threads)

@@ -10,6 +10,20 @@ final class RunTests: XCTestCase {
 
     private var dir: URL!
 
+    /// The real Python interpreter (not a pyenv shim, whose bash start-up adds noise).
+    static let python: String = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
+        let out = Pipe()
+        p.standardOutput = out
+        try? p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return path.isEmpty ? "python3" : path
+    }()
+
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("fc-exp-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -32,7 +46,7 @@ final class RunTests: XCTestCase {
         let hook = try PythonSwapHook.install(in: dir.appendingPathComponent("hook"))
         let script = Self.examples.appendingPathComponent("swap_probe.py").path
         var spec = try PythonExecutorSwapStrategy(hookDirectory: hook, hybridThreads: 3)
-            .launchSpecs(for: Workload(command: ["python3", script, api] + (startMethod.map { [$0] } ?? [])), strategy: strategy, workers: 2)[0]
+            .launchSpecs(for: Workload(command: [Self.python, script, api] + (startMethod.map { [$0] } ?? [])), strategy: strategy, workers: 2)[0]
         let report = dir.appendingPathComponent("\(api)-\(strategy).swaps")
         spec.environment["FORKCAST_SWAP_REPORT"] = report.path
         let m = ProcessRunner().run(spec, timeout: 60, stop: nil, outputDirectory: dir, label: "\(api)-\(strategy)")
@@ -95,7 +109,7 @@ final class RunTests: XCTestCase {
     func testWithoutStrategyTheHookChangesNothing() throws {
         let hook = try PythonSwapHook.install(in: dir.appendingPathComponent("hook"))
         let script = Self.examples.appendingPathComponent("swap_probe.py").path
-        let spec = LaunchSpec(command: ["python3", script, "futures-threads"], environment: ["PYTHONPATH": hook.path])
+        let spec = LaunchSpec(command: [Self.python, script, "futures-threads"], environment: ["PYTHONPATH": hook.path])
         let m = ProcessRunner().run(spec, timeout: 60, stop: nil, outputDirectory: dir, label: "plain")
         let p = try JSONDecoder().decode(Probe.self, from: m.stdout)
         XCTAssertEqual(p.executor, "ThreadPoolExecutor")
@@ -128,7 +142,7 @@ final class RunTests: XCTestCase {
     func testEndToEndThreadsBeatSerialOnSleepWorkload() throws {
         let script = Self.examples.appendingPathComponent("io_sleep.py").path
         let plan = ExperimentPlan(
-            workload: Workload(command: ["python3", script, "--tasks", "8", "--strategy", "{strategy}", "--workers", "{workers}"]),
+            workload: Workload(command: [Self.python, script, "--tasks", "8", "--sleep", "0.1", "--strategy", "{strategy}", "--workers", "{workers}"]),
             strategyPlugin: CommandTemplateStrategy(), strategies: [.serial, .threads], workers: [1, 2], repeatCount: 2, warmup: 0,
             timeout: 60, outputCheck: OutputCheck(), outputDirectory: dir)
         let result = try ExperimentRunner().run(plan)
@@ -136,7 +150,7 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(result.runs.map(\.strategy), ["serial", "threads", "threads", "serial", "threads", "threads"])
         XCTAssertTrue(result.runs.allSatisfy { $0.outcome == .ok && $0.outputMatchesBaseline == true })
         let rec = try XCTUnwrap(result.recommendation)
-        // 8 × 50 ms: serial ≈ 0.4 s, threads×2 ≈ 0.2 s; intervals of two runs each cannot overlap.
+        // 8 × 100 ms: serial ≈ 0.8 s, threads×2 ≈ 0.4 s: a 0.4 s gap, far above start-up noise.
         XCTAssertEqual(rec.strategy, .threads)
         XCTAssertEqual(rec.workers, 2)
         XCTAssertTrue(rec.decisive, "\(result.summary)")
