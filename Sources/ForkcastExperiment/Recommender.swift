@@ -151,7 +151,7 @@ public enum Recommender {
         }
         let locks = recorded.map { ($0, $0.waitBreakdown!.lockWait) }
         if let worst = locks.max(by: { $0.1 < $1.1 }), worst.1 > 0.1 {
-            out.append(Reason(factor: .locks, text: "Recorded: under \(name(worst.0)) threads spent \(pct(worst.1)) of their time waiting for a lock.", metrics: ["lock_wait_share": worst.1]))
+            out.append(Reason(factor: .locks, text: "Recorded: under \(name(worst.0)), \(pct(worst.1)) of thread time was spent blocked on locks or queues (idle pool threads waiting for work count here too).", metrics: ["lock_wait_share": worst.1]))
         }
         if let b = chosen.waitBreakdown {
             out.append(Reason(factor: .measured, text: "Recorded under \(name(chosen)): \(pct(b.onCPU)) on CPU, \(pct(b.runnable)) runnable but starved, \(pct(b.ioWait + b.sleep)) in I/O or sleep, \(pct(b.gilWait + b.lockWait)) waiting for the GIL or locks, \(pct(b.childWait)) waiting for children.",

@@ -82,6 +82,17 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(result.recommendation?.workers, 2)
         XCTAssertEqual(result.summary.count, 3)
         XCTAssertEqual(r.stderr.filter { $0.contains("] ") }.count, 6, "one progress line per run when stderr is not a terminal")
+
+        // The JSON matches its published schema (jsonschema is installed by scripts/setup.sh --test).
+        let schema = RunTests.examples.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/experiment-format.schema.json")
+        let doc = dir.appendingPathComponent("experiment.json")
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+                           doc.path, schema.path]
+        try check.run()
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, "experiment.json does not match docs/experiment-format.schema.json")
     }
 
     func testWorkloadFileWithPerStrategyCommandsSetupAndCheck() throws {

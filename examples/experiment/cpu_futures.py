@@ -15,7 +15,7 @@ def burn(n):
 
 def main():
     with ThreadPoolExecutor(max_workers=4) as ex:
-        results = list(ex.map(burn, [300_000] * 8))
+        results = list(ex.map(burn, [1_500_000] * 8))
     print(sum(results))
 
 
