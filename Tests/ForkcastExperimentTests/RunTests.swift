@@ -167,6 +167,25 @@ final class RunTests: XCTestCase {
         }
     }
 
+    func testEndToEndSerialBeatsProcessesOnTinyTasksThroughTheSwap() throws {
+        // An unmodified ThreadPoolExecutor script mapping 5 000 one-multiply calls: under
+        // processes each call is pickled through a pipe (~0.5 s); serial is in-thread (~0.05 s).
+        let script = Self.examples.appendingPathComponent("tiny_tasks.py").path
+        let hook = try PythonSwapHook.install(in: dir.appendingPathComponent("hook"))
+        let plan = ExperimentPlan(workload: Workload(command: [Self.python, script], environment: ["TINY_TASKS": "5000"]),
+                                  strategyPlugin: PythonExecutorSwapStrategy(hookDirectory: hook),
+                                  strategies: [.serial, .processes], workers: [2], repeatCount: 2, warmup: 0, timeout: 60,
+                                  outputCheck: OutputCheck(), outputDirectory: dir)
+        let result = try ExperimentRunner().run(plan)
+        XCTAssertEqual(result.runs.compactMap(\.swaps), [["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"],
+                                                        ["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"]])
+        XCTAssertTrue(result.runs.allSatisfy { $0.outputMatchesBaseline == true }, "the swap must not change the program's output")
+        let rec = try XCTUnwrap(result.recommendation)
+        XCTAssertEqual(rec.strategy, .serial)
+        XCTAssertTrue(rec.decisive, "\(result.summary)")
+        XCTAssertEqual(result.summary.first { $0.strategy == "processes" }?.processes, 3, "parent + 2 workers")
+    }
+
     func testOutputMismatchIsFlaggedAndNeverRecommended() throws {
         // "threads" prints something else and is faster: it must be flagged, not recommended.
         let cmd = #"if [ {strategy} = threads ]; then echo different; else sleep 0.2; echo same; fi"#
