@@ -137,6 +137,9 @@ public struct ExperimentRunner: Sendable {
             }
         }
         if interrupted { notes.append("interrupted: \(runs.count) of \(schedule.count) runs completed") }
+        if plan.repeatCount < 2 && plan.configurations.count > 1 {
+            notes.append("one run per configuration gives no interval to compare: every configuration counts as tied and the cheapest is recommended; use --repeat 3 or more")
+        }
 
         let setup = ExperimentSetup(
             command: plan.workload.command, workloadFile: plan.workloadFile, strategyPlugin: plan.strategyPlugin.descriptor.name,
