@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import ForkcastExperiment
+import ForkcastAnalysis
 import ForkcastModel
 import ForkcastSampling
 #if canImport(Glibc)
@@ -173,11 +174,16 @@ public struct Experiment: ParsableCommand {
         return [path] + command.dropFirst()
     }
 
-    /// The analysis of each recorded run. Until ForkcastAnalysis provides its analyzers
-    /// and recommender, the per-thread state breakdown (the wait breakdown per strategy);
-    /// with them, also the single-run prediction the recommendation is compared with.
+    /// The analysis of each recorded run: ForkcastAnalysis's analyzers and recommender,
+    /// which give the wait breakdown per strategy and the single-run prediction the
+    /// experiment's recommendation is compared with. When the analyzers produce no thread
+    /// breakdown, the plain per-thread state count stands in.
     static func makeAnalyzer() -> ProfileAnalyzer? {
-        { profile in ExperimentSummarizer.stateBreakdown(profile) }
+        { profile in
+            var analysis = Analyzer.analyze(profile)
+            if analysis.threads.isEmpty { analysis.threads = ExperimentSummarizer.stateBreakdown(profile).threads }
+            return analysis
+        }
     }
 
     /// Writes a recorded profile (gzip JSON, docs/profile-format.md) next to the run outputs.

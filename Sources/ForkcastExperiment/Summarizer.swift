@@ -14,7 +14,7 @@ public enum ExperimentSummarizer {
         let summary = summarize(configurations: configurations, runs: runs, analyses: analyses, seed: seed)
         let cores = setup?.cores ?? Foundation.ProcessInfo.processInfo.activeProcessorCount
         let scaling = fitScaling(summary: summary, runs: runs, cores: cores, seed: seed)
-        let rec = Recommender.recommend(summary: summary, scaling: scaling, analyses: analyses)
+        let rec = ExperimentRecommender.recommend(summary: summary, scaling: scaling, analyses: analyses)
         return ExperimentResult(runs: runs, summary: summary, recommendation: rec, setup: setup, scaling: scaling,
                                 interrupted: interrupted, notes: notes)
     }

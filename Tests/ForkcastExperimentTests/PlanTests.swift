@@ -97,7 +97,7 @@ final class RecommenderTests: XCTestCase {
     }
 
     func testDecisiveWinnerAndMargin() throws {
-        let rec = try XCTUnwrap(Recommender.recommend(summary: [
+        let rec = try XCTUnwrap(ExperimentRecommender.recommend(summary: [
             s("serial", 1, 2.0, 1.9, 2.1), s("threads", 2, 1.9, 1.8, 2.0), s("processes", 2, 1.0, 0.95, 1.05, rss: 60 << 20, procs: 3),
         ]))
         XCTAssertEqual(rec.strategy, .processes)
@@ -112,13 +112,13 @@ final class RecommenderTests: XCTestCase {
         var a = s("processes", 2, 1.0, 1.0, 1.0, procs: 3), b = s("serial", 1, 1.1, 1.1, 1.1)
         a.successfulRuns = 1
         b.successfulRuns = 1
-        let rec = try XCTUnwrap(Recommender.recommend(summary: [b, a]))
+        let rec = try XCTUnwrap(ExperimentRecommender.recommend(summary: [b, a]))
         XCTAssertFalse(rec.decisive)
         XCTAssertEqual(rec.strategy, .serial, "a tie goes to the cheaper configuration")
     }
 
     func testTiePrefersTheCheaperConfiguration() throws {
-        let rec = try XCTUnwrap(Recommender.recommend(summary: [
+        let rec = try XCTUnwrap(ExperimentRecommender.recommend(summary: [
             s("serial", 1, 2.0, 1.9, 2.1),
             s("threads", 4, 1.02, 0.97, 1.08, procs: 1),
             s("processes", 4, 1.00, 0.96, 1.06, rss: 90 << 20, procs: 5),
@@ -132,14 +132,14 @@ final class RecommenderTests: XCTestCase {
     }
 
     func testExcludedConfigurationsAreNeverRecommended() throws {
-        let rec = try XCTUnwrap(Recommender.recommend(summary: [
+        let rec = try XCTUnwrap(ExperimentRecommender.recommend(summary: [
             s("serial", 1, 2.0, 1.9, 2.1),
             s("hybrid", 2, 0.5, 0.45, 0.55, procs: 3, excluded: "stdout differs from the baseline's"),
             s("threads", 2, 1.5, 1.4, 1.6),
         ]))
         XCTAssertEqual(rec.strategy, .threads)
         XCTAssertTrue(rec.reasons.contains { $0.text.contains("hybrid×2 not recommended: stdout differs") })
-        XCTAssertNil(Recommender.recommend(summary: [s("serial", 1, 1, 1, 1, excluded: "2 of 2 runs failed")]))
+        XCTAssertNil(ExperimentRecommender.recommend(summary: [s("serial", 1, 1, 1, 1, excluded: "2 of 2 runs failed")]))
     }
 
     func testSummaryExcludesMismatchedOutputAndFailedRuns() {

@@ -8,7 +8,7 @@ import ForkcastModel
 /// overlaps the fastest one's is a tie, and the cheapest of them is chosen: fewest
 /// processes, then fewest workers, then least memory. Configurations with failed or
 /// timed-out runs, or whose output differs from serial's, are never recommended.
-public enum Recommender {
+public enum ExperimentRecommender {
     /// The cost order used to break ties: fewer processes, fewer workers, less memory.
     static func cheaper(_ a: ConfigurationSummary, _ b: ConfigurationSummary) -> Bool {
         let pa = processCount(a), pb = processCount(b)
