@@ -66,6 +66,7 @@ class Config:
     only: re.Pattern | None
     keep: bool
     out: str
+    alternates: dict[str, str] = field(default_factory=dict)
     timeout_factor: float = 25.0
 
     @staticmethod
@@ -89,7 +90,20 @@ class Config:
             only=re.compile(only) if only else None,
             keep=os.environ.get("KEEP", "") not in ("", "0"),
             out=os.environ.get("OUT") or os.path.join(HERE, f"results-{date}.json"),
+            alternates=parse_alternates(os.environ.get("FORKCAST_ALT", "")),
         )
+
+
+def parse_alternates(text: str) -> dict[str, str]:
+    """FORKCAST_ALT="name=/path/to/forkcast,other=/path": extra forkcast builds measured in
+    the same rounds (A/B of a tracer change); their rows read `forkcast[name]`."""
+    out = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        name, sep, path = item.partition("=")
+        if not sep or not name or not os.access(path, os.X_OK):
+            sys.exit(f"bench: FORKCAST_ALT entry {item!r} is not name=/path/to/executable")
+        out[name] = path
+    return out
 
 
 # ----------------------------------------------------------------------------------------
@@ -118,9 +132,10 @@ class Variant:
         target = self.program.argv
         if self.profiler == "none":
             return target, None
-        if self.profiler == "forkcast":
+        if self.profiler.startswith("forkcast"):
             out = os.path.join(work, f"{tag}.profile.json")
-            return [cfg.forkcast, "record", "-q", "-o", out, "--rate", str(self.rate), "--", *target], out
+            binary = cfg.alternates[self.profiler[9:-1]] if self.profiler != "forkcast" else cfg.forkcast
+            return [binary, "record", "-q", "-o", out, "--rate", str(self.rate), "--", *target], out
         if self.profiler.startswith("py-spy"):
             out = os.path.join(work, f"{tag}.pyspy.txt")
             extra = self.profiler.split()[1:]
@@ -142,6 +157,8 @@ def build_variants(cfg: Config) -> list[Variant]:
     out: list[Variant] = [Variant(py, "none", None)]
     for r in cfg.rates:
         out.append(Variant(py, "forkcast", r))
+        for name in cfg.alternates:
+            out.append(Variant(py, f"forkcast[{name}]", r))
     if cfg.py_spy:
         for r in cfg.rates:
             out.append(Variant(py, "py-spy", r))
@@ -151,6 +168,8 @@ def build_variants(cfg: Config) -> list[Variant]:
     out.append(Variant(c, "none", None))
     for r in cfg.rates:
         out.append(Variant(c, "forkcast", r))
+        for name in cfg.alternates:
+            out.append(Variant(c, f"forkcast[{name}]", r))
     if cfg.perf:
         for r in cfg.rates:
             out.append(Variant(c, "perf", r))
@@ -193,7 +212,7 @@ def cpu_busy_counters() -> tuple[int, int]:
 
 
 def run_one(cfg: Config, v: Variant, rnd: int, work: str, timeout_s: float) -> Run:
-    tag = f"r{rnd}-{v.label.replace('/', '-').replace(' ', '').replace('@', '-')}"
+    tag = f"r{rnd}-{re.sub(r'[^A-Za-z0-9.-]+', '-', v.label)}"
     argv, out = v.command(cfg, work, tag)
     result_file = os.path.join(work, f"{tag}.result.jsonl")
     log_file = os.path.join(work, f"{tag}.log")
@@ -226,7 +245,7 @@ def run_one(cfg: Config, v: Variant, rnd: int, work: str, timeout_s: float) -> R
         run.error = f"the program wrote no result ({e}): {tail(log_file)}"
         return run
     try:
-        if v.profiler == "forkcast":
+        if v.profiler.startswith("forkcast"):
             run.profile = read_forkcast(out)
         elif v.profiler.startswith("py-spy"):
             run.profile = read_pyspy(out, run.work_ns, cfg.threads)
@@ -396,7 +415,7 @@ def summarize(variants: list[Variant], runs: list[Run]) -> list[dict]:
             "target_cpu_median_s": (median([r.target_cpu_ns for r in rs]) or 0) / 1e9 if rs else None,
             "load1_median": median([r.load1 for r in rs]),
         }
-        if v.profiler == "forkcast":
+        if v.profiler.startswith("forkcast"):
             row.update({
                 "achieved_fraction": median([r.profile["achieved_fraction"] for r in rs]),
                 "rate_per_thread_hz": (median([r.profile["achieved_fraction"] for r in rs]) or 0) * v.rate if rs else None,
@@ -513,7 +532,7 @@ def fmt_num(x, digits=0):
 
 def print_table(cfg: Config, programs: dict[str, str], rows: list[dict], checks: list[dict]):
     print()
-    header = (f"{'profiler':<17}{'rate':>6}{'slowdown':>10}{'r.of.med':>10}{'IQR':>15}{'wall':>8}"
+    header = (f"{'profiler':<22}{'rate':>6}{'slowdown':>10}{'r.of.med':>10}{'IQR':>15}{'wall':>8}"
               f"{'Hz/thread':>11}{'of asked':>10}{'to root':>9}{'cost med':>10}{'p99':>9}{'tracer CPU':>16}{'runs':>6}")
     for key, title in programs.items():
         prs = [r for r in rows if r["program"] == key]
@@ -541,15 +560,15 @@ def print_table(cfg: Config, programs: dict[str, str], rows: list[dict], checks:
             if r.get("tracer_cpu_ms") is not None:
                 tracer = f"{r['tracer_cpu_ms']:.0f}ms ({fmt_pct(r['tracer_cpu_share'])})"
             runs = f"{r['runs_ok']}" + (f"/{r['runs_ok'] + r['runs_failed']}" if r["runs_failed"] else "")
-            print(f"{r['profiler']:<17}{fmt_num(r['rate_hz']):>6}{fmt_x(r['slowdown_median_of_ratios']):>10}"
+            print(f"{r['profiler']:<22}{fmt_num(r['rate_hz']):>6}{fmt_x(r['slowdown_median_of_ratios']):>10}"
                   f"{fmt_x(r['slowdown_ratio_of_medians']):>10}{iqr:>15}{fmt_x(r['wall_slowdown_median_of_ratios']):>8}"
                   f"{rate_s:>11}{fmt_pct(r.get('achieved_fraction')):>10}{fmt_pct(r.get('to_root')):>9}"
                   f"{cost_m:>10}{cost_p:>9}{tracer:>16}{runs:>6}")
             for e in r["errors"]:
                 print(f"    failed run: {e}")
-        fcs = [r for r in prs if r["profiler"] == "forkcast"]
+        fcs = [r for r in prs if r["profiler"].startswith("forkcast")]
         for r in fcs:
-            print(f"   forkcast @{r['rate_hz']}: ticks {fmt_num(r['tick_rate_hz'])}/s, late ticks {fmt_num(r['late_ticks'])}, "
+            print(f"   {r['profiler']} @{r['rate_hz']}: ticks {fmt_num(r['tick_rate_hz'])}/s, late ticks {fmt_num(r['late_ticks'])}, "
                   f"missed stops {fmt_num(r['missed_stops'])}, Python frames in profile: {r['python_frames']}")
         print()
     print("slowdown = median over rounds of (work time profiled / unprofiled work time of the same round);")
@@ -619,7 +638,7 @@ def main() -> int:
                  "cpu_busy_share": busy_share},
         "config": {"rounds": cfg.rounds, "threads": cfg.threads, "py_chunks": cfg.py_chunks, "c_rounds": cfg.c_rounds,
                    "rates": cfg.rates, "quick": cfg.quick, "python": cfg.python, "forkcast": cfg.forkcast,
-                   "py_spy": cfg.py_spy, "perf": cfg.perf},
+                   "py_spy": cfg.py_spy, "perf": cfg.perf, "forkcast_alternates": cfg.alternates},
         "programs": programs,
         "targets": {"slowdown_100hz": TARGET_SLOWDOWN_100, "slowdown_1000hz": TARGET_SLOWDOWN_1000,
                     "rate_achieved_1000hz": TARGET_RATE_1000, "stacks_to_root": TARGET_TO_ROOT},
