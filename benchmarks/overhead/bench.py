@@ -191,6 +191,7 @@ class Run:
     work_ns: int | None = None        # the program's own timing of its fixed work
     wall_ns: int | None = None        # the whole command, profiler start-up and write-out included
     target_cpu_ns: int | None = None  # the program's own CPU time (getrusage)
+    target_switches: int | None = None  # the program's context switches (getrusage), GIL hand-overs among them
     tree_cpu_ns: int | None = None    # the whole command's CPU (profiler + program)
     load1: float | None = None
     profile: dict = field(default_factory=dict)  # what the profiler's output tells
@@ -241,6 +242,7 @@ def run_one(cfg: Config, v: Variant, rnd: int, work: str, timeout_s: float) -> R
         res = json.loads(line)
         run.work_ns = int(res["work_ns"])
         run.target_cpu_ns = int(res["cpu_ns"])
+        run.target_switches = int(res.get("voluntary_switches", 0)) + int(res.get("involuntary_switches", 0))
     except (OSError, ValueError, KeyError) as e:
         run.error = f"the program wrote no result ({e}): {tail(log_file)}"
         return run
@@ -413,6 +415,7 @@ def summarize(variants: list[Variant], runs: list[Run]) -> list[dict]:
             "slowdown_q3": q3,
             "wall_slowdown_median_of_ratios": median(wall_pair),
             "target_cpu_median_s": (median([r.target_cpu_ns for r in rs]) or 0) / 1e9 if rs else None,
+            "target_switches_median": median([r.target_switches for r in rs]),
             "load1_median": median([r.load1 for r in rs]),
         }
         if v.profiler.startswith("forkcast"):
@@ -566,6 +569,9 @@ def print_table(cfg: Config, programs: dict[str, str], rows: list[dict], checks:
                   f"{cost_m:>10}{cost_p:>9}{tracer:>16}{runs:>6}")
             for e in r["errors"]:
                 print(f"    failed run: {e}")
+        switches = ", ".join(f"{r['profiler']}{'@' + str(r['rate_hz']) if r['rate_hz'] else ''}="
+                             f"{fmt_num(r.get('target_switches_median'))}" for r in prs)
+        print(f"   program's context switches (median): {switches}")
         fcs = [r for r in prs if r["profiler"].startswith("forkcast")]
         for r in fcs:
             print(f"   {r['profiler']} @{r['rate_hz']}: ticks {fmt_num(r['tick_rate_hz'])}/s, late ticks {fmt_num(r['late_ticks'])}, "

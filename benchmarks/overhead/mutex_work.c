@@ -5,7 +5,9 @@
 //
 // Usage: mutex_work [rounds] [threads]
 // With FORKCAST_BENCH_RESULT=PATH set, appends one JSON line to PATH:
-//   {"program":"mutex_work","work_ns":...,"cpu_ns":...,"check":...}
+//   {"program":"mutex_work","work_ns":...,"cpu_ns":...,"voluntary_switches":...,
+//    "involuntary_switches":...,"check":...}
+// (CPU time and context switches are the whole process's.)
 // work_ns is from just before the threads start to just after they are joined
 // (CLOCK_MONOTONIC), so profiler start-up and shut-down are not counted.
 #define _GNU_SOURCE
@@ -79,8 +81,11 @@ int main(int argc, char **argv) {
     if (out && *out) {
         FILE *f = fopen(out, "a");
         if (f) {
-            fprintf(f, "{\"program\":\"mutex_work\",\"work_ns\":%llu,\"cpu_ns\":%llu,\"check\":%llu}\n",
-                    (unsigned long long)work, (unsigned long long)cpu, (unsigned long long)(check ^ shared_state));
+            fprintf(f,
+                    "{\"program\":\"mutex_work\",\"work_ns\":%llu,\"cpu_ns\":%llu,"
+                    "\"voluntary_switches\":%ld,\"involuntary_switches\":%ld,\"check\":%llu}\n",
+                    (unsigned long long)work, (unsigned long long)cpu, ru.ru_nvcsw, ru.ru_nivcsw,
+                    (unsigned long long)(check ^ shared_state));
             fclose(f);
         }
     }
