@@ -42,7 +42,7 @@ final class TraceSession {
         let cpuStart = Clock.threadCPU()
         switch target {
         case .attach(let pid): try attach(pid)
-        case .launch(let exe, let args, let env): try launch(executable: exe, arguments: args, environment: env)
+        case .launch(let exe, let args, let env, let io): try launch(executable: exe, arguments: args, environment: env, io: io)
         }
         options.onStart?(rootPid)
         // The tracer thread (only it: the target is already forked) gets a higher priority,
@@ -51,6 +51,10 @@ final class TraceSession {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
         detachAll()
+        if mode == .launch, !rootExecSeen, execErrorFD >= 0, rootExit != nil,
+           let error = Launcher.execError(execErrorFD), let argv0 = rootCommand.first {
+            throw RecordError.execFailed(argv0, error)
+        }
         stats.tracerCPUNs = Clock.threadCPU() - cpuStart
         let durationNs = Clock.now() - startNs
         return RecordingOutcome(profile: finish(durationNs: durationNs, reason: reason), launchedPid: launchedPid,
@@ -139,12 +143,14 @@ final class TraceSession {
         }
     }
 
-    private func launch(executable: String, arguments: [String], environment: [String]) throws {
+    private func launch(executable: String, arguments: [String], environment: [String], io: LaunchIO) throws {
         mode = .launch
         rootCommand = arguments
         let spawned: (pid: Int32, execErrorFD: Int32)
         do {
-            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment)
+            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment,
+                                                workingDirectory: io.workingDirectory, standardOutput: io.standardOutput,
+                                                standardError: io.standardError)
         } catch {
             throw RecordError.launchFailed("\(error)")
         }
@@ -155,6 +161,9 @@ final class TraceSession {
         // The child stops itself before exec; seize it there so exec is followed.
         let first = try Wait.untraced(pid)
         guard case .stopped = first else {
+            if let error = Launcher.execError(execErrorFD) {
+                throw RecordError.execFailed(io.workingDirectory.map { "\(executable) in \($0)" } ?? executable, error)
+            }
             throw RecordError.launchFailed("the child ended before it could be traced")
         }
         do {
