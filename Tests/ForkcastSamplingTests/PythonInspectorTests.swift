@@ -153,3 +153,34 @@ final class PythonInspectorTests: XCTestCase {
         XCTAssertNil(inspector.gilHolderTid())
     }
 }
+
+/// What one tick of Python reading costs, on a live 4-thread CPU-bound fixture.
+final class PythonReadCostTests: XCTestCase {
+    func testReadCostPerTickAndThread() throws {
+        for interpreter in PythonInterpreters.all {
+            try PythonInterpreters.require(interpreter)
+            let fixture = try PythonFixture(interpreter: interpreter, script: "cpu_threads.py", arguments: ["60"])
+            defer { fixture.stop() }
+            let inspector = try fixture.inspector()
+            let tids = fixture.readyIDs + [fixture.pid]
+            var tickNs: [UInt64] = [], stackNs: [UInt64] = []
+            for _ in 0..<300 {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                guard (try? inspector.beginTick()) != nil else { continue }
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                tickNs.append(t1 - t0)
+                for tid in tids {
+                    let s0 = DispatchTime.now().uptimeNanoseconds
+                    _ = try? inspector.stack(forTid: tid)
+                    stackNs.append(DispatchTime.now().uptimeNanoseconds - s0)
+                }
+                _ = inspector.threadNames()
+            }
+            func median(_ values: [UInt64]) -> Double { Double(values.sorted()[values.count / 2]) / 1000 }
+            print("python-read-cost \(interpreter): beginTick median \(median(tickNs)) µs, stack median \(median(stackNs)) µs per thread")
+            // Loose bounds that only a broken cache or a runaway walk would exceed.
+            XCTAssertLessThan(median(tickNs), 2000)
+            XCTAssertLessThan(median(stackNs), 2000)
+        }
+    }
+}

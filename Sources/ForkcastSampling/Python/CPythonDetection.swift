@@ -61,10 +61,14 @@ extension CPythonInspector {
             }
             guard let layout = CPythonLayout.forVersion(version) else {
                 let supported = CPythonLayout.all.map(\.version).joined(separator: ", ")
+                // 3.13+ starts _PyRuntime with _Py_DebugOffsets ("xdebugpy"): the offsets
+                // would come from there, but its frame semantics need a reader of their own.
+                let cookie = (try? memory.bytes(at: runtime, count: 8)).map { String(decoding: $0, as: UTF8.self) }
+                let debugOffsets = cookie == "xdebugpy" ? "; it publishes _Py_DebugOffsets, but the 3.13+ frame reader is not written yet" : ""
                 return .unsupported(
                     version: version,
                     note: "Python frames unavailable for CPython \(version): no struct layout for this version "
-                        + "(supported: \(supported)); native stacks are recorded")
+                        + "(supported: \(supported))\(debugOffsets); native stacks are recorded")
             }
             return .supported(CPythonInspector(pid: pid, version: version, layout: layout,
                                                runtimeAddress: runtime, memory: memory))

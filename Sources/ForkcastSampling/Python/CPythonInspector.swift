@@ -11,6 +11,8 @@ public final class CPythonInspector {
     /// The interpreter's version, "3.11.7" (or "3.11" when only the file name told).
     public let version: String
     public let pid: Int32
+    /// What the recorder writes in `ProcessInfo.runtime`: "CPython 3.11.7".
+    public var runtimeDescription: String { "CPython \(version)" }
     /// The struct offsets used to read this interpreter.
     public let layout: CPythonLayout
     /// The address of `_PyRuntime` in the target.
