@@ -30,10 +30,19 @@ final class TraceSession {
     let fdDescriber = FDDescriber()
     var addressSpaces: [AddressSpace] = []
     var notes: [String] = []
+    var python: PythonSampling
+    /// threading.Thread names by tid, refreshed while the interpreters live.
+    var pythonNames: [Int32: String] = [:]
+    var lastPythonNamesNs: UInt64 = 0
+    /// Shared by Python detection (symbol lookups while recording) and the final
+    /// symbolization, so each ELF file is read once.
+    let symbolizer: Symbolizer
 
     init(options: RecordOptions) {
         self.options = options
         periodNs = UInt64(max(1, 1e9 / max(options.rateHz, 0.001)))
+        python = PythonSampling(enabled: options.pythonFrames)
+        symbolizer = Symbolizer(debugDirectories: options.debugDirectories)
     }
 
     // MARK: - Run
@@ -50,6 +59,7 @@ final class TraceSession {
         // 4 ms on a loaded 2-core machine). Needs CAP_SYS_NICE; harmless without it.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
+        refreshPythonNames()
         detachAll()
         if mode == .launch, !rootExecSeen, execErrorFD >= 0, rootExit != nil,
            let error = Launcher.execError(execErrorFD), let argv0 = rootCommand.first {
@@ -345,6 +355,8 @@ final class TraceSession {
         process.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
         process.execCount += 1
         process.awaitingExec = false
+        process.runtime = nil
+        python.forget(pid: pid)
         thread.files = try? TaskFiles(pid: pid, tid: thread.tid)
         thread.name = ProcFS.threadName(pid: pid, tid: thread.tid) ?? thread.name
         thread.lastSched = nil
@@ -369,6 +381,7 @@ final class TraceSession {
         process.endNs = elapsed
         process.exit = exit
         process.unwinder = nil
+        python.forget(pid: pid)
         for other in process.threads {
             if let t = threads[other], t.phase != .exited {
                 if t.phase == .interrupting { completePendingSample(t, stack: nil) }
@@ -492,6 +505,8 @@ final class TracedProcess {
     var addressSpace: Int32 = 0
     var unwinder: Unwinder?
     var execCount = 0
+    /// "CPython 3.11.7" once detected.
+    var runtime: String?
     /// A launched root before its first exec is still a copy of Forkcast: not sampled.
     var awaitingExec = false
 
