@@ -188,7 +188,7 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
         }
         analysis.locks = result
 
-        for l in result where !l.idle && l.kind != LockWaitKind.gil.rawValue && l.waitShare >= 0.1 {
+        for l in result where !l.idle && l.kind != LockWaitKind.gil.rawValue && l.isContention && l.waitShare >= 0.1 {
             let what = l.kind == LockWaitKind.pthreadMutex.rawValue ? "pthread mutex" : l.kind == LockWaitKind.pythonLock.rawValue ? "Python lock" : "lock"
             var detail = "\(l.waiters) thread\(l.waiters == 1 ? "" : "s") of pid \(l.pid) waited \(Text.secs(l.waitSeconds)) on this \(what) "
                 + "(\(Text.pct(l.waitShare)) of their working time)"

@@ -34,6 +34,28 @@ struct WorkMix {
     }
 }
 
+extension LockContention {
+    /// Contention, not a thread waiting for something: a known lock type (mutex, Python
+    /// lock), several waiters, or a holder seen while it waited. One thread alone on an
+    /// unnamed futex is more likely waiting for an event or a join.
+    var isContention: Bool {
+        kind == LockWaitKind.pthreadMutex.rawValue || kind == LockWaitKind.pythonLock.rawValue || waiters >= 2 || holder != nil
+    }
+}
+
+extension MultiprocessingCosts {
+    /// Seconds spent moving data between processes: pickling, unpickling, copying through
+    /// pipes, and writers blocked on full pipes (back-pressure).
+    var movingSeconds: Double { pickleSeconds + unpickleSeconds + ipcCPUSeconds + pipeWriteWaitSeconds }
+    /// Moving over moving + the workers' useful work.
+    var movingShare: Double {
+        let total = movingSeconds + workerComputeSeconds
+        return total > 0 ? movingSeconds / total : 0
+    }
+    /// True when moving the data, not the task count, is the cost.
+    var dataBound: Bool { serializationShare >= 0.2 || (movingShare >= 0.5 && movingSeconds >= 0.1) }
+}
+
 extension Analysis {
     /// True when most on-CPU time is in Python processes.
     var pythonDominant: Bool {
@@ -163,7 +185,8 @@ public struct LockContentionRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard let hot = a.locks.first(where: { !$0.idle && $0.kind != LockWaitKind.gil.rawValue }), hot.waitShare >= 0.25 else {
+        guard let hot = a.locks.first(where: { !$0.idle && $0.kind != LockWaitKind.gil.rawValue && $0.isContention }),
+              hot.waitShare >= 0.25 else {
             return []
         }
         var text = "Fix this lock first: \(hot.waiters) thread\(hot.waiters == 1 ? "" : "s") spent \(Text.pct(hot.waitShare)) "
@@ -193,19 +216,22 @@ public struct IPCCostRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard let mp = a.multiprocessing, mp.workerProcesses > 0, mp.serializationShare >= 0.2 else { return [] }
+        guard let mp = a.multiprocessing, mp.poolWorkerProcesses > 0, mp.dataBound else { return [] }
         // Does the workers' own work hold the GIL? Then threads would trade IPC for GIL contention.
         let workerGIL = a.gil.filter { g in a.processes.contains { $0.pid == g.pid && $0.origin != "launched" && $0.origin != "attached" } }
         let cpu = workerGIL.reduce(0) { $0 + $1.cpuSeconds }
         let held = cpu > 0 ? workerGIL.reduce(0) { $0 + $1.heldShare * $1.cpuSeconds } / cpu : 0
-        let moved = mp.pickleSeconds + mp.unpickleSeconds + mp.ipcCPUSeconds
-        let metrics = ["serialization_share": mp.serializationShare, "pickle_seconds": mp.pickleSeconds,
+        let moved = mp.movingSeconds
+        let metrics = ["serialization_share": mp.serializationShare, "moving_share": mp.movingShare,
+                       "pipe_write_wait_seconds": mp.pipeWriteWaitSeconds, "pickle_seconds": mp.pickleSeconds,
                        "unpickle_seconds": mp.unpickleSeconds, "ipc_cpu_seconds": mp.ipcCPUSeconds,
                        "worker_compute_seconds": mp.workerComputeSeconds, "worker_gil_held_share": held]
-        let base = "Explicit IPC: pickling, unpickling and pipe transfer took \(Text.pct(mp.serializationShare)) of all CPU time "
-            + "(\(Text.secs(moved)) against \(Text.secs(mp.workerComputeSeconds)) of work in the workers)"
+        let base = "Explicit IPC: moving data between processes took \(Text.secs(moved)) — pickling \(Text.secs(mp.pickleSeconds)), "
+            + "unpickling \(Text.secs(mp.unpickleSeconds)), pipe copies \(Text.secs(mp.ipcCPUSeconds)), writers blocked on full pipes "
+            + "\(Text.secs(mp.pipeWriteWaitSeconds)) — against \(Text.secs(mp.workerComputeSeconds)) of work in the workers "
+            + "(\(Text.pct(mp.serializationShare)) of all CPU time in serialization)"
         if held <= 0.5 || moved >= mp.workerComputeSeconds {
-            return [Advice(rule: descriptor.name, strategy: .threads, weight: min(0.95, 0.4 + mp.serializationShare), workers: a.cores,
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: min(0.95, 0.4 + max(mp.serializationShare, mp.movingShare / 2)), workers: a.cores,
                            reason: Reason(factor: .ipc, text: base + ". Threads share the data in memory with no copy"
                                           + (held <= 0.5 ? " and the work releases the GIL." : "; the copy costs more than the GIL would."),
                                           metrics: metrics, stack: mp.topStacks.first))]
@@ -227,12 +253,12 @@ public struct StartupRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard let mp = a.multiprocessing, mp.workerProcesses > 0 else { return [] }
+        guard let mp = a.multiprocessing, mp.poolWorkerProcesses > 0 else { return [] }
         let metrics = ["worker_busy_share": mp.workerBusyShare, "overhead_ratio": mp.overheadRatio,
                        "startup_seconds": mp.startupSeconds, "startup_share": mp.startupShare,
                        "worker_compute_seconds": mp.workerComputeSeconds]
-        if mp.workerBusyShare < 0.3 && mp.serializationShare < 0.2 {
-            let text = "Tasks too small for processes: \(mp.workerProcesses) worker processes did useful work only "
+        if mp.workerBusyShare < 0.3 && !mp.dataBound {
+            let text = "Tasks too small for processes: \(mp.poolWorkerProcesses) worker processes did useful work only "
                 + "\(Text.pct(mp.workerBusyShare)) of their lifetime (\(Text.secs(mp.workerComputeSeconds))) — the rest went to "
                 + "start-up (\(Text.secs(mp.startupSeconds))) and waiting for the next task. Run serially, or batch tasks (chunksize) "
                 + "so each is worth the round trip."

@@ -187,6 +187,9 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     /// Processes in the profile, and those that are children of another recorded process.
     public var processes: Int
     public var workerProcesses: Int
+    /// Worker processes seen exchanging work with their parent (pickling, pipe or queue
+    /// traffic): a pool. A child such as a server talking over a socket is not one.
+    public var poolWorkerProcesses: Int
     /// On-CPU seconds inside pickling (dumps/Pickler/save).
     public var pickleSeconds: Double
     /// On-CPU seconds inside unpickling (loads/Unpickler/load).
@@ -199,19 +202,19 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     public var pipeWriteWaitSeconds: Double
     /// Seconds blocked on the locks of a queue shared between processes.
     public var queueLockWaitSeconds: Double
-    /// Sum over worker processes of the time from process start to its first sample in user code.
+    /// Sum over pool worker processes of the time from process start to its first sample in user code.
     public var startupSeconds: Double
-    /// Start-up of each worker process, in seconds.
+    /// Start-up of each pool worker process, in seconds.
     public var startupByProcess: [ProcessStartup]
     /// All on-CPU seconds of all processes (the denominator of the CPU shares below).
     public var cpuSeconds: Double
     /// (pickle + unpickle + ipc CPU) / cpu seconds.
     public var serializationShare: Double
-    /// startup seconds / (worker processes × run duration).
+    /// startup seconds / (pool worker processes × run duration).
     public var startupShare: Double
     /// On-CPU seconds of worker processes outside pickling, IPC and start-up: the useful work.
     public var workerComputeSeconds: Double
-    /// workerComputeSeconds over the worker processes' summed lifetimes: how busy the pool was.
+    /// workerComputeSeconds over the pool workers' summed lifetimes: how busy the pool was.
     public var workerBusyShare: Double
     /// Overhead (pickle + unpickle + IPC CPU + start-up) over worker compute; > 1 means the
     /// processes spend more moving work than doing it.
@@ -220,7 +223,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     public var topStacks: [[String]]
 
     private enum CodingKeys: String, CodingKey {
-        case processes, workerProcesses = "worker_processes", pickleSeconds = "pickle_seconds",
+        case processes, workerProcesses = "worker_processes", poolWorkerProcesses = "pool_worker_processes", pickleSeconds = "pickle_seconds",
              unpickleSeconds = "unpickle_seconds", ipcCPUSeconds = "ipc_cpu_seconds",
              pipeReadWaitSeconds = "pipe_read_wait_seconds", pipeWriteWaitSeconds = "pipe_write_wait_seconds",
              queueLockWaitSeconds = "queue_lock_wait_seconds", startupSeconds = "startup_seconds",
@@ -229,13 +232,14 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
              overheadRatio = "overhead_ratio", topStacks = "top_stacks"
     }
 
-    public init(processes: Int = 0, workerProcesses: Int = 0, pickleSeconds: Double = 0, unpickleSeconds: Double = 0,
+    public init(processes: Int = 0, workerProcesses: Int = 0, poolWorkerProcesses: Int = 0, pickleSeconds: Double = 0, unpickleSeconds: Double = 0,
                 ipcCPUSeconds: Double = 0, pipeReadWaitSeconds: Double = 0, pipeWriteWaitSeconds: Double = 0,
                 queueLockWaitSeconds: Double = 0, startupSeconds: Double = 0, startupByProcess: [ProcessStartup] = [],
                 cpuSeconds: Double = 0, serializationShare: Double = 0, startupShare: Double = 0,
                 workerComputeSeconds: Double = 0, workerBusyShare: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
         self.processes = processes
         self.workerProcesses = workerProcesses
+        self.poolWorkerProcesses = poolWorkerProcesses
         self.pickleSeconds = pickleSeconds
         self.unpickleSeconds = unpickleSeconds
         self.ipcCPUSeconds = ipcCPUSeconds
