@@ -113,6 +113,7 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
         let computeSeconds = Double(compute) * period
         var costs = MultiprocessingCosts(
             processes: profile.processes.count, workerProcesses: workers.count, poolWorkerProcesses: poolWorkers.count,
+            poolWorkerPids: poolWorkers.map(\.pid),
             pickleSeconds: Double(pickle) * period, unpickleSeconds: Double(unpickle) * period,
             ipcCPUSeconds: Double(transfer) * period, pipeReadWaitSeconds: Double(readWait) * period,
             pipeWriteWaitSeconds: Double(writeWaits) * period, queueLockWaitSeconds: Double(queueLock) * period,

@@ -12,9 +12,22 @@ struct WorkMix {
     /// Waiting on the world: I/O and sleeps (the GIL is released in both).
     var offCPU: Double { io + sleep }
 
+    /// The threads of `pid`, or of the workload: the root process and its pool workers (a
+    /// helper child such as a local server is not the workload), or every process when the
+    /// root only waits (a shell or launcher).
     init(_ analysis: Analysis, pid: Int32? = nil) {
-        var working = analysis.threads.filter { $0.idleShare < 0.8 && (pid == nil || $0.pid == pid) }
-        if working.isEmpty { working = analysis.threads.filter { pid == nil || $0.pid == pid } }
+        let candidates: [ThreadBreakdown]
+        if let pid {
+            candidates = analysis.threads.filter { $0.pid == pid }
+        } else {
+            let root = analysis.profile?.rootPid ?? 0
+            let pool = Set(analysis.multiprocessing?.poolWorkerPids ?? [])
+            let workload = analysis.threads.filter { $0.pid == root || pool.contains($0.pid) }
+            let rootWorks = workload.contains { $0.idleShare < 0.8 }
+            candidates = rootWorks ? workload : analysis.threads
+        }
+        var working = candidates.filter { $0.idleShare < 0.8 }
+        if working.isEmpty { working = candidates }
         threads = working.count
         for t in working {
             let n = Double(t.samples)
@@ -46,14 +59,14 @@ extension LockContention {
 extension MultiprocessingCosts {
     /// Seconds spent moving data between processes: pickling, unpickling, copying through
     /// pipes, and writers blocked on full pipes (back-pressure).
-    var movingSeconds: Double { pickleSeconds + unpickleSeconds + ipcCPUSeconds + pipeWriteWaitSeconds }
+    public var movingSeconds: Double { pickleSeconds + unpickleSeconds + ipcCPUSeconds + pipeWriteWaitSeconds }
     /// Moving over moving + the workers' useful work.
-    var movingShare: Double {
+    public var movingShare: Double {
         let total = movingSeconds + workerComputeSeconds
         return total > 0 ? movingSeconds / total : 0
     }
     /// True when moving the data, not the task count, is the cost.
-    var dataBound: Bool { serializationShare >= 0.2 || (movingShare >= 0.5 && movingSeconds >= 0.1) }
+    public var dataBound: Bool { serializationShare >= 0.2 || (movingShare >= 0.5 && movingSeconds >= 0.1) }
 }
 
 extension Analysis {
@@ -98,7 +111,9 @@ public struct TaskTypeRule: RecommenderRulePlugin {
             }
             text += ". Waiting threads release the GIL and use no CPU, so threads overlap the waits cheaply; "
                 + "about \(workers) keep \(cores) core\(cores == 1 ? "" : "s") busy."
-            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.4 + 0.5 * w.offCPU, workers: workers,
+            // Python work that also needs the CPU with the GIL is the GIL rule's call (hybrid).
+            let weight = (0.4 + 0.5 * w.offCPU) * (a.pythonDominant && w.demand >= 0.25 ? 1 - w.demand : 1)
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: weight, workers: workers,
                            reason: Reason(factor: .taskType, text: text, metrics: metrics, stack: top?.stack))]
         }
         if w.demand >= 0.6 {

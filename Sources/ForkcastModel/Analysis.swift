@@ -57,6 +57,8 @@ public struct Analysis: Codable, Sendable, Equatable {
 /// The facts of the recording an analysis rests on.
 public struct ProfileSummary: Codable, Sendable, Equatable {
     public var command: [String]
+    /// The launched or attached process.
+    public var rootPid: Int32
     public var durationSeconds: Double
     public var rateHz: Double
     public var cores: Int
@@ -71,13 +73,14 @@ public struct ProfileSummary: Codable, Sendable, Equatable {
     public var notes: [String]
 
     private enum CodingKeys: String, CodingKey {
-        case command, durationSeconds = "duration_s", rateHz = "rate_hz", cores, samples, ticks, periodSeconds = "period_s",
+        case command, rootPid = "root_pid", durationSeconds = "duration_s", rateHz = "rate_hz", cores, samples, ticks, periodSeconds = "period_s",
              processes, threads, truncatedShare = "truncated_share", notes
     }
 
-    public init(command: [String], durationSeconds: Double, rateHz: Double, cores: Int, samples: Int, ticks: Int,
+    public init(command: [String], rootPid: Int32 = 0, durationSeconds: Double, rateHz: Double, cores: Int, samples: Int, ticks: Int,
                 periodSeconds: Double, processes: Int, threads: Int, truncatedShare: Double, notes: [String]) {
         self.command = command
+        self.rootPid = rootPid
         self.durationSeconds = durationSeconds
         self.rateHz = rateHz
         self.cores = cores
@@ -190,6 +193,8 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     /// Worker processes seen exchanging work with their parent (pickling, pipe or queue
     /// traffic): a pool. A child such as a server talking over a socket is not one.
     public var poolWorkerProcesses: Int
+    /// Their pids.
+    public var poolWorkerPids: [Int32]
     /// On-CPU seconds inside pickling (dumps/Pickler/save).
     public var pickleSeconds: Double
     /// On-CPU seconds inside unpickling (loads/Unpickler/load).
@@ -223,7 +228,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     public var topStacks: [[String]]
 
     private enum CodingKeys: String, CodingKey {
-        case processes, workerProcesses = "worker_processes", poolWorkerProcesses = "pool_worker_processes", pickleSeconds = "pickle_seconds",
+        case processes, workerProcesses = "worker_processes", poolWorkerProcesses = "pool_worker_processes", poolWorkerPids = "pool_worker_pids", pickleSeconds = "pickle_seconds",
              unpickleSeconds = "unpickle_seconds", ipcCPUSeconds = "ipc_cpu_seconds",
              pipeReadWaitSeconds = "pipe_read_wait_seconds", pipeWriteWaitSeconds = "pipe_write_wait_seconds",
              queueLockWaitSeconds = "queue_lock_wait_seconds", startupSeconds = "startup_seconds",
@@ -232,7 +237,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
              overheadRatio = "overhead_ratio", topStacks = "top_stacks"
     }
 
-    public init(processes: Int = 0, workerProcesses: Int = 0, poolWorkerProcesses: Int = 0, pickleSeconds: Double = 0, unpickleSeconds: Double = 0,
+    public init(processes: Int = 0, workerProcesses: Int = 0, poolWorkerProcesses: Int = 0, poolWorkerPids: [Int32] = [], pickleSeconds: Double = 0, unpickleSeconds: Double = 0,
                 ipcCPUSeconds: Double = 0, pipeReadWaitSeconds: Double = 0, pipeWriteWaitSeconds: Double = 0,
                 queueLockWaitSeconds: Double = 0, startupSeconds: Double = 0, startupByProcess: [ProcessStartup] = [],
                 cpuSeconds: Double = 0, serializationShare: Double = 0, startupShare: Double = 0,
@@ -240,6 +245,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
         self.processes = processes
         self.workerProcesses = workerProcesses
         self.poolWorkerProcesses = poolWorkerProcesses
+        self.poolWorkerPids = poolWorkerPids
         self.pickleSeconds = pickleSeconds
         self.unpickleSeconds = unpickleSeconds
         self.ipcCPUSeconds = ipcCPUSeconds
