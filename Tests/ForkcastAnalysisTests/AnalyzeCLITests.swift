@@ -60,7 +60,7 @@ final class AnalyzeCLITests: XCTestCase {
         let text = String(decoding: full, as: UTF8.self).replacingOccurrences(of: "\"format_version\":1", with: "\"format_version\":99")
         XCTAssertNotEqual(text, String(decoding: full, as: UTF8.self))
         let r = try CLI.run(["analyze", try write("v99.json", Data(text.utf8))])
-        r.assertOneLineError(containing: "version 99 is not supported")
+        r.assertOneLineError(containing: "profile format version 99")
     }
 
     func testDanglingReference() throws {

@@ -143,4 +143,23 @@ final class RecordCLITests: XCTestCase {
         XCTAssertEqual(profile.recording.endReason, "terminated")
         kill(target, SIGKILL)
     }
+
+    func testAttachedProcessExitingMidRecording() throws {
+        let program = try Fixtures.cProgram("mutex_contention")
+        let target = Process()
+        target.executableURL = URL(fileURLWithPath: program)
+        target.arguments = ["0.8", "2"]
+        target.standardOutput = FileHandle.nullDevice
+        try target.run()
+        Thread.sleep(forTimeInterval: 0.2)
+        let out = path("attach.json")
+        let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(target.processIdentifier), "--duration", "30", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(profile.recording.mode, .attach)
+        XCTAssertEqual(profile.recording.endReason, "target-exited")
+        XCTAssertEqual(profile.recording.rootExit?.code, 0)
+        XCTAssertGreaterThan(profile.samples.count, 50)
+        target.waitUntilExit()
+    }
 }
