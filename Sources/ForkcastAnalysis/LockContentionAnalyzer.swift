@@ -92,9 +92,11 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                             best = (o.tid, 3, "gil-flag")
                             break
                         }
-                        if o.state == .onCPU && o.holdsGIL == nil && (best?.rank ?? 0) < 1
-                            && classifier.flags(o.stack).contains(.hasPython) {
-                            best = (o.tid, 1, "python-on-cpu")
+                        if o.state == .onCPU && o.holdsGIL == nil && (best?.rank ?? 0) < 1 {
+                            let f = classifier.flags(o.stack)
+                            if f.contains(.hasPython) || f.contains(.leafInInterpreter) {
+                                best = (o.tid, 1, "python-on-cpu")
+                            }
                         }
                         continue
                     }

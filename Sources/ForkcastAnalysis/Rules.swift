@@ -11,6 +11,12 @@ struct WorkMix {
     var demand: Double { onCPU + runnable + gil }
     /// Waiting on the world: I/O and sleeps (the GIL is released in both).
     var offCPU: Double { io + sleep }
+    /// The share of waiting in the work itself, leaving out what threading adds (GIL and lock
+    /// waits): waits / (waits + running). What a serial run would spend waiting.
+    var intrinsicWait: Double {
+        let total = offCPU + onCPU + runnable
+        return total > 0 ? offCPU / total : 0
+    }
 
     /// The threads of `pid`, or of the workload: the root process and its pool workers (a
     /// helper child such as a local server is not the workload), or every process when the
@@ -26,7 +32,11 @@ struct WorkMix {
             let rootWorks = workload.contains { $0.idleShare < 0.8 }
             candidates = rootWorks ? workload : analysis.threads
         }
-        var working = candidates.filter { $0.idleShare < 0.8 }
+        // Working threads: not mostly waiting for work, and not mostly parked on a lock while
+        // barely running (a main thread waiting on results, or a lock's victims — the lock rule's business).
+        var working = candidates.filter { t in
+            t.idleShare < 0.8 && !(t.states.lockWait >= 0.6 && t.states.onCPU + t.states.runnable < 0.2)
+        }
         if working.isEmpty { working = candidates }
         threads = working.count
         for t in working {
@@ -151,13 +161,14 @@ public struct GILRule: RecommenderRulePlugin {
         let all = WorkMix(a)
         let cores = a.cores
         let metrics = ["held_share": g.heldShare, "gil_wait_share": g.waitShare, "cpu_demand": w.demand,
-                       "io_share": all.offCPU, "parallelism": g.parallelism]
+                       "io_share": all.offCPU, "intrinsic_wait": all.intrinsicWait, "parallelism": g.parallelism]
         let evidence = g.heldEvidence == "flag" ? "read from the interpreter" : "inferred from the leaf frames"
-        if g.heldShare >= 0.6 && all.offCPU >= 0.25 && all.demand >= 0.25 {
+        if g.heldShare >= 0.6 && all.intrinsicWait >= 0.25 && all.intrinsicWait <= 0.8 && all.demand >= 0.2 {
             return [Advice(rule: descriptor.name, strategy: .hybrid, weight: 0.7, workers: cores, reason: Reason(
                 factor: .gil,
-                text: "Mixed work: \(Text.pct(all.demand)) of the working time needs the CPU with the GIL held "
-                    + "(\(Text.pct(g.heldShare)) of on-CPU samples, \(evidence)) and \(Text.pct(all.offCPU)) waits on I/O or sleep. "
+                text: "Mixed work: the tasks wait on I/O or sleep \(Text.pct(all.intrinsicWait)) of their own time and run Python "
+                    + "holding the GIL the rest (\(Text.pct(g.heldShare)) of on-CPU samples, \(evidence)); threads waited "
+                    + "\(Text.pct(all.gil)) of their time for the GIL. "
                     + "Processes (one per core, \(cores)) for the Python work, threads inside each to overlap the waits.",
                 metrics: metrics, stack: g.heldStack.isEmpty ? nil : g.heldStack))]
         }

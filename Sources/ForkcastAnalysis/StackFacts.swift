@@ -53,6 +53,8 @@ struct StackFacts {
     /// The innermost native frame runs in the interpreter (python / libpython): executing
     /// Python bytecode, which needs the GIL. False in C libraries (libcrypto, libz, …).
     var leafInInterpreter: Bool
+    /// The innermost native frame is in a system library (libc, …).
+    var leafInSystem: Bool
     /// The function that takes the lock (for finding a holder in the same critical section).
     var lockSiteFunction: String?
 }
@@ -71,6 +73,8 @@ struct StackFlags: OptionSet {
     static let unpickle = StackFlags(rawValue: 1 << 8)
     static let transfer = StackFlags(rawValue: 1 << 9)
     static let queueLockKind = StackFlags(rawValue: 1 << 10)
+    /// The leaf frame is in a system library (libc, ld.so, libpthread): says nothing about the GIL.
+    static let leafInSystem = StackFlags(rawValue: 1 << 11)
 
     var ipc: IPCActivity {
         if contains(.pickle) { return .pickle }
@@ -135,6 +139,7 @@ struct StackClassifier {
         if f.hasPython { flags.insert(.hasPython) }
         if f.userLeaf { flags.insert(.userLeaf) }
         if f.leafInInterpreter { flags.insert(.leafInInterpreter) }
+        if f.leafInSystem { flags.insert(.leafInSystem) }
         if f.lockKind == .queueGet { flags.insert(.queueLockKind) }
         switch f.ipc {
         case .pickle: flags.insert(.pickle)
@@ -239,6 +244,7 @@ struct StackClassifier {
         var pickleSeen = IPCActivity.none
         var siteFunction: String?
         let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
+        let leafInSystem = frames.first?.bits.contains(.systemModule) ?? false
 
         for (i, f) in frames.enumerated() {
             let bits = f.bits
@@ -329,7 +335,7 @@ struct StackClassifier {
         return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: ipc, inQueueGet: inQueueGet,
                           inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL,
                           userLeaf: firstPython.map { !$0.bits.contains(.stdlib) } ?? false,
-                          leafInInterpreter: leafInInterpreter, lockSiteFunction: siteFunction)
+                          leafInInterpreter: leafInInterpreter, leafInSystem: leafInSystem, lockSiteFunction: siteFunction)
     }
 }
 

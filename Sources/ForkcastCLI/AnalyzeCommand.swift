@@ -1,6 +1,7 @@
 import ArgumentParser
 import ForkcastAnalysis
 import ForkcastModel
+import ForkcastSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -68,25 +69,15 @@ public struct Analyze: ParsableCommand {
         }
     }
 
-    /// Reads and decodes a profile file; every failure becomes one line for the user.
+    /// Reads and decodes a profile file (through `ProfileFiles`); every failure becomes one
+    /// line for the user.
     static func load(path: String) throws -> Profile {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw AnalyzeInputError("\(path): no such file")
-        }
-        if isDir.boolValue { throw AnalyzeInputError("\(path): is a directory, not a profile") }
-        let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try ProfileFiles.read(path: path)
+        } catch let error as ProfileFileError {
+            throw AnalyzeInputError(error.description)
         } catch {
-            throw AnalyzeInputError("\(path): cannot read (\((error as NSError).localizedDescription))")
-        }
-        do {
-            return try Profile.decode(data)
-        } catch let error as ProfileError {
-            throw AnalyzeInputError("\(path): \(error.description)")
-        } catch {
-            throw AnalyzeInputError("\(path): not a readable profile (\(error))")
+            throw AnalyzeInputError("cannot read profile '\(path)': \(error)")
         }
     }
 

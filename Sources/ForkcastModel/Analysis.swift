@@ -471,7 +471,8 @@ public struct GILUsage: Codable, Sendable, Equatable {
     /// Share (0–1) of on-CPU samples that held the GIL.
     public var heldShare: Double
     /// "flag" when the sampler read GIL ownership, "interpreter-frames" when inferred from
-    /// the leaf frame being in the interpreter (python/libpython) rather than a C library.
+    /// the leaf frame being in the interpreter (python/libpython) rather than a C library
+    /// (leaves in libc — malloc, memcpy, system calls — are left out of the inference).
     public var heldEvidence: String
     public var waitSeconds: Double
     /// GIL-wait samples over all samples of the process's working threads.
