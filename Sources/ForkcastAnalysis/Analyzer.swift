@@ -24,7 +24,7 @@ public enum Analyzer {
                                timing: ((String, Double) -> Void)? = nil) -> Analysis {
         var analysis = Analysis()
         for a in analyzers {
-            analysis.plugins.append(a.descriptor.name)
+            analysis.plugins.append("analyzer:\(a.descriptor.name)")
             let start = DispatchTime.now().uptimeNanoseconds
             do {
                 try a.analyze(profile, into: &analysis)
