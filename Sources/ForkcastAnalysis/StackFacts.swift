@@ -243,6 +243,7 @@ struct StackClassifier {
         var inQueueGet = false
         var pickleSeen = IPCActivity.none
         var siteFunction: String?
+        var simpleQueueGet = false
         let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
         let leafInSystem = frames.first?.bits.contains(.systemModule) ?? false
 
@@ -268,6 +269,7 @@ struct StackClassifier {
                 if bits.contains(.condition) { outermostCond = i }
                 if bits.contains(.join) { isJoin = true }
                 if bits.contains(.acquire) { acquiresLock = true }
+                if bits.contains(.simpleQueueGet) { simpleQueueGet = true }
                 if pickleSeen == .none {
                     if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
                 }
@@ -306,6 +308,14 @@ struct StackClassifier {
                 siteFunction = name
             }
             if site == nil { site = pythonSite(py.frame) }
+        } else if simpleQueueGet {
+            kind = .queueGet
+            site = "queue.SimpleQueue.get"
+        } else if acquiresLock {
+            // A Python-level lock.acquire seen without Python frames: it may be a contended
+            // threading.Lock or a Condition/future wait; the futex address names it.
+            kind = .futex
+            site = "Python lock.acquire"
         } else if isJoin {
             kind = .threadJoin
         } else if outermostLockAPI >= 0 {
@@ -357,6 +367,8 @@ struct FrameFacts {
         static let waitsForWork = Bits(rawValue: 1 << 11)
         static let futuresBase = Bits(rawValue: 1 << 12)
         static let lowLevelWait = Bits(rawValue: 1 << 13)
+        /// `queue.SimpleQueue.get` in C (ThreadPoolExecutor workers waiting for work).
+        static let simpleQueueGet = Bits(rawValue: 1 << 14)
     }
 
     let frame: Frame
@@ -389,6 +401,7 @@ struct FrameFacts {
                 if StackClassifier.systemModules.contains(where: { module.contains($0) }) { bits.insert(.systemModule) }
             }
             if b == "take_gil" { bits.insert(.takeGIL) }
+            if b.hasPrefix("_queue_SimpleQueue_get") { bits.insert(.simpleQueueGet) }
             if StackClassifier.lockAPINames.contains(where: { $0 == b }) { bits.insert(.lockAPI) }
             if StackClassifier.conditionNames.contains(where: { $0 == b }) { bits.insert(.condition) }
             if StackClassifier.joinNames.contains(where: { $0 == b }) { bits.insert(.join) }

@@ -369,7 +369,9 @@ public struct LockContention: Codable, Sendable, Equatable {
     public var idle: Bool
     /// Where the waiters call the lock: the innermost user frame above the lock call.
     public var site: String?
-    /// How the holder was found: "gil-flag", "same-site-on-cpu", "same-site", or nil.
+    /// How the holder was found: "gil-flag", "python-on-cpu", "same-site-on-cpu", "same-site",
+    /// "peer-not-waiting" (the one thread that waits on this lock at other times but was
+    /// running or sleeping then), or nil.
     public var holderEvidence: String?
     /// Share of contended ticks at which a holder was identified (0–1).
     public var holderShare: Double?
