@@ -156,7 +156,14 @@ public struct GILRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard a.pythonDominant, let g = a.mainGIL, g.cpuSeconds + g.waitSeconds > 0 else { return [] }
+        guard a.pythonDominant else { return [] }
+        // Under a process pool, the question is the workers' work, not the parent's dispatching
+        // (that is the start-up rule's business).
+        let pool = Set(a.multiprocessing?.poolWorkerPids ?? [])
+        let entries = pool.isEmpty ? a.gil : a.gil.filter { pool.contains($0.pid) }
+        guard let g = entries.max(by: { ($0.cpuSeconds + $0.waitSeconds) < ($1.cpuSeconds + $1.waitSeconds) }),
+              g.cpuSeconds + g.waitSeconds > 0 else { return [] }
+        if !pool.isEmpty, let mp = a.multiprocessing, mp.workerBusyShare < 0.3 { return [] }
         let w = WorkMix(a, pid: g.pid)
         let all = WorkMix(a)
         let cores = a.cores

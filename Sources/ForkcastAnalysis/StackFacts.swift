@@ -244,6 +244,8 @@ struct StackClassifier {
         var pickleSeen = IPCActivity.none
         var siteFunction: String?
         var simpleQueueGet = false
+        var semLock = false
+        var mpNative = false
         let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
         let leafInSystem = frames.first?.bits.contains(.systemModule) ?? false
 
@@ -270,12 +272,15 @@ struct StackClassifier {
                 if bits.contains(.join) { isJoin = true }
                 if bits.contains(.acquire) { acquiresLock = true }
                 if bits.contains(.simpleQueueGet) { simpleQueueGet = true }
+                if bits.contains(.semLock) { semLock = true }
+                if bits.contains(.mpNative) { mpNative = true }
                 if pickleSeen == .none {
                     if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
                 }
             }
         }
         if pickleSeen != .none { ipc = pickleSeen }
+        if ipc == .none && mpNative { ipc = .transfer }
 
         // Lock kind.
         var kind = LockWaitKind.futex
@@ -311,6 +316,10 @@ struct StackClassifier {
         } else if simpleQueueGet {
             kind = .queueGet
             site = "queue.SimpleQueue.get"
+        } else if semLock {
+            // Pool workers take the task queue's lock in turn to read the next task.
+            kind = .queueGet
+            site = "multiprocessing queue lock"
         } else if acquiresLock {
             // A Python-level lock.acquire seen without Python frames: it may be a contended
             // threading.Lock or a Condition/future wait; the futex address names it.
@@ -369,6 +378,10 @@ struct FrameFacts {
         static let lowLevelWait = Bits(rawValue: 1 << 13)
         /// `queue.SimpleQueue.get` in C (ThreadPoolExecutor workers waiting for work).
         static let simpleQueueGet = Bits(rawValue: 1 << 14)
+        /// A multiprocessing SemLock acquire (`_multiprocessing.SemLock`): a queue's lock in a pool.
+        static let semLock = Bits(rawValue: 1 << 15)
+        /// Native multiprocessing machinery (`_multiprocessing` module): moving work between processes.
+        static let mpNative = Bits(rawValue: 1 << 16)
     }
 
     let frame: Frame
@@ -402,6 +415,8 @@ struct FrameFacts {
             }
             if b == "take_gil" { bits.insert(.takeGIL) }
             if b.hasPrefix("_queue_SimpleQueue_get") { bits.insert(.simpleQueueGet) }
+            if b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" { bits.insert(.semLock) }
+            if b.hasPrefix("_multiprocessing") || (f.module?.contains("_multiprocessing") ?? false) { bits.insert(.mpNative) }
             if StackClassifier.lockAPINames.contains(where: { $0 == b }) { bits.insert(.lockAPI) }
             if StackClassifier.conditionNames.contains(where: { $0 == b }) { bits.insert(.condition) }
             if StackClassifier.joinNames.contains(where: { $0 == b }) { bits.insert(.join) }

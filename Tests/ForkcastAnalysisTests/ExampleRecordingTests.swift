@@ -78,6 +78,12 @@ final class ExampleRecordingTests: XCTestCase {
         let (_, a) = try recordAndAnalyze([try python(), script("sleep_io.py"), "--strategy", "threads", "--workers", "8"])
         XCTAssertGreaterThan(a.overall?.states.sleep ?? 0, 0.5)
         XCTAssertEqual(a.recommendation?.strategy, .threads)
+        // Built to sleep 100 ms per task around a few microseconds of JSON: the pool's
+        // threads sleep nearly all the time.
+        let workers = a.threads.filter { $0.states.sleep > 0.5 }
+        XCTAssertGreaterThanOrEqual(workers.count, 4)
+        let n = Double(workers.reduce(0) { $0 + $1.samples })
+        XCTAssertEqual(workers.reduce(0.0) { $0 + $1.states.sleep * Double($1.samples) } / n, 0.97, accuracy: 0.05)
     }
 
     func testHotPythonLockSaysFixFirst() throws {
@@ -129,5 +135,16 @@ final class ExampleRecordingTests: XCTestCase {
         let r = try XCTUnwrap(a.recommendation)
         XCTAssertNotNil(r.fixFirst)
         XCTAssertEqual(r.strategy, .serial)
+        // State shares vs what the program is built to do: 4 workers, one holding the mutex
+        // (sleeping 2 ms) while 3 wait → 75% lock wait, 25% sleep, within 5 points.
+        let workers = a.threads.filter { $0.idleShare < 0.5 }
+        XCTAssertEqual(workers.count, 4)
+        let n = Double(workers.reduce(0) { $0 + $1.samples })
+        let lock = workers.reduce(0.0) { $0 + $1.states.lockWait * Double($1.samples) } / n
+        let sleep = workers.reduce(0.0) { $0 + $1.states.sleep * Double($1.samples) } / n
+        XCTAssertEqual(lock, 0.75, accuracy: 0.05)
+        XCTAssertEqual(sleep, 0.25, accuracy: 0.05)
+        // The main thread only joins: idle, not contention.
+        XCTAssertTrue(a.threads.contains { $0.idleShare > 0.9 })
     }
 }
