@@ -11,7 +11,7 @@ public enum Analyzer {
 
     /// The built-in recommender rules.
     public static func builtinRules() -> [any RecommenderRulePlugin] {
-        [TaskTypeRule(), GILRule(), LockContentionRule(), IPCCostRule(), StartupRule(), CPUStarvationRule()]
+        [TaskTypeRule(), GILRule(), LockContentionRule(), IPCCostRule(), StartupRule(), CPUStarvationRule(), MeasuredRule()]
     }
 
     /// Analyzes `profile` with `analyzers`, then recommends with `rules`. An analyzer or rule

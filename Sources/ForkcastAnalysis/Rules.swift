@@ -328,3 +328,31 @@ public struct CPUStarvationRule: RecommenderRulePlugin {
             metrics: ["starved_tick_share": o.starvedTickShare, "runnable_threads": o.runnableThreads, "parallelism": o.parallelism]))]
     }
 }
+
+/// Measured: when an experiment ran the workload under several strategies, the fastest
+/// configuration is the strongest evidence there is. Votes for it, heavily when its
+/// confidence interval does not overlap the runner-up's.
+public struct MeasuredRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "measured", kind: .recommenderRule, version: "1.0",
+                         summary: "The fastest measured configuration of an experiment, when there is one.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        guard let summary = input.experiment?.summary.filter({ $0.medianWallSeconds > 0 && $0.medianWallSeconds.isFinite }),
+              summary.count >= 2 else { return [] }
+        let sorted = summary.sorted { $0.medianWallSeconds < $1.medianWallSeconds }
+        let best = sorted[0], second = sorted[1]
+        guard let strategy = ConcurrencyStrategy(rawValue: best.strategy) else { return [] }
+        let separated = best.ciHighSeconds < second.ciLowSeconds
+        let text = "Measured: \(best.strategy) × \(best.workers) ran fastest, median \(Text.secs(best.medianWallSeconds)) "
+            + "(\(Text.num(best.speedup))× the baseline) against \(Text.secs(second.medianWallSeconds)) for "
+            + "\(second.strategy) × \(second.workers)" + (separated ? "; the intervals do not overlap." : "; the intervals overlap.")
+        return [Advice(rule: descriptor.name, strategy: strategy, weight: separated ? 1.2 : 0.5,
+                       workers: strategy == .serial ? 1 : best.workers,
+                       reason: Reason(factor: .measured, text: text,
+                                      metrics: ["median_wall_s": best.medianWallSeconds, "runner_up_wall_s": second.medianWallSeconds,
+                                                "speedup": best.speedup]))]
+    }
+}

@@ -189,3 +189,28 @@ final class AnalyzerTests: XCTestCase {
         XCTAssertLessThan(r.confidence, 0.8)
     }
 }
+
+final class MeasuredRuleTests: XCTestCase {
+    func summary(_ strategy: String, _ workers: Int, _ median: Double, spread: Double) -> ConfigurationSummary {
+        ConfigurationSummary(strategy: strategy, workers: workers, medianWallSeconds: median, ciLowSeconds: median - spread,
+                             ciHighSeconds: median + spread, speedup: 2.0 / median, cpuSeconds: 1, peakRSSBytes: 0)
+    }
+
+    /// A clear measurement outweighs the profile's GIL-based guess.
+    func testClearMeasurementWins() throws {
+        let experiment = ExperimentResult(summary: [summary("serial", 1, 2.0, spread: 0.05), summary("threads", 2, 1.1, spread: 0.05),
+                                                    summary("processes", 2, 1.6, spread: 0.05)])
+        let a = Analyzer.analyze(SyntheticProfiles.pythonCPUThreads(), experiment: experiment)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .threads)
+        XCTAssertEqual(r.reasons.first?.factor, .measured)
+        XCTAssertTrue(r.reasons.contains { $0.text.hasPrefix("Against (processes)") })
+    }
+
+    /// Overlapping intervals only nudge: the profile's evidence still decides.
+    func testOverlappingMeasurementOnlyNudges() throws {
+        let experiment = ExperimentResult(summary: [summary("threads", 2, 1.50, spread: 0.3), summary("processes", 2, 1.55, spread: 0.3)])
+        let a = Analyzer.analyze(SyntheticProfiles.pythonCPUThreads(), experiment: experiment)
+        XCTAssertEqual(a.recommendation?.strategy, .processes)
+    }
+}
