@@ -244,6 +244,7 @@ struct StackClassifier {
         var pickleSeen = IPCActivity.none
         var siteFunction: String?
         var simpleQueueGet = false
+        var hasNative = false
         var semLock = false
         var mpNative = false
         let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
@@ -266,6 +267,7 @@ struct StackClassifier {
                 }
                 if bits.contains(.waitsForWork) && firstUserPython == nil { inQueueGet = true }
             } else {
+                hasNative = true
                 if bits.contains(.takeGIL) { isGIL = true }
                 if bits.contains(.lockAPI) { outermostLockAPI = i }
                 if bits.contains(.condition) { outermostCond = i }
@@ -287,7 +289,8 @@ struct StackClassifier {
         var site: String?
         if isGIL {
             kind = .gil
-        } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 {
+        } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 || !hasNative {
+            // (A Python-only stack in a lock wait: the innermost Python frame is where it waits.)
             let file = py.frame.file ?? ""
             let name = py.frame.name
             let hasFutures = frames.contains { $0.bits.contains(.futuresBase) }

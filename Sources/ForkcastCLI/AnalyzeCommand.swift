@@ -232,18 +232,6 @@ public enum AnalysisText {
         return out
     }
 
-    /// A short, multi-line summary of a time breakdown, for `forkcast record` to print at its end.
-    public static func shortSummary(_ b: TimeBreakdown) -> String {
-        let o = b.overall
-        var s = "\(b.summary.samples) samples of \(b.summary.threads) thread\(b.summary.threads == 1 ? "" : "s") in "
-            + "\(b.summary.processes) process\(b.summary.processes == 1 ? "" : "es") over \(fixed(b.summary.durationSeconds, 2)) s\n"
-        let parts = ThreadState.allCases.filter { o.states[$0] >= 0.005 }.sorted { o.states[$0] > o.states[$1] }
-            .map { "\($0.rawValue) \(pct(o.states[$0]))" }
-        s += "time: " + parts.joined(separator: ", ") + "\n"
-        s += "parallelism: \(fixed(o.parallelism, 2)) of \(o.cores) cores (peak \(o.peakParallelism))\n"
-        return s
-    }
-
     // MARK: formatting
 
     static func pct(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }

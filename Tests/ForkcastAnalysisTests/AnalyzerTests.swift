@@ -214,3 +214,28 @@ final class MeasuredRuleTests: XCTestCase {
         XCTAssertEqual(a.recommendation?.strategy, .processes)
     }
 }
+
+final class PythonOnlyStackTests: XCTestCase {
+    /// A Python sampler may record Python frames only: a lock wait is then placed at the
+    /// innermost Python line, and a future wait is still idle.
+    func testPythonOnlyStacksClassify() throws {
+        let lockWait = [SyntheticProfiles.python("update", file: "/app/hot_lock.py", line: 18),
+                        SyntheticProfiles.python("run", file: "/usr/lib/python3.11/threading.py", line: 975)]
+        let futureWait = [SyntheticProfiles.python("wait", file: "/usr/lib/python3.11/threading.py", line: 320),
+                          SyntheticProfiles.python("result", file: "/usr/lib/python3.11/concurrent/futures/_base.py", line: 451),
+                          SyntheticProfiles.python("main", file: "/app/hot_lock.py", line: 40)]
+        let futex = WaitInfo(syscall: "futex", futex: 0x1000)
+        let threads = [SyntheticProfiles.ThreadScript(name: "MainThread", pid: 1, tid: 1, cycle: [(.lockWait, futureWait, futex, false)])]
+            + (0..<3).map { i in
+                SyntheticProfiles.ThreadScript(name: "T\(i)", pid: 1, tid: 2 + Int32(i), cycle: (0..<3).map { k in
+                    k == i ? (.sleep, lockWait, WaitInfo(syscall: "clock_nanosleep"), false) : (.lockWait, lockWait, WaitInfo(syscall: "futex", futex: 0x2000), false)
+                })
+            }
+        let a = Analyzer.analyze(SyntheticProfiles.make(threads: threads, ticks: 300))
+        let hot = try XCTUnwrap(a.locks.first)
+        XCTAssertEqual(hot.kind, "python-lock")
+        XCTAssertEqual(hot.lock, "python:app/hot_lock.py:18 update")
+        XCTAssertTrue(a.locks.contains { $0.kind == "future-wait" && $0.idle })
+        XCTAssertNotNil(a.recommendation?.fixFirst)
+    }
+}
