@@ -160,7 +160,9 @@ public enum AnalysisText {
             line()
         }
 
-        let contended = a.locks.filter { !$0.idle }
+        let allContended = a.locks.filter { !$0.idle }
+        // Locks under 1% of the waiters' time are noise in a summary (all are in --json).
+        let contended = allContended.filter { $0.waitShare >= 0.01 }
         if !contended.isEmpty {
             line(bold("Lock contention"))
             var rows = [["LOCK", "KIND", "PID", "WAIT", "SHARE", "WAITERS", "HOLDER"]]
@@ -169,6 +171,8 @@ public enum AnalysisText {
                              l.holder.map { h in h + (l.holderShare.map { " (\(pct($0)))" } ?? "") } ?? "-"])
             }
             out += table(rows, rightAlignedFrom: 2, leftAligned: [6], indent: 2)
+            let hidden = allContended.count - min(contended.count, limit)
+            if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
                 if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(stackLine(s))") }
             }
