@@ -2,6 +2,7 @@ import ArgumentParser
 import ForkcastAnalysis
 import ForkcastModel
 import ForkcastPlugins
+import ForkcastSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -85,25 +86,15 @@ public struct Analyze: ParsableCommand {
         }
     }
 
-    /// Reads and decodes a profile file; every failure becomes one line for the user.
+    /// Reads and decodes a profile file (through `ProfileFiles`); every failure becomes one
+    /// line for the user.
     static func load(path: String) throws -> Profile {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw AnalyzeInputError("\(path): no such file")
-        }
-        if isDir.boolValue { throw AnalyzeInputError("\(path): is a directory, not a profile") }
-        let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try ProfileFiles.read(path: path)
+        } catch let error as ProfileFileError {
+            throw AnalyzeInputError(error.description)
         } catch {
-            throw AnalyzeInputError("\(path): cannot read (\((error as NSError).localizedDescription))")
-        }
-        do {
-            return try Profile.decode(data)
-        } catch let error as ProfileError {
-            throw AnalyzeInputError("\(path): \(error.description)")
-        } catch {
-            throw AnalyzeInputError("\(path): not a readable profile (\(error))")
+            throw AnalyzeInputError("cannot read profile '\(path)': \(error)")
         }
     }
 
@@ -186,7 +177,9 @@ public enum AnalysisText {
             line()
         }
 
-        let contended = a.locks.filter { !$0.idle }
+        let allContended = a.locks.filter { !$0.idle }
+        // Locks under 1% of the waiters' time are noise in a summary (all are in --json).
+        let contended = allContended.filter { $0.waitShare >= 0.01 }
         if !contended.isEmpty {
             line(bold("Lock contention"))
             var rows = [["LOCK", "KIND", "PID", "WAIT", "SHARE", "WAITERS", "HOLDER"]]
@@ -195,6 +188,8 @@ public enum AnalysisText {
                              l.holder.map { h in h + (l.holderShare.map { " (\(pct($0)))" } ?? "") } ?? "-"])
             }
             out += table(rows, rightAlignedFrom: 2, leftAligned: [6], indent: 2)
+            let hidden = allContended.count - min(contended.count, limit)
+            if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
                 if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(stackLine(s))") }
             }
@@ -256,18 +251,6 @@ public enum AnalysisText {
         }
         for e in a.errors { line(warn("error: \(e)")) }
         return out
-    }
-
-    /// A short, multi-line summary of a time breakdown, for `forkcast record` to print at its end.
-    public static func shortSummary(_ b: TimeBreakdown) -> String {
-        let o = b.overall
-        var s = "\(b.summary.samples) samples of \(b.summary.threads) thread\(b.summary.threads == 1 ? "" : "s") in "
-            + "\(b.summary.processes) process\(b.summary.processes == 1 ? "" : "es") over \(fixed(b.summary.durationSeconds, 2)) s\n"
-        let parts = ThreadState.allCases.filter { o.states[$0] >= 0.005 }.sorted { o.states[$0] > o.states[$1] }
-            .map { "\($0.rawValue) \(pct(o.states[$0]))" }
-        s += "time: " + parts.joined(separator: ", ") + "\n"
-        s += "parallelism: \(fixed(o.parallelism, 2)) of \(o.cores) cores (peak \(o.peakParallelism))\n"
-        return s
     }
 
     // MARK: formatting

@@ -1,4 +1,5 @@
 import ForkcastAnalysis
+import ForkcastExperiment
 import ForkcastModel
 import Foundation
 
@@ -15,6 +16,9 @@ public struct PluginRegistry: Sendable {
     public private(set) var strategies: [any StrategyPlugin] = []
     /// Every external plugin found (usable ones), by name.
     public private(set) var external: [String: ExternalPlugin] = [:]
+    /// Built-ins that need per-run configuration (a workload file's commands, the Python
+    /// hook's folder): the command that uses them builds them; the registry lists them.
+    public private(set) var configuredBuiltins: [PluginDescriptor] = []
     /// Plugin folders that could not be loaded (broken manifest, duplicate name), one line each.
     public private(set) var problems: [PluginError] = []
 
@@ -42,7 +46,8 @@ public struct PluginRegistry: Sendable {
 
     /// Every registered plugin's descriptor, in registration order per kind.
     public var descriptors: [PluginDescriptor] {
-        analyzers.map(\.descriptor) + recommenderRules.map(\.descriptor) + reporters.map(\.descriptor) + strategies.map(\.descriptor)
+        analyzers.map(\.descriptor) + recommenderRules.map(\.descriptor) + reporters.map(\.descriptor)
+            + strategies.map(\.descriptor) + configuredBuiltins
     }
 
     public func descriptor(named name: String) -> PluginDescriptor? {
@@ -67,7 +72,14 @@ public struct PluginRegistry: Sendable {
         var all: [any ForkcastPlugin] = []
         all += Analyzer.builtinAnalyzers() as [any ForkcastPlugin]
         all += Analyzer.builtinRules() as [any ForkcastPlugin]
+        all.append(CommandTemplateStrategy())
         return all
+    }
+
+    /// Built-ins listed but configured by the command that runs them (`forkcast experiment`).
+    public static func configuredBuiltinDescriptors() -> [PluginDescriptor] {
+        [PythonExecutorSwapStrategy(hookDirectory: URL(fileURLWithPath: "/")).descriptor,
+         PerStrategyCommandStrategy(commands: [:]).descriptor]
     }
 
     /// Built-ins, then the external plugins found in `folders` (see `PluginDiscovery`).
@@ -75,6 +87,7 @@ public struct PluginRegistry: Sendable {
                                 log: @escaping PluginLog = PluginLogs.standardError) -> PluginRegistry {
         var r = PluginRegistry()
         for b in builtins() { r.register(b) }
+        r.configuredBuiltins = configuredBuiltinDescriptors()
         for found in PluginDiscovery.scan(folders) {
             switch found {
             case .plugin(let manifest, let folder, let source):
@@ -129,6 +142,7 @@ public struct PluginRegistry: Sendable {
         r.recommenderRules = recommenderRules.filter { keep($0.descriptor) }
         r.reporters = reporters.filter { keep($0.descriptor) }
         r.strategies = strategies.filter { keep($0.descriptor) }
+        r.configuredBuiltins = configuredBuiltins.filter(keep)
         let named = problems.filter { all || s.enabled.contains($0.plugin) }
         r.problems = named
         return Selected(registry: r, problems: named)

@@ -8,6 +8,8 @@ struct RawStore {
         var addressSpace: Int32
         var pcs: [UInt64]
         var truncated: Bool
+        /// The Python frames the thread was running (leaf first), merged after symbolization.
+        var python: [PythonFrame] = []
     }
 
     struct Sample {
@@ -76,13 +78,15 @@ struct AddressSpace {
 
 extension TraceSession {
     /// One sampling tick: classify every live thread from /proc; unwind blocked threads
-    /// in place; interrupt running ones and unwind each as its stop arrives.
+    /// in place; interrupt running ones. Their stops are handled as they arrive (by the
+    /// event loop), so a tick never waits for its slowest thread.
     func tick(now: UInt64) {
         let t = now - startNs
         stats.ticks += 1
-        var toStop: [TracedThread] = []
+        beginPythonTick(now: now)
         for tid in threadOrder {
-            guard let thread = threads[tid], thread.phase == .running || thread.phase == .jobStopped else { continue }
+            guard let thread = threads[tid], thread.phase == .running || thread.phase == .jobStopped || thread.phase == .interrupting
+            else { continue }
             guard let files = thread.files, processes[thread.pid]?.awaitingExec != true, let stat = files.stat() else { continue }
             let began = Clock.now()
             if !stat.comm.isEmpty { thread.name = stat.comm }
@@ -93,14 +97,22 @@ extension TraceSession {
                 record(thread, timeNs: t, state: .other, wait: WaitInfo(syscall: "job-control stop"), stack: nil, cost: began)
                 continue
             }
+            if thread.phase == .interrupting {
+                // Still on its way to the previous tick's stop. Runnable threads run no user
+                // code until they stop, so the stack they stop with is this tick's too.
+                if stat.state == UInt8(ascii: "R") {
+                    thread.pending?.laterTicks.append(t)
+                } else if stat.state == UInt8(ascii: "D") {
+                    _ = sampleBlocked(thread, files: files, timeNs: t, uninterruptible: true, began: began)
+                }
+                continue
+            }
             switch stat.state {
             case UInt8(ascii: "R"):
-                thread.pending = PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began)
-                toStop.append(thread)
+                requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began))
             case UInt8(ascii: "S"), UInt8(ascii: "D"):
                 if !sampleBlocked(thread, files: files, timeNs: t, uninterruptible: stat.state == UInt8(ascii: "D"), began: began) {
-                    thread.pending = PendingSample(timeNs: t, state: .onCPU, requestedAt: began)
-                    toStop.append(thread)
+                    requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
                 }
             case UInt8(ascii: "Z"), UInt8(ascii: "X"):
                 continue
@@ -110,21 +122,17 @@ extension TraceSession {
                 record(thread, timeNs: t, state: .other, wait: nil, stack: nil, cost: began)
             }
         }
-        guard !toStop.isEmpty else { return }
-        for thread in toStop {
-            do {
-                try Ptrace.interrupt(thread.tid)
-                thread.phase = .interrupting
-                awaitingSample += 1
-            } catch {
-                thread.pending = nil
-            }
-        }
-        collectStops(deadline: Clock.now() + max(20_000_000, 2 * periodNs))
-        // Threads that did not stop in time keep their state, without a stack.
-        for thread in toStop where thread.pending != nil && thread.phase == .interrupting {
-            stats.missedStops += 1
-            completePendingSample(thread, stack: nil)
+    }
+
+    private func requestStop(_ thread: TracedThread, _ pending: PendingSample) {
+        do {
+            try Ptrace.interrupt(thread.tid)
+            var pending = pending
+            pending.requestCostNs = Clock.now() - pending.requestedAt
+            thread.pending = pending
+            thread.phase = .interrupting
+        } catch {
+            thread.pending = nil  // gone; its exit status follows
         }
     }
 
@@ -137,38 +145,32 @@ extension TraceSession {
         return waited > ran ? .runnable : .onCPU
     }
 
-    private func collectStops(deadline: UInt64) {
-        while awaitingSample > 0 {
-            if let event = (try? Wait.next(block: false)) ?? nil {
-                handle(event)
-                continue
-            }
-            let now = Clock.now()
-            if now >= deadline { break }
-            if let signal = TracerSignals.wait(timeoutNs: Int64(min(deadline - now, 1_000_000))), signal != SIGCHLD, stopSignal == nil {
-                stopSignal = signal
-            }
-        }
-    }
-
     /// Called at the sampling stop of an interrupted thread.
     func takeStoppedSample(_ thread: TracedThread) {
         guard thread.pending != nil, let process = processes[thread.pid], let unwinder = process.unwinder else {
             completePendingSample(thread, stack: nil)
             return
         }
+        thread.pending?.unwindStartedAt = Clock.now()
         let result = unwinder.unwindStopped(tid: thread.tid)
-        completePendingSample(thread, stack: result)
+        completePendingSample(thread, stack: result, python: pythonSample(thread))
     }
 
-    /// Records the pending sample of `thread` (with or without a stack) and clears it.
-    func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?) {
+    /// Records the pending sample of `thread` (with or without a stack) and clears it;
+    /// ticks that passed while the stop was on its way get the same stack, as runnable.
+    func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?,
+                               python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
-        awaitingSample = max(0, awaitingSample - 1)
-        record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil)
-        let cost = Clock.now() - pending.requestedAt
-        sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
+        record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil, python: python)
+        for later in pending.laterTicks {
+            stats.missedStops += 1
+            record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil, python: python)
+        }
+        // Tracer time for this sample: reading /proc and sending the interrupt, then the
+        // unwind and the bookkeeping (not the wait for the stop in between).
+        let unwindCost = pending.unwindStartedAt.map { Clock.now() - $0 } ?? 0
+        sampleCosts.append(UInt32(min(pending.requestCostNs + unwindCost, UInt64(UInt32.max))))
     }
 
     /// Samples a thread blocked in the kernel without stopping it: the syscall and its
@@ -221,7 +223,7 @@ extension TraceSession {
             }
             result = r
         }
-        record(thread, timeNs: timeNs, state: threadState, wait: wait, stack: result, cost: began)
+        record(thread, timeNs: timeNs, state: threadState, wait: wait, stack: result, cost: began, python: pythonSample(thread))
         return true
     }
 
@@ -233,11 +235,12 @@ extension TraceSession {
     }
 
     /// Appends one sample. `cost` (when given) is when work on this sample began.
-    func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?, cost began: UInt64?) {
+    func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?,
+                cost began: UInt64?, python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) {
         guard let process = processes[thread.pid] else { return }
         let pcs = stack?.pcs ?? []
         let complete = stack?.complete ?? false
-        let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete)
+        let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete, python: python?.frames ?? [])
         let (index, isNew) = store.intern(key)
         if isNew, !pcs.isEmpty, !addressSpaces[Int(process.addressSpace)].covers(pcs), process.endNs == nil {
             addressSpaces[Int(process.addressSpace)].refresh()
@@ -246,7 +249,7 @@ extension TraceSession {
         if stack?.failed ?? false { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
         store.samples.append(RawStore.Sample(timeNs: timeNs, pid: thread.pid, tid: thread.tid, stack: index, state: state,
-                                             wait: store.intern(wait), holdsGIL: nil))
+                                             wait: store.intern(wait), holdsGIL: python?.holdsGIL))
         if let began {
             let cost = Clock.now() - began
             sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))

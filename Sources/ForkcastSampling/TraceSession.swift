@@ -29,13 +29,20 @@ final class TraceSession {
     var sampleCosts: [UInt32] = []
     let fdDescriber = FDDescriber()
     var addressSpaces: [AddressSpace] = []
-    /// Threads whose sampling stop we are waiting for in the current tick.
-    var awaitingSample = 0
     var notes: [String] = []
+    var python: PythonSampling
+    /// threading.Thread names by tid, refreshed while the interpreters live.
+    var pythonNames: [Int32: String] = [:]
+    var lastPythonNamesNs: UInt64 = 0
+    /// Shared by Python detection (symbol lookups while recording) and the final
+    /// symbolization, so each ELF file is read once.
+    let symbolizer: Symbolizer
 
     init(options: RecordOptions) {
         self.options = options
         periodNs = UInt64(max(1, 1e9 / max(options.rateHz, 0.001)))
+        python = PythonSampling(enabled: options.pythonFrames)
+        symbolizer = Symbolizer(debugDirectories: options.debugDirectories)
     }
 
     // MARK: - Run
@@ -44,11 +51,20 @@ final class TraceSession {
         let cpuStart = Clock.threadCPU()
         switch target {
         case .attach(let pid): try attach(pid)
-        case .launch(let exe, let args, let env): try launch(executable: exe, arguments: args, environment: env)
+        case .launch(let exe, let args, let env, let io): try launch(executable: exe, arguments: args, environment: env, io: io)
         }
         options.onStart?(rootPid)
+        // The tracer thread (only it: the target is already forked) gets a higher priority,
+        // so a busy target does not delay ticks (measured: interrupt-to-stop p99 19 ms →
+        // 4 ms on a loaded 2-core machine). Needs CAP_SYS_NICE; harmless without it.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
+        refreshPythonNames()
         detachAll()
+        if mode == .launch, !rootExecSeen, execErrorFD >= 0, rootExit != nil,
+           let error = Launcher.execError(execErrorFD), let argv0 = rootCommand.first {
+            throw RecordError.execFailed(argv0, error)
+        }
         stats.tracerCPUNs = Clock.threadCPU() - cpuStart
         let durationNs = Clock.now() - startNs
         return RecordingOutcome(profile: finish(durationNs: durationNs, reason: reason), launchedPid: launchedPid,
@@ -137,12 +153,14 @@ final class TraceSession {
         }
     }
 
-    private func launch(executable: String, arguments: [String], environment: [String]) throws {
+    private func launch(executable: String, arguments: [String], environment: [String], io: LaunchIO) throws {
         mode = .launch
         rootCommand = arguments
         let spawned: (pid: Int32, execErrorFD: Int32)
         do {
-            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment)
+            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment,
+                                                workingDirectory: io.workingDirectory, standardOutput: io.standardOutput,
+                                                standardError: io.standardError)
         } catch {
             throw RecordError.launchFailed("\(error)")
         }
@@ -153,6 +171,9 @@ final class TraceSession {
         // The child stops itself before exec; seize it there so exec is followed.
         let first = try Wait.untraced(pid)
         guard case .stopped = first else {
+            if let error = Launcher.execError(execErrorFD) {
+                throw RecordError.execFailed(io.workingDirectory.map { "\(executable) in \($0)" } ?? executable, error)
+            }
             throw RecordError.launchFailed("the child ended before it could be traced")
         }
         do {
@@ -334,6 +355,8 @@ final class TraceSession {
         process.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
         process.execCount += 1
         process.awaitingExec = false
+        process.runtime = nil
+        python.forget(pid: pid)
         thread.files = try? TaskFiles(pid: pid, tid: thread.tid)
         thread.name = ProcFS.threadName(pid: pid, tid: thread.tid) ?? thread.name
         thread.lastSched = nil
@@ -358,6 +381,7 @@ final class TraceSession {
         process.endNs = elapsed
         process.exit = exit
         process.unwinder = nil
+        python.forget(pid: pid)
         for other in process.threads {
             if let t = threads[other], t.phase != .exited {
                 if t.phase == .interrupting { completePendingSample(t, stack: nil) }
@@ -379,6 +403,10 @@ final class TraceSession {
     func detachAll() {
         var pending = Set<Int32>()
         for (tid, thread) in threads where thread.phase != .exited {
+            if thread.phase == .interrupting {
+                pending.insert(tid)  // its sampling stop is coming
+                continue
+            }
             if thread.phase == .newborn {
                 pending.insert(tid)  // its first stop is coming
                 continue
@@ -403,6 +431,9 @@ final class TraceSession {
                    let message = try? Ptrace.eventMessage(tid) {
                     pending.insert(Int32(truncatingIfNeeded: message))  // auto-attached: detach it too
                 }
+                if event == WaitEvent.PtraceEvent.stop, let thread = threads[tid], thread.pending != nil {
+                    takeStoppedSample(thread)  // the last tick's sample, then let it go
+                }
                 let deliver: Int32 = event == 0 ? signal : 0
                 try? Ptrace.detach(tid, signal: deliver)
                 pending.remove(tid)
@@ -410,7 +441,8 @@ final class TraceSession {
                 threads[tid]?.files?.close()
             }
         }
-        if let thread = threads.values.first(where: { $0.phase == .interrupting }) { _ = thread }
+        // Threads that never stopped keep what /proc said, without a stack.
+        for thread in threads.values where thread.pending != nil { completePendingSample(thread, stack: nil) }
     }
 }
 
@@ -451,6 +483,12 @@ struct PendingSample {
     var timeNs: UInt64
     var state: ThreadState
     var requestedAt: UInt64
+    /// Tracer time spent reading /proc and sending the interrupt.
+    var requestCostNs: UInt64 = 0
+    var unwindStartedAt: UInt64?
+    /// Ticks that passed while the thread was on its way to this stop (bounded: a thread
+    /// that never stops is completed without a stack when it exits or at detach).
+    var laterTicks: [UInt64] = []
 }
 
 /// A traced process.
@@ -467,6 +505,8 @@ final class TracedProcess {
     var addressSpace: Int32 = 0
     var unwinder: Unwinder?
     var execCount = 0
+    /// "CPython 3.11.7" once detected.
+    var runtime: String?
     /// A launched root before its first exec is still a copy of Forkcast: not sampled.
     var awaitingExec = false
 

@@ -57,7 +57,9 @@ final class PluginCLITests: XCTestCase {
         XCTAssertEqual(builtin["origin"] as? String, "builtin")
         XCTAssertEqual(builtin["version"] as? String, "1.0")
         XCTAssertNotNil(row("cpu-starvation", "recommender-rule"))
-        for (name, kind) in [("blas-oversubscription", "analyzer"), ("pickle-cost", "analyzer"), ("measured-speedup", "recommender-rule"),
+        XCTAssertEqual(row("python-executor-swap", "strategy")?["origin"] as? String, "builtin")
+        XCTAssertEqual(row("command-template", "strategy")?["origin"] as? String, "builtin")
+        for (name, kind) in [("blas-oversubscription", "analyzer"), ("pickle-cost", "analyzer"), ("scaling-knee", "recommender-rule"),
                              ("markdown", "reporter"), ("joblib", "strategy")] {
             let shipped = try XCTUnwrap(row(name, kind), "\(name) not listed: \(r.stdout)")
             XCTAssertEqual(shipped["origin"] as? String, "external")
@@ -89,7 +91,7 @@ final class PluginCLITests: XCTestCase {
     }
 
     func testCheckEveryShippedPluginPassesWithTheSampleInputs() throws {
-        for name in ["blas-oversubscription", "pickle-cost", "measured-speedup", "markdown", "joblib"] {
+        for name in ["blas-oversubscription", "pickle-cost", "scaling-knee", "markdown", "joblib"] {
             let r = try forkcast(["plugins", "check", Fixtures.repositoryRoot.appendingPathComponent("plugins/\(name)").path])
             XCTAssertEqual(r.status, 0, "\(name): \(r.stdout) \(r.stderr)")
             XCTAssertEqual(r.stdout.components(separatedBy: "\nok   ").count, 3, r.stdout)
@@ -129,11 +131,11 @@ final class PluginCLITests: XCTestCase {
         XCTAssertEqual(f.id, "blas-oversubscription.oversubscribed")
         XCTAssertEqual(f.factor, .cpuStarvation)
         XCTAssertEqual(f.metrics["blas_threads"], 4)
-        XCTAssertTrue(a.plugins.contains("blas-oversubscription"))
+        XCTAssertTrue(a.plugins.contains("analyzer:blas-oversubscription"))
         XCTAssertNotNil(a.recommendation)
         // Not selected: not run.
         let plain = try analysis(try forkcast(["analyze", path, "--json"]))
-        XCTAssertFalse(plain.plugins.contains("blas-oversubscription"))
+        XCTAssertFalse(plain.plugins.contains("analyzer:blas-oversubscription"))
         XCTAssertTrue(plain.findings.allSatisfy { $0.source != "blas-oversubscription" })
     }
 
@@ -152,25 +154,25 @@ final class PluginCLITests: XCTestCase {
 
     func testRecommenderRuleAdviceReachesTheRecommendation() throws {
         let path = try write(SyntheticProfiles.serialPythonCPU(ticks: 300), "serial.json")
-        let a = try analysis(try forkcast(["analyze", path, "--json", "--plugin", "measured-speedup"]))
+        let a = try analysis(try forkcast(["analyze", path, "--json", "--plugin", "scaling-knee"]))
         let reason = try XCTUnwrap(a.recommendation?.reasons.first { $0.text.hasPrefix("Not measured yet") }, "\(String(describing: a.recommendation))")
         XCTAssertEqual(reason.factor, .scaling)
         XCTAssertNotNil(reason.metrics["amdahl_cap"])
-        XCTAssertTrue(a.plugins.contains("measured-speedup"))
-        let text = try forkcast(["analyze", path, "--plugin", "measured-speedup"])
+        XCTAssertTrue(a.plugins.contains("recommender-rule:scaling-knee"))
+        let text = try forkcast(["analyze", path, "--plugin", "scaling-knee"])
         XCTAssertTrue(text.stdout.contains("• Not measured yet"), text.stdout)
     }
 
     func testNoPluginSkipsABuiltinAndAllRunsEveryExternal() throws {
         let path = try write(SampleInputs.profile(), "numpy.json")
         let a = try analysis(try forkcast(["analyze", path, "--json", "--no-plugin", "gil", "--plugin", "all", "--no-plugin", "pickle-cost"]))
-        XCTAssertFalse(a.plugins.contains("gil"))
+        XCTAssertFalse(a.plugins.contains("analyzer:gil") || a.plugins.contains("recommender-rule:gil"))
         XCTAssertTrue(a.gil.isEmpty)
-        XCTAssertFalse(a.plugins.contains("pickle-cost"))
-        XCTAssertTrue(a.plugins.contains("blas-oversubscription") && a.plugins.contains("measured-speedup"), "\(a.plugins)")
+        XCTAssertFalse(a.plugins.contains("analyzer:pickle-cost"))
+        XCTAssertTrue(a.plugins.contains("analyzer:blas-oversubscription") && a.plugins.contains("recommender-rule:scaling-knee"), "\(a.plugins)")
         XCTAssertTrue(a.errors.isEmpty, "\(a.errors)")
         let env = try analysis(try forkcast(["analyze", path, "--json"], extra: ["FORKCAST_PLUGINS": "blas-oversubscription"]))
-        XCTAssertTrue(env.plugins.contains("blas-oversubscription"))
+        XCTAssertTrue(env.plugins.contains("analyzer:blas-oversubscription"))
     }
 
     func testUnknownPluginNameIsOneLineError() throws {
@@ -243,7 +245,7 @@ final class PluginCLITests: XCTestCase {
 
     func testShippedPluginsOwnPythonTests() throws {
         let root = Fixtures.repositoryRoot.appendingPathComponent("plugins")
-        for name in ["blas-oversubscription", "pickle-cost", "measured-speedup", "markdown", "joblib"] {
+        for name in ["blas-oversubscription", "pickle-cost", "scaling-knee", "markdown", "joblib"] {
             let r = try Fixtures.run("/usr/bin/env", ["python3", "-m", "unittest", "discover", "-s", root.appendingPathComponent(name).path])
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("\nOK"), "\(name): \(r.stderr)")
@@ -253,7 +255,7 @@ final class PluginCLITests: XCTestCase {
     func testEachPluginFolderCarriesTheSameProtocolHelper() throws {
         let root = Fixtures.repositoryRoot.appendingPathComponent("plugins")
         let canonical = try Data(contentsOf: root.appendingPathComponent("forkcast_plugin.py"))
-        for name in ["blas-oversubscription", "pickle-cost", "measured-speedup", "markdown", "joblib"] {
+        for name in ["blas-oversubscription", "pickle-cost", "scaling-knee", "markdown", "joblib"] {
             XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("\(name)/forkcast_plugin.py")), canonical, name)
             XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("\(name)/README.md").path), name)
         }

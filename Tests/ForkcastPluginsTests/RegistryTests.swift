@@ -46,7 +46,7 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(one.analyzers.map(\.descriptor.name), ["time-breakdown", "lock-contention", "gil", "multiprocessing", "pickle-cost"])
         let env = try r.selecting(.init(environment: ["FORKCAST_PLUGINS": "markdown,joblib"])).registry
         XCTAssertEqual(env.reporter(named: "markdown")?.fileExtension, "md")
-        XCTAssertEqual(env.strategy(named: "hybrid")?.descriptor.name, "joblib")
+        XCTAssertEqual(env.strategy(named: "joblib")?.strategies, ["serial", "threads", "processes", "hybrid"])
         XCTAssertThrowsError(try r.selecting(.init(enabled: ["nope"], environment: [:]))) { e in
             XCTAssertEqual("\(e)", "plugin nope: no such plugin (see `forkcast plugins list`)")
         }
