@@ -10,7 +10,7 @@ $forkcast record -o "$profile" -- python3 examples/cpu_bound.py --strategy threa
 echo
 $forkcast analyze "$profile"
 echo
-if $forkcast report --help >/dev/null 2>&1; then
+if $forkcast --help | grep -qE "^ +report( |$)"; then
   html="reports/demo-cpu-bound.html"
   $forkcast report "$profile" --format html -o "$html"
   echo "demo: HTML report: $html"
