@@ -1,0 +1,49 @@
+import Foundation
+
+/// Finds the executable for a command name the way a shell would (PATH search), and
+/// looks through pyenv's shell-script shims so that the real interpreter is launched
+/// (a shim would add bash and pyenv helper processes to the recording).
+public enum ProgramResolver {
+    public static func resolve(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+        let fm = FileManager.default
+        var path: String
+        if name.contains("/") {
+            path = name
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw UserError("no such program: \(name)") }
+            if isDir.boolValue { throw UserError("\(name) is a directory, not a program") }
+            guard fm.isExecutableFile(atPath: path) else { throw UserError("\(name) is not executable (check its permissions)") }
+        } else {
+            let dirs = (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map(String.init)
+            guard let found = dirs.lazy.map({ ($0 as NSString).appendingPathComponent(name) })
+                .first(where: { fm.isExecutableFile(atPath: $0) && !isDirectory($0) }) else {
+                throw UserError("no such program: \(name) (not found in PATH)")
+            }
+            path = found
+        }
+        if path.contains("/.pyenv/shims/"), let real = pyenvWhich((path as NSString).lastPathComponent) {
+            path = real
+        }
+        return path
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    private static func pyenvWhich(_ name: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["pyenv", "which", name]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+}

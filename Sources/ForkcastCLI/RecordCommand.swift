@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import ForkcastModel
+import ForkcastSampling
+import ForkcastSystem
+
+/// `forkcast record` — sample every thread of a launched or attached program.
+public struct Record: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Record what every thread of a program does: stacks and states, sampled with ptrace.",
+        discussion: """
+        Launch:  forkcast record [-o FILE] [--rate HZ] [--duration S] -- CMD ARGS...
+        Attach:  forkcast record --pid PID [--duration S]
+
+        Ctrl-C, --duration or the target's exit ends the recording; the target is always
+        detached and the profile always written. The exit status is the target's.
+        """
+    )
+
+    @Option(name: .shortAndLong, help: "Profile to write (.json, or .json.gz for gzip). Default: reports/<program>-<time>.profile.json.gz")
+    public var output: String?
+
+    @Option(help: "Samples per second per thread.")
+    public var rate: Double = 100
+
+    @Option(help: "Stop recording after this many seconds.")
+    public var duration: Double?
+
+    @Option(help: "Attach to this running process (and the processes below it) instead of launching.")
+    public var pid: Int32?
+
+    @Flag(help: "Do not print the summary at the end.")
+    public var quiet = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command to launch, after --.")
+    public var command: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        if !(rate > 0 && rate <= 10_000) { throw ValidationError("--rate must be between 0 and 10000 Hz (got \(rate))") }
+        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive (got \(duration))") }
+        let cmd = command.first == "--" ? Array(command.dropFirst()) : command
+        if pid != nil && !cmd.isEmpty { throw ValidationError("give either --pid or a command to launch, not both") }
+        if pid == nil && cmd.isEmpty { throw ValidationError("nothing to record: give a command after -- or --pid PID") }
+        if let pid, pid <= 0 { throw ValidationError("--pid must be a positive process id (got \(pid))") }
+    }
+
+    public func run() throws {
+        do {
+            try execute()
+        } catch let error as UserError {
+            Terminal.error(error.description)
+            throw ExitCode(2)
+        } catch let error as RecordError {
+            Terminal.error(error.description)
+            throw ExitCode(2)
+        }
+    }
+
+    private func execute() throws {
+        let cmd = command.first == "--" ? Array(command.dropFirst()) : command
+        let target: RecordTarget
+        let programName: String
+        if let pid {
+            guard ProcFS.exists(pid: pid) else { throw UserError("no process with pid \(pid)") }
+            target = .attach(pid: pid)
+            programName = (ProcFS.commandLine(pid: pid).first.map { ($0 as NSString).lastPathComponent }) ?? "pid\(pid)"
+        } else {
+            let executable = try ProgramResolver.resolve(cmd[0])
+            let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+            target = .launch(executable: executable, arguments: cmd, environment: env)
+            programName = Self.programName(cmd)
+        }
+        let outputPath = output ?? Self.defaultOutput(programName: programName)
+        try OutputFile.checkWritable(outputPath)
+
+        var options = RecordOptions(rateHz: rate, duration: duration)
+        let quiet = self.quiet
+        let rate = self.rate
+        options.onStart = { pid in
+            if !quiet { Terminal.note("recording pid \(pid) at \(Self.formatRate(rate)) Hz; Ctrl-C to stop") }
+        }
+        let outcome = try Recorder(options: options).record(target)
+
+        // The profile first: nothing recorded may be lost, whatever happens next.
+        do {
+            try OutputFile.write(outcome.profile, to: outputPath)
+        } catch {
+            Terminal.error("could not write \(outputPath): \(error)")
+            throw ExitCode(2)
+        }
+        if !quiet {
+            Terminal.stderr(RecordSummary.render(outcome.profile, path: outputPath))
+        }
+        try finishTarget(outcome)
+    }
+
+    /// Reports how the target ended and exits with its status.
+    private func finishTarget(_ outcome: RecordingOutcome) throws {
+        var exit = outcome.rootExit
+        if exit == nil, let launched = outcome.launchedPid, outcome.endReason != .terminated {
+            // Detached but still running (duration, Ctrl-C): wait for it, its output still
+            // passing through. A second Ctrl-C stops waiting.
+            if !quiet, outcome.endReason == .duration { Terminal.note("recording done; waiting for pid \(launched) to exit (Ctrl-C to stop waiting)") }
+            switch Wait.forExit(launched) {
+            case .code(let c)?: exit = ExitInfo(code: c)
+            case .signal(let s, let core)?: exit = ExitInfo(signal: s, signalName: SignalNames.name(s), coreDumped: core)
+            case nil: break
+            }
+        }
+        guard let exit else {
+            if outcome.launchedPid != nil, !quiet { Terminal.note("target left running, detached") }
+            throw ExitCode(outcome.endReason == .interrupted ? 130 : 0)
+        }
+        if exit.signal != nil {
+            Terminal.note("target \(exit.description)")
+        } else if let code = exit.code, code != 0, !quiet {
+            Terminal.note("target exited with status \(code)")
+        }
+        if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
+    }
+
+    static func programName(_ cmd: [String]) -> String {
+        var name = (cmd.first.map { ($0 as NSString).lastPathComponent }) ?? "program"
+        // For interpreters, the script is the more telling name.
+        if name.hasPrefix("python") || name == "node" || name == "ruby" || name == "perl" || name == "bash" || name == "sh",
+           let script = cmd.dropFirst().first(where: { !$0.hasPrefix("-") }) {
+            name = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
+        }
+        let safe = name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" }
+        return String(safe.prefix(40))
+    }
+
+    static func defaultOutput(programName: String) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return "reports/\(programName)-\(f.string(from: Date())).profile.json.gz"
+    }
+
+    static func formatRate(_ rate: Double) -> String {
+        rate == rate.rounded() ? String(Int(rate)) : String(rate)
+    }
+}
+
+/// Writing profiles. (File I/O lives in the CLI and ForkcastSystem, never in the model.)
+enum OutputFile {
+    /// Fails early — before the target starts — when the path cannot be written.
+    static func checkWritable(_ path: String) throws {
+        let fm = FileManager.default
+        let dir = (path as NSString).deletingLastPathComponent
+        if path.hasPrefix("reports/"), !fm.fileExists(atPath: dir) {
+            try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw UserError("cannot write \(path): it is a directory")
+        }
+        let existed = fm.fileExists(atPath: path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            throw UserError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        close(fd)
+        if !existed { unlink(path) }
+    }
+
+    static func write(_ profile: Profile, to path: String) throws {
+        let data = try profile.encoded(gzip: path.hasSuffix(".gz"))
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+}

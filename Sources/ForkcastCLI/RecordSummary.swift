@@ -1,0 +1,60 @@
+import Foundation
+import ForkcastModel
+
+/// The short summary `forkcast record` prints when it ends.
+enum RecordSummary {
+    static func render(_ profile: Profile, path: String) -> String {
+        let s = profile.stats
+        var out = "\n"
+        let seconds = Double(profile.recording.durationNs) / 1e9
+        let asked = max(s.samplesExpected, 1)
+        out += "forkcast: wrote \(path)\n"
+        out += String(format: "  %.2f s at %@ Hz: %d samples of %d asked (%.0f%%), %d threads in %d processes\n",
+                      seconds, Record.formatRate(profile.recording.rateHz), s.samplesTaken, s.samplesExpected,
+                      100 * Double(s.samplesTaken) / Double(asked), profile.threads.count, profile.processes.count)
+        let withStack = max(s.samplesTaken, 1)
+        out += String(format: "  stacks to the root: %.1f%%; unwind errors: %d; stacks moved while read: %d; threads not stopped in time: %d\n",
+                      100 * Double(s.stacksComplete) / Double(withStack), s.unwindErrors, s.inconsistentStacks, s.missedStops)
+        out += String(format: "  cost per sample: median %.0f µs, p99 %.0f µs; tracer CPU %.2f s\n",
+                      Double(s.sampleCostMedianNs) / 1000, Double(s.sampleCostP99Ns) / 1000, Double(s.tracerCPUNs) / 1e9)
+
+        // Per-thread state shares.
+        var counts: [Int32: [Int]] = [:]
+        for sample in profile.samples {
+            counts[sample.tid, default: Array(repeating: 0, count: ThreadState.allCases.count)][Int(sample.state.code)] += 1
+        }
+        let shown = ThreadState.allCases
+        out += "\n  " + "thread".padding(toLength: 28, withPad: " ", startingAt: 0) + "samples"
+        for state in shown { out += " " + state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) }
+        out += "\n"
+        let threads = profile.threads.filter { counts[$0.tid] != nil }.prefix(40)
+        for t in threads {
+            let c = counts[t.tid]!
+            let total = c.reduce(0, +)
+            let label = Terminal.sanitize("\(t.pid)/\(t.tid) \(t.name)")
+            out += "  " + String(label.prefix(27)).padding(toLength: 28, withPad: " ", startingAt: 0)
+            out += String(total).padding(toLength: 7, withPad: " ", startingAt: 0)
+            for state in shown {
+                let share = Double(c[Int(state.code)]) / Double(max(total, 1))
+                let cell = share == 0 ? "-" : String(format: "%.0f%%", share * 100)
+                out += " " + cell.padding(toLength: 10, withPad: " ", startingAt: 0)
+            }
+            out += "\n"
+        }
+        if profile.threads.count > threads.count { out += "  … \(profile.threads.count - threads.count) more threads\n" }
+
+        // Top stacks.
+        var stackCounts: [Int32: Int] = [:]
+        for sample in profile.samples { stackCounts[sample.stack, default: 0] += 1 }
+        let top = stackCounts.sorted { $0.value > $1.value }.prefix(5)
+        if !top.isEmpty { out += "\n  top stacks (leaf first):\n" }
+        for (stack, count) in top {
+            let frames = profile.stacks[Int(stack)].frames.prefix(6).map { Terminal.sanitize(profile.frames[Int($0)].label) }
+            let share = 100 * Double(count) / Double(max(profile.samples.count, 1))
+            let text = frames.isEmpty ? "(no stack)" : frames.joined(separator: " ← ")
+            out += String(format: "  %5.1f%%  ", share) + text + (profile.stacks[Int(stack)].frames.count > 6 ? " ← …" : "") + "\n"
+        }
+        for note in profile.recording.notes { out += "  note: \(Terminal.sanitize(note))\n" }
+        return out
+    }
+}

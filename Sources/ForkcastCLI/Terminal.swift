@@ -1,0 +1,47 @@
+import Foundation
+
+/// Terminal output helpers. Everything that comes from the target (thread names,
+/// function names, command lines) goes through `sanitize` so a hostile program cannot
+/// emit escape sequences to the user's terminal.
+public enum Terminal {
+    /// Replaces control characters (ESC, CR, newlines, C1 controls, DEL) with visible
+    /// escapes like `\x1b`.
+    public static func sanitize(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v < 0x20 || v == 0x7f || (0x80...0x9f).contains(v) {
+                out += "\\x" + String(format: "%02x", v)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    public static func error(_ message: String) {
+        FileHandle.standardError.write(Data(("forkcast: error: " + message + "\n").utf8))
+    }
+
+    public static func note(_ message: String) {
+        FileHandle.standardError.write(Data(("forkcast: " + message + "\n").utf8))
+    }
+
+    public static func stderr(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    public static var stderrIsTTY: Bool { isatty(2) == 1 }
+}
+
+/// An error already explained to the user; carries the exit status.
+public struct ExitWithStatus: Error {
+    public let status: Int32
+}
+
+/// A one-line user error: printed as `forkcast: error: …`, exit status 2.
+public struct UserError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import ForkcastModel
+import ForkcastSystem
+
+extension TraceSession {
+    /// Turns the raw recording into a `Profile`: symbolizes every distinct program
+    /// counter once per address space, refines states from the symbolized stacks, and
+    /// fills the process and thread tables.
+    func finish(durationNs: UInt64, reason: EndReason) -> Profile {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var info = RecordingInfo(
+            toolVersion: ForkcastVersion.current, mode: mode, command: rootCommand, rootPid: rootPid,
+            startedAt: formatter.string(from: startWall), durationNs: durationNs, rateHz: options.rateHz,
+            hostname: ProcFS.hostname, cores: ProcFS.onlineCores, kernel: ProcFS.kernelRelease,
+            endReason: reason.rawValue, rootExit: rootExit, notes: notes)
+        if info.command.isEmpty { info.command = processes[rootPid]?.command ?? [] }
+        var builder = ProfileBuilder(recording: info)
+
+        for pid in processOrder {
+            guard let p = processes[pid] else { continue }
+            builder.add(ProcessInfo(pid: p.pid, ppid: p.ppid, command: p.command, executable: p.executable,
+                                    startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: nil, origin: p.origin))
+        }
+        var seenThreads = Set<Int32>()
+        for tid in threadOrder where !seenThreads.contains(tid) {
+            guard let t = threads[tid] else { continue }
+            seenThreads.insert(tid)
+            builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: t.name, startNs: t.startNs, endNs: t.endNs))
+        }
+
+        // Symbolize.
+        let symbolizer = Symbolizer(debugDirectories: options.debugDirectories)
+        var frameCache: [Int32: [UInt64: Frame]] = [:]
+        var stackMap = [Int32](repeating: 0, count: store.stacks.count)
+        var stackFrames = [[Frame]](repeating: [], count: store.stacks.count)
+        for (i, key) in store.stacks.enumerated() {
+            let space = addressSpaces[Int(key.addressSpace)]
+            var frames: [Frame] = []
+            frames.reserveCapacity(key.pcs.count)
+            for (depth, pc) in key.pcs.enumerated() {
+                let isReturn = depth > 0
+                let cacheKey = isReturn ? pc &- 1 : pc
+                if let f = frameCache[key.addressSpace]?[cacheKey] {
+                    frames.append(f)
+                } else {
+                    let f = symbolizer.frame(for: pc, in: space.map, isReturnAddress: isReturn)
+                    frameCache[key.addressSpace, default: [:]][cacheKey] = f
+                    frames.append(f)
+                }
+            }
+            stackFrames[i] = frames
+            stackMap[i] = builder.intern(frames: frames, truncated: key.truncated)
+        }
+        var waitMap = [Int32](repeating: -1, count: store.waits.count)
+        for (i, w) in store.waits.enumerated() { waitMap[i] = builder.intern(w) }
+
+        var samples: [Sample] = []
+        samples.reserveCapacity(store.samples.count)
+        for s in store.samples {
+            let wait = s.wait >= 0 ? store.waits[Int(s.wait)] : nil
+            let state = StackStateRules.refine(s.state, wait: wait, frames: stackFrames[Int(s.stack)])
+            samples.append(Sample(timeNs: s.timeNs, pid: s.pid, tid: s.tid, stack: stackMap[Int(s.stack)], state: state,
+                                  wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL))
+        }
+
+        var stats = self.stats
+        // Asked: every thread, every period of its life within the recording.
+        var expected = 0.0
+        for tid in seenThreads {
+            guard let t = threads[tid] else { continue }
+            let end = min(t.endNs ?? durationNs, durationNs)
+            if end > t.startNs { expected += Double(end - t.startNs) / Double(periodNs) }
+        }
+        stats.samplesExpected = Int(expected.rounded())
+        let costs = sampleCosts.sorted()
+        if !costs.isEmpty {
+            stats.sampleCostMedianNs = UInt64(costs[costs.count / 2])
+            stats.sampleCostP99Ns = UInt64(costs[min(costs.count - 1, costs.count * 99 / 100)])
+        }
+        builder.update { p in
+            p.samples = samples
+            p.stats = stats
+        }
+        return builder.profile
+    }
+}
+
+/// The version Forkcast writes into profiles.
+public enum ForkcastVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,255 @@
+import Foundation
+import ForkcastModel
+import ForkcastSystem
+
+/// Raw samples as recorded: program counters, not yet symbolized.
+struct RawStore {
+    struct StackKey: Hashable {
+        var addressSpace: Int32
+        var pcs: [UInt64]
+        var truncated: Bool
+    }
+
+    struct Sample {
+        var timeNs: UInt64
+        var pid: Int32
+        var tid: Int32
+        var stack: Int32
+        var state: ThreadState
+        var wait: Int32
+        var holdsGIL: Bool?
+    }
+
+    var stacks: [StackKey] = []
+    var stackIndex: [StackKey: Int32] = [:]
+    var waits: [WaitInfo] = []
+    var waitIndex: [WaitInfo: Int32] = [:]
+    var samples: [Sample] = []
+
+    /// Interns a stack; `isNew` tells the caller to check the mappings cover it.
+    mutating func intern(_ key: StackKey) -> (index: Int32, isNew: Bool) {
+        if let i = stackIndex[key] { return (i, false) }
+        let i = Int32(stacks.count)
+        stacks.append(key)
+        stackIndex[key] = i
+        return (i, true)
+    }
+
+    mutating func intern(_ wait: WaitInfo?) -> Int32 {
+        guard let wait else { return -1 }
+        if let i = waitIndex[wait] { return i }
+        let i = Int32(waits.count)
+        waits.append(wait)
+        waitIndex[wait] = i
+        return i
+    }
+}
+
+/// The mappings of one address space (a process between execs). Snapshots of
+/// /proc/PID/maps accumulate: a library unmapped later still symbolizes the samples
+/// taken while it was there.
+struct AddressSpace {
+    let pid: Int32
+    var mappings: [MemoryMapping] = []
+    var map = AddressSpaceMap([])
+    var lastRefreshNs: UInt64 = 0
+
+    init(pid: Int32) { self.pid = pid }
+
+    mutating func refresh() {
+        guard let fresh = try? ProcMaps.read(pid: pid), !fresh.isEmpty else { return }
+        lastRefreshNs = Clock.now()
+        // Newest first so they win where ranges overlap.
+        var merged = fresh
+        let freshSet = Set(fresh)
+        for m in mappings where !freshSet.contains(m) && !fresh.contains(where: { $0.start < m.end && m.start < $0.end }) {
+            merged.append(m)
+        }
+        mappings = merged
+        map = AddressSpaceMap(mappings)
+    }
+
+    func covers(_ pcs: [UInt64]) -> Bool {
+        pcs.allSatisfy { map.mapping(containing: $0) != nil }
+    }
+}
+
+extension TraceSession {
+    /// One sampling tick: classify every live thread from /proc; unwind blocked threads
+    /// in place; interrupt running ones and unwind each as its stop arrives.
+    func tick(now: UInt64) {
+        let t = now - startNs
+        stats.ticks += 1
+        var toStop: [TracedThread] = []
+        for tid in threadOrder {
+            guard let thread = threads[tid], thread.phase == .running || thread.phase == .jobStopped else { continue }
+            guard let files = thread.files, processes[thread.pid]?.awaitingExec != true, let stat = files.stat() else { continue }
+            let began = Clock.now()
+            if !stat.comm.isEmpty { thread.name = stat.comm }
+            let sched = files.schedstat()
+            let previous = thread.lastSched
+            thread.lastSched = sched
+            if thread.phase == .jobStopped {
+                record(thread, timeNs: t, state: .other, wait: WaitInfo(syscall: "job-control stop"), stack: nil, cost: began)
+                continue
+            }
+            switch stat.state {
+            case UInt8(ascii: "R"):
+                thread.pending = PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began)
+                toStop.append(thread)
+            case UInt8(ascii: "S"), UInt8(ascii: "D"):
+                if !sampleBlocked(thread, files: files, timeNs: t, uninterruptible: stat.state == UInt8(ascii: "D"), began: began) {
+                    thread.pending = PendingSample(timeNs: t, state: .onCPU, requestedAt: began)
+                    toStop.append(thread)
+                }
+            case UInt8(ascii: "Z"), UInt8(ascii: "X"):
+                continue
+            case UInt8(ascii: "t"):
+                continue  // in a ptrace stop whose event we have not handled yet
+            default:
+                record(thread, timeNs: t, state: .other, wait: nil, stack: nil, cost: began)
+            }
+        }
+        guard !toStop.isEmpty else { return }
+        for thread in toStop {
+            do {
+                try Ptrace.interrupt(thread.tid)
+                thread.phase = .interrupting
+                awaitingSample += 1
+            } catch {
+                thread.pending = nil
+            }
+        }
+        collectStops(deadline: Clock.now() + max(20_000_000, 2 * periodNs))
+        // Threads that did not stop in time keep their state, without a stack.
+        for thread in toStop where thread.pending != nil && thread.phase == .interrupting {
+            stats.missedStops += 1
+            completePendingSample(thread, stack: nil)
+        }
+    }
+
+    /// On CPU or waiting for one, from how the thread's run and run-queue times grew
+    /// since the previous tick.
+    static func runState(_ previous: SchedStat?, _ current: SchedStat?) -> ThreadState {
+        guard let previous, let current, current.runNs >= previous.runNs, current.waitNs >= previous.waitNs else { return .onCPU }
+        let ran = current.runNs - previous.runNs
+        let waited = current.waitNs - previous.waitNs
+        return waited > ran ? .runnable : .onCPU
+    }
+
+    private func collectStops(deadline: UInt64) {
+        while awaitingSample > 0 {
+            if let event = (try? Wait.next(block: false)) ?? nil {
+                handle(event)
+                continue
+            }
+            let now = Clock.now()
+            if now >= deadline { break }
+            if let signal = TracerSignals.wait(timeoutNs: Int64(min(deadline - now, 1_000_000))), signal != SIGCHLD, stopSignal == nil {
+                stopSignal = signal
+            }
+        }
+    }
+
+    /// Called at the sampling stop of an interrupted thread.
+    func takeStoppedSample(_ thread: TracedThread) {
+        guard thread.pending != nil, let process = processes[thread.pid], let unwinder = process.unwinder else {
+            completePendingSample(thread, stack: nil)
+            return
+        }
+        let result = unwinder.unwindStopped(tid: thread.tid)
+        completePendingSample(thread, stack: result)
+    }
+
+    /// Records the pending sample of `thread` (with or without a stack) and clears it.
+    func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?) {
+        guard let pending = thread.pending else { return }
+        thread.pending = nil
+        awaitingSample = max(0, awaitingSample - 1)
+        record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil)
+        let cost = Clock.now() - pending.requestedAt
+        sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
+    }
+
+    /// Samples a thread blocked in the kernel without stopping it: the syscall and its
+    /// arguments say what it waits for; the user pc/sp let us unwind its stack from
+    /// memory; re-reading the syscall afterwards proves the stack did not move.
+    /// Returns false when the thread turned out to be running.
+    private func sampleBlocked(_ thread: TracedThread, files: TaskFiles, timeNs: UInt64, uninterruptible: Bool, began: UInt64) -> Bool {
+        guard let state = files.syscall() else {
+            record(thread, timeNs: timeNs, state: .other, wait: nil, stack: nil, cost: began)
+            return true
+        }
+        let pc: UInt64, sp: UInt64
+        var threadState: ThreadState
+        var wait: WaitInfo?
+        switch state {
+        case .running:
+            return false
+        case .blockedOutsideSyscall(let s, let p):
+            sp = s
+            pc = p
+            threadState = .other
+            wait = WaitInfo(syscall: uninterruptible ? "uninterruptible" : "none")
+        case .inSyscall(let number, let args, let s, let p):
+            sp = s
+            pc = p
+            let c = SyscallClassifier.classify(number: number, args: args)
+            threadState = c.state
+            var info = WaitInfo(syscall: c.name, futex: c.futexAddress)
+            var fd: Int32?
+            switch c.fd {
+            case .none: break
+            case .firstArgument: fd = Int32(truncatingIfNeeded: args[0])
+            case .pollArray: fd = firstPollFD(pid: thread.pid, address: args[0], count: args[1])
+            }
+            if let fd {
+                let d = fdDescriber.describe(pid: thread.pid, fd: fd)
+                info.fd = fd
+                info.fdKind = d.kind
+                info.target = d.target
+            }
+            wait = info
+        }
+        var result: Unwinder.Result?
+        if let unwinder = processes[thread.pid]?.unwinder {
+            var r = unwinder.unwindBlocked(tid: thread.tid, pc: pc, sp: sp)
+            if files.syscall() != state {
+                // It woke while we read its stack: only the leaf is trustworthy.
+                stats.inconsistentStacks += 1
+                r = Unwinder.Result(pcs: [pc], complete: false, truncated: true, failed: false)
+            }
+            result = r
+        }
+        record(thread, timeNs: timeNs, state: threadState, wait: wait, stack: result, cost: began)
+        return true
+    }
+
+    private func firstPollFD(pid: Int32, address: UInt64, count: UInt64) -> Int32? {
+        guard count > 0, address != 0 else { return nil }
+        var fd: Int32 = -1
+        let n = withUnsafeMutableBytes(of: &fd) { try? RemoteMemory.read(pid: pid, address: address, into: $0) }
+        return n == 4 ? fd : nil
+    }
+
+    /// Appends one sample. `cost` (when given) is when work on this sample began.
+    func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?, cost began: UInt64?) {
+        guard let process = processes[thread.pid] else { return }
+        let pcs = stack?.pcs ?? []
+        let complete = stack?.complete ?? false
+        let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete)
+        let (index, isNew) = store.intern(key)
+        if isNew, !pcs.isEmpty, !addressSpaces[Int(process.addressSpace)].covers(pcs), process.endNs == nil {
+            addressSpaces[Int(process.addressSpace)].refresh()
+        }
+        if complete { stats.stacksComplete += 1 }
+        if stack?.failed ?? false { stats.unwindErrors += 1 }
+        stats.samplesTaken += 1
+        store.samples.append(RawStore.Sample(timeNs: timeNs, pid: thread.pid, tid: thread.tid, stack: index, state: state,
+                                             wait: store.intern(wait), holdsGIL: nil))
+        if let began {
+            let cost = Clock.now() - began
+            sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
+        }
+    }
+}

@@ -1,0 +1,479 @@
+import Foundation
+import ForkcastModel
+import ForkcastSystem
+
+/// One recording, run entirely on the tracer thread: attach or launch, then a loop that
+/// handles every ptrace event and takes a sample of every thread at each tick, then
+/// detach. Events are handled by one function whatever the phase (sampling, idle,
+/// detaching), because any of them can arrive at any time.
+final class TraceSession {
+    let options: RecordOptions
+    let periodNs: UInt64
+    var startNs: UInt64 = 0
+    var startWall = Date()
+
+    var processes: [Int32: TracedProcess] = [:]
+    var processOrder: [Int32] = []
+    var threads: [Int32: TracedThread] = [:]
+    var threadOrder: [Int32] = []
+    var rootPid: Int32 = 0
+    var rootCommand: [String] = []
+    var mode: RecordingInfo.Mode = .launch
+    var launchedPid: Int32?
+    var execErrorFD: Int32 = -1
+    var rootExecSeen = false
+    var rootExit: ExitInfo?
+    var stopSignal: Int32?
+    var store = RawStore()
+    var stats = RecordingStats()
+    var sampleCosts: [UInt32] = []
+    let fdDescriber = FDDescriber()
+    var addressSpaces: [AddressSpace] = []
+    /// Threads whose sampling stop we are waiting for in the current tick.
+    var awaitingSample = 0
+    var notes: [String] = []
+
+    init(options: RecordOptions) {
+        self.options = options
+        periodNs = UInt64(max(1, 1e9 / max(options.rateHz, 0.001)))
+    }
+
+    // MARK: - Run
+
+    func run(_ target: RecordTarget) throws -> RecordingOutcome {
+        let cpuStart = Clock.threadCPU()
+        switch target {
+        case .attach(let pid): try attach(pid)
+        case .launch(let exe, let args, let env): try launch(executable: exe, arguments: args, environment: env)
+        }
+        options.onStart?(rootPid)
+        let reason = loop()
+        detachAll()
+        stats.tracerCPUNs = Clock.threadCPU() - cpuStart
+        let durationNs = Clock.now() - startNs
+        return RecordingOutcome(profile: finish(durationNs: durationNs, reason: reason), launchedPid: launchedPid,
+                                rootExit: rootExit, endReason: reason, stopSignal: stopSignal)
+    }
+
+    private func loop() -> EndReason {
+        var nextTick = Clock.now()
+        let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
+        while true {
+            drainEvents()
+            if let signal = stopSignal { return signal == SIGINT ? .interrupted : .terminated }
+            if liveThreadCount == 0 { return .targetExited }
+            let now = Clock.now()
+            if let deadline, now >= deadline { return .duration }
+            if now >= nextTick {
+                if now > nextTick + periodNs { stats.lateTicks += 1 }
+                tick(now: now)
+                nextTick += periodNs
+                let after = Clock.now()
+                if nextTick < after { nextTick = after + periodNs / 4 }  // fell behind: don't burst
+                continue
+            }
+            var wait = Int64(nextTick - now)
+            if let deadline { wait = min(wait, Int64(deadline - now)) }
+            waitForSignal(timeoutNs: min(wait, 50_000_000))
+        }
+    }
+
+    /// Waits for SIGCHLD (events) or a stop signal (recorded in `stopSignal`).
+    private func waitForSignal(timeoutNs: Int64) {
+        if let signal = TracerSignals.wait(timeoutNs: max(timeoutNs, 0)), signal != SIGCHLD, stopSignal == nil {
+            stopSignal = signal
+        }
+    }
+
+    var liveThreadCount: Int {
+        threads.values.reduce(0) { $0 + ($1.phase == .exited ? 0 : 1) }
+    }
+
+    // MARK: - Starting
+
+    private func attach(_ pid: Int32) throws {
+        mode = .attach
+        guard ProcFS.exists(pid: pid), let ids = ProcFS.ids(tid: pid), ids.tgid == pid else {
+            throw RecordError.noSuchProcess(pid)
+        }
+        rootPid = pid
+        rootCommand = ProcFS.commandLine(pid: pid)
+        startNs = Clock.now()
+        startWall = Date()
+        // The process and every descendant alive now; threads listed until stable
+        // (threads cloned by an already-seized thread are attached automatically).
+        var queue = [pid]
+        var seen = Set<Int32>()
+        while let p = queue.first {
+            queue.removeFirst()
+            guard seen.insert(p).inserted else { continue }
+            let ppid = p == pid ? (ProcFS.ids(tid: p)?.ppid ?? 0) : (ProcFS.ids(tid: p)?.ppid ?? 0)
+            let process = addProcess(pid: p, ppid: ppid, origin: "attached", startNs: 0)
+            for _ in 0..<10 {
+                var added = false
+                for tid in ProcFS.threadIDs(pid: p) where threads[tid] == nil {
+                    do {
+                        try Ptrace.seize(tid)
+                    } catch let error as SystemError {
+                        if error.isPermission { throw RecordError.notPermitted(pid: p, detail: error.description) }
+                        continue  // the thread ended meanwhile
+                    }
+                    let thread = addThread(tid: tid, pid: p, phase: .running, startNs: 0)
+                    process.threads.insert(tid)
+                    _ = thread
+                    added = true
+                }
+                if !added { break }
+            }
+            queue.append(contentsOf: childProcesses(of: p))
+        }
+        if processes[pid]?.threads.isEmpty ?? true { throw RecordError.noSuchProcess(pid) }
+    }
+
+    private func childProcesses(of pid: Int32) -> [Int32] {
+        ProcFS.allPIDs().filter { p in
+            guard p != pid, p != getpid(), let ids = ProcFS.ids(tid: p) else { return false }
+            return ids.ppid == pid && ids.tgid == p
+        }
+    }
+
+    private func launch(executable: String, arguments: [String], environment: [String]) throws {
+        mode = .launch
+        rootCommand = arguments
+        let spawned: (pid: Int32, execErrorFD: Int32)
+        do {
+            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment)
+        } catch {
+            throw RecordError.launchFailed("\(error)")
+        }
+        let pid = spawned.pid
+        execErrorFD = spawned.execErrorFD
+        launchedPid = pid
+        rootPid = pid
+        // The child stops itself before exec; seize it there so exec is followed.
+        let first = try Wait.untraced(pid)
+        guard case .stopped = first else {
+            throw RecordError.launchFailed("the child ended before it could be traced")
+        }
+        do {
+            try Ptrace.seize(pid)
+        } catch let error as SystemError {
+            _ = Launcher.kill(pid, SIGKILL)
+            _ = try? Wait.untraced(pid)
+            if error.isPermission { throw RecordError.notPermitted(pid: pid, detail: error.description) }
+            throw RecordError.launchFailed(error.description)
+        }
+        startNs = Clock.now()
+        startWall = Date()
+        let process = addProcess(pid: pid, ppid: getpid(), origin: "launched", startNs: 0)
+        process.command = arguments
+        process.executable = executable
+        process.awaitingExec = true
+        _ = addThread(tid: pid, pid: pid, phase: .running, startNs: 0)
+        process.threads.insert(pid)
+        _ = Launcher.kill(pid, SIGCONT)
+    }
+
+    // MARK: - Bookkeeping
+
+    @discardableResult
+    func addProcess(pid: Int32, ppid: Int32, origin: String, startNs: UInt64) -> TracedProcess {
+        if let existing = processes[pid] { return existing }
+        let p = TracedProcess(pid: pid, ppid: ppid, origin: origin, startNs: startNs)
+        p.command = ProcFS.commandLine(pid: pid)
+        p.executable = ProcFS.executable(pid: pid)
+        p.addressSpace = newAddressSpace(pid: pid)
+        p.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
+        processes[pid] = p
+        processOrder.append(pid)
+        return p
+    }
+
+    @discardableResult
+    func addThread(tid: Int32, pid: Int32, phase: TracedThread.Phase, startNs: UInt64) -> TracedThread {
+        if let existing = threads[tid], existing.phase != .exited { return existing }
+        let t = TracedThread(tid: tid, pid: pid, phase: phase, startNs: startNs)
+        t.files = try? TaskFiles(pid: pid, tid: tid)
+        t.name = ProcFS.threadName(pid: pid, tid: tid) ?? ""
+        threads[tid] = t
+        threadOrder.append(tid)
+        return t
+    }
+
+    func newAddressSpace(pid: Int32) -> Int32 {
+        let id = Int32(addressSpaces.count)
+        addressSpaces.append(AddressSpace(pid: pid))
+        addressSpaces[Int(id)].refresh()
+        return id
+    }
+
+    var elapsed: UInt64 { Clock.now() - startNs }
+
+    // MARK: - Events
+
+    /// Handles every ptrace event that is ready, without blocking.
+    func drainEvents() {
+        while let event = (try? Wait.next(block: false)) ?? nil {
+            handle(event)
+        }
+    }
+
+    func handle(_ event: WaitEvent) {
+        switch event {
+        case .exited(let tid, let code):
+            ended(tid: tid, exit: ExitInfo(code: code))
+        case .killed(let tid, let signal, let core):
+            ended(tid: tid, exit: ExitInfo(signal: signal, signalName: SignalNames.name(signal), coreDumped: core))
+        case .stopped(let tid, let signal, let event):
+            guard let thread = threads[tid], thread.phase != .exited else {
+                firstSight(tid: tid, signal: signal, event: event)
+                return
+            }
+            stopped(thread, signal: signal, event: event)
+        }
+    }
+
+    /// A stop of a thread we do not know yet: a new thread or process whose first stop
+    /// arrived before its parent's clone/fork event.
+    private func firstSight(tid: Int32, signal: Int32, event: Int32) {
+        guard let ids = ProcFS.ids(tid: tid) else {
+            try? Ptrace.cont(tid)
+            return
+        }
+        register(newTid: tid, tgid: ids.tgid, ppid: ids.ppid, origin: ids.tgid == tid ? "fork" : "clone")
+        if let thread = threads[tid] {
+            stopped(thread, signal: signal, event: event)
+        }
+    }
+
+    private func register(newTid: Int32, tgid: Int32, ppid: Int32, origin: String) {
+        if let existing = threads[newTid], existing.phase != .exited { return }
+        let process = processes[tgid] ?? addProcess(pid: tgid, ppid: ppid, origin: origin, startNs: elapsed)
+        addThread(tid: newTid, pid: tgid, phase: .newborn, startNs: elapsed)
+        process.threads.insert(newTid)
+    }
+
+    private func stopped(_ thread: TracedThread, signal: Int32, event: Int32) {
+        let tid = thread.tid
+        switch event {
+        case WaitEvent.PtraceEvent.clone, WaitEvent.PtraceEvent.fork, WaitEvent.PtraceEvent.vfork:
+            if let message = try? Ptrace.eventMessage(tid) {
+                let child = Int32(truncatingIfNeeded: message)
+                if event == WaitEvent.PtraceEvent.clone {
+                    register(newTid: child, tgid: thread.pid, ppid: processes[thread.pid]?.ppid ?? 0, origin: "clone")
+                } else {
+                    register(newTid: child, tgid: child, ppid: thread.pid, origin: event == WaitEvent.PtraceEvent.fork ? "fork" : "vfork")
+                    processes[child]?.origin = event == WaitEvent.PtraceEvent.fork ? "fork" : "vfork"
+                    processes[child]?.ppid = thread.pid
+                }
+            }
+            resume(thread)
+        case WaitEvent.PtraceEvent.exec:
+            execed(thread)
+            resume(thread)
+        case WaitEvent.PtraceEvent.stop:
+            if signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU {
+                // Group stop (job control): stay stopped, but keep receiving events.
+                if thread.phase == .interrupting { completePendingSample(thread, stack: nil) }
+                thread.phase = .jobStopped
+                try? Ptrace.listen(tid)
+            } else if thread.phase == .interrupting {
+                takeStoppedSample(thread)
+                resume(thread)
+            } else {
+                // A new thread's first stop, or the stop after SIGCONT ends a group stop.
+                resume(thread)
+            }
+        case WaitEvent.PtraceEvent.vforkDone:
+            resume(thread)
+        default:
+            // Signal-delivery stop: pass the signal on. A pending PTRACE_INTERRUPT is
+            // dropped by this stop, so ask again.
+            let wasInterrupting = thread.phase == .interrupting
+            do {
+                try Ptrace.cont(tid, signal: signal)
+                thread.phase = wasInterrupting ? .interrupting : .running
+                if wasInterrupting { try? Ptrace.interrupt(tid) }
+            } catch {
+                thread.phase = .running
+            }
+        }
+    }
+
+    private func resume(_ thread: TracedThread) {
+        do {
+            try Ptrace.cont(thread.tid)
+            thread.phase = .running
+        } catch {
+            // Gone meanwhile; its exit status will follow.
+            thread.phase = .running
+        }
+    }
+
+    private func execed(_ thread: TracedThread) {
+        let pid = thread.pid
+        guard let process = processes[pid] else { return }
+        let formerTid = (try? Ptrace.eventMessage(thread.tid)).map { Int32(truncatingIfNeeded: $0) } ?? thread.tid
+        // Every other thread of the process is gone; the execing thread now has tid == pid.
+        for tid in process.threads where tid != thread.tid {
+            if let other = threads[tid], other.phase != .exited {
+                if other.phase == .interrupting { completePendingSample(other, stack: nil) }
+                other.phase = .exited
+                other.endNs = elapsed
+                other.files?.close()
+            }
+        }
+        process.threads = [thread.tid]
+        if formerTid != thread.tid, let former = threads[formerTid] {
+            former.phase = .exited
+            former.endNs = elapsed
+        }
+        process.command = ProcFS.commandLine(pid: pid)
+        process.executable = ProcFS.executable(pid: pid)
+        process.addressSpace = newAddressSpace(pid: pid)
+        process.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
+        process.execCount += 1
+        process.awaitingExec = false
+        thread.files = try? TaskFiles(pid: pid, tid: thread.tid)
+        thread.name = ProcFS.threadName(pid: pid, tid: thread.tid) ?? thread.name
+        thread.lastSched = nil
+        if pid == rootPid, !rootExecSeen {
+            rootExecSeen = true
+            rootCommand = process.command.isEmpty ? rootCommand : process.command
+            if execErrorFD >= 0 { close(execErrorFD); execErrorFD = -1 }
+        }
+    }
+
+    private func ended(tid: Int32, exit: ExitInfo) {
+        guard let thread = threads[tid] else { return }
+        if thread.phase == .interrupting { completePendingSample(thread, stack: nil) }
+        if thread.phase != .exited {
+            thread.phase = .exited
+            thread.endNs = elapsed
+        }
+        thread.files?.close()
+        let pid = thread.pid
+        guard tid == pid, let process = processes[pid], process.endNs == nil else { return }
+        // The leader is reported last: the whole process is gone.
+        process.endNs = elapsed
+        process.exit = exit
+        process.unwinder = nil
+        for other in process.threads {
+            if let t = threads[other], t.phase != .exited {
+                if t.phase == .interrupting { completePendingSample(t, stack: nil) }
+                t.phase = .exited
+                t.endNs = elapsed
+                t.files?.close()
+            }
+        }
+        if pid == rootPid {
+            rootExit = exit
+        }
+    }
+
+    // MARK: - Detaching
+
+    /// Leaves every traced thread running and untraced. Threads must be in a ptrace stop
+    /// to be detached, so each is interrupted first; a thread that does not stop in time
+    /// (uninterruptible sleep) is detached by the kernel when Forkcast exits.
+    func detachAll() {
+        var pending = Set<Int32>()
+        for (tid, thread) in threads where thread.phase != .exited {
+            if thread.phase == .newborn {
+                pending.insert(tid)  // its first stop is coming
+                continue
+            }
+            if (try? Ptrace.interrupt(tid)) != nil { pending.insert(tid) }
+        }
+        let deadline = Clock.now() + 3_000_000_000
+        while !pending.isEmpty, Clock.now() < deadline {
+            guard let event = (try? Wait.next(block: false)) ?? nil else {
+                _ = TracerSignals.wait(timeoutNs: 1_000_000)
+                continue
+            }
+            switch event {
+            case .exited(let tid, let code):
+                pending.remove(tid)
+                ended(tid: tid, exit: ExitInfo(code: code))
+            case .killed(let tid, let signal, let core):
+                pending.remove(tid)
+                ended(tid: tid, exit: ExitInfo(signal: signal, signalName: SignalNames.name(signal), coreDumped: core))
+            case .stopped(let tid, let signal, let event):
+                if event == WaitEvent.PtraceEvent.clone || event == WaitEvent.PtraceEvent.fork || event == WaitEvent.PtraceEvent.vfork,
+                   let message = try? Ptrace.eventMessage(tid) {
+                    pending.insert(Int32(truncatingIfNeeded: message))  // auto-attached: detach it too
+                }
+                let deliver: Int32 = event == 0 ? signal : 0
+                try? Ptrace.detach(tid, signal: deliver)
+                pending.remove(tid)
+                threads[tid]?.phase = .exited
+                threads[tid]?.files?.close()
+            }
+        }
+        if let thread = threads.values.first(where: { $0.phase == .interrupting }) { _ = thread }
+    }
+}
+
+/// A traced thread.
+final class TracedThread {
+    enum Phase: Equatable {
+        /// Seen (clone/fork event) but its first ptrace stop has not been reported yet.
+        case newborn
+        /// Running or blocked, not in a ptrace stop.
+        case running
+        /// PTRACE_INTERRUPT sent for a sample; waiting for the stop.
+        case interrupting
+        /// In a job-control group stop (PTRACE_LISTEN).
+        case jobStopped
+        case exited
+    }
+
+    let tid: Int32
+    var pid: Int32
+    var phase: Phase
+    var name = ""
+    let startNs: UInt64
+    var endNs: UInt64?
+    var files: TaskFiles?
+    var lastSched: SchedStat?
+    /// The sample being taken: set when the interrupt is sent, completed at the stop.
+    var pending: PendingSample?
+
+    init(tid: Int32, pid: Int32, phase: Phase, startNs: UInt64) {
+        self.tid = tid
+        self.pid = pid
+        self.phase = phase
+        self.startNs = startNs
+    }
+}
+
+struct PendingSample {
+    var timeNs: UInt64
+    var state: ThreadState
+    var requestedAt: UInt64
+}
+
+/// A traced process.
+final class TracedProcess {
+    let pid: Int32
+    var ppid: Int32
+    var origin: String
+    let startNs: UInt64
+    var endNs: UInt64?
+    var exit: ExitInfo?
+    var command: [String] = []
+    var executable = ""
+    var threads = Set<Int32>()
+    var addressSpace: Int32 = 0
+    var unwinder: Unwinder?
+    var execCount = 0
+    /// A launched root before its first exec is still a copy of Forkcast: not sampled.
+    var awaitingExec = false
+
+    init(pid: Int32, ppid: Int32, origin: String, startNs: UInt64) {
+        self.pid = pid
+        self.ppid = ppid
+        self.origin = origin
+        self.startNs = startNs
+    }
+}
