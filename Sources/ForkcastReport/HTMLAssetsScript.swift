@@ -650,6 +650,7 @@ window.forkcastSelfTest = function () {
   var series = document.querySelectorAll('#exp-speedup .series');
   if (series.length || E) r.experiment = { series: Array.prototype.map.call(series, function (g) { return { strategy: g.getAttribute('data-strategy'), points: g.querySelectorAll('circle').length, predicted: g.querySelectorAll('circle.predicted').length }; }),
     rows: document.querySelectorAll('#exp-table tbody tr').length };
+  r.pwned = window.__pwned === undefined ? null : window.__pwned;
   r.errors = errors.slice();
   return r;
 };
