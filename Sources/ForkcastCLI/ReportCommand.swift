@@ -9,7 +9,7 @@ public struct Report: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Write a profile or experiment as an HTML report, JSON, speedscope, folded stacks, a Chrome trace or pprof.",
         discussion: """
-        forkcast report PROFILE_OR_EXPERIMENT [--format FORMAT] [-o FILE]
+        forkcast report PROFILE_OR_EXPERIMENT [ANALYSIS] [EXPERIMENT] [--format FORMAT] [-o FILE]
 
         The default output is reports/<program>-<timestamp>.<ext>; the path written is
         printed. Formats: html (self-contained, opens offline), json (for CI), speedscope,
@@ -24,8 +24,8 @@ public struct Report: ParsableCommand {
         case html, json, speedscope, folded, chrome, pprof
     }
 
-    @Argument(help: "A profile (.profile.json[.gz]), an analysis (forkcast analyze --json) or an experiment result (.json).")
-    public var input: String
+    @Argument(help: "A profile (.profile.json[.gz]), an analysis (forkcast analyze --json) or an experiment result (.json); give several (at most one of each kind) to report them together.")
+    public var inputs: [String]
 
     @Option(name: .shortAndLong, help: "Output format: html, json, speedscope, folded, chrome or pprof.")
     public var format: Format = .html
@@ -42,6 +42,7 @@ public struct Report: ParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if inputs.isEmpty { throw ValidationError("give a profile, analysis or experiment file to report") }
         if (perState || threadRoots) && format != .folded {
             throw ValidationError("--per-state and --thread-roots apply to --format folded only")
         }
@@ -49,7 +50,7 @@ public struct Report: ParsableCommand {
 
     public func run() throws {
         do {
-            let reportInput = try ReportInputLoader.load(path: input)
+            let reportInput = try ReportInputLoader.load(paths: inputs)
             if format == .folded && perState {
                 try writePerState(reportInput)
                 return
@@ -95,6 +96,27 @@ public struct ReportInputError: Error, CustomStringConvertible {
 /// told apart by their `format` key (an experiment result is also recognised by its
 /// `runs` and `summary`).
 public enum ReportInputLoader {
+    /// Loads several files into one input: at most one profile, analysis and experiment.
+    public static func load(paths: [String]) throws -> ReportInput {
+        var merged = ReportInput()
+        for path in paths {
+            let one = try load(path: path)
+            if let p = one.profile {
+                if merged.profile != nil { throw ReportInputError(description: "\(path): a second profile; give at most one") }
+                merged.profile = p
+            }
+            if let a = one.analysis {
+                if merged.analysis != nil { throw ReportInputError(description: "\(path): a second analysis; give at most one") }
+                merged.analysis = a
+            }
+            if let e = one.experiment {
+                if merged.experiment != nil { throw ReportInputError(description: "\(path): a second experiment; give at most one") }
+                merged.experiment = e
+            }
+        }
+        return merged
+    }
+
     public static func load(path: String) throws -> ReportInput {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {

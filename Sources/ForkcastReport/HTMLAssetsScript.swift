@@ -172,7 +172,8 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
   var rows = [];
   FACTORS.concat(['cpu_starvation', 'scaling', 'measured', 'other']).forEach(function (f) {
     var items = [];
-    if (REC) (REC.reasons || []).forEach(function (r) { if (r.factor === f) items.push({ text: r.text, metrics: r.metrics || {} }); });
+    var recs = [REC, A && A.recommendation].filter(function (x, i, all) { return x && all.indexOf(x) === i; });
+    recs.forEach(function (rc) { (rc.reasons || []).forEach(function (r) { if (r.factor === f) items.push({ text: r.text, metrics: r.metrics || {} }); }); });
     if (A) (A.findings || []).forEach(function (x) { if (x.factor === f) items.push({ text: x.title, metrics: x.metrics || {}, sev: x.severity }); });
     if (!items.length && FACTORS.indexOf(f) < 0) return;
     var measured = [];
@@ -650,10 +651,12 @@ window.forkcastSelfTest = function () {
   var series = document.querySelectorAll('#exp-speedup .series');
   if (series.length || E) r.experiment = { series: Array.prototype.map.call(series, function (g) { return { strategy: g.getAttribute('data-strategy'), points: g.querySelectorAll('circle').length, predicted: g.querySelectorAll('circle.predicted').length }; }),
     rows: document.querySelectorAll('#exp-table tbody tr').length };
+  r.readyMs = window.__forkcastReadyMs;
   r.pwned = window.__pwned === undefined ? null : window.__pwned;
   r.errors = errors.slice();
   return r;
 };
+window.__forkcastReadyMs = Math.round(performance.now());
 if (/[?&]selftest=1/.test(location.search)) {
   var out = document.createElement('pre');
   out.id = 'forkcast-selftest';

@@ -95,9 +95,24 @@ public struct PprofReporter: ReporterPlugin {
             functions.append((id, key))
             frameFunction.append(id)
         }
+        // Mappings: one per native module (pprof names the binary after the first).
+        var mappingIds: [String: UInt64] = [:]
+        for f in profile.frames where f.kind == .native {
+            guard let module = f.module, mappingIds[module] == nil else { continue }
+            let id = UInt64(mappingIds.count + 1)
+            mappingIds[module] = id
+            w.message(3) { m in
+                m.uint(1, id)
+                m.int(5, str(module))
+                m.uint(7, 1)  // has_functions
+                m.uint(8, 1)  // has_filenames
+                m.uint(9, 1)  // has_line_numbers
+            }
+        }
         for (i, f) in (profile.frames + [Frame(kind: .native, name: "[no stack]")]).enumerated() {
             w.message(4) { m in
                 m.uint(1, UInt64(i + 1))
+                if f.kind == .native, let module = f.module { m.uint(2, mappingIds[module] ?? 0) }
                 m.uint(3, f.offset ?? 0)
                 m.message(4) { line in
                     line.uint(1, frameFunction[i])

@@ -183,3 +183,20 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(r["headline"] as? String, "Use processes: 4 worker processes.high confidence · 90%")
     }
 }
+
+/// Writes the example inputs behind docs/report-screenshot.png (a profile, an analysis and
+/// an experiment) when FORKCAST_EXAMPLE_DIR is set; see benchmarks/report/screenshot.sh.
+final class ExampleInputs: XCTestCase {
+    func testWriteExampleInputs() throws {
+        guard let dir = ProcessInfo.processInfo.environment["FORKCAST_EXAMPLE_DIR"] else {
+            throw XCTSkip("set FORKCAST_EXAMPLE_DIR to write the example report's inputs")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try SyntheticProfiles.pythonWorkers(ticks: 600).encoded(gzip: false).write(to: URL(fileURLWithPath: "\(dir)/example.profile.json"))
+        var analysis = try JSONSerialization.jsonObject(with: encoder.encode(SyntheticProfiles.sampleAnalysis())) as! [String: Any]
+        analysis["format"] = "forkcast-analysis"
+        try JSONSerialization.data(withJSONObject: analysis).write(to: URL(fileURLWithPath: "\(dir)/example.analysis.json"))
+        try encoder.encode(SyntheticProfiles.sampleExperiment()).write(to: URL(fileURLWithPath: "\(dir)/example.experiment.json"))
+    }
+}

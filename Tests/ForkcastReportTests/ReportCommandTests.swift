@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+import ForkcastModel
+import ForkcastTestSupport
+
+/// `forkcast report` end to end through the built executable: every format, and one
+/// clear line with a non-zero exit for each kind of bad input.
+final class ReportCommandTests: XCTestCase {
+    /// The `forkcast` executable built beside this test bundle.
+    func forkcast() throws -> String {
+        let bundle = Bundle(for: ReportCommandTests.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("forkcast").path }
+        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("forkcast is not built beside the tests (\(candidates))")
+        }
+        return path
+    }
+
+    func report(_ args: [String], in dir: URL) throws -> Tools.Result {
+        return try Tools.run("/bin/sh", ["-c", "cd '\(dir.path)' && exec \"$0\" report \"$@\"", try forkcast()] + args)
+    }
+
+    func testEveryFormatIsWrittenAndItsPathPrinted() throws {
+        let dir = try Tools.tempDir()
+        try SyntheticProfiles.mutexContention(ticks: 100).encoded(gzip: true).write(to: dir.appendingPathComponent("m.profile.json.gz"))
+        for format in ["html", "json", "speedscope", "folded", "chrome", "pprof"] {
+            let r = try report(["m.profile.json.gz", "--format", format], in: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let path = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            XCTAssertTrue(path.hasPrefix("reports/mutex_fixture-"), path)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(path).path), path)
+        }
+        let r = try report(["m.profile.json.gz", "--format", "folded", "--per-state", "-o", "m.folded"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, "m.lock_wait.folded\nm.sleep.folded\n")
+    }
+
+    func testBadInputsGetOneClearLineAndANonZeroExit() throws {
+        let dir = try Tools.tempDir()
+        let profile = try SyntheticProfiles.mutexContention(ticks: 50).encoded(gzip: false)
+        try profile.write(to: dir.appendingPathComponent("ok.json"))
+        try profile.prefix(profile.count / 2).write(to: dir.appendingPathComponent("truncated.json"))
+        try Data("{\"format\": \"something-else\"}".utf8).write(to: dir.appendingPathComponent("other.json"))
+        try Data("[1,2,3]".utf8).write(to: dir.appendingPathComponent("array.json"))
+        try Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]).write(to: dir.appendingPathComponent("bad.gz"))
+        try Data().write(to: dir.appendingPathComponent("empty.json"))
+        let cases: [([String], String)] = [
+            (["missing.json"], "forkcast: error: missing.json: no such file"),
+            (["truncated.json"], "forkcast: error: truncated.json: not a Forkcast profile or experiment (not valid JSON: damaged or truncated?)"),
+            (["other.json"], "forkcast: error: other.json: is a \"something-else\" file, not a Forkcast profile or experiment"),
+            (["array.json"], "forkcast: error: array.json: not a Forkcast profile or experiment (the JSON is not an object)"),
+            (["bad.gz"], "forkcast: error: bad.gz: corrupt gzip data"),
+            (["empty.json"], "forkcast: error: empty.json: the file is empty"),
+            (["ok.json", "-o", "/nonexistent-forkcast/r.html"],
+             "forkcast: error: cannot write the report to /nonexistent-forkcast/r.html: the directory /nonexistent-forkcast does not exist"),
+            (["ok.json", "-o", "."], "forkcast: error: cannot write the report to .: it is a directory"),
+            (["ok.json", "ok.json"], "forkcast: error: ok.json: a second profile; give at most one"),
+        ]
+        for (args, expected) in cases {
+            let r = try report(args, in: dir)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertEqual(r.stderr, expected + "\n", "\(args)")
+            XCTAssertEqual(r.stdout, "", "\(args)")
+        }
+        // An experiment result has no profile: the profile formats say so.
+        let encoder = JSONEncoder()
+        try encoder.encode(SyntheticProfiles.sampleExperiment()).write(to: dir.appendingPathComponent("exp.json"))
+        let r = try report(["exp.json", "--format", "pprof"], in: dir)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, "forkcast: error: the pprof format needs a recorded profile, and the input has none (give a profile file)\n")
+        XCTAssertEqual(try report(["exp.json", "-o", "e.html"], in: dir).status, 0)
+    }
+}
