@@ -57,6 +57,7 @@ function fmtPct(x) { return isFinite(x) ? (x * 100).toFixed(x < 0.1 ? 1 : 0) + '
 function fmtNum(x) {
   if (!isFinite(x)) return '–';
   var a = Math.abs(x);
+  if (Number.isInteger(x)) return x.toLocaleString('en-US');
   if (a >= 1000) return Math.round(x).toLocaleString('en-US');
   if (a >= 10) return x.toFixed(1);
   if (a >= 1) return x.toFixed(2);
@@ -177,7 +178,7 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
     if (A) (A.findings || []).forEach(function (x) { if (x.factor === f) items.push({ text: x.title, metrics: x.metrics || {}, sev: x.severity }); });
     if (!items.length && FACTORS.indexOf(f) < 0) return;
     var measured = [];
-    items.forEach(function (it) { Object.keys(it.metrics).forEach(function (k) { measured.push(prettyKey(k) + ' ' + fmtMetric(k, it.metrics[k])); }); });
+    items.forEach(function (it) { Object.keys(it.metrics).forEach(function (k) { var m = prettyKey(k) + ' ' + fmtMetric(k, it.metrics[k]); if (measured.indexOf(m) < 0) measured.push(m); }); });
     rows.push(h('tr', { 'data-factor': f }, h('td', { class: 'factor-name' }, FACTOR_LABEL[f] || f),
       h('td', null, items.length ? items.map(function (it) { return h('div', null, it.text, it.sev && it.sev !== 'info' ? h('span', { class: 'badge sev-' + it.sev }, it.sev) : null); }) : h('span', { class: 'na' }, 'not measured')),
       h('td', { class: 'mono' }, measured.length ? measured.join(' · ') : '')));

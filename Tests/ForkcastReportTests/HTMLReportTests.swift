@@ -193,7 +193,7 @@ final class ExampleInputs: XCTestCase {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try SyntheticProfiles.pythonWorkers(ticks: 600).encoded(gzip: false).write(to: URL(fileURLWithPath: "\(dir)/example.profile.json"))
+        try SyntheticProfiles.pythonWorkers(ticks: 600, dwell: 6).encoded(gzip: false).write(to: URL(fileURLWithPath: "\(dir)/example.profile.json"))
         var analysis = try JSONSerialization.jsonObject(with: encoder.encode(SyntheticProfiles.sampleAnalysis())) as! [String: Any]
         analysis["format"] = "forkcast-analysis"
         try JSONSerialization.data(withJSONObject: analysis).write(to: URL(fileURLWithPath: "\(dir)/example.analysis.json"))

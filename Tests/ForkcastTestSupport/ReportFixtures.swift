@@ -32,8 +32,9 @@ extension SyntheticProfiles {
     }
 
     /// A Python program with a main thread and two worker processes of two threads each:
-    /// CPU work under the GIL, GIL waits, pipe reads, a lock, sleeps.
-    public static func pythonWorkers(ticks: Int = 600) -> Profile {
+    /// CPU work under the GIL, GIL waits, pipe reads, a lock, sleeps. With `dwell` > 1 each
+    /// step lasts several ticks (varying per thread), as real programs do.
+    public static func pythonWorkers(ticks: Int = 600, dwell: Int = 1) -> Profile {
         let lib = "/usr/lib/python3.11/"
         let mainStack = [native("__poll", module: "/lib/libc.so.6"), python("wait", file: lib + "multiprocessing/connection.py", line: 947),
                          python("map", file: lib + "concurrent/futures/process.py", line: 840), python("main", file: "/app/work.py", line: 30),
@@ -57,8 +58,11 @@ extension SyntheticProfiles {
                                     (.ioWait, readStack, pipe, false), (.lockWait, lockStack, futex, false)]
             let t2: [ReportStep] = [(.gilWait, gil, futex, false), (.gilWait, gil, futex, false), (.onCPU, compute, nil, true),
                                     (.runnable, compute, nil, false), (.sleep, [native("clock_nanosleep", module: "/lib/libc.so.6")] + compute, WaitInfo(syscall: "clock_nanosleep"), false)]
-            threads.append(ThreadScript(name: "worker-\(w)", pid: pid, tid: pid, cycle: t1))
-            threads.append(ThreadScript(name: "worker-\(w)-io", pid: pid, tid: pid + 1, cycle: t2))
+            func stretch(_ cycle: [ReportStep], _ salt: Int) -> [ReportStep] {
+                dwell <= 1 ? cycle : cycle.enumerated().flatMap { i, step in Array(repeating: step, count: dwell * (1 + (i * 7 + salt) % 4)) }
+            }
+            threads.append(ThreadScript(name: "worker-\(w)", pid: pid, tid: pid, cycle: stretch(t1, w)))
+            threads.append(ThreadScript(name: "worker-\(w)-io", pid: pid, tid: pid + 1, cycle: stretch(t2, w + 2)))
         }
         var p = make(threads: threads, ticks: ticks, command: ["python3", "/app/work.py"])
         for i in p.processes.indices where p.processes[i].pid != 400 {
