@@ -78,6 +78,7 @@ function fmtMetric(key, v) {
   if (/speedup/.test(k)) return fmtNum(v) + '×';
   return fmtNum(v);
 }
+function pk(o) { for (var i = 1; i < arguments.length; i++) if (o && o[arguments[i]] != null) return o[arguments[i]]; return null; }
 function prettyKey(k) { return k.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2'); }
 function base(p) { var i = p.lastIndexOf('/'); return i >= 0 ? p.slice(i + 1) : p; }
 var tip = document.getElementById('tooltip');
@@ -116,7 +117,7 @@ var sampleTotal = stateTotals.reduce(function (a, b) { return a + b; }, 0);
   var title = M ? M.program : 'experiment';
   var hdr = document.getElementById('hdr');
   hdr.appendChild(h('div', null, h('h1', null, 'Forkcast report — ' + title),
-    h('div', { class: 'muted cmd mono' }, M ? M.command : (E && E.runs && E.runs.length ? E.runs.length + ' runs' : ''))));
+    h('div', { class: 'muted cmd mono' }, M ? M.command : (E && E.setup && E.setup.command ? E.setup.command.join(' ') : (E && E.runs ? E.runs.length + ' runs' : '')))));
   if (M) hdr.appendChild(h('div', { class: 'muted' }, M.startedAt + ' · ' + fmtNs(M.durationNs) + ' · ' + M.samples.toLocaleString('en-US') +
     ' samples at ' + M.rateHz + ' Hz · ' + threads.length + ' threads in ' + processes.length + ' process' + (processes.length === 1 ? '' : 'es') +
     ' · ' + M.cores + ' cores'));
@@ -141,7 +142,14 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
     var c = REC.confidence, cw = c >= 0.8 ? 'high' : c >= 0.5 ? 'medium' : 'low';
     sec.appendChild(h('p', { class: 'headline-sentence', id: 'rec-sentence', 'data-strategy': REC.strategy }, phrase,
       h('span', { class: 'confidence' }, cw + ' confidence · ' + fmtPct(c))));
-    if (REC.fixFirst) sec.appendChild(h('p', { class: 'fixfirst' }, 'Fix this first: ' + REC.fixFirst.text));
+    var ff = pk(REC, 'fixFirst', 'fix_first');
+    if (ff) sec.appendChild(h('p', { class: 'fixfirst' }, 'Fix this first: ' + ff.text));
+    if (REC.margin != null && REC.decisive != null) {
+      var ru = pk(REC, 'runner_up', 'runnerUp');
+      sec.appendChild(h('p', { class: 'muted', id: 'rec-margin' }, REC.decisive
+        ? 'A clear win: ' + (ru ? 'the runner-up (' + ru.strategy + ' × ' + ru.workers + ')' : 'the runner-up') + ' takes ' + fmtPct(REC.margin) + ' longer, outside the confidence intervals.'
+        : 'A tie within measurement noise' + ((REC.tied_with || []).length ? ' with ' + REC.tied_with.map(function (c) { return c.strategy + ' × ' + c.workers; }).join(', ') : '') + ': the cheaper configuration is chosen.'));
+    }
     if (REC.reasons && REC.reasons[0]) sec.appendChild(h('p', null, REC.reasons[0].text));
   }
   // Three numbers: the recommendation's own metrics first, then the profile's.
@@ -153,6 +161,8 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
   if (REC) (REC.reasons || []).forEach(function (r) {
     Object.keys(r.metrics || {}).slice(1).forEach(function (k) { if (nums.length < 3) nums.push({ v: fmtMetric(k, r.metrics[k]), k: prettyKey(k) + ' (' + (FACTOR_LABEL[r.factor] || r.factor) + ')' }); });
   });
+  var OV = A && A.overall;
+  if (OV && OV.parallelism != null && nums.length < 3) nums.push({ v: fmtNum(OV.parallelism), k: 'threads on a CPU on average, of ' + OV.cores + ' cores' });
   if (sampleTotal > 0) {
     var waits = STATES.map(function (st, i) { return { i: i, c: stateTotals[i] }; }).filter(function (x) { return x.i > 1; }).sort(function (a, b) { return b.c - a.c; });
     var cand = [{ v: fmtPct(stateTotals[0] / sampleTotal), k: 'of thread time on CPU' }];
@@ -436,8 +446,11 @@ var TL = null;
   if (!L || !L.length) { sec.appendChild(na(A ? 'No lock contention was found.' : 'Not available: this report was written without an analysis.')); return; }
   sec.appendChild(h('table', null, h('thead', null, h('tr', null, h('th', null, 'Lock'), h('th', null, 'Kind'), h('th', { class: 'num' }, 'Wait'), h('th', { class: 'num' }, 'Waiters'), h('th', null, 'Holder'), h('th', null, 'Where they wait'))),
     h('tbody', null, L.map(function (l) {
-      return h('tr', null, h('td', { class: 'mono' }, l.lock), h('td', null, l.kind), h('td', { class: 'num' }, fmtNum(l.waitSeconds) + ' s'), h('td', { class: 'num' }, l.waiters), h('td', null, l.holder || '–'),
-        h('td', null, (l.topStacks || []).map(function (st, i) { return h('details', { open: i === 0 ? '' : null }, h('summary', null, 'stack ' + (i + 1) + ' · ' + (st[st.length - 1] || '')), stackBlock(st)); })));
+      var ev = pk(l, 'holder_evidence', 'holderEvidence');
+      return h('tr', null, h('td', { class: 'mono' }, l.lock, l.site ? h('div', { class: 'muted' }, l.site) : null), h('td', null, l.kind, l.idle ? h('span', { class: 'badge' }, 'idle wait') : null),
+        h('td', { class: 'num' }, fmtNum(pk(l, 'wait_seconds', 'waitSeconds')) + ' s', l.wait_share != null ? h('div', { class: 'muted' }, fmtPct(l.wait_share)) : null), h('td', { class: 'num' }, l.waiters),
+        h('td', null, l.holder || '–', ev ? h('div', { class: 'muted' }, ev) : null),
+        h('td', null, (pk(l, 'top_stacks', 'topStacks') || []).map(function (st, i) { return h('details', { open: i === 0 ? '' : null }, h('summary', null, 'stack ' + (i + 1) + ' · ' + (st[st.length - 1] || '')), stackBlock(st)); })));
     }))));
 })();
 (function io() {
@@ -446,9 +459,37 @@ var TL = null;
   if (!I || !I.length) { sec.appendChild(na(A ? 'No I/O waits were found.' : 'Not available: this report was written without an analysis.')); return; }
   sec.appendChild(h('table', null, h('thead', null, h('tr', null, h('th', null, 'Kind'), h('th', null, 'Call site'), h('th', null, 'Targets'), h('th', { class: 'num' }, 'Wait'), h('th', { class: 'num' }, 'Threads'))),
     h('tbody', null, I.map(function (g) {
-      return h('tr', null, h('td', null, g.kind), h('td', null, h('div', { class: 'stack mono' }, String(g.callSite).split(';').join('\n'))), h('td', { class: 'mono' }, (g.targets || []).join('\n')),
-        h('td', { class: 'num' }, fmtNum(g.waitSeconds) + ' s'), h('td', { class: 'num' }, g.threads));
+      var st = g.stack && g.stack.length ? g.stack : String(pk(g, 'call_site', 'callSite') || '').split(';');
+      return h('tr', null, h('td', null, g.kind, (g.syscalls || []).length ? h('div', { class: 'muted mono' }, g.syscalls.join(', ')) : null), h('td', null, h('div', { class: 'stack mono' }, st.join('\n'))), h('td', { class: 'mono' }, (g.targets || []).join('\n')),
+        h('td', { class: 'num' }, fmtNum(pk(g, 'wait_seconds', 'waitSeconds')) + ' s', g.wait_share != null ? h('div', { class: 'muted' }, fmtPct(g.wait_share)) : null), h('td', { class: 'num' }, g.threads));
     }))));
+})();
+
+function kvTable(o) {
+  return h('table', { class: 'kv' }, h('tbody', null, Object.keys(o).filter(function (k) { return typeof o[k] === 'number' || typeof o[k] === 'string' || typeof o[k] === 'boolean'; }).map(function (k) {
+    return h('tr', null, h('td', null, prettyKey(k)), h('td', { class: 'num mono' }, typeof o[k] === 'number' ? fmtMetric(k, o[k]) : String(o[k])));
+  })));
+}
+(function gil() {
+  var G = A && A.gil;
+  if (!G || !G.length) return;
+  var sec = section('gil', 'GIL');
+  sec.appendChild(h('table', null, h('thead', null, h('tr', null, ['Process', 'Python threads', 'CPU', 'GIL held', 'GIL wait', 'Parallelism', 'Evidence'].map(function (x, i) { return h('th', { class: i && i < 6 ? 'num' : null }, x); }))),
+    h('tbody', null, G.map(function (g) {
+      return h('tr', null, h('td', null, String(g.pid)), h('td', { class: 'num' }, g.python_threads), h('td', { class: 'num' }, fmtNum(g.cpu_seconds) + ' s'), h('td', { class: 'num' }, fmtPct(g.held_share)),
+        h('td', { class: 'num' }, fmtNum(g.wait_seconds) + ' s · ' + fmtPct(g.wait_share)), h('td', { class: 'num' }, fmtNum(g.parallelism)), h('td', null, g.held_evidence || ''));
+    }))));
+  G.forEach(function (g) {
+    if ((g.held_stack || []).length) sec.appendChild(h('details', null, h('summary', null, 'pid ' + g.pid + ': where the GIL is held'), stackBlock(g.held_stack)));
+    if ((g.released_stack || []).length) sec.appendChild(h('details', null, h('summary', null, 'pid ' + g.pid + ': where it is released'), stackBlock(g.released_stack)));
+  });
+})();
+(function mp() {
+  var P = A && A.multiprocessing;
+  if (!P) return;
+  var sec = section('multiprocessing', 'Costs of using processes');
+  sec.appendChild(kvTable(P));
+  (P.top_stacks || []).slice(0, 3).forEach(function (st) { sec.appendChild(h('details', null, h('summary', null, st[st.length - 1] || 'stack'), stackBlock(st))); });
 })();
 
 /* ---------- findings ---------- */
@@ -493,8 +534,9 @@ var TL = null;
   S.forEach(function (x) { if (strategies.indexOf(x.strategy) < 0) strategies.push(x.strategy); });
   var extra = ['#9333ea', '#0891b2', '#be123c', '#4d7c0f'];
   function scol(st, i) { var v = cssVar('--s-' + st); return v !== '#888' ? v : extra[i % extra.length]; }
-  var fits = E.fits || E.scaling || E.models || [];
-  if (!Array.isArray(fits)) fits = Object.keys(fits).map(function (k) { var f = fits[k]; f.strategy = f.strategy || k; return f; });
+  var fits = Array.isArray(E.scaling) ? E.scaling : [];
+  // Fits are relative to each strategy's own 1-worker run; the chart is relative to serial.
+  function oneWorker(st) { var x = S.filter(function (c) { return c.strategy === st && c.workers === 1; })[0]; return x && x.speedup > 0 ? x.speedup : 1; }
   var charts = h('div', { class: 'charts' });
   sec.appendChild(charts);
   // Speedup vs workers.
@@ -507,12 +549,13 @@ var TL = null;
       pts.push({ st: x.strategy, w: x.workers, y: x.speedup, lo: Math.min(lo, x.speedup), hi: Math.max(hi, x.speedup), pred: !!x.predicted });
     });
     fits.forEach(function (f) {
-      (f.predictions || f.predicted || []).forEach(function (p) { pts.push({ st: f.strategy, w: p.workers, y: p.speedup, lo: p.speedup_low != null ? p.speedup_low : p.speedup, hi: p.speedup_high != null ? p.speedup_high : p.speedup, pred: true }); });
+      var k = oneWorker(f.strategy);
+      (f.predictions || []).forEach(function (p) { pts.push({ st: f.strategy, w: p.cores, y: p.speedup * k, lo: (p.low != null ? p.low : p.speedup) * k, hi: (p.high != null ? p.high : p.speedup) * k, pred: true }); });
     });
-    var maxW = Math.max.apply(null, pts.map(function (p) { return p.w; }).concat([1]));
-    var maxY = Math.max.apply(null, pts.map(function (p) { return p.hi; }).concat([maxW, 1])) * 1.08;
-    maxY = Math.min(maxY, Math.max.apply(null, pts.map(function (p) { return p.hi; }).concat([1])) * 1.6);
-    function X(w) { return ml + (w - 0) / maxW * (W - ml - mr); }
+    var maxW = Math.max.apply(null, pts.map(function (p) { return p.w; }).concat([2]));
+    var maxY = Math.max.apply(null, pts.map(function (p) { return p.hi; }).concat([1])) * 1.1;
+    var lw = Math.log(maxW);
+    function X(w) { return ml + Math.log(Math.max(1, w)) / lw * (W - ml - mr); }
     function Y(v) { return H - mb - v / maxY * (H - mt - mb); }
     var svg = s('svg', { id: 'exp-speedup', viewBox: '0 0 ' + W + ' ' + H });
     var axis = s('g', { class: 'axis' });
@@ -523,18 +566,26 @@ var TL = null;
     }
     var ws = []; pts.forEach(function (p) { if (ws.indexOf(p.w) < 0) ws.push(p.w); });
     ws.sort(function (a, b) { return a - b; }).forEach(function (w) { axis.appendChild(s('text', { x: X(w), y: H - mb + 16, 'text-anchor': 'middle' }, String(w))); });
-    axis.appendChild(s('text', { x: (W + ml) / 2, y: H - 6, 'text-anchor': 'middle' }, 'workers'));
-    axis.appendChild(s('line', { x1: X(0), y1: Y(0), x2: X(Math.min(maxW, maxY)), y2: Y(Math.min(maxW, maxY)), 'stroke-dasharray': '3 4' }));
+    axis.appendChild(s('text', { x: (W + ml) / 2, y: H - 6, 'text-anchor': 'middle' }, 'workers (log scale)'));
+    var ideal = [];
+    for (var iw = 1; iw <= maxW; iw *= 1.25) if (iw <= maxY) ideal.push(X(iw).toFixed(1) + ',' + Y(iw).toFixed(1));
+    axis.appendChild(s('polyline', { points: ideal.join(' '), fill: 'none', stroke: cssVar('--muted'), 'stroke-dasharray': '3 4', 'stroke-width': 1, class: 'ideal' }));
     svg.appendChild(axis);
     strategies.forEach(function (st, i) {
       var col = scol(st, i);
       var g = s('g', { class: 'series', 'data-strategy': st });
       var mine = pts.filter(function (p) { return p.st === st; }).sort(function (a, b) { return a.w - b.w; });
       var fit = fits.filter(function (f) { return f.strategy === st; })[0];
-      var curve = fit && (fit.curve || fit.points);
-      if (curve && curve.length) {
-        var d = curve.map(function (c, j) { var w = Array.isArray(c) ? c[0] : c.workers, y = Array.isArray(c) ? c[1] : c.speedup; return (j ? 'L' : 'M') + X(w).toFixed(1) + ',' + Y(y).toFixed(1); }).join('');
-        g.appendChild(s('path', { d: d, fill: 'none', stroke: col, 'stroke-width': 1.5, 'stroke-dasharray': '6 4', class: 'fit' }));
+      var curve = null;
+      if (fit && isFinite(fit.sigma)) {
+        var k = oneWorker(st), sg = fit.sigma, kp = fit.kappa || 0;
+        curve = [];
+        for (var n = 1; n <= maxW * 1.0001; n *= 1.08) curve.push([n, k * n / (1 + sg * (n - 1) + kp * n * (n - 1))]);
+        var d = curve.map(function (c, j) { return (j ? 'L' : 'M') + X(c[0]).toFixed(1) + ',' + Y(c[1]).toFixed(1); }).join('');
+        var path = s('path', { d: d, fill: 'none', stroke: col, 'stroke-width': 1.5, 'stroke-dasharray': '6 4', class: 'fit' });
+        path.addEventListener('mousemove', function (ev) { showTip(ev, st + ': ' + (fit.model || 'model') + ' fit, σ = ' + fmtNum(sg) + ', κ = ' + fmtNum(kp) + (fit.rms_error != null ? ', rms error ' + fmtNum(fit.rms_error) : '') + (fit.peak_workers ? '\npeaks at ' + fmtNum(fit.peak_workers) + ' workers' : '')); });
+        path.addEventListener('mouseleave', hideTip);
+        g.appendChild(path);
       }
       var meas = mine.filter(function (p) { return !p.pred; });
       if (meas.length > 1 && !(curve && curve.length)) g.appendChild(s('polyline', { points: meas.map(function (p) { return X(p.w).toFixed(1) + ',' + Y(p.y).toFixed(1); }).join(' '), fill: 'none', stroke: col, 'stroke-width': 2 }));
@@ -557,12 +608,12 @@ var TL = null;
   (function waits() {
     var box = h('div', { class: 'chart', id: 'exp-waits' }, h('h3', null, 'Where the time goes, per configuration'));
     charts.appendChild(box);
-    var rows = S.filter(function (x) { return x.states || x.waits; });
+    var rows = S.filter(function (x) { return x.wait_breakdown || x.states; });
     if (!rows.length) { box.appendChild(na('Not available: this experiment recorded no wait profiles.')); return; }
     var W = 560, RH = 22, ml = 120, H = rows.length * RH + 10;
     var svg = s('svg', { viewBox: '0 0 ' + W + ' ' + H });
     rows.forEach(function (x, r) {
-      var st = x.states || x.waits, tot = 0;
+      var st = x.wait_breakdown || x.states, tot = 0;
       STATES.forEach(function (name) { tot += +st[name] || 0; });
       svg.appendChild(s('text', { x: ml - 6, y: r * RH + 16, 'text-anchor': 'end' }, x.strategy + ' × ' + x.workers));
       var cx = ml;
@@ -578,16 +629,20 @@ var TL = null;
     });
     box.appendChild(svg);
   })();
+  if (E.interrupted) sec.insertBefore(h('p', { class: 'fixfirst' }, 'The experiment was interrupted before every run was done.'), charts);
+  (E.notes || []).forEach(function (n) { sec.insertBefore(h('p', { class: 'muted' }, n), charts); });
   // Wall, CPU, memory per configuration.
   var runs = E.runs || [];
   sec.appendChild(h('h3', null, 'Measured configurations'));
   sec.appendChild(h('table', { id: 'exp-table' }, h('thead', null, h('tr', null, ['Strategy', 'Workers', 'Wall (median)', '95% CI', 'Speedup', 'CPU', 'Peak memory', 'Runs'].map(function (x, i) { return h('th', { class: i ? 'num' : null }, x); }))),
     h('tbody', null, S.map(function (x) {
-      var mine = runs.filter(function (r) { return r.strategy === x.strategy && r.workers === x.workers; });
+      var all = runs.filter(function (r) { return r.strategy === x.strategy && r.workers === x.workers; });
+      var mine = all.filter(function (r) { return !r.warmup && !r.recorded; }), extra = all.length - mine.length;
       var failed = mine.filter(function (r) { return r.failed; }).length;
       return h('tr', { 'data-strategy': x.strategy }, h('td', null, x.strategy + (x.predicted ? ' (predicted)' : '')), h('td', { class: 'num' }, x.workers), h('td', { class: 'num' }, fmtNum(x.median_wall_s) + ' s'),
         h('td', { class: 'num' }, fmtNum(x.ci_low_s) + '–' + fmtNum(x.ci_high_s) + ' s'), h('td', { class: 'num' }, fmtNum(x.speedup) + '×'), h('td', { class: 'num' }, fmtNum(x.cpu_s) + ' s'),
-        h('td', { class: 'num' }, fmtBytes(x.peak_rss_bytes)), h('td', { class: 'num' }, mine.length + (failed ? ' (' + failed + ' failed)' : '')));
+        h('td', { class: 'num' }, fmtBytes(x.peak_rss_bytes)), h('td', { class: 'num' }, mine.length + (failed ? ' (' + failed + ' failed)' : '') + (extra ? ' +' + extra + ' warm-up/recorded' : ''),
+          x.excluded_reason ? h('div', { class: 'muted' }, 'excluded: ' + x.excluded_reason) : null));
     }))));
 })();
 
@@ -650,7 +705,8 @@ window.forkcastSelfTest = function () {
       groups: document.querySelectorAll('#tl-labels .tl-group').length, viewBefore: v, viewZoomed: v2 };
   }
   var series = document.querySelectorAll('#exp-speedup .series');
-  if (series.length || E) r.experiment = { series: Array.prototype.map.call(series, function (g) { return { strategy: g.getAttribute('data-strategy'), points: g.querySelectorAll('circle').length, predicted: g.querySelectorAll('circle.predicted').length }; }),
+  if (series.length || E) r.experiment = { series: Array.prototype.map.call(series, function (g) { return { strategy: g.getAttribute('data-strategy'), points: g.querySelectorAll('circle').length, predicted: g.querySelectorAll('circle.predicted').length, fits: g.querySelectorAll('path.fit').length }; }),
+    waitBars: document.querySelectorAll('#exp-waits rect').length,
     rows: document.querySelectorAll('#exp-table tbody tr').length };
   r.readyMs = window.__forkcastReadyMs;
   r.pwned = window.__pwned === undefined ? null : window.__pwned;

@@ -160,12 +160,29 @@ final class HTMLReportTests: XCTestCase {
         let before = try XCTUnwrap(tl["viewBefore"] as? [Double]), zoomed = try XCTUnwrap(tl["viewZoomed"] as? [Double])
         XCTAssertLessThan(zoomed[1] - zoomed[0], (before[1] - before[0]) * 0.75)
 
-        // Experiment: one series per strategy, one point per configuration.
-        let exp = try XCTUnwrap(r["experiment"] as? [String: Any])
-        let series = try XCTUnwrap(exp["series"] as? [[String: Any]])
-        XCTAssertEqual(series.map { $0["strategy"] as? String }, ["serial", "threads", "processes"])
-        XCTAssertEqual(series.map { $0["points"] as? Int }, [1, 3, 3])
-        XCTAssertEqual(exp["rows"] as? Int, 7)
+        try checkExperimentChart(r)
+    }
+
+    /// One series per strategy with a point per configuration; when the experiment's JSON
+    /// carries scaling fits (the extended contract) a fitted curve and two hollow predicted
+    /// points per fitted strategy; stacked wait bars when it carries wait breakdowns.
+    func checkExperimentChart(_ r: [String: Any], file: StaticString = #filePath, line: UInt = #line) throws {
+        let experimentJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SyntheticProfiles.sampleExperiment())) as! [String: Any]
+        let fitted = Set(((experimentJSON["scaling"] as? [[String: Any]]) ?? []).compactMap { $0["strategy"] as? String })
+        let hasWaits = ((experimentJSON["summary"] as? [[String: Any]]) ?? []).contains { $0["wait_breakdown"] != nil }
+        let exp = try XCTUnwrap(r["experiment"] as? [String: Any], file: file, line: line)
+        let series = try XCTUnwrap(exp["series"] as? [[String: Any]], file: file, line: line)
+        XCTAssertEqual(series.map { $0["strategy"] as? String }, ["serial", "threads", "processes"], file: file, line: line)
+        let measured = ["serial": 1, "threads": 3, "processes": 3]
+        for s in series {
+            let name = s["strategy"] as! String
+            let isFitted = fitted.contains(name)
+            XCTAssertEqual(s["points"] as? Int, measured[name]! + (isFitted ? 2 : 0), name, file: file, line: line)
+            XCTAssertEqual(s["predicted"] as? Int, isFitted ? 2 : 0, name, file: file, line: line)
+            XCTAssertEqual(s["fits"] as? Int, isFitted ? 1 : 0, name, file: file, line: line)
+        }
+        XCTAssertEqual(exp["rows"] as? Int, 7, file: file, line: line)
+        XCTAssertEqual((exp["waitBars"] as? Int ?? 0) > 0, hasWaits, file: file, line: line)
     }
 
     func testHostileNamesRunNoScriptInChromium() throws {
@@ -178,8 +195,7 @@ final class HTMLReportTests: XCTestCase {
     func testExperimentOnlyReportInChromium() throws {
         let r = try browse(ReportInput(experiment: SyntheticProfiles.sampleExperiment()))
         XCTAssertTrue(r["flame"] is NSNull)
-        let series = try XCTUnwrap((r["experiment"] as? [String: Any])?["series"] as? [[String: Any]])
-        XCTAssertEqual(series.count, 3)
+        try checkExperimentChart(r)
         XCTAssertEqual(r["headline"] as? String, "Use processes: 4 worker processes.high confidence · 90%")
     }
 }

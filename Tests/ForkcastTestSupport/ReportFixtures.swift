@@ -1,3 +1,4 @@
+import Foundation
 import ForkcastModel
 
 /// Inputs for reporter tests and benchmarks: hostile names, a multi-process Python-like
@@ -120,26 +121,57 @@ extension SyntheticProfiles {
         return a
     }
 
-    /// An experiment over serial/threads/processes with 1, 2 and 4 workers, 3 runs each.
+    /// An experiment over serial/threads/processes with 1, 2 and 4 workers, 3 runs each,
+    /// with scaling fits, predictions and per-configuration wait breakdowns. Built from its
+    /// JSON form carrying the keys of both the first and the extended experiment contract
+    /// (decoders ignore keys they do not know), so it reads the same under either.
     public static func sampleExperiment() -> ExperimentResult {
-        var runs: [ExperimentRun] = []
-        var summary: [ConfigurationSummary] = []
         let serialWall = 8.0
         let configs: [(String, Int, Double)] = [("serial", 1, 1.0), ("threads", 1, 0.98), ("threads", 2, 1.05), ("threads", 4, 1.1),
                                                 ("processes", 1, 0.95), ("processes", 2, 1.85), ("processes", 4, 3.3)]
+        var runs: [[String: Any]] = []
+        var summary: [[String: Any]] = []
         for (strategy, workers, speedup) in configs {
             let wall = serialWall / speedup
+            let cpu = serialWall * (strategy == "processes" ? 1.05 : 1.0)
+            let rss = 30_000_000 * (strategy == "processes" ? workers : 1)
             for r in 0..<3 {
-                runs.append(ExperimentRun(strategy: strategy, workers: workers, repetition: r, wallSeconds: wall * (0.98 + 0.02 * Double(r)),
-                                          cpuSeconds: serialWall * (strategy == "processes" ? 1.05 : 1.0), peakRSSBytes: UInt64(30_000_000 * (strategy == "processes" ? workers : 1)),
-                                          exit: ExitInfo(code: 0), failed: false))
+                let w = wall * (0.98 + 0.02 * Double(r))
+                runs.append([
+                    "strategy": strategy, "workers": workers, "repetition": r, "sequence": runs.count, "warmup": false, "recorded": false,
+                    "wallSeconds": w, "wall_s": w, "cpuSeconds": cpu, "cpu_s": cpu, "user_s": cpu * 0.95, "system_s": cpu * 0.05,
+                    "peakRSSBytes": rss, "peak_rss_bytes": rss, "peak_processes": strategy == "processes" ? workers + 1 : 1,
+                    "voluntary_ctx_switches": 100, "involuntary_ctx_switches": 10, "exit": ["code": 0], "failed": false,
+                    "outcome": "ok", "command": ["python3", "work.py", strategy, String(workers)],
+                ])
             }
-            summary.append(ConfigurationSummary(strategy: strategy, workers: workers, medianWallSeconds: wall, ciLowSeconds: wall * 0.97,
-                                                ciHighSeconds: wall * 1.04, speedup: speedup, cpuSeconds: serialWall * (strategy == "processes" ? 1.05 : 1.0),
-                                                peakRSSBytes: UInt64(30_000_000 * (strategy == "processes" ? workers : 1))))
+            let gilWait = strategy == "threads" ? 0.45 * Double(workers - 1) / Double(workers) : 0.0
+            let ipc = strategy == "processes" ? 0.06 : 0.0
+            summary.append([
+                "strategy": strategy, "workers": workers, "median_wall_s": wall, "ci_low_s": wall * 0.97, "ci_high_s": wall * 1.04,
+                "speedup": speedup, "cpu_s": cpu, "peak_rss_bytes": rss, "measured_runs": 3, "successful_runs": 3,
+                "processes": strategy == "processes" ? workers + 1 : 1, "voluntary_ctx_switches": 100, "involuntary_ctx_switches": 10,
+                "wait_breakdown": ["on_cpu": 0.9 - gilWait - ipc, "runnable": 0.04, "gil_wait": gilWait, "lock_wait": 0.0, "io_wait": ipc,
+                                   "sleep": 0.06, "child_wait": 0.0, "other": 0.0],
+            ])
         }
-        return ExperimentResult(runs: runs, summary: summary, recommendation: Recommendation(
-            strategy: .processes, workers: 4, confidence: 0.9,
-            reasons: [Reason(factor: .measured, text: "4 processes ran 3.3× faster than serial; threads never passed 1.1×.", metrics: ["speedup": 3.3, "threads_speedup": 1.1])]))
+        func fit(_ strategy: String, sigma: Double, points: [(Int, Double)]) -> [String: Any] {
+            func usl(_ n: Double) -> Double { n / (1 + sigma * (n - 1)) }
+            return ["strategy": strategy, "model": "amdahl", "sigma": sigma, "kappa": 0.0, "rms_error": 0.03,
+                    "points": points.map { ["workers": $0.0, "speedup": $0.1] },
+                    "predictions": [8, 16].map { n in ["cores": n, "speedup": usl(Double(n)), "low": usl(Double(n)) * 0.9, "high": usl(Double(n)) * 1.1, "predicted": true] }]
+        }
+        let reason: [String: Any] = ["factor": "measured", "text": "4 processes ran 3.3× faster than serial; threads never passed 1.1×.",
+                                     "metrics": ["speedup": 3.3, "threads_speedup": 1.1]]
+        let doc: [String: Any] = [
+            "format": "forkcast-experiment", "format_version": 1, "interrupted": false, "notes": [String](),
+            "runs": runs, "summary": summary,
+            "scaling": [fit("threads", sigma: 0.93, points: [(1, 1.0), (2, 1.07), (4, 1.12)]),
+                        fit("processes", sigma: 0.07, points: [(1, 1.0), (2, 1.95), (4, 3.47)])],
+            "recommendation": ["strategy": "processes", "workers": 4, "confidence": 0.9, "reasons": [reason],
+                               "margin": 0.5, "decisive": true, "tied_with": [Any]()],
+        ]
+        let json = try! JSONSerialization.data(withJSONObject: doc)
+        return try! JSONDecoder().decode(ExperimentResult.self, from: json)
     }
 }
