@@ -146,7 +146,11 @@ public enum ReportInputLoader {
         } catch let error as ReportInputError {
             throw error
         } catch {
-            throw ReportInputError(description: "\(name): not a Forkcast profile or experiment (not valid JSON: damaged or truncated?)")
+            let first = json.first { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) }
+            if first != UInt8(ascii: "{") && first != UInt8(ascii: "[") {
+                throw ReportInputError(description: "\(name): not a Forkcast profile or experiment (not JSON)")
+            }
+            throw ReportInputError(description: "\(name): not a Forkcast profile or experiment (the JSON is damaged or truncated)")
         }
         var format = top["format"] as? String
         if format == nil && top["runs"] != nil && top["summary"] != nil { format = "forkcast-experiment" }

@@ -129,16 +129,35 @@ public enum ReportWriter {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw ReportWriteError(path: path, reason: "it is a directory")
         }
-        do {
-            try data.write(to: url, options: .atomic)
-        } catch {
-            let reason: String
-            if !FileManager.default.isWritableFile(atPath: dir) {
-                reason = "permission denied"
-            } else {
-                reason = (error as NSError).localizedFailureReason ?? "the write failed"
+        // Written to a temporary file beside the target, then renamed over it: a reader
+        // never sees half a report, and a failed write leaves the old file alone.
+        let temporary = "\(path).tmp-\(getpid())"
+        func failure(_ code: Int32) -> ReportWriteError {
+            var reason = String(cString: strerror(code))
+            if let first = reason.first { reason = first.lowercased() + reason.dropFirst() }
+            return ReportWriteError(path: path, reason: reason)
+        }
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure(errno) }
+        var writeError: Int32 = 0
+        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    writeError = errno
+                    return
+                }
+                offset += n
             }
-            throw ReportWriteError(path: path, reason: reason)
+        }
+        if writeError == 0 && fsync(fd) != 0 && errno != EINVAL { writeError = errno }
+        if close(fd) != 0 && writeError == 0 { writeError = errno }
+        if writeError == 0 && rename(temporary, path) != 0 { writeError = errno }
+        if writeError != 0 {
+            unlink(temporary)
+            throw failure(writeError)
         }
     }
 }

@@ -44,9 +44,12 @@ final class ReportCommandTests: XCTestCase {
         try Data("[1,2,3]".utf8).write(to: dir.appendingPathComponent("array.json"))
         try Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]).write(to: dir.appendingPathComponent("bad.gz"))
         try Data().write(to: dir.appendingPathComponent("empty.json"))
+        try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: dir.appendingPathComponent("notjson.txt"))
         let cases: [([String], String)] = [
             (["missing.json"], "forkcast: error: missing.json: no such file"),
-            (["truncated.json"], "forkcast: error: truncated.json: not a Forkcast profile or experiment (not valid JSON: damaged or truncated?)"),
+            (["truncated.json"], "forkcast: error: truncated.json: not a Forkcast profile or experiment (the JSON is damaged or truncated)"),
+            (["notjson.txt"], "forkcast: error: notjson.txt: not a Forkcast profile or experiment (not JSON)"),
+            (["ok.json", "-o", "/proc/forkcast-report.html"], "forkcast: error: cannot write the report to /proc/forkcast-report.html: no such file or directory"),
             (["other.json"], "forkcast: error: other.json: is a \"something-else\" file, not a Forkcast profile or experiment"),
             (["array.json"], "forkcast: error: array.json: not a Forkcast profile or experiment (the JSON is not an object)"),
             (["bad.gz"], "forkcast: error: bad.gz: corrupt gzip data"),
