@@ -11,11 +11,9 @@ public struct Report: ParsableCommand {
         discussion: """
         forkcast report PROFILE_OR_EXPERIMENT [ANALYSIS] [EXPERIMENT] [--format FORMAT] [-o FILE]
 
-        The default output is reports/<program>-<timestamp>.<ext>; the path written is
-        printed. Formats: html (self-contained, opens offline), json (for CI), speedscope,
-        folded (FlameGraph/inferno; --per-state writes <base>.<state>.folded per state),
-        chrome (Perfetto, chrome://tracing), pprof (go tool pprof). Every format but html
-        and json needs a recorded profile.
+        The default output is reports/<program>-<timestamp>.<ext>; the path written is printed.
+
+        Formats: html (self-contained, opens offline), json (for CI), speedscope, folded (FlameGraph/inferno; --per-state writes <base>.<state>.folded per state), chrome (Perfetto, chrome://tracing), pprof (go tool pprof). Every format but html and json needs a recorded profile.
         """
     )
 

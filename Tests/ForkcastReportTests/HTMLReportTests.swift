@@ -80,6 +80,14 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(runs[runs.count - 3], 1_000_000, "the last run ends one period after the last sample (µs)")
     }
 
+    func testPageSizeDoesNotGrowWithTheRecordingsLength() throws {
+        // Same threads and stacks, 10× the samples: the page carries counts, not samples.
+        let short = try HTMLReporter().render(ReportInput(profile: SyntheticProfiles.large(samples: 20_000, threads: 16)))
+        let long = try HTMLReporter().render(ReportInput(profile: SyntheticProfiles.large(samples: 200_000, threads: 16)))
+        XCTAssertLessThan(Double(long.count), Double(short.count) * 1.5, "\(short.count) → \(long.count) bytes")
+        XCTAssertLessThan(long.count, 10_000_000)
+    }
+
     // MARK: headless Chromium
 
     /// Loads a report in headless Chromium and returns what its self-test saw.
