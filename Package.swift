@@ -48,27 +48,27 @@ let package = Package(
         ),
         // Pure data: profile, samples, frames, states, findings, recommendation, and
         // the plugin protocols. Codable, validated, no I/O.
-        .target(name: "ForkcastModel", dependencies: ["CZlib"]),
+        .target(name: "ForkcastModel", dependencies: ["CZlib"], exclude: ["README.md"]),
         // The only module that touches the OS: ptrace, waitpid, /proc, process_vm_readv,
         // ELF symbols, unwinding.
-        .target(name: "ForkcastSystem", dependencies: ["ForkcastModel", "CForkcastSys", "CUnwind", "CElf"]),
+        .target(name: "ForkcastSystem", dependencies: ["ForkcastModel", "CForkcastSys", "CUnwind", "CElf"], exclude: ["README.md"]),
         // Samplers: the ptrace tracer thread, thread-state classification, native stacks,
         // Python frames. Produces a Profile; never formats output.
-        .target(name: "ForkcastSampling", dependencies: ["ForkcastModel", "ForkcastSystem"]),
+        .target(name: "ForkcastSampling", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md"]),
         // Analyzers and recommender rules: profile → findings → recommendation. No I/O.
-        .target(name: "ForkcastAnalysis", dependencies: ["ForkcastModel"]),
+        .target(name: "ForkcastAnalysis", dependencies: ["ForkcastModel"], exclude: ["README.md"]),
         // Strategies, the run matrix, statistics and scaling-model fits.
-        .target(name: "ForkcastExperiment", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling"]),
+        .target(name: "ForkcastExperiment", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling"], exclude: ["README.md"]),
         // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis.
-        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastAnalysis", "CZlib"]),
+        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastAnalysis", "CZlib"], exclude: ["README.md"]),
         // The registry of built-in and external plugins, and the external JSON protocol.
-        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"]),
+        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
         // Argument parsing and terminal output; every command is a thin layer over the libraries.
         .target(name: "ForkcastCLI", dependencies: [
             "ForkcastModel", "ForkcastSystem", "ForkcastSampling", "ForkcastAnalysis",
             "ForkcastExperiment", "ForkcastReport", "ForkcastPlugins",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["README.md"]),
         // The executable: a few lines that call ForkcastCLI.
         .executableTarget(name: "forkcast", dependencies: ["ForkcastCLI"]),
 

@@ -29,7 +29,7 @@ public struct Record: ParsableCommand {
     @Option(help: "Attach to this running process (and the processes below it) instead of launching.")
     public var pid: Int32?
 
-    @Flag(help: "Do not print the summary at the end.")
+    @Flag(name: .shortAndLong, help: "Do not print the summary at the end.")
     public var quiet = false
 
     @Argument(parsing: .captureForPassthrough, help: "The command to launch, after --.")
@@ -111,7 +111,8 @@ public struct Record: ParsableCommand {
         }
         guard let exit else {
             if outcome.launchedPid != nil, !quiet { Terminal.note("target left running, detached") }
-            throw ExitCode(outcome.endReason == .interrupted ? 130 : 0)
+            // Stopped by a signal: exit as a shell would report that signal.
+            throw ExitCode(outcome.stopSignal.map { 128 + $0 } ?? 0)
         }
         if exit.signal != nil {
             Terminal.note("target \(exit.description)")
@@ -144,30 +145,21 @@ public struct Record: ParsableCommand {
     }
 }
 
-/// Writing profiles. (File I/O lives in the CLI and ForkcastSystem, never in the model.)
+/// Where `record` writes: the default `reports/` folder is created on demand; any other
+/// path must already be writable (checked before the target starts).
 enum OutputFile {
-    /// Fails early — before the target starts — when the path cannot be written.
     static func checkWritable(_ path: String) throws {
-        let fm = FileManager.default
-        let dir = (path as NSString).deletingLastPathComponent
-        if path.hasPrefix("reports/"), !fm.fileExists(atPath: dir) {
-            try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if path.hasPrefix("reports/") {
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         }
-        var isDir: ObjCBool = false
-        if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            throw UserError("cannot write \(path): it is a directory")
+        do {
+            try ProfileFiles.checkWritable(path: path)
+        } catch let error as ProfileFileError {
+            throw UserError(error.description)
         }
-        let existed = fm.fileExists(atPath: path)
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            throw UserError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        close(fd)
-        if !existed { unlink(path) }
     }
 
     static func write(_ profile: Profile, to path: String) throws {
-        let data = try profile.encoded(gzip: path.hasSuffix(".gz"))
-        try data.write(to: URL(fileURLWithPath: path))
+        try ProfileFiles.write(profile, to: path)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ForkcastAnalysis
 import ForkcastModel
 
 /// The short summary `forkcast record` prints when it ends.
@@ -18,30 +19,25 @@ enum RecordSummary {
         out += String(format: "  cost per sample: median %.0f µs, p99 %.0f µs; tracer CPU %.2f s\n",
                       Double(s.sampleCostMedianNs) / 1000, Double(s.sampleCostP99Ns) / 1000, Double(s.tracerCPUNs) / 1e9)
 
-        // Per-thread state shares.
-        var counts: [Int32: [Int]] = [:]
-        for sample in profile.samples {
-            counts[sample.tid, default: Array(repeating: 0, count: ThreadState.allCases.count)][Int(sample.state.code)] += 1
-        }
+        // Per-thread state shares (the analysis module's breakdown).
+        let breakdown = TimeBreakdown.compute(profile)
         let shown = ThreadState.allCases
         out += "\n  " + "thread".padding(toLength: 28, withPad: " ", startingAt: 0) + "samples"
         for state in shown { out += " " + state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) }
         out += "\n"
-        let threads = profile.threads.filter { counts[$0.tid] != nil }.prefix(40)
+        let threads = breakdown.threads.prefix(40)
         for t in threads {
-            let c = counts[t.tid]!
-            let total = c.reduce(0, +)
             let label = Terminal.sanitize("\(t.pid)/\(t.tid) \(t.name)")
             out += "  " + String(label.prefix(27)).padding(toLength: 28, withPad: " ", startingAt: 0)
-            out += String(total).padding(toLength: 7, withPad: " ", startingAt: 0)
+            out += String(t.samples).padding(toLength: 7, withPad: " ", startingAt: 0)
             for state in shown {
-                let share = Double(c[Int(state.code)]) / Double(max(total, 1))
+                let share = t.states[state]
                 let cell = share == 0 ? "-" : String(format: "%.0f%%", share * 100)
                 out += " " + cell.padding(toLength: 10, withPad: " ", startingAt: 0)
             }
             out += "\n"
         }
-        if profile.threads.count > threads.count { out += "  … \(profile.threads.count - threads.count) more threads\n" }
+        if breakdown.threads.count > threads.count { out += "  … \(breakdown.threads.count - threads.count) more threads\n" }
 
         // Top stacks.
         var stackCounts: [Int32: Int] = [:]

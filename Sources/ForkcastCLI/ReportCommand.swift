@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ForkcastAnalysis
 import ForkcastModel
 import ForkcastReport
 
@@ -48,7 +49,12 @@ public struct Report: ParsableCommand {
 
     public func run() throws {
         do {
-            let reportInput = try ReportInputLoader.load(paths: inputs)
+            var reportInput = try ReportInputLoader.load(paths: inputs)
+            // A profile given without its analysis is analyzed here, so the report has the
+            // recommendation, locks, I/O and GIL sections.
+            if reportInput.analysis == nil, let profile = reportInput.profile {
+                reportInput.analysis = Analyzer.analyze(profile, experiment: reportInput.experiment)
+            }
             if format == .folded && perState {
                 try writePerState(reportInput)
                 return
@@ -133,6 +139,15 @@ public enum ReportInputLoader {
         if Gzip.isGzip(data) {
             do { json = try Gzip.decompress(data) } catch {
                 throw ReportInputError(description: "\(name): corrupt gzip data")
+            }
+        }
+        // A profile is decoded directly: parsing a million-sample file twice (once to find
+        // its kind) would double the time. Its "format" key sits near the start.
+        if json.prefix(65_536).range(of: Data("\"\(Profile.formatName)\"".utf8)) != nil {
+            do {
+                return ReportInput(profile: try Profile.decode(json))
+            } catch let error as ProfileError {
+                throw ReportInputError(description: "\(name): \(error.description)")
             }
         }
         let top: [String: Any]

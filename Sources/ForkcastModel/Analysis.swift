@@ -4,13 +4,272 @@ import Foundation
 /// any analyzer (built-in or external) may append findings. Its JSON form is the
 /// `forkcast analyze --json` contract documented in docs/analysis-format.md.
 public struct Analysis: Codable, Sendable, Equatable {
+    /// Version of this JSON contract; bumped only when a documented key changes meaning or goes away.
+    public static let currentFormatVersion = 1
+    public static let formatName = "forkcast-analysis"
+
+    public var format: String = Analysis.formatName
+    public var formatVersion: Int = Analysis.currentFormatVersion
+    /// What was recorded (command, duration, rate, cores), copied from the profile.
+    public var profile: ProfileSummary?
+    /// Whole-run breakdown: state shares over every sample, achieved parallelism, starvation.
+    public var overall: OverallBreakdown?
+    /// One entry per recorded process.
+    public var processes: [ProcessBreakdown] = []
     public var threads: [ThreadBreakdown] = []
     public var locks: [LockContention] = []
     public var io: [IOWaitGroup] = []
+    /// How each Python process used the GIL.
+    public var gil: [GILUsage] = []
+    /// Costs of running work in several processes; nil when the profile has one process
+    /// and no pickling or pipe traffic.
+    public var multiprocessing: MultiprocessingCosts?
     public var findings: [Finding] = []
     public var recommendation: Recommendation?
+    /// The analyzers and rules that ran, in order.
+    public var plugins: [String] = []
+    /// Analyzers or rules that failed (one line each); the rest of the analysis still stands.
+    public var errors: [String] = []
+
+    private enum CodingKeys: String, CodingKey {
+        case format, formatVersion = "format_version", profile, overall, processes, threads, locks, io, gil, multiprocessing,
+             findings, recommendation, plugins, errors
+    }
 
     public init() {}
+
+    /// The JSON form (`forkcast analyze --json`): sorted keys, pretty-printed.
+    public func encodedJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
+
+    /// Reads the JSON form back.
+    public static func decode(_ data: Data) throws -> Analysis {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(Analysis.self, from: data)
+    }
+}
+
+/// The facts of the recording an analysis rests on.
+public struct ProfileSummary: Codable, Sendable, Equatable {
+    public var command: [String]
+    public var durationSeconds: Double
+    public var rateHz: Double
+    public var cores: Int
+    public var samples: Int
+    public var ticks: Int
+    /// Seconds one sample stands for: duration / ticks (1 / rate when either is unknown).
+    public var periodSeconds: Double
+    public var processes: Int
+    public var threads: Int
+    /// Samples whose stack is truncated, as a share of all samples.
+    public var truncatedShare: Double
+    public var notes: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case command, durationSeconds = "duration_s", rateHz = "rate_hz", cores, samples, ticks, periodSeconds = "period_s",
+             processes, threads, truncatedShare = "truncated_share", notes
+    }
+
+    public init(command: [String], durationSeconds: Double, rateHz: Double, cores: Int, samples: Int, ticks: Int,
+                periodSeconds: Double, processes: Int, threads: Int, truncatedShare: Double, notes: [String]) {
+        self.command = command
+        self.durationSeconds = durationSeconds
+        self.rateHz = rateHz
+        self.cores = cores
+        self.samples = samples
+        self.ticks = ticks
+        self.periodSeconds = periodSeconds
+        self.processes = processes
+        self.threads = threads
+        self.truncatedShare = truncatedShare
+        self.notes = notes
+    }
+}
+
+/// The whole run: where all thread-time went, and how parallel it was.
+public struct OverallBreakdown: Codable, Sendable, Equatable {
+    public var samples: Int
+    public var ticks: Int
+    /// Shares over every sample of every thread.
+    public var states: StateShares
+    /// Samples × period: the thread-time observed.
+    public var threadSeconds: Double
+    /// On-CPU samples × period.
+    public var cpuSeconds: Double
+    /// Achieved parallelism: average number of threads on a CPU per tick.
+    public var parallelism: Double
+    /// The most threads seen on a CPU at one tick.
+    public var peakParallelism: Int
+    /// Average number of threads runnable but without a CPU per tick.
+    public var runnableThreads: Double
+    /// Average number of threads alive per tick.
+    public var liveThreads: Double
+    /// Cores of the recording machine.
+    public var cores: Int
+    /// parallelism / cores (0–1): how much of the machine the program used.
+    public var coreUtilization: Double
+    /// CPU starvation: share of ticks with a runnable thread while on-CPU + runnable threads
+    /// exceeded the cores.
+    public var starvedTickShare: Double
+
+    private enum CodingKeys: String, CodingKey {
+        case samples, ticks, states, threadSeconds = "thread_seconds", cpuSeconds = "cpu_seconds", parallelism,
+             peakParallelism = "peak_parallelism", runnableThreads = "runnable_threads", liveThreads = "live_threads",
+             cores, coreUtilization = "core_utilization", starvedTickShare = "starved_tick_share"
+    }
+
+    public init(samples: Int, ticks: Int, states: StateShares, threadSeconds: Double, cpuSeconds: Double, parallelism: Double,
+                peakParallelism: Int, runnableThreads: Double, liveThreads: Double, cores: Int, coreUtilization: Double,
+                starvedTickShare: Double) {
+        self.samples = samples
+        self.ticks = ticks
+        self.states = states
+        self.threadSeconds = threadSeconds
+        self.cpuSeconds = cpuSeconds
+        self.parallelism = parallelism
+        self.peakParallelism = peakParallelism
+        self.runnableThreads = runnableThreads
+        self.liveThreads = liveThreads
+        self.cores = cores
+        self.coreUtilization = coreUtilization
+        self.starvedTickShare = starvedTickShare
+    }
+}
+
+/// One process's breakdown.
+public struct ProcessBreakdown: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var ppid: Int32
+    public var command: [String]
+    /// "launched", "attached", "fork", …
+    public var origin: String
+    public var runtime: String?
+    /// Threads that were sampled at least once.
+    public var threads: Int
+    public var samples: Int
+    public var states: StateShares
+    public var cpuSeconds: Double
+    /// Average threads of this process on a CPU per tick it was sampled in.
+    public var parallelism: Double
+    /// Seconds since the recording started.
+    public var startSeconds: Double
+    public var endSeconds: Double?
+
+    private enum CodingKeys: String, CodingKey {
+        case pid, ppid, command, origin, runtime, threads, samples, states, cpuSeconds = "cpu_seconds", parallelism,
+             startSeconds = "start_s", endSeconds = "end_s"
+    }
+
+    public init(pid: Int32, ppid: Int32, command: [String], origin: String, runtime: String?, threads: Int, samples: Int,
+                states: StateShares, cpuSeconds: Double, parallelism: Double, startSeconds: Double, endSeconds: Double?) {
+        self.pid = pid
+        self.ppid = ppid
+        self.command = command
+        self.origin = origin
+        self.runtime = runtime
+        self.threads = threads
+        self.samples = samples
+        self.states = states
+        self.cpuSeconds = cpuSeconds
+        self.parallelism = parallelism
+        self.startSeconds = startSeconds
+        self.endSeconds = endSeconds
+    }
+}
+
+/// What running work in several processes cost: serializing, moving bytes, starting up.
+public struct MultiprocessingCosts: Codable, Sendable, Equatable {
+    /// Processes in the profile, and those that are children of another recorded process.
+    public var processes: Int
+    public var workerProcesses: Int
+    /// On-CPU seconds inside pickling (dumps/Pickler/save).
+    public var pickleSeconds: Double
+    /// On-CPU seconds inside unpickling (loads/Unpickler/load).
+    public var unpickleSeconds: Double
+    /// On-CPU seconds moving bytes through pipes/queues (send/recv, not pickling).
+    public var ipcCPUSeconds: Double
+    /// Seconds blocked reading a pipe or queue between processes (includes idle waits for work).
+    public var pipeReadWaitSeconds: Double
+    /// Seconds blocked writing a pipe or queue (the reader is behind: back-pressure).
+    public var pipeWriteWaitSeconds: Double
+    /// Seconds blocked on the locks of a queue shared between processes.
+    public var queueLockWaitSeconds: Double
+    /// Sum over worker processes of the time from process start to its first sample in user code.
+    public var startupSeconds: Double
+    /// Start-up of each worker process, in seconds.
+    public var startupByProcess: [ProcessStartup]
+    /// All on-CPU seconds of all processes (the denominator of the CPU shares below).
+    public var cpuSeconds: Double
+    /// (pickle + unpickle + ipc CPU) / cpu seconds.
+    public var serializationShare: Double
+    /// startup seconds / (worker processes × run duration).
+    public var startupShare: Double
+    /// On-CPU seconds of worker processes outside pickling, IPC and start-up: the useful work.
+    public var workerComputeSeconds: Double
+    /// workerComputeSeconds over the worker processes' summed lifetimes: how busy the pool was.
+    public var workerBusyShare: Double
+    /// Overhead (pickle + unpickle + IPC CPU + start-up) over worker compute; > 1 means the
+    /// processes spend more moving work than doing it.
+    public var overheadRatio: Double
+    /// The costliest serialization or IPC stacks, outermost first.
+    public var topStacks: [[String]]
+
+    private enum CodingKeys: String, CodingKey {
+        case processes, workerProcesses = "worker_processes", pickleSeconds = "pickle_seconds",
+             unpickleSeconds = "unpickle_seconds", ipcCPUSeconds = "ipc_cpu_seconds",
+             pipeReadWaitSeconds = "pipe_read_wait_seconds", pipeWriteWaitSeconds = "pipe_write_wait_seconds",
+             queueLockWaitSeconds = "queue_lock_wait_seconds", startupSeconds = "startup_seconds",
+             startupByProcess = "startup_by_process", cpuSeconds = "cpu_seconds", serializationShare = "serialization_share",
+             startupShare = "startup_share", workerComputeSeconds = "worker_compute_seconds", workerBusyShare = "worker_busy_share",
+             overheadRatio = "overhead_ratio", topStacks = "top_stacks"
+    }
+
+    public init(processes: Int = 0, workerProcesses: Int = 0, pickleSeconds: Double = 0, unpickleSeconds: Double = 0,
+                ipcCPUSeconds: Double = 0, pipeReadWaitSeconds: Double = 0, pipeWriteWaitSeconds: Double = 0,
+                queueLockWaitSeconds: Double = 0, startupSeconds: Double = 0, startupByProcess: [ProcessStartup] = [],
+                cpuSeconds: Double = 0, serializationShare: Double = 0, startupShare: Double = 0,
+                workerComputeSeconds: Double = 0, workerBusyShare: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
+        self.processes = processes
+        self.workerProcesses = workerProcesses
+        self.pickleSeconds = pickleSeconds
+        self.unpickleSeconds = unpickleSeconds
+        self.ipcCPUSeconds = ipcCPUSeconds
+        self.pipeReadWaitSeconds = pipeReadWaitSeconds
+        self.pipeWriteWaitSeconds = pipeWriteWaitSeconds
+        self.queueLockWaitSeconds = queueLockWaitSeconds
+        self.startupSeconds = startupSeconds
+        self.startupByProcess = startupByProcess
+        self.cpuSeconds = cpuSeconds
+        self.serializationShare = serializationShare
+        self.startupShare = startupShare
+        self.workerComputeSeconds = workerComputeSeconds
+        self.workerBusyShare = workerBusyShare
+        self.overheadRatio = overheadRatio
+        self.topStacks = topStacks
+    }
+}
+
+/// One worker process's start-up: from its start to its first sample in user code.
+public struct ProcessStartup: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var seconds: Double
+    /// False when the process never reached user code while recorded (its whole life counts).
+    public var reachedUserCode: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case pid, seconds, reachedUserCode = "reached_user_code"
+    }
+
+    public init(pid: Int32, seconds: Double, reachedUserCode: Bool) {
+        self.pid = pid
+        self.seconds = seconds
+        self.reachedUserCode = reachedUserCode
+    }
 }
 
 /// Shares (0–1) of a thread's samples in each state.
@@ -55,32 +314,77 @@ public struct ThreadBreakdown: Codable, Sendable, Equatable {
     public var name: String
     public var samples: Int
     public var states: StateShares
-    public init(pid: Int32, tid: Int32, name: String, samples: Int, states: StateShares) {
+    /// Samples × period.
+    public var seconds: Double
+    /// Share of its samples spent waiting for work (an idle pool worker, a thread joining
+    /// others or waiting on a future): such waits are not contention.
+    public var idleShare: Double
+
+    private enum CodingKeys: String, CodingKey {
+        case pid, tid, name, samples, states, seconds, idleShare = "idle_share"
+    }
+
+    public init(pid: Int32, tid: Int32, name: String, samples: Int, states: StateShares, seconds: Double = 0, idleShare: Double = 0) {
         self.pid = pid
         self.tid = tid
         self.name = name
         self.samples = samples
         self.states = states
+        self.seconds = seconds
+        self.idleShare = idleShare
     }
 }
 
 /// Waits on one lock.
 public struct LockContention: Codable, Sendable, Equatable {
-    /// "futex:0x7f…", "gil", "python:file.py:42", …
+    /// "futex:0x7f…", "gil:PID", "python:file.py:42", …
     public var lock: String
+    /// "gil", "pthread-mutex", "python-lock", "futex", or an idle kind: "condition",
+    /// "thread-join", "queue-get", "future-wait" (see `idle`).
     public var kind: String
     public var waitSeconds: Double
     public var waiters: Int
     /// The waiters' most common stacks, outermost first.
     public var topStacks: [[String]]
+    /// Who held the lock while others waited, where knowable: up to three threads, most often
+    /// seen holding first ("tid 102 worker-1, tid 101 worker-0").
     public var holder: String?
-    public init(lock: String, kind: String, waitSeconds: Double, waiters: Int, topStacks: [[String]], holder: String? = nil) {
+    /// Process the lock lives in.
+    public var pid: Int32
+    public var samples: Int
+    /// waitSeconds over the thread-seconds of the process's threads that are not idle.
+    public var waitShare: Double
+    /// True for waits that are a thread waiting for work or for others to finish
+    /// (condition variables, joins, queue gets, futures): not contention.
+    public var idle: Bool
+    /// Where the waiters call the lock: the innermost user frame above the lock call.
+    public var site: String?
+    /// How the holder was found: "gil-flag", "same-site-on-cpu", "same-site", or nil.
+    public var holderEvidence: String?
+    /// Share of contended ticks at which a holder was identified (0–1).
+    public var holderShare: Double?
+
+    private enum CodingKeys: String, CodingKey {
+        case lock, kind, waitSeconds = "wait_seconds", waiters, topStacks = "top_stacks", holder, pid, samples,
+             waitShare = "wait_share", idle, site, holderEvidence = "holder_evidence", holderShare = "holder_share"
+    }
+
+    public init(lock: String, kind: String, waitSeconds: Double, waiters: Int, topStacks: [[String]], holder: String? = nil,
+                pid: Int32 = 0, samples: Int = 0, waitShare: Double = 0, idle: Bool = false, site: String? = nil,
+                holderEvidence: String? = nil, holderShare: Double? = nil) {
         self.lock = lock
         self.kind = kind
         self.waitSeconds = waitSeconds
         self.waiters = waiters
         self.topStacks = topStacks
         self.holder = holder
+        self.pid = pid
+        self.samples = samples
+        self.waitShare = waitShare
+        self.idle = idle
+        self.site = site
+        self.holderEvidence = holderEvidence
+        self.holderShare = holderShare
     }
 }
 
@@ -88,15 +392,34 @@ public struct LockContention: Codable, Sendable, Equatable {
 public struct IOWaitGroup: Codable, Sendable, Equatable {
     public var kind: FDKind
     public var callSite: String
+    /// Peer addresses, file paths or pipe inodes seen, most waited-on first.
     public var targets: [String]
     public var waitSeconds: Double
     public var threads: Int
-    public init(kind: FDKind, callSite: String, targets: [String], waitSeconds: Double, threads: Int) {
+    /// The system calls waited in (recvfrom, read, poll, …).
+    public var syscalls: [String]
+    public var samples: Int
+    /// waitSeconds over all thread-seconds of the run.
+    public var waitShare: Double
+    /// The most common stack, outermost first.
+    public var stack: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, callSite = "call_site", targets, waitSeconds = "wait_seconds", threads, syscalls, samples,
+             waitShare = "wait_share", stack
+    }
+
+    public init(kind: FDKind, callSite: String, targets: [String], waitSeconds: Double, threads: Int,
+                syscalls: [String] = [], samples: Int = 0, waitShare: Double = 0, stack: [String] = []) {
         self.kind = kind
         self.callSite = callSite
         self.targets = targets
         self.waitSeconds = waitSeconds
         self.threads = threads
+        self.syscalls = syscalls
+        self.samples = samples
+        self.waitShare = waitShare
+        self.stack = stack
     }
 }
 
@@ -124,5 +447,49 @@ public struct Finding: Codable, Sendable, Equatable {
         self.detail = detail
         self.metrics = metrics
         self.stacks = stacks
+    }
+}
+
+/// How one Python process used the GIL: whether its on-CPU time held it (running Python
+/// code) or released it (C code such as hashlib or zlib on large buffers), and how long its
+/// threads waited for it.
+public struct GILUsage: Codable, Sendable, Equatable {
+    public var pid: Int32
+    /// Threads of the process that ran or waited for the GIL.
+    public var pythonThreads: Int
+    public var cpuSeconds: Double
+    /// Share (0–1) of on-CPU samples that held the GIL.
+    public var heldShare: Double
+    /// "flag" when the sampler read GIL ownership, "interpreter-frames" when inferred from
+    /// the leaf frame being in the interpreter (python/libpython) rather than a C library.
+    public var heldEvidence: String
+    public var waitSeconds: Double
+    /// GIL-wait samples over all samples of the process's working threads.
+    public var waitShare: Double
+    /// Average threads of the process on a CPU per tick.
+    public var parallelism: Double
+    /// The most common on-CPU stack that released the GIL, outermost first (empty if none).
+    public var releasedStack: [String]
+    /// The most common on-CPU stack that held the GIL, outermost first.
+    public var heldStack: [String]
+
+    private enum CodingKeys: String, CodingKey {
+        case pid, pythonThreads = "python_threads", cpuSeconds = "cpu_seconds", heldShare = "held_share",
+             heldEvidence = "held_evidence", waitSeconds = "wait_seconds", waitShare = "wait_share", parallelism,
+             releasedStack = "released_stack", heldStack = "held_stack"
+    }
+
+    public init(pid: Int32, pythonThreads: Int, cpuSeconds: Double, heldShare: Double, heldEvidence: String,
+                waitSeconds: Double, waitShare: Double, parallelism: Double, releasedStack: [String], heldStack: [String]) {
+        self.pid = pid
+        self.pythonThreads = pythonThreads
+        self.cpuSeconds = cpuSeconds
+        self.heldShare = heldShare
+        self.heldEvidence = heldEvidence
+        self.waitSeconds = waitSeconds
+        self.waitShare = waitShare
+        self.parallelism = parallelism
+        self.releasedStack = releasedStack
+        self.heldStack = heldStack
     }
 }

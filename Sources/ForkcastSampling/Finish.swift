@@ -31,7 +31,8 @@ extension TraceSession {
 
         // Symbolize.
         let symbolizer = Symbolizer(debugDirectories: options.debugDirectories)
-        var frameCache: [Int32: [UInt64: Frame]] = [:]
+        struct PCKey: Hashable { var pc: UInt64; var isReturn: Bool }
+        var frameCache: [Int32: [PCKey: Frame]] = [:]
         var stackMap = [Int32](repeating: 0, count: store.stacks.count)
         var stackFrames = [[Frame]](repeating: [], count: store.stacks.count)
         for (i, key) in store.stacks.enumerated() {
@@ -40,7 +41,7 @@ extension TraceSession {
             frames.reserveCapacity(key.pcs.count)
             for (depth, pc) in key.pcs.enumerated() {
                 let isReturn = depth > 0
-                let cacheKey = isReturn ? pc &- 1 : pc
+                let cacheKey = PCKey(pc: pc, isReturn: isReturn)
                 if let f = frameCache[key.addressSpace]?[cacheKey] {
                     frames.append(f)
                 } else {

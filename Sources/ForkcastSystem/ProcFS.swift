@@ -19,6 +19,12 @@ public struct SchedStat: Equatable, Sendable {
     public var runNs: UInt64
     public var waitNs: UInt64
     public var slices: UInt64
+
+    public init(runNs: UInt64, waitNs: UInt64, slices: UInt64) {
+        self.runNs = runNs
+        self.waitNs = waitNs
+        self.slices = slices
+    }
 }
 
 /// /proc/TID/syscall: what a thread is blocked in.
@@ -250,7 +256,7 @@ public final class FDDescriber {
     }
 
     /// "0100007F:1F90" → "127.0.0.1:8080"; IPv6 as "[::1]:8080".
-    static func address(_ field: Substring, family: Int) -> String? {
+    public static func address(_ field: Substring, family: Int) -> String? {
         let parts = field.split(separator: ":")
         guard parts.count == 2, let port = UInt16(parts[1], radix: 16) else { return nil }
         let hex = Array(parts[0].utf8)

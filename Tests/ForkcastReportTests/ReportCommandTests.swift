@@ -29,6 +29,12 @@ final class ReportCommandTests: XCTestCase {
             let path = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             XCTAssertTrue(path.hasPrefix("reports/mutex_fixture-"), path)
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent(path).path), path)
+            if format == "json" {
+                // A profile given alone is analyzed: the report carries the analysis's lock table.
+                let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(path))) as? [String: Any]
+                let locks = (doc?["analysis"] as? [String: Any])?["locks"] as? [[String: Any]]
+                XCTAssertEqual(locks?.isEmpty, false, "the mutex fixture's lock is in the report")
+            }
         }
         let r = try report(["m.profile.json.gz", "--format", "folded", "--per-state", "-o", "m.folded"], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -44,10 +50,13 @@ final class ReportCommandTests: XCTestCase {
         try Data("[1,2,3]".utf8).write(to: dir.appendingPathComponent("array.json"))
         try Data([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]).write(to: dir.appendingPathComponent("bad.gz"))
         try Data().write(to: dir.appendingPathComponent("empty.json"))
+        let experiment = try JSONEncoder().encode(SyntheticProfiles.sampleExperiment())
+        try experiment.prefix(experiment.count / 2).write(to: dir.appendingPathComponent("truncated-exp.json"))
         try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: dir.appendingPathComponent("notjson.txt"))
         let cases: [([String], String)] = [
             (["missing.json"], "forkcast: error: missing.json: no such file"),
-            (["truncated.json"], "forkcast: error: truncated.json: not a Forkcast profile or experiment (the JSON is damaged or truncated)"),
+            (["truncated.json"], "forkcast: error: truncated.json: corrupt profile: the JSON ends early, after \(profile.count / 2) bytes (the file is truncated)"),
+            (["truncated-exp.json"], "forkcast: error: truncated-exp.json: not a Forkcast profile or experiment (the JSON is damaged or truncated)"),
             (["notjson.txt"], "forkcast: error: notjson.txt: not a Forkcast profile or experiment (not JSON)"),
             (["ok.json", "-o", "/proc/forkcast-report.html"], "forkcast: error: cannot write the report to /proc/forkcast-report.html: no such file or directory"),
             (["other.json"], "forkcast: error: other.json: is a \"something-else\" file, not a Forkcast profile or experiment"),

@@ -1,5 +1,8 @@
-// Four threads contend on one mutex that each holds across a sleep, so at any moment
-// one thread sleeps inside the critical section and three wait in pthread_mutex_lock.
+// Four threads contend on one mutex that each holds across a 20 ms sleep, so at any
+// moment one thread sleeps inside the critical section and three wait in
+// pthread_mutex_lock. A 1 ms pause outside the lock keeps glibc's unfair mutex from
+// handing the lock straight back to the thread that released it: each thread spends
+// about a quarter of its time holding the lock (sleep) and the rest waiting (lock wait).
 // Usage: mutex_contention [seconds] [threads]
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +24,8 @@ __attribute__((noinline)) static void *contend_worker(void *arg) {
         pthread_mutex_lock(&lock);
         hold_lock_and_sleep();
         pthread_mutex_unlock(&lock);
+        struct timespec pause = {0, 1000 * 1000};
+        nanosleep(&pause, NULL);
     }
     return NULL;
 }

@@ -1,0 +1,138 @@
+import ForkcastModel
+
+/// The `multiprocessing` analyzer: what running work in several processes cost — CPU spent
+/// pickling and unpickling, moving bytes through pipes and queues, time blocked on those
+/// pipes, and each worker's start-up (from its process start to its first sample in user
+/// code: the innermost Python frame outside the standard library, or for a native process
+/// its first sample on CPU).
+public struct MultiprocessingAnalyzer: AnalyzerPlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "multiprocessing", kind: .analyzer, version: "1.0",
+                         summary: "Pickling, pipe/queue transfer, and worker start-up costs of process-based parallelism.")
+    }
+
+    static let readCalls: Set<String> = ["read", "readv", "pread64", "preadv", "recvfrom", "recvmsg", "recv", "poll", "ppoll",
+                                         "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2"]
+    static let writeCalls: Set<String> = ["write", "writev", "pwrite64", "pwritev", "sendto", "sendmsg", "send", "splice"]
+
+    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
+        let period = Support.breakdown(profile, &analysis)
+        var classifier = StackClassifier(profile)
+        let pids = Set(profile.processes.map(\.pid))
+        let root = profile.recording.rootPid
+        // Worker processes: children of a recorded process (not the root, not attached ones).
+        let workers = profile.processes.filter { $0.pid != root && pids.contains($0.ppid) }
+        let workerPids = Set(workers.map(\.pid))
+        let isPython = Dictionary(profile.processes.map { p in
+            (p.pid, (p.runtime ?? "").lowercased().contains("python") || p.executable.contains("python"))
+        }, uniquingKeysWith: { a, _ in a })
+
+        // Pass 1: first sample in user code per worker.
+        var firstUser: [Int32: UInt64] = [:]
+        if !workerPids.isEmpty {
+            for s in profile.samples where s.state == .onCPU && workerPids.contains(s.pid) && firstUser[s.pid] == nil {
+                let f = classifier.flags(s.stack)
+                let python = f.contains(.hasPython) || (isPython[s.pid] ?? false)
+                if !python || f.contains(.userLeaf) { firstUser[s.pid] = s.timeNs }
+            }
+        }
+
+        // Pass 2: costs.
+        var pickle = 0, unpickle = 0, transfer = 0, readWait = 0, writeWaits = 0, queueLock = 0, onCPU = 0, compute = 0
+        let pipeWait = profile.waits.map { $0.fdKind == .pipe }
+        let socketWait = profile.waits.map { $0.fdKind == .socket }
+        let writeWait = profile.waits.map { Self.writeCalls.contains($0.syscall) }
+        let multi = profile.processes.count > 1
+        var pickleSamples = 0
+        var ipcStacks: [Int32: Int] = [:]
+        for s in profile.samples {
+            switch s.state {
+            case .onCPU:
+                onCPU += 1
+                let f = classifier.flags(s.stack)
+                switch f.ipc {
+                case .pickle: pickle += 1; pickleSamples += 1; ipcStacks[s.stack, default: 0] += 1
+                case .unpickle: unpickle += 1; pickleSamples += 1; ipcStacks[s.stack, default: 0] += 1
+                case .transfer: transfer += 1; ipcStacks[s.stack, default: 0] += 1
+                case .none:
+                    if !workerPids.isEmpty, let first = firstUser[s.pid], s.timeNs >= first { compute += 1 }
+                }
+            case .ioWait:
+                guard s.wait >= 0 else { continue }
+                let w = Int(s.wait)
+                let f = classifier.flags(s.stack)
+                guard pipeWait[w] || (socketWait[w] && f.contains(.transfer)) || f.contains(.queueGet) else { continue }
+                if writeWait[w] {
+                    writeWaits += 1
+                    ipcStacks[s.stack, default: 0] += 1
+                } else {
+                    readWait += 1
+                }
+            case .lockWait:
+                let f = classifier.flags(s.stack)
+                if f.contains(.queueGet) || (f.contains(.queueLockKind) && f.contains(.hasPython) && multi) { queueLock += 1 }
+            default:
+                continue
+            }
+        }
+        guard profile.processes.count > 1 || pickleSamples > 0 || transfer > 0 else {
+            analysis.multiprocessing = nil
+            return
+        }
+
+        let duration = Double(profile.recording.durationNs) / 1e9
+        var startups: [ProcessStartup] = []
+        for w in workers {
+            if let first = firstUser[w.pid] {
+                startups.append(ProcessStartup(pid: w.pid, seconds: Double(first &- min(first, w.startNs)) / 1e9, reachedUserCode: true))
+            } else {
+                let end = w.endNs ?? profile.recording.durationNs
+                startups.append(ProcessStartup(pid: w.pid, seconds: Double(end &- min(end, w.startNs)) / 1e9, reachedUserCode: false))
+            }
+        }
+        let startup = startups.reduce(0) { $0 + $1.seconds }
+        let lifetimes = workers.reduce(0.0) { sum, w in
+            let end = w.endNs ?? profile.recording.durationNs
+            return sum + Double(end &- min(end, w.startNs)) / 1e9
+        }
+        let cpu = Double(onCPU) * period
+        let serialization = Double(pickle + unpickle + transfer) * period
+        let computeSeconds = Double(compute) * period
+        var costs = MultiprocessingCosts(
+            processes: profile.processes.count, workerProcesses: workers.count,
+            pickleSeconds: Double(pickle) * period, unpickleSeconds: Double(unpickle) * period,
+            ipcCPUSeconds: Double(transfer) * period, pipeReadWaitSeconds: Double(readWait) * period,
+            pipeWriteWaitSeconds: Double(writeWaits) * period, queueLockWaitSeconds: Double(queueLock) * period,
+            startupSeconds: startup, startupByProcess: startups, cpuSeconds: cpu,
+            serializationShare: cpu > 0 ? serialization / cpu : 0,
+            startupShare: workers.isEmpty || duration <= 0 ? 0 : min(1, startup / (Double(workers.count) * duration)),
+            workerComputeSeconds: computeSeconds,
+            workerBusyShare: lifetimes > 0 ? min(1, computeSeconds / lifetimes) : 0,
+            overheadRatio: (serialization + startup) / max(computeSeconds, period),
+            topStacks: Support.top(ipcStacks, 3).map { classifier.labels($0.key) })
+        if workers.isEmpty { costs.overheadRatio = 0 }
+        analysis.multiprocessing = costs
+
+        if costs.serializationShare >= 0.15 {
+            analysis.findings.append(Finding(
+                source: descriptor.name, id: "ipc.serialization", severity: costs.serializationShare >= 0.3 ? .critical : .warning,
+                factor: .ipc,
+                title: "Moving data between processes took \(Text.pct(costs.serializationShare)) of the CPU time",
+                detail: "Pickling \(Text.secs(costs.pickleSeconds)), unpickling \(Text.secs(costs.unpickleSeconds)), "
+                    + "pipe/queue transfer \(Text.secs(costs.ipcCPUSeconds)) on CPU; blocked writing pipes \(Text.secs(costs.pipeWriteWaitSeconds)).",
+                metrics: ["serialization_share": costs.serializationShare, "pickle_seconds": costs.pickleSeconds,
+                          "unpickle_seconds": costs.unpickleSeconds, "ipc_cpu_seconds": costs.ipcCPUSeconds],
+                stacks: Array(costs.topStacks.prefix(2))))
+        }
+        if !workers.isEmpty && (costs.startupShare >= 0.2 || costs.overheadRatio >= 1) {
+            analysis.findings.append(Finding(
+                source: descriptor.name, id: "ipc.overhead", severity: costs.overheadRatio >= 1 ? .warning : .info, factor: .startup,
+                title: "Process overhead vs work: \(Text.num(costs.overheadRatio))× the workers' useful CPU time",
+                detail: "\(workers.count) worker processes computed \(Text.secs(computeSeconds)) in user code, against "
+                    + "\(Text.secs(startup)) of start-up and \(Text.secs(serialization)) of pickling and transfer.",
+                metrics: ["overhead_ratio": costs.overheadRatio, "startup_seconds": startup, "startup_share": costs.startupShare,
+                          "worker_compute_seconds": computeSeconds]))
+        }
+    }
+}

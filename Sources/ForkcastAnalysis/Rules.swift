@@ -1,0 +1,271 @@
+import ForkcastModel
+
+/// Where the working threads' time went: the threads that are not mostly idle (pool workers
+/// waiting for work, a main thread joining), pooled by samples. Rules reason from this.
+struct WorkMix {
+    var samples = 0
+    var onCPU = 0.0, runnable = 0.0, gil = 0.0, lock = 0.0, io = 0.0, sleep = 0.0, child = 0.0, other = 0.0
+    var threads = 0
+
+    /// CPU demand: on CPU, waiting for one, or waiting for the interpreter.
+    var demand: Double { onCPU + runnable + gil }
+    /// Waiting on the world: I/O and sleeps (the GIL is released in both).
+    var offCPU: Double { io + sleep }
+
+    init(_ analysis: Analysis, pid: Int32? = nil) {
+        var working = analysis.threads.filter { $0.idleShare < 0.8 && (pid == nil || $0.pid == pid) }
+        if working.isEmpty { working = analysis.threads.filter { pid == nil || $0.pid == pid } }
+        threads = working.count
+        for t in working {
+            let n = Double(t.samples)
+            samples += t.samples
+            onCPU += t.states.onCPU * n
+            runnable += t.states.runnable * n
+            gil += t.states.gilWait * n
+            lock += t.states.lockWait * n
+            io += t.states.ioWait * n
+            sleep += t.states.sleep * n
+            child += t.states.childWait * n
+            other += t.states.other * n
+        }
+        guard samples > 0 else { return }
+        let n = Double(samples)
+        onCPU /= n; runnable /= n; gil /= n; lock /= n; io /= n; sleep /= n; child /= n; other /= n
+    }
+}
+
+extension Analysis {
+    /// True when most on-CPU time is in Python processes.
+    var pythonDominant: Bool {
+        let py = gil.reduce(0) { $0 + $1.cpuSeconds }
+        let all = overall?.cpuSeconds ?? 0
+        if all <= 0 { return !gil.isEmpty }
+        return py >= 0.5 * all
+    }
+    var cores: Int { max(profile?.cores ?? overall?.cores ?? 1, 1) }
+    /// The busiest Python process's GIL usage.
+    var mainGIL: GILUsage? { gil.max { ($0.cpuSeconds + $0.waitSeconds) < ($1.cpuSeconds + $1.waitSeconds) } }
+}
+
+/// Task type: I/O-bound work → threads (waits release the GIL and cost no CPU), with a
+/// worker count that would keep the cores busy; CPU-bound native work → threads, one per
+/// core. CPU-bound Python work is the GIL rule's call.
+public struct TaskTypeRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "task-type", kind: .recommenderRule, version: "1.0",
+                         summary: "CPU- vs I/O-bound: I/O-bound work suits threads; CPU-bound native work suits one thread per core.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        let a = input.analysis
+        let w = WorkMix(a)
+        guard w.samples > 0 else { return [] }
+        let cores = a.cores
+        let metrics = ["on_cpu": w.onCPU, "runnable": w.runnable, "gil_wait": w.gil, "lock_wait": w.lock,
+                       "io_wait": w.io, "sleep": w.sleep, "io_share": w.offCPU, "cpu_demand": w.demand]
+        if w.offCPU >= 0.5 {
+            let top = a.io.first { $0.kind != .pipe }
+            let cpuPerTask = max(w.onCPU + w.runnable, 0.01)
+            let workers = min(32, max(2, Int((Double(cores) * (w.offCPU + cpuPerTask) / cpuPerTask).rounded(.up))))
+            var text = "I/O-bound: working threads spent \(Text.pct(w.offCPU)) of their time waiting "
+                + "(I/O \(Text.pct(w.io)), sleep \(Text.pct(w.sleep))) and \(Text.pct(w.onCPU)) on CPU"
+            if let top, w.io >= w.sleep {
+                text += "; top wait \(top.kind.rawValue) \(top.syscalls.first ?? "") at \(top.callSite)"
+                    + (top.targets.isEmpty ? "" : " (\(top.targets.prefix(2).joined(separator: ", ")))")
+            }
+            text += ". Waiting threads release the GIL and use no CPU, so threads overlap the waits cheaply; "
+                + "about \(workers) keep \(cores) core\(cores == 1 ? "" : "s") busy."
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.4 + 0.5 * w.offCPU, workers: workers,
+                           reason: Reason(factor: .taskType, text: text, metrics: metrics, stack: top?.stack))]
+        }
+        if w.demand >= 0.6 {
+            if a.pythonDominant {
+                return [Advice(rule: descriptor.name, strategy: nil, weight: 0, reason: Reason(
+                    factor: .taskType,
+                    text: "CPU-bound: working threads wanted a CPU \(Text.pct(w.demand)) of their time "
+                        + "(on CPU \(Text.pct(w.onCPU)), GIL wait \(Text.pct(w.gil)), runnable \(Text.pct(w.runnable))).",
+                    metrics: metrics))]
+            }
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.6, workers: cores, reason: Reason(
+                factor: .taskType,
+                text: "CPU-bound native code: working threads were on CPU or runnable \(Text.pct(w.demand)) of their time "
+                    + "with no interpreter lock; threads share memory at no copy cost — one per core (\(cores)).",
+                metrics: metrics))]
+        }
+        return []
+    }
+}
+
+/// GIL impact, for Python: CPU-bound code that holds the GIL cannot run in parallel on
+/// threads → processes; CPU time in C code that releases it (hashlib, zlib) → threads;
+/// GIL-holding CPU work mixed with I/O waits → hybrid.
+public struct GILRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "gil", kind: .recommenderRule, version: "1.0",
+                         summary: "GIL held → processes; GIL released in C code → threads; held plus I/O → hybrid.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        let a = input.analysis
+        guard a.pythonDominant, let g = a.mainGIL, g.cpuSeconds + g.waitSeconds > 0 else { return [] }
+        let w = WorkMix(a, pid: g.pid)
+        let all = WorkMix(a)
+        let cores = a.cores
+        let metrics = ["held_share": g.heldShare, "gil_wait_share": g.waitShare, "cpu_demand": w.demand,
+                       "io_share": all.offCPU, "parallelism": g.parallelism]
+        let evidence = g.heldEvidence == "flag" ? "read from the interpreter" : "inferred from the leaf frames"
+        if g.heldShare >= 0.6 && all.offCPU >= 0.25 && all.demand >= 0.25 {
+            return [Advice(rule: descriptor.name, strategy: .hybrid, weight: 0.7, workers: cores, reason: Reason(
+                factor: .gil,
+                text: "Mixed work: \(Text.pct(all.demand)) of the working time needs the CPU with the GIL held "
+                    + "(\(Text.pct(g.heldShare)) of on-CPU samples, \(evidence)) and \(Text.pct(all.offCPU)) waits on I/O or sleep. "
+                    + "Processes (one per core, \(cores)) for the Python work, threads inside each to overlap the waits.",
+                metrics: metrics, stack: g.heldStack.isEmpty ? nil : g.heldStack))]
+        }
+        guard w.demand >= 0.5 else { return [] }
+        if g.heldShare >= 0.6 {
+            var text = "GIL held: \(Text.pct(g.heldShare)) of on-CPU samples ran Python bytecode holding the GIL (\(evidence))"
+            if g.waitShare >= 0.05 {
+                text += "; threads waited \(Text.pct(g.waitShare)) of their time for it and reached a parallelism of \(Text.num(g.parallelism))"
+            }
+            text += ". Only one thread runs Python at a time: processes, one per core (\(cores)), run it in parallel."
+            return [Advice(rule: descriptor.name, strategy: .processes, weight: 0.5 + 0.4 * g.heldShare, workers: cores,
+                           reason: Reason(factor: .gil, text: text, metrics: metrics, stack: g.heldStack.isEmpty ? nil : g.heldStack))]
+        }
+        if g.heldShare <= 0.4 {
+            let leaf = g.releasedStack.last.map { " (e.g. in \($0))" } ?? ""
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.5 + 0.4 * (1 - g.heldShare), workers: cores,
+                           reason: Reason(
+                            factor: .gil,
+                            text: "GIL released: \(Text.pct(1 - g.heldShare)) of on-CPU samples ran in C code without the GIL\(leaf) "
+                                + "(\(evidence)). Threads run that in parallel without copying data to other processes — one per core (\(cores)).",
+                            metrics: metrics, stack: g.releasedStack.isEmpty ? nil : g.releasedStack))]
+        }
+        return [Advice(rule: descriptor.name, strategy: .processes, weight: 0.35, workers: cores, reason: Reason(
+            factor: .gil,
+            text: "GIL partly held: \(Text.pct(g.heldShare)) of on-CPU samples held it (\(evidence)); processes avoid the contention, "
+                + "threads would overlap only the released part.",
+            metrics: metrics, stack: g.heldStack.isEmpty ? nil : g.heldStack))]
+    }
+}
+
+/// Lock contention: when one lock (not the GIL, not a wait for work) takes a large part of
+/// the working threads' time, the strategy is not the problem — "fix this lock first".
+/// Above half of their time, more workers only queue on it, so it votes serial.
+public struct LockContentionRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "lock-contention", kind: .recommenderRule, version: "1.0",
+                         summary: "A hot lock dominating the working threads' time: fix this lock first.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        let a = input.analysis
+        guard let hot = a.locks.first(where: { !$0.idle && $0.kind != LockWaitKind.gil.rawValue }), hot.waitShare >= 0.25 else {
+            return []
+        }
+        var text = "Fix this lock first: \(hot.waiters) thread\(hot.waiters == 1 ? "" : "s") spent \(Text.pct(hot.waitShare)) "
+            + "of their working time (\(Text.secs(hot.waitSeconds))) waiting on \(hot.kind) \(hot.lock)"
+        if let site = hot.site { text += " taken in \(site)" }
+        if let h = hot.holder {
+            text += "; held by \(h)" + (hot.holderShare.map { " (a holder seen at \(Text.pct($0)) of contended ticks)" } ?? "")
+        }
+        text += ". The critical section serializes the work whatever the strategy: shorten it, split the lock, or move the slow part (I/O, sleep) out of it."
+        let reason = Reason(factor: .locks, text: text,
+                            metrics: ["wait_share": hot.waitShare, "wait_seconds": hot.waitSeconds, "waiters": Double(hot.waiters)],
+                            stack: hot.topStacks.first)
+        let strategy: ConcurrencyStrategy? = hot.waitShare >= 0.5 ? .serial : nil
+        return [Advice(rule: descriptor.name, strategy: strategy, weight: strategy == nil ? 0 : hot.waitShare,
+                       workers: strategy == nil ? nil : 1, fixFirst: true, reason: reason)]
+    }
+}
+
+/// Data sharing and IPC cost: when pickling and moving bytes between processes take a large
+/// part of the CPU, threads (which share memory) win unless the work itself holds the GIL.
+public struct IPCCostRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "ipc-cost", kind: .recommenderRule, version: "1.0",
+                         summary: "Pickling and pipe transfer between processes costlier than the work: share memory with threads.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        let a = input.analysis
+        guard let mp = a.multiprocessing, mp.workerProcesses > 0, mp.serializationShare >= 0.2 else { return [] }
+        // Does the workers' own work hold the GIL? Then threads would trade IPC for GIL contention.
+        let workerGIL = a.gil.filter { g in a.processes.contains { $0.pid == g.pid && $0.origin != "launched" && $0.origin != "attached" } }
+        let cpu = workerGIL.reduce(0) { $0 + $1.cpuSeconds }
+        let held = cpu > 0 ? workerGIL.reduce(0) { $0 + $1.heldShare * $1.cpuSeconds } / cpu : 0
+        let moved = mp.pickleSeconds + mp.unpickleSeconds + mp.ipcCPUSeconds
+        let metrics = ["serialization_share": mp.serializationShare, "pickle_seconds": mp.pickleSeconds,
+                       "unpickle_seconds": mp.unpickleSeconds, "ipc_cpu_seconds": mp.ipcCPUSeconds,
+                       "worker_compute_seconds": mp.workerComputeSeconds, "worker_gil_held_share": held]
+        let base = "Explicit IPC: pickling, unpickling and pipe transfer took \(Text.pct(mp.serializationShare)) of all CPU time "
+            + "(\(Text.secs(moved)) against \(Text.secs(mp.workerComputeSeconds)) of work in the workers)"
+        if held <= 0.5 || moved >= mp.workerComputeSeconds {
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: min(0.95, 0.4 + mp.serializationShare), workers: a.cores,
+                           reason: Reason(factor: .ipc, text: base + ". Threads share the data in memory with no copy"
+                                          + (held <= 0.5 ? " and the work releases the GIL." : "; the copy costs more than the GIL would."),
+                                          metrics: metrics, stack: mp.topStacks.first))]
+        }
+        return [Advice(rule: descriptor.name, strategy: nil, weight: 0, reason: Reason(
+            factor: .ipc, text: base + ". The work holds the GIL, so keep processes but send less: larger chunks, shared memory.",
+            metrics: metrics, stack: mp.topStacks.first))]
+    }
+}
+
+/// Start-up and overhead vs task size: a pool whose workers sit idle while the parent
+/// dispatches tiny tasks, or whose start-up rivals the work, loses to running serially.
+public struct StartupRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "startup-overhead", kind: .recommenderRule, version: "1.0",
+                         summary: "Tasks too small for the pool, or start-up rivalling the work: run serially or batch.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        let a = input.analysis
+        guard let mp = a.multiprocessing, mp.workerProcesses > 0 else { return [] }
+        let metrics = ["worker_busy_share": mp.workerBusyShare, "overhead_ratio": mp.overheadRatio,
+                       "startup_seconds": mp.startupSeconds, "startup_share": mp.startupShare,
+                       "worker_compute_seconds": mp.workerComputeSeconds]
+        if mp.workerBusyShare < 0.3 && mp.serializationShare < 0.2 {
+            let text = "Tasks too small for processes: \(mp.workerProcesses) worker processes did useful work only "
+                + "\(Text.pct(mp.workerBusyShare)) of their lifetime (\(Text.secs(mp.workerComputeSeconds))) — the rest went to "
+                + "start-up (\(Text.secs(mp.startupSeconds))) and waiting for the next task. Run serially, or batch tasks (chunksize) "
+                + "so each is worth the round trip."
+            return [Advice(rule: descriptor.name, strategy: .serial, weight: 0.5 + 0.4 * (1 - mp.workerBusyShare / 0.3), workers: 1,
+                           reason: Reason(factor: .startup, text: text, metrics: metrics, stack: mp.topStacks.first))]
+        }
+        if mp.startupShare >= 0.3 {
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.4, workers: a.cores, reason: Reason(
+                factor: .startup,
+                text: "Start-up heavy: worker processes spent \(Text.pct(mp.startupShare)) of their life starting "
+                    + "(\(Text.secs(mp.startupSeconds)) in all) before reaching user code; threads start in microseconds.",
+                metrics: metrics))]
+        }
+        return []
+    }
+}
+
+/// CPU starvation: threads runnable without a CPU mean more workers than cores only queue.
+public struct CPUStarvationRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "cpu-starvation", kind: .recommenderRule, version: "1.0",
+                         summary: "Runnable threads without a CPU: cap CPU-bound workers at the core count.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        let a = input.analysis
+        guard let o = a.overall, o.starvedTickShare >= 0.25, o.runnableThreads >= 0.25 else { return [] }
+        return [Advice(rule: descriptor.name, strategy: nil, weight: 0, workers: a.cores, reason: Reason(
+            factor: .cpuStarvation,
+            text: "CPU starvation: at \(Text.pct(o.starvedTickShare)) of ticks threads were runnable with every core busy "
+                + "(\(Text.num(o.runnableThreads)) runnable on average, parallelism \(Text.num(o.parallelism)) of \(o.cores) cores); "
+                + "more CPU-bound workers than cores (\(o.cores)) only queue.",
+            metrics: ["starved_tick_share": o.starvedTickShare, "runnable_threads": o.runnableThreads, "parallelism": o.parallelism]))]
+    }
+}

@@ -1,0 +1,403 @@
+import ForkcastModel
+
+/// What a lock wait is, read from the waiting thread's stack.
+public enum LockWaitKind: String, Sendable, CaseIterable {
+    /// CPython's GIL (`take_gil`).
+    case gil
+    /// A pthread mutex or rwlock (`pthread_mutex_lock`, `__lll_lock_wait`).
+    case pthreadMutex = "pthread-mutex"
+    /// A `threading.Lock`/`RLock` taken by user code.
+    case pythonLock = "python-lock"
+    /// A futex we cannot name further.
+    case futex
+    /// Waiting for a condition / event: a thread waiting for work or a signal.
+    case condition
+    /// Joining another thread.
+    case threadJoin = "thread-join"
+    /// Waiting on a queue for work.
+    case queueGet = "queue-get"
+    /// Waiting on a future's result.
+    case futureWait = "future-wait"
+
+    /// True for waits that are waiting for work or for others to finish, not contention.
+    public var isIdle: Bool {
+        switch self {
+        case .condition, .threadJoin, .queueGet, .futureWait: true
+        case .gil, .pthreadMutex, .pythonLock, .futex: false
+        }
+    }
+}
+
+/// What multiprocessing machinery a stack is in.
+enum IPCActivity: UInt8 {
+    case none, pickle, unpickle, transfer
+}
+
+/// Facts about one interned stack, computed once per distinct stack (lazily) so the
+/// per-sample loops of the analyzers stay a few array reads.
+struct StackFacts {
+    var lockKind: LockWaitKind
+    /// Where a lock is taken: the frame calling the lock API ("worker", "work.py:12 transfer").
+    var lockSite: String?
+    /// Where an I/O wait is issued: innermost Python frame, or the first non-system native frame.
+    var callSite: String
+    var ipc: IPCActivity
+    /// Inside multiprocessing's queue/connection code waiting to receive work or results.
+    var inQueueGet: Bool
+    /// Contains a Python frame of user code (not the standard library, not `<frozen …>`).
+    var inUserPython: Bool
+    var hasPython: Bool
+    var isGIL: Bool
+    /// The innermost Python frame is user code: the thread is doing the program's own work.
+    var userLeaf: Bool
+    /// The innermost native frame runs in the interpreter (python / libpython): executing
+    /// Python bytecode, which needs the GIL. False in C libraries (libcrypto, libz, …).
+    var leafInInterpreter: Bool
+    /// The function that takes the lock (for finding a holder in the same critical section).
+    var lockSiteFunction: String?
+}
+
+/// The per-stack facts the per-sample loops need, packed in one byte each.
+struct StackFlags: OptionSet {
+    let rawValue: UInt16
+    static let known = StackFlags(rawValue: 1 << 0)
+    static let gil = StackFlags(rawValue: 1 << 1)
+    static let idleLock = StackFlags(rawValue: 1 << 2)
+    static let queueGet = StackFlags(rawValue: 1 << 3)
+    static let hasPython = StackFlags(rawValue: 1 << 4)
+    static let userLeaf = StackFlags(rawValue: 1 << 5)
+    static let leafInInterpreter = StackFlags(rawValue: 1 << 6)
+    static let pickle = StackFlags(rawValue: 1 << 7)
+    static let unpickle = StackFlags(rawValue: 1 << 8)
+    static let transfer = StackFlags(rawValue: 1 << 9)
+    static let queueLockKind = StackFlags(rawValue: 1 << 10)
+
+    var ipc: IPCActivity {
+        if contains(.pickle) { return .pickle }
+        if contains(.unpickle) { return .unpickle }
+        if contains(.transfer) { return .transfer }
+        return .none
+    }
+}
+
+/// Classifies the stacks of one profile, caching per stack index: full facts on demand,
+/// and a compact flag word per stack for the per-sample loops.
+struct StackClassifier {
+    let profile: Profile
+    private var cache: [StackFacts?]
+    private var flagCache: [StackFlags]
+    private var baseIDs: [String: Int32] = [:]
+    private var frameBaseID: [Int32]
+    private var frameFacts: [FrameFacts?]
+
+    init(_ profile: Profile) {
+        self.profile = profile
+        cache = Array(repeating: nil, count: profile.stacks.count)
+        flagCache = Array(repeating: [], count: profile.stacks.count)
+        frameBaseID = Array(repeating: -1, count: profile.frames.count)
+        frameFacts = Array(repeating: nil, count: profile.frames.count)
+    }
+
+    mutating func facts(_ stack: Int32) -> StackFacts {
+        let i = Int(stack)
+        if let f = cache[i] { return f }
+        var ff: [FrameFacts] = []
+        ff.reserveCapacity(profile.stacks[i].frames.count)
+        for f in profile.stacks[i].frames {
+            let k = Int(f)
+            if let known = frameFacts[k] {
+                ff.append(known)
+            } else {
+                let computed = FrameFacts(profile.frames[k])
+                frameFacts[k] = computed
+                ff.append(computed)
+            }
+        }
+        let f = Self.classify(ff)
+        cache[i] = f
+        return f
+    }
+
+    /// The stack's flags (computing its facts the first time).
+    @inline(__always)
+    mutating func flags(_ stack: Int32) -> StackFlags {
+        let f = flagCache[Int(stack)]
+        if f.contains(.known) { return f }
+        return computeFlags(stack)
+    }
+
+    private mutating func computeFlags(_ stack: Int32) -> StackFlags {
+        let f = facts(stack)
+        var flags: StackFlags = .known
+        if f.isGIL { flags.insert(.gil) }
+        if f.lockKind.isIdle { flags.insert(.idleLock) }
+        if f.inQueueGet { flags.insert(.queueGet) }
+        if f.hasPython { flags.insert(.hasPython) }
+        if f.userLeaf { flags.insert(.userLeaf) }
+        if f.leafInInterpreter { flags.insert(.leafInInterpreter) }
+        if f.lockKind == .queueGet { flags.insert(.queueLockKind) }
+        switch f.ipc {
+        case .pickle: flags.insert(.pickle)
+        case .unpickle: flags.insert(.unpickle)
+        case .transfer: flags.insert(.transfer)
+        case .none: break
+        }
+        flagCache[Int(stack)] = flags
+        return flags
+    }
+
+    /// A small integer per distinct function name (compiler suffixes ignored), for fast matching.
+    mutating func baseID(_ name: String) -> Int32 {
+        if let id = baseIDs[name] { return id }
+        let id = Int32(baseIDs.count)
+        baseIDs[name] = id
+        return id
+    }
+
+    /// True when a frame of the stack is the function with base-name id `id`.
+    mutating func stack(_ stack: Int32, containsBase id: Int32) -> Bool {
+        for f in profile.stacks[Int(stack)].frames {
+            let i = Int(f)
+            var fid = frameBaseID[i]
+            if fid < 0 {
+                fid = baseID(String(Self.base(profile.frames[i].name)))
+                frameBaseID[i] = fid
+            }
+            if fid == id { return true }
+        }
+        return false
+    }
+
+    /// The stack's labels outermost first, as people read stacks.
+    func labels(_ stack: Int32) -> [String] {
+        profile.stacks[Int(stack)].frames.reversed().map { profile.frames[Int($0)].label }
+    }
+
+    // MARK: classification
+
+    static let lockAPINames: [String] = [
+        "pthread_mutex_lock", "pthread_mutex_timedlock", "pthread_mutex_clocklock", "__pthread_mutex_lock",
+        "__pthread_mutex_lock_full", "___pthread_mutex_lock", "__lll_lock_wait", "__lll_lock_wait_private",
+        "pthread_rwlock_rdlock", "pthread_rwlock_wrlock", "__pthread_rwlock_rdlock", "__pthread_rwlock_wrlock",
+        "pthread_spin_lock",
+    ]
+    static let conditionNames: [String] = ["pthread_cond_wait", "pthread_cond_timedwait", "pthread_cond_clockwait",
+                                           "___pthread_cond_wait", "___pthread_cond_timedwait", "__pthread_cond_wait",
+                                           "__pthread_cond_timedwait", "__pthread_cond_wait_common"]
+    static let joinNames: [String] = ["pthread_join", "__pthread_join", "__pthread_clockjoin_ex", "pthread_timedjoin_np",
+                                      "___pthread_join", "pthread_clockjoin_np"]
+    static let lockAcquireNames: [String] = ["PyThread_acquire_lock_timed", "PyThread_acquire_lock", "acquire_timed",
+                                             "lock_PyThread_acquire_lock", "rlock_acquire", "sem_wait", "sem_timedwait",
+                                             "sem_clockwait", "__new_sem_wait_slow64", "__new_sem_wait_slow",
+                                             "do_futex_wait", "__futex_abstimed_wait_common", "__futex_abstimed_wait_common64",
+                                             "futex_wait", "syscall"]
+    static let systemModules: [String] = ["/libc.so", "/libc-", "/ld-linux", "/libpthread", "/libm.so", "/libstdc++",
+                                          "/libgcc_s", "/libdl", "/librt", "[vdso]", "linux-vdso"]
+
+    /// Matches `name` against a list, tolerating compiler suffixes (`take_gil.lto_priv.0`, `foo.cold`).
+    static func base(_ name: String) -> Substring {
+        if let dot = name.firstIndex(of: ".") { return name[..<dot] }
+        return name[...]
+    }
+
+    static func isStdlibPython(_ file: String) -> Bool {
+        if file.hasPrefix("<") { return true } // <frozen importlib._bootstrap>, <string>
+        if file.contains("/site-packages/") || file.contains("/dist-packages/") { return false }
+        return file.contains("/lib/python3") || file.contains("/lib64/python3") || file.contains("/multiprocessing/")
+            || file.contains("/concurrent/futures/") || file.hasPrefix("/usr/lib/python")
+    }
+
+    static func isSystemNative(_ frame: Frame) -> Bool {
+        guard let module = frame.module else { return false }
+        return systemModules.contains { module.contains($0) }
+    }
+
+    static func shortFile(_ file: String) -> String {
+        // Keep the last two path components: "multiprocessing/connection.py", "app/work.py".
+        let parts = file.split(separator: "/", omittingEmptySubsequences: true)
+        return parts.suffix(2).joined(separator: "/")
+    }
+
+    static func pythonSite(_ frame: Frame) -> String {
+        let file = frame.file.map(shortFile) ?? "?"
+        let line = frame.line.map { ":\($0)" } ?? ""
+        return "\(file)\(line) \(frame.name)"
+    }
+
+    static func classify(_ frames: [FrameFacts]) -> StackFacts {
+        var isGIL = false
+        var hasPython = false
+        var inUserPython = false
+        var firstPython: FrameFacts?
+        var firstUserPython: FrameFacts?
+        var outermostLockAPI = -1
+        var outermostCond = -1
+        var isJoin = false
+        var acquiresLock = false
+        var ipc = IPCActivity.none
+        var inQueueGet = false
+        var pickleSeen = IPCActivity.none
+        var siteFunction: String?
+        let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
+
+        for (i, f) in frames.enumerated() {
+            let bits = f.bits
+            if f.frame.kind == .python {
+                hasPython = true
+                if firstPython == nil { firstPython = f }
+                if !bits.contains(.stdlib) {
+                    inUserPython = true
+                    if firstUserPython == nil { firstUserPython = f }
+                }
+                if bits.contains(.connectionPy) {
+                    if ipc == .none { ipc = .transfer }
+                }
+                if pickleSeen == .none {
+                    if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
+                }
+                if bits.contains(.waitsForWork) && firstUserPython == nil { inQueueGet = true }
+            } else {
+                if bits.contains(.takeGIL) { isGIL = true }
+                if bits.contains(.lockAPI) { outermostLockAPI = i }
+                if bits.contains(.condition) { outermostCond = i }
+                if bits.contains(.join) { isJoin = true }
+                if bits.contains(.acquire) { acquiresLock = true }
+                if pickleSeen == .none {
+                    if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
+                }
+            }
+        }
+        if pickleSeen != .none { ipc = pickleSeen }
+
+        // Lock kind.
+        var kind = LockWaitKind.futex
+        var site: String?
+        if isGIL {
+            kind = .gil
+        } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 {
+            let file = py.frame.file ?? ""
+            let name = py.frame.name
+            let hasFutures = frames.contains { $0.bits.contains(.futuresBase) }
+            if file.hasSuffix("/threading.py") && (name == "join" || name == "_wait_for_tstate_lock") {
+                kind = .threadJoin
+            } else if py.bits.contains(.futuresBase) {
+                kind = .futureWait
+            } else if file.hasSuffix("/queue.py") || file.hasSuffix("multiprocessing/queues.py") || inQueueGet
+                        || file.hasSuffix("concurrent/futures/thread.py") || file.hasSuffix("multiprocessing/pool.py") {
+                kind = .queueGet
+            } else if file.hasSuffix("/threading.py") && (name == "wait" || name == "wait_for") {
+                // Condition.wait / Event.wait: who waits decides (a future, a queue, user code).
+                kind = .condition
+                if hasFutures {
+                    kind = .futureWait
+                } else if firstUserPython == nil && frames.contains(where: { ($0.frame.file ?? "").hasSuffix("/queue.py") }) {
+                    kind = .queueGet
+                }
+                if let user = firstUserPython { site = pythonSite(user.frame) }
+            } else {
+                kind = .pythonLock
+                site = pythonSite(py.frame)
+                siteFunction = name
+            }
+            if site == nil { site = pythonSite(py.frame) }
+        } else if isJoin {
+            kind = .threadJoin
+        } else if outermostLockAPI >= 0 {
+            kind = .pthreadMutex
+            if frames.indices.contains(outermostLockAPI + 1) {
+                site = frames[outermostLockAPI + 1].frame.label
+                siteFunction = frames[outermostLockAPI + 1].base
+            }
+        } else if outermostCond >= 0 {
+            kind = .condition
+            site = frames.indices.contains(outermostCond + 1) ? frames[outermostCond + 1].frame.label : nil
+        } else if let user = frames.dropFirst().first(where: { !$0.bits.contains(.systemModule) && !$0.bits.contains(.lowLevelWait) }) {
+            site = user.frame.label
+            if user.frame.symbolized { siteFunction = user.base }
+        }
+
+        // I/O call site: innermost user Python frame, any Python frame, else the first native
+        // frame outside the system libraries, else the leaf.
+        let callSite: String
+        if let py = firstUserPython ?? firstPython {
+            callSite = pythonSite(py.frame)
+        } else if let user = frames.first(where: { !$0.bits.contains(.systemModule) && $0.frame.symbolized }) {
+            callSite = user.frame.label
+        } else {
+            callSite = frames.first?.frame.label ?? "(no stack)"
+        }
+        return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: ipc, inQueueGet: inQueueGet,
+                          inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL,
+                          userLeaf: firstPython.map { !$0.bits.contains(.stdlib) } ?? false,
+                          leafInInterpreter: leafInInterpreter, lockSiteFunction: siteFunction)
+    }
+}
+
+/// What one frame tells the classifier, computed once per frame of the profile.
+struct FrameFacts {
+    struct Bits: OptionSet {
+        let rawValue: UInt32
+        static let takeGIL = Bits(rawValue: 1 << 0)
+        static let lockAPI = Bits(rawValue: 1 << 1)
+        static let condition = Bits(rawValue: 1 << 2)
+        static let join = Bits(rawValue: 1 << 3)
+        static let acquire = Bits(rawValue: 1 << 4)
+        static let pickle = Bits(rawValue: 1 << 5)
+        static let unpickle = Bits(rawValue: 1 << 6)
+        static let stdlib = Bits(rawValue: 1 << 7)
+        static let systemModule = Bits(rawValue: 1 << 8)
+        static let interpreterModule = Bits(rawValue: 1 << 9)
+        static let connectionPy = Bits(rawValue: 1 << 10)
+        static let waitsForWork = Bits(rawValue: 1 << 11)
+        static let futuresBase = Bits(rawValue: 1 << 12)
+        static let lowLevelWait = Bits(rawValue: 1 << 13)
+    }
+
+    let frame: Frame
+    let base: String
+    let bits: Bits
+
+    init(_ f: Frame) {
+        frame = f
+        let b = StackClassifier.base(f.name)
+        base = String(b)
+        var bits: Bits = []
+        if f.kind == .python {
+            bits.insert(.interpreterModule)
+            let file = f.file ?? ""
+            if StackClassifier.isStdlibPython(file) { bits.insert(.stdlib) }
+            if file.hasSuffix("multiprocessing/connection.py") { bits.insert(.connectionPy) }
+            if file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py") {
+                bits.insert(f.name.contains("load") || f.name.contains("Unpickler") ? .unpickle : .pickle)
+            }
+            if (file.hasSuffix("multiprocessing/queues.py") && (f.name == "get" || f.name == "_recv_bytes"))
+                || (file.hasSuffix("multiprocessing/pool.py") && f.name == "worker")
+                || (file.hasSuffix("concurrent/futures/process.py") && f.name == "_process_worker") {
+                bits.insert(.waitsForWork)
+            }
+            if file.hasSuffix("concurrent/futures/_base.py") { bits.insert(.futuresBase) }
+        } else {
+            if let module = f.module {
+                let moduleName = module.split(separator: "/").last.map(String.init) ?? module
+                if moduleName.hasPrefix("python") || moduleName.hasPrefix("libpython") { bits.insert(.interpreterModule) }
+                if StackClassifier.systemModules.contains(where: { module.contains($0) }) { bits.insert(.systemModule) }
+            }
+            if b == "take_gil" { bits.insert(.takeGIL) }
+            if StackClassifier.lockAPINames.contains(where: { $0 == b }) { bits.insert(.lockAPI) }
+            if StackClassifier.conditionNames.contains(where: { $0 == b }) { bits.insert(.condition) }
+            if StackClassifier.joinNames.contains(where: { $0 == b }) { bits.insert(.join) }
+            if StackClassifier.lockAcquireNames.contains(where: { $0 == b }) { bits.insert(.lowLevelWait) }
+            if b.hasPrefix("PyThread_acquire_lock") || b == "acquire_timed" || b == "lock_PyThread_acquire_lock"
+                || b == "rlock_acquire" || b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" {
+                bits.insert(.acquire)
+            }
+            // C pickle module: _pickle.cpython-*.so, or the functions of Modules/_pickle.c.
+            let inPickleModule = f.module?.contains("_pickle") ?? false
+            let lower = b.lowercased()
+            if inPickleModule || lower.contains("pickle") {
+                bits.insert(lower.contains("load") || lower.contains("unpickler") ? .unpickle : .pickle)
+            }
+        }
+        self.bits = bits
+    }
+}

@@ -1,0 +1,285 @@
+import ArgumentParser
+import ForkcastAnalysis
+import ForkcastModel
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `forkcast analyze PROFILE` — where the time went, the hot locks, the I/O waits, the
+/// cost of processes, and a recommendation; `--json` prints the same as JSON
+/// (docs/analysis-format.md).
+public struct Analyze: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Analyze a recorded profile: time breakdown, locks, GIL, I/O, IPC costs, and a recommendation.",
+        discussion: """
+        Reads a profile written by `forkcast record` (.json or .json.gz) and prints a summary.
+        --json prints the full analysis (format: docs/analysis-format.md) for scripts and CI.
+        """
+    )
+
+    @Argument(help: "The profile to analyze (.json or .json.gz).")
+    public var profile: String
+
+    @Flag(help: "Print the analysis as JSON instead of the terminal summary.")
+    public var json = false
+
+    @Option(help: "Rows to show per table in the terminal summary (threads, locks, I/O).")
+    public var limit: Int = 12
+
+    @Flag(help: "Never use colors (also: NO_COLOR in the environment, or output not a terminal).")
+    public var noColor = false
+
+    public init() {}
+
+    public func validate() throws {
+        if limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit))") }
+    }
+
+    public func run() throws {
+        let timing = ProcessInfo.processInfo.environment["FORKCAST_TIMING"] != nil
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let loaded: Profile
+        do {
+            loaded = try Self.load(path: profile)
+        } catch let error as AnalyzeInputError {
+            Self.fail(error.description)
+        }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        var timings: [(String, Double)] = []
+        let analysis = Analyzer.analyze(loaded, timing: timing ? { timings.append(($0, $1)) } : nil)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        if timing {
+            FileHandle.standardError.write(Data((
+                "forkcast analyze: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
+                + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")\n").utf8))
+        }
+        if json {
+            do {
+                var data = try analysis.encodedJSON()
+                data.append(0x0a)
+                FileHandle.standardOutput.write(data)
+            } catch {
+                Self.fail("cannot encode the analysis as JSON: \(error)")
+            }
+        } else {
+            let color = !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            print(AnalysisText.render(analysis, limit: limit, color: color), terminator: "")
+        }
+    }
+
+    /// Reads and decodes a profile file; every failure becomes one line for the user.
+    static func load(path: String) throws -> Profile {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw AnalyzeInputError("\(path): no such file")
+        }
+        if isDir.boolValue { throw AnalyzeInputError("\(path): is a directory, not a profile") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw AnalyzeInputError("\(path): cannot read (\((error as NSError).localizedDescription))")
+        }
+        do {
+            return try Profile.decode(data)
+        } catch let error as ProfileError {
+            throw AnalyzeInputError("\(path): \(error.description)")
+        } catch {
+            throw AnalyzeInputError("\(path): not a readable profile (\(error))")
+        }
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("forkcast analyze: error: \(message)\n".utf8))
+        Analyze.exit(withError: ExitCode(2))
+    }
+}
+
+/// A bad input file for `forkcast analyze`: a one-line message.
+struct AnalyzeInputError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The terminal summary of an `Analysis`: aligned plain-text tables, colors only when asked.
+/// Presentation only: every number comes from the analysis.
+public enum AnalysisText {
+    public static func render(_ a: Analysis, limit: Int = 12, color: Bool = false) -> String {
+        var out = ""
+        func line(_ s: String = "") { out += s + "\n" }
+        func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+        func warn(_ s: String) -> String { color ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+
+        if let p = a.profile {
+            line(bold("forkcast analyze") + " — " + p.command.joined(separator: " "))
+            line("  \(fixed(p.durationSeconds, 2)) s recorded at \(fixed(p.rateHz, 0)) Hz on \(p.cores) core\(p.cores == 1 ? "" : "s") · "
+                 + "\(p.samples) samples · \(p.threads) thread\(p.threads == 1 ? "" : "s") in \(p.processes) process\(p.processes == 1 ? "" : "es")"
+                 + (p.truncatedShare >= 0.05 ? " · \(pct(p.truncatedShare)) truncated stacks" : ""))
+            for n in p.notes { line("  note: \(n)") }
+            line()
+        }
+
+        if let r = a.recommendation {
+            let workers = r.strategy == .serial ? "" : " × \(r.workers) workers"
+            line(bold("Recommendation: \(r.strategy.rawValue)\(workers)") + "  (confidence \(fixed(r.confidence, 2)))")
+            if let f = r.fixFirst {
+                line(warn("  ! \(f.text)"))
+                if let s = f.stack { line("      at \(stackLine(s))") }
+            }
+            for reason in r.reasons where reason != r.fixFirst {
+                line("  • \(reason.text)")
+                if let s = reason.stack, !s.isEmpty { line("      at \(stackLine(s))") }
+            }
+            line()
+        }
+
+        let stateHeader = ["ON-CPU", "RUNNABLE", "GIL", "LOCK", "I/O", "SLEEP", "CHILD", "OTHER"]
+        func stateCells(_ s: StateShares) -> [String] {
+            ThreadState.allCases.map { pct(s[$0]) }
+        }
+
+        if let o = a.overall {
+            line(bold("Where the time went"))
+            var rows = [["", "SAMPLES"] + stateHeader]
+            rows.append(["all threads", "\(o.samples)"] + stateCells(o.states))
+            if a.processes.count > 1 {
+                for p in a.processes.sorted(by: { $0.samples > $1.samples }).prefix(limit) {
+                    let name = (p.command.first.map { ($0 as NSString).lastPathComponent } ?? "?")
+                    rows.append(["pid \(p.pid) \(name)", "\(p.samples)"] + stateCells(p.states))
+                }
+            }
+            out += table(rows, rightAlignedFrom: 1, indent: 2)
+            line("  Parallelism: \(fixed(o.parallelism, 2)) threads on CPU on average (peak \(o.peakParallelism)) of \(o.cores) cores — "
+                 + "\(pct(o.coreUtilization)) of the machine; \(fixed(o.liveThreads, 1)) threads alive.")
+            line("  CPU starvation: runnable threads with every core busy at \(pct(o.starvedTickShare)) of ticks "
+                 + "(\(fixed(o.runnableThreads, 2)) runnable on average).")
+            line()
+        }
+
+        if !a.threads.isEmpty {
+            line(bold("Threads"))
+            var rows = [["PID", "TID", "NAME", "SAMPLES"] + stateHeader + ["IDLE"]]
+            let sorted = a.threads.sorted { $0.samples != $1.samples ? $0.samples > $1.samples : $0.tid < $1.tid }
+            for t in sorted.prefix(limit) {
+                rows.append(["\(t.pid)", "\(t.tid)", clip(t.name, 16), "\(t.samples)"] + stateCells(t.states) + [pct(t.idleShare)])
+            }
+            out += table(rows, rightAlignedFrom: 3, leftAligned: [2], indent: 2)
+            if sorted.count > limit { line("  … \(sorted.count - limit) more threads (--limit, or --json for all)") }
+            line()
+        }
+
+        let contended = a.locks.filter { !$0.idle }
+        if !contended.isEmpty {
+            line(bold("Lock contention"))
+            var rows = [["LOCK", "KIND", "PID", "WAIT", "SHARE", "WAITERS", "HOLDER"]]
+            for l in contended.prefix(limit) {
+                rows.append([clip(l.lock, 40), l.kind, "\(l.pid)", "\(fixed(l.waitSeconds, 2)) s", pct(l.waitShare), "\(l.waiters)",
+                             l.holder.map { h in h + (l.holderShare.map { " (\(pct($0)))" } ?? "") } ?? "-"])
+            }
+            out += table(rows, rightAlignedFrom: 2, leftAligned: [6], indent: 2)
+            for l in contended.prefix(3) {
+                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(stackLine(s))") }
+            }
+            line()
+        }
+        let idle = a.locks.filter(\.idle)
+        if !idle.isEmpty {
+            let total = idle.reduce(0) { $0 + $1.waitSeconds }
+            let kinds = Set(idle.map(\.kind)).sorted().joined(separator: ", ")
+            line("  Waits for work, not contention: \(fixed(total, 2)) s (\(kinds)).")
+            line()
+        }
+
+        if !a.io.isEmpty {
+            line(bold("I/O waits"))
+            var rows = [["KIND", "CALL SITE", "WAIT", "SHARE", "THREADS", "CALLS", "TARGETS"]]
+            for g in a.io.prefix(limit) {
+                rows.append([g.kind.rawValue, clip(g.callSite, 48), "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), "\(g.threads)",
+                             g.syscalls.joined(separator: ","), clip(g.targets.prefix(2).joined(separator: ", "), 40)])
+            }
+            out += table(rows, rightAlignedFrom: 2, leftAligned: [5, 6], indent: 2)
+            line()
+        }
+
+        if !a.gil.isEmpty {
+            line(bold("GIL"))
+            var rows = [["PID", "THREADS", "CPU", "HELD", "EVIDENCE", "WAIT", "WAIT SHARE", "PARALLELISM"]]
+            for g in a.gil.prefix(limit) {
+                rows.append(["\(g.pid)", "\(g.pythonThreads)", "\(fixed(g.cpuSeconds, 2)) s", pct(g.heldShare), g.heldEvidence,
+                             "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), fixed(g.parallelism, 2)])
+            }
+            out += table(rows, rightAlignedFrom: 1, leftAligned: [4], indent: 2)
+            line()
+        }
+
+        if let m = a.multiprocessing {
+            line(bold("Multiprocessing"))
+            line("  \(m.processes) processes, \(m.workerProcesses) workers; workers busy \(pct(m.workerBusyShare)) of their lifetime "
+                 + "(\(fixed(m.workerComputeSeconds, 2)) s of work).")
+            line("  Pickling \(fixed(m.pickleSeconds, 2)) s, unpickling \(fixed(m.unpickleSeconds, 2)) s, pipe/queue transfer "
+                 + "\(fixed(m.ipcCPUSeconds, 2)) s on CPU — \(pct(m.serializationShare)) of all CPU time.")
+            line("  Blocked on pipes: reading \(fixed(m.pipeReadWaitSeconds, 2)) s, writing \(fixed(m.pipeWriteWaitSeconds, 2)) s; "
+                 + "queue locks \(fixed(m.queueLockWaitSeconds, 2)) s.")
+            line("  Start-up: \(fixed(m.startupSeconds, 2)) s over the workers (\(pct(m.startupShare)) of their life); "
+                 + "overhead \(fixed(m.overheadRatio, 2))× the useful work.")
+            if let s = m.topStacks.first { line("  at \(stackLine(s))") }
+            line()
+        }
+
+        if !a.findings.isEmpty {
+            line(bold("Findings"))
+            let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
+            for f in a.findings.sorted(by: { order[$0.severity]! < order[$1.severity]! }) {
+                let tag = "[\(f.severity.rawValue)]"
+                line("  \(f.severity == .info ? tag : warn(tag)) \(f.title)")
+                line("      \(f.detail)")
+            }
+            line()
+        }
+        for e in a.errors { line(warn("error: \(e)")) }
+        return out
+    }
+
+    /// A short, multi-line summary of a time breakdown, for `forkcast record` to print at its end.
+    public static func shortSummary(_ b: TimeBreakdown) -> String {
+        let o = b.overall
+        var s = "\(b.summary.samples) samples of \(b.summary.threads) thread\(b.summary.threads == 1 ? "" : "s") in "
+            + "\(b.summary.processes) process\(b.summary.processes == 1 ? "" : "es") over \(fixed(b.summary.durationSeconds, 2)) s\n"
+        let parts = ThreadState.allCases.filter { o.states[$0] >= 0.005 }.sorted { o.states[$0] > o.states[$1] }
+            .map { "\($0.rawValue) \(pct(o.states[$0]))" }
+        s += "time: " + parts.joined(separator: ", ") + "\n"
+        s += "parallelism: \(fixed(o.parallelism, 2)) of \(o.cores) cores (peak \(o.peakParallelism))\n"
+        return s
+    }
+
+    // MARK: formatting
+
+    static func pct(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
+
+    static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+
+    static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+
+    static func stackLine(_ stack: [String], limit: Int = 6) -> String {
+        (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
+    }
+
+    /// Aligned columns: text columns left-aligned, numeric ones (from `rightAlignedFrom`) right-aligned.
+    static func table(_ rows: [[String]], rightAlignedFrom: Int, leftAligned: Set<Int> = [], indent: Int) -> String {
+        guard let width = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: width)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        var out = ""
+        for r in rows {
+            var cells: [String] = []
+            for (i, c) in r.enumerated() {
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                let last = i == r.count - 1
+                if i >= rightAlignedFrom && !leftAligned.contains(i) { cells.append(pad + c) } else { cells.append(last ? c : c + pad) }
+            }
+            out += String(repeating: " ", count: indent) + cells.joined(separator: "  ") + "\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,191 @@
+import ForkcastModel
+import ForkcastTestSupport
+import XCTest
+@testable import ForkcastAnalysis
+
+/// Every analyzer and the recommender on synthetic profiles built to show one thing each.
+final class AnalyzerTests: XCTestCase {
+    func testMutexContentionFindsHotLockWithHolderAndSaysFixFirst() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.mutexContention())
+        let lock = try XCTUnwrap(a.locks.first)
+        XCTAssertEqual(lock.kind, "pthread-mutex")
+        XCTAssertEqual(lock.lock, "futex:0x555500001000")
+        XCTAssertFalse(lock.idle)
+        XCTAssertEqual(lock.waiters, 4)
+        XCTAssertEqual(lock.waitSeconds, 28, accuracy: 0.5) // 4 threads × 1000 ticks × 70% × 10 ms
+        XCTAssertEqual(lock.waitShare, 0.70, accuracy: 0.05)
+        XCTAssertEqual(lock.site, "worker")
+        // Waiters' stack, outermost first.
+        XCTAssertEqual(lock.topStacks.first?.first, "start_thread")
+        XCTAssertEqual(lock.topStacks.first?.last, "__futex_abstimed_wait_common")
+        // A holder in the same critical section (sleeping inside worker) at every contended tick.
+        XCTAssertNotNil(lock.holder)
+        XCTAssertEqual(lock.holderEvidence, "same-site")
+        XCTAssertEqual(lock.holderShare ?? 0, 1, accuracy: 0.01)
+        XCTAssertTrue(a.findings.contains { $0.id == "lock.hot" && $0.severity == .critical })
+
+        let r = try XCTUnwrap(a.recommendation)
+        let fix = try XCTUnwrap(r.fixFirst)
+        XCTAssertTrue(fix.text.hasPrefix("Fix this lock first"))
+        XCTAssertTrue(fix.text.contains("futex:0x555500001000"))
+        XCTAssertEqual(fix.stack?.first, "start_thread")
+        XCTAssertEqual(r.strategy, .serial)
+        XCTAssertEqual(r.workers, 1)
+    }
+
+    func testPythonCPUThreadsRecommendProcesses() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.pythonCPUThreads())
+        let gil = try XCTUnwrap(a.gil.first)
+        XCTAssertEqual(gil.heldShare, 1, accuracy: 0.01)
+        XCTAssertEqual(gil.heldEvidence, "flag")
+        XCTAssertEqual(gil.waitShare, 0.75, accuracy: 0.05)
+        XCTAssertEqual(a.locks.first?.kind, "gil")
+        XCTAssertNotNil(a.locks.first?.holder, "the GIL holder comes from holdsGIL")
+        XCTAssertEqual(a.locks.first?.holderEvidence, "gil-flag")
+        XCTAssertTrue(a.findings.contains { $0.id == "gil.contention" })
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .processes)
+        XCTAssertEqual(r.workers, 2)
+        XCTAssertNil(r.fixFirst, "the GIL is not a lock to fix")
+        XCTAssertEqual(r.reasons.first?.factor, .gil)
+        XCTAssertGreaterThan(r.confidence, 0.5)
+    }
+
+    func testSerialPythonInfersGILHeldFromFrames() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.serialPythonCPU())
+        let gil = try XCTUnwrap(a.gil.first)
+        XCTAssertEqual(gil.heldEvidence, "interpreter-frames")
+        XCTAssertEqual(gil.heldShare, 1, accuracy: 0.01)
+        XCTAssertEqual(a.recommendation?.strategy, .processes)
+    }
+
+    func testGILReleasingWorkRecommendsThreads() throws {
+        for flag in [true, false] {
+            let a = Analyzer.analyze(SyntheticProfiles.gilReleasingThreads(flag: flag))
+            let gil = try XCTUnwrap(a.gil.first)
+            XCTAssertEqual(gil.heldShare, 0.1, accuracy: 0.05, "flag \(flag)")
+            XCTAssertEqual(gil.releasedStack.last, "sha256_block_data_order_avx2")
+            XCTAssertEqual(a.overall?.parallelism ?? 0, 2, accuracy: 0.01)
+            let r = try XCTUnwrap(a.recommendation)
+            XCTAssertEqual(r.strategy, .threads, "flag \(flag)")
+            XCTAssertEqual(r.workers, 2)
+            // The main thread waiting on future.result() is idle, not a hot lock.
+            XCTAssertTrue(a.locks.allSatisfy(\.idle))
+            XCTAssertEqual(a.locks.first?.kind, "future-wait")
+            XCTAssertNil(r.fixFirst)
+        }
+    }
+
+    func testSocketIOGroupsByCallSiteAndRecommendsManyThreads() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.socketIO())
+        let io = try XCTUnwrap(a.io.first)
+        XCTAssertEqual(io.kind, .socket)
+        XCTAssertEqual(io.callSite, "app/net_io.py:30 fetch")
+        XCTAssertEqual(io.targets, ["127.0.0.1:8765"])
+        XCTAssertEqual(io.threads, 4)
+        XCTAssertEqual(io.syscalls, ["recvfrom"])
+        XCTAssertEqual(io.waitSeconds, 36, accuracy: 0.5) // 4 × 1000 × 90% × 10 ms
+        XCTAssertTrue(a.findings.contains { $0.id == "io.bound" })
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .threads)
+        XCTAssertGreaterThan(r.workers, 4, "I/O-bound work wants more threads than cores")
+        XCTAssertTrue(r.reasons.first?.text.contains("127.0.0.1:8765") ?? false)
+        XCTAssertEqual(r.reasons.first?.factor, .taskType)
+    }
+
+    func testPythonHotLockSaysFixFirstWithTheLine() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.pythonHotLock())
+        let lock = try XCTUnwrap(a.locks.first)
+        XCTAssertEqual(lock.kind, "python-lock")
+        XCTAssertEqual(lock.lock, "python:app/hot_lock.py:18 update")
+        XCTAssertEqual(lock.waitShare, 0.75, accuracy: 0.05)
+        XCTAssertEqual(lock.waiters, 4)
+        XCTAssertNotNil(lock.holder)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertNotNil(r.fixFirst)
+        XCTAssertTrue(r.fixFirst?.text.contains("hot_lock.py:18") ?? false)
+        XCTAssertEqual(r.strategy, .serial)
+    }
+
+    func testHeavyIPCMeasuresPicklingAndRecommendsThreads() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.heavyIPC())
+        let mp = try XCTUnwrap(a.multiprocessing)
+        XCTAssertEqual(mp.processes, 3)
+        XCTAssertEqual(mp.workerProcesses, 2)
+        XCTAssertEqual(mp.pickleSeconds, 5, accuracy: 0.2) // feeder: 50% of 10 s
+        XCTAssertEqual(mp.unpickleSeconds, 6, accuracy: 0.2) // 2 workers × 30% × 10 s
+        XCTAssertEqual(mp.ipcCPUSeconds, 8, accuracy: 0.2) // 2 workers × 40% × 10 s
+        XCTAssertEqual(mp.pipeWriteWaitSeconds, 5, accuracy: 0.2)
+        XCTAssertGreaterThan(mp.serializationShare, 0.7)
+        XCTAssertTrue(a.findings.contains { $0.id == "ipc.serialization" })
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .threads)
+        XCTAssertEqual(r.reasons.first?.factor, .ipc)
+    }
+
+    func testTinyTasksMeasureStartupAndRecommendSerial() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.tinyTasks())
+        let mp = try XCTUnwrap(a.multiprocessing)
+        XCTAssertEqual(mp.workerProcesses, 2)
+        // Workers boot for the first 200 ticks (2 s), then work 10% of the time.
+        for s in mp.startupByProcess {
+            XCTAssertTrue(s.reachedUserCode)
+            XCTAssertEqual(s.seconds, 2.0, accuracy: 0.15)
+        }
+        XCTAssertEqual(mp.startupSeconds, 4, accuracy: 0.3)
+        XCTAssertLessThan(mp.workerBusyShare, 0.15)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .serial)
+        XCTAssertEqual(r.reasons.first?.factor, .startup)
+    }
+
+    func testMixedCPUAndIORecommendsHybrid() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.mixedCPUAndIO())
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .hybrid)
+        XCTAssertEqual(r.reasons.first?.factor, .gil)
+    }
+
+    func testEmptyProfileGivesLowConfidenceSerial() throws {
+        let p = SyntheticProfiles.make(threads: [], ticks: 0)
+        let a = Analyzer.analyze(p)
+        XCTAssertEqual(a.threads.count, 0)
+        XCTAssertEqual(a.recommendation?.strategy, .serial)
+        XCTAssertLessThanOrEqual(a.recommendation?.confidence ?? 1, 0.3)
+        XCTAssertTrue(a.errors.isEmpty)
+    }
+
+    func testFailingPluginIsReportedAndOthersRun() throws {
+        struct Broken: AnalyzerPlugin {
+            struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }
+            var descriptor: PluginDescriptor { PluginDescriptor(name: "broken", kind: .analyzer, version: "0", summary: "fails") }
+            func analyze(_ profile: Profile, into analysis: inout Analysis) throws { throw Boom() }
+        }
+        let a = Analyzer.analyze(SyntheticProfiles.mutexContention(), analyzers: [Broken()] + Analyzer.builtinAnalyzers())
+        XCTAssertEqual(a.errors, ["analyzer broken: boom"])
+        XCTAssertFalse(a.locks.isEmpty)
+    }
+
+    func testAnalyzerAloneComputesBreakdownItNeeds() throws {
+        var a = Analysis()
+        try LockContentionAnalyzer().analyze(SyntheticProfiles.mutexContention(), into: &a)
+        XCTAssertEqual(a.locks.first?.waitShare ?? 0, 0.7, accuracy: 0.05)
+    }
+
+    func testRecommenderWeighsVotes() {
+        var a = Analysis()
+        a.profile = ProfileSummary(command: [], durationSeconds: 10, rateHz: 100, cores: 4, samples: 1000, ticks: 1000,
+                                   periodSeconds: 0.01, processes: 1, threads: 1, truncatedShare: 0, notes: [])
+        let advice = [
+            Advice(rule: "a", strategy: .threads, weight: 0.6, workers: 8, reason: Reason(factor: .taskType, text: "t")),
+            Advice(rule: "b", strategy: .processes, weight: 0.3, workers: 4, reason: Reason(factor: .gil, text: "p")),
+            Advice(rule: "c", strategy: nil, weight: 0, workers: 4, reason: Reason(factor: .cpuStarvation, text: "s")),
+        ]
+        let r = Recommender.weigh(advice, analysis: a)
+        XCTAssertEqual(r.strategy, .threads)
+        XCTAssertEqual(r.workers, 4, "starvation caps CPU-bound workers at the cores")
+        XCTAssertEqual(r.reasons.map(\.text), ["t", "s", "Against (processes): p"])
+        XCTAssertGreaterThan(r.confidence, 0.4)
+        XCTAssertLessThan(r.confidence, 0.8)
+    }
+}

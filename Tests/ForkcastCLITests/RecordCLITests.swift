@@ -1,0 +1,165 @@
+import Foundation
+import XCTest
+import ForkcastModel
+import ForkcastTestSupport
+
+/// `forkcast record` through the real executable: exit statuses, one-line errors, and
+/// the profile written whatever happens to the target.
+final class RecordCLITests: XCTestCase {
+    var forkcast: String!
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        forkcast = try Fixtures.forkcastBinary()
+        dir = Fixtures.scratch.appendingPathComponent("cli-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    /// Asserts one clear error line, a non-zero exit, and returns the line.
+    @discardableResult
+    func assertOneLineError(_ r: Fixtures.RunResult, contains text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("forkcast: error:") }
+        XCTAssertEqual(lines.count, 1, "stderr: \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(text), "expected '\(text)' in: \(r.stderr)", file: file, line: line)
+        return lines.first.map(String.init) ?? ""
+    }
+
+    func testNoSuchProgram() throws {
+        let r = try Fixtures.run(forkcast, ["record", "-o", path("p.json"), "--", "definitely-not-a-program-xyz"])
+        assertOneLineError(r, contains: "no such program")
+        XCTAssertEqual(r.status, 2)
+    }
+
+    func testNotExecutable() throws {
+        let file = path("data.txt")
+        try "hello".write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try Fixtures.run(forkcast, ["record", "-o", path("p.json"), "--", file])
+        assertOneLineError(r, contains: "not executable")
+    }
+
+    func testDeadPid() throws {
+        // A pid that existed and is gone.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        let r = try Fixtures.run(forkcast, ["record", "--pid", String(p.processIdentifier), "-o", path("p.json")])
+        assertOneLineError(r, contains: "no process with pid")
+    }
+
+    func testUnwritableOutputIsCheckedBeforeTheTargetStarts() throws {
+        let marker = path("started")
+        let r = try Fixtures.run(forkcast, ["record", "-o", "/nonexistent-dir/p.json", "--", "/bin/sh", "-c", "touch \(marker)"])
+        assertOneLineError(r, contains: "/nonexistent-dir/p.json")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the target must not run")
+        let r2 = try Fixtures.run(forkcast, ["record", "-o", dir.path, "--", "/bin/true"])
+        assertOneLineError(r2, contains: "directory")
+    }
+
+    func testBadOptions() throws {
+        for args in [["record", "--rate", "0", "--", "/bin/true"], ["record"], ["record", "--pid", "1", "--", "/bin/true"],
+                     ["record", "--duration", "-1", "--", "/bin/true"]] {
+            let r = try Fixtures.run(forkcast, args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.stderr.contains("Error:"), "\(args): \(r.stderr)")
+        }
+    }
+
+    func testExitStatusAndOutputPassThrough() throws {
+        let out = path("p.json.gz")
+        let r = try Fixtures.run(forkcast, ["record", "-q", "-o", out, "--", "/bin/sh", "-c", "echo hello-from-target; exit 3"])
+        XCTAssertEqual(r.status, 3)
+        XCTAssertEqual(r.stdout, "hello-from-target\n")
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(profile.recording.rootExit?.code, 3)
+    }
+
+    func testTargetKilledBySignalStillWritesProfile() throws {
+        let out = path("killed.json")
+        let r = try Fixtures.run(forkcast, ["record", "-q", "-o", out, "--", "/bin/sh", "-c", "sleep 0.2; kill -KILL $$"])
+        XCTAssertEqual(r.status, 128 + SIGKILL)
+        XCTAssertTrue(r.stderr.contains("SIGKILL"), r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(profile.recording.rootExit?.signal, SIGKILL)
+        XCTAssertGreaterThan(profile.samples.count, 5)
+    }
+
+    func testSummaryShowsFidelityAndStates() throws {
+        let program = try Fixtures.cProgram("mutex_contention")
+        let r = try Fixtures.run(forkcast, ["record", "-o", path("m.json"), "--", program, "0.6", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("samples of"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stacks to the root"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("lock_wait"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("top stacks"), r.stderr)
+    }
+
+    /// Ctrl-C reaches the whole foreground process group: forkcast stops, detaches,
+    /// writes the profile and exits with the target's status.
+    func testInterruptWritesProfileAndDetaches() throws {
+        let program = try Fixtures.cProgram("mutex_contention")
+        let out = path("int.json")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        p.arguments = ["--wait", forkcast, "record", "-q", "-o", out, "--", program, "30", "2"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 1.0)
+        // The session leader's group is forkcast's group (setsid --wait forks, so find it).
+        let r = try Fixtures.run("/usr/bin/pgrep", ["-f", "record -q -o \(out)"])
+        let pids = r.stdout.split(separator: "\n").compactMap { Int32($0) }
+        let recorder = try XCTUnwrap(pids.first { $0 != p.processIdentifier })
+        let pgid = getpgid(recorder)
+        XCTAssertGreaterThan(pgid, 0)
+        kill(-pgid, SIGINT)
+        p.waitUntilExit()
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(profile.recording.endReason, "interrupted")
+        XCTAssertGreaterThan(profile.samples.count, 100)
+    }
+
+    func testTerminateLeavesTargetRunningAndUntraced() throws {
+        let program = try Fixtures.cProgram("mutex_contention")
+        let out = path("term.json")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: forkcast)
+        p.arguments = ["record", "-q", "-o", out, "--", program, "3", "2"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 0.8)
+        let children = try Fixtures.run("/usr/bin/pgrep", ["-P", String(p.processIdentifier)])
+        let target = try XCTUnwrap(children.stdout.split(separator: "\n").compactMap { Int32($0) }.first)
+        p.terminate()
+        p.waitUntilExit()
+        let status = try String(contentsOfFile: "/proc/\(target)/status", encoding: .utf8)
+        XCTAssertTrue(status.contains("TracerPid:\t0"), status)
+        XCTAssertFalse(status.contains("(stopped)") || status.contains("(tracing stop)"), status)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(profile.recording.endReason, "terminated")
+        kill(target, SIGKILL)
+    }
+
+    func testAttachedProcessExitingMidRecording() throws {
+        let program = try Fixtures.cProgram("mutex_contention")
+        let target = Process()
+        target.executableURL = URL(fileURLWithPath: program)
+        target.arguments = ["0.8", "2"]
+        target.standardOutput = FileHandle.nullDevice
+        try target.run()
+        Thread.sleep(forTimeInterval: 0.2)
+        let out = path("attach.json")
+        let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(target.processIdentifier), "--duration", "30", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(profile.recording.mode, .attach)
+        XCTAssertEqual(profile.recording.endReason, "target-exited")
+        XCTAssertEqual(profile.recording.rootExit?.code, 0)
+        XCTAssertGreaterThan(profile.samples.count, 50)
+        target.waitUntilExit()
+    }
+}

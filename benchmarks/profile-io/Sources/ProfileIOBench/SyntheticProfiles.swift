@@ -1,0 +1,1 @@
+../../../../Tests/ForkcastTestSupport/SyntheticProfiles.swift
