@@ -190,7 +190,7 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
     var measured = [];
     items.forEach(function (it) { Object.keys(it.metrics).forEach(function (k) { var m = prettyKey(k) + ' ' + fmtMetric(k, it.metrics[k]); if (measured.indexOf(m) < 0) measured.push(m); }); });
     rows.push(h('tr', { 'data-factor': f }, h('td', { class: 'factor-name' }, FACTOR_LABEL[f] || f),
-      h('td', null, items.length ? items.map(function (it) { return h('div', null, it.text, it.sev && it.sev !== 'info' ? h('span', { class: 'badge sev-' + it.sev }, it.sev) : null); }) : h('span', { class: 'na' }, 'not measured')),
+      h('td', null, items.length ? items.map(function (it) { return h('div', null, it.text, it.sev && it.sev !== 'info' ? h('span', { class: 'badge sev-' + it.sev }, it.sev) : null); }) : h('span', { class: 'na' }, A ? 'nothing found' : 'not measured')),
       h('td', { class: 'mono' }, measured.length ? measured.join(' · ') : '')));
   });
   sec.appendChild(h('table', null, h('thead', null, h('tr', null, h('th', null, 'Factor'), h('th', null, 'What was found'), h('th', null, 'Measured'))), h('tbody', null, rows)));

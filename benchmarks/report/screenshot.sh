@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates docs/report-screenshot.png: an example report (synthetic Python workers
-# profile + analysis + experiment, from Tests/ForkcastTestSupport/ReportFixtures.swift)
+# profile analyzed by forkcast + a sample experiment, from Tests/ForkcastTestSupport/ReportFixtures.swift)
 # rendered by `forkcast report` and shot in headless Chromium. DARK=1 for the dark theme.
 set -e
 cd "$(dirname "$0")/../.."
@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 FORKCAST_EXAMPLE_DIR="$work" swift test --filter ExampleInputs >/dev/null
 swift build --product forkcast >/dev/null
-"$(swift build --show-bin-path)/forkcast" report "$work/example.profile.json" "$work/example.analysis.json" \
+"$(swift build --show-bin-path)/forkcast" report "$work/example.profile.json" \
     "$work/example.experiment.json" -o "$work/example.html" >/dev/null
 dark=""
 [ -n "$DARK" ] && dark="--force-dark-mode --blink-settings=preferredColorScheme=0"
