@@ -65,7 +65,8 @@ public enum Gzip {
         if src.count >= 18 {
             let t = src.count - 4
             let isize = Int(src[t]) | Int(src[t + 1]) << 8 | Int(src[t + 2]) << 16 | Int(src[t + 3]) << 24
-            output.reserveCapacity(min(isize, 1 << 31))
+            // A damaged trailer may claim anything: trust it only up to a plausible ratio.
+            output.reserveCapacity(min(isize, src.count.multipliedReportingOverflow(by: 100).partialValue, 1 << 30))
         }
         let buffer = UnsafeMutablePointer<Bytef>.allocate(capacity: outChunk)
         defer { buffer.deallocate() }

@@ -9,9 +9,10 @@ import Foundation
 //                  "state": [...], "wait": [...], "gil": [...] } }
 //
 // The small tables go through Foundation's JSONEncoder/JSONDecoder. The sample columns
-// (millions of integers) are written and read by hand: JSONDecoder takes seconds on a
-// million samples, the byte scanner below tens of milliseconds. Both paths produce the
-// same bytes and the same one-line errors.
+// (millions of integers) and the stack table (tens of thousands of integer arrays) are
+// written and read by hand: JSONDecoder takes seconds on a million samples, the byte
+// scanner below a tenth of that. The Codable conformance reads and writes the same
+// format (slowly), and the reader's errors are one line either way.
 
 /// Why a profile could not be read or written. `description` is one line for the user.
 public enum ProfileError: Error, CustomStringConvertible, Equatable {
@@ -130,8 +131,8 @@ extension Profile: Codable {
     }
 }
 
-/// Everything but the samples: what JSONEncoder/JSONDecoder handle.
-private struct ProfileHeader: Codable {
+/// Everything but the samples and stacks (which are read by hand): what JSONDecoder reads.
+private struct ProfileHeader: Decodable {
     var format: String
     var formatVersion: Int
     var recording: RecordingInfo
@@ -139,11 +140,10 @@ private struct ProfileHeader: Codable {
     var processes: [ProcessInfo]
     var threads: [ThreadInfo]
     var frames: [Frame]
-    var stacks: [Stack]
     var waits: [WaitInfo]
 
     enum CodingKeys: String, CodingKey {
-        case format, formatVersion = "format_version", recording, stats, processes, threads, frames, stacks, waits
+        case format, formatVersion = "format_version", recording, stats, processes, threads, frames, waits
     }
 }
 
@@ -261,16 +261,18 @@ extension Profile {
     /// nothing reaches `sink` when validation fails.
     public func write(gzip: Bool, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate()
-        let header = ProfileHeader(
-            format: Profile.formatName, formatVersion: formatVersion, recording: recording, stats: stats,
-            processes: processes, threads: threads, frames: frames, stacks: stacks, waits: waits)
+        // The tables, in name order, through JSONEncoder (all encoded before any byte is
+        // handed on, so an encoding failure writes nothing). Stacks are written by hand:
+        // they can number tens of thousands.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let headerJSON: Data
-        do { headerJSON = try encoder.encode(header) } catch {
-            throw ProfileError.invalid("cannot encode as JSON: \(oneLine(error))")
+        func json<T: Encodable>(_ value: T) throws -> Data {
+            do { return try encoder.encode(value) } catch {
+                throw ProfileError.invalid("cannot encode as JSON: \(oneLine(error))")
+            }
         }
-        guard headerJSON.last == UInt8(ascii: "}") else { throw ProfileError.invalid("cannot encode as JSON") }
+        let framesJSON = try json(frames), processesJSON = try json(processes), recordingJSON = try json(recording)
+        let statsJSON = try json(stats), threadsJSON = try json(threads), waitsJSON = try json(waits)
 
         try withoutActuallyEscaping(sink) { sink in
             let deflater: Gzip.Deflater? = try gzip ? Gzip.Deflater(level: Profile.gzipLevel) : nil
@@ -278,15 +280,36 @@ extension Profile {
                 if let deflater { try deflater.compress(chunk, finish: false, output: sink) } else { try sink(chunk) }
             }
             defer { w.deallocate() }
-            try headerJSON.withUnsafeBytes { try w.append(UnsafeRawBufferPointer(rebasing: $0.dropLast())) }
+            try w.append("{\"format\":\"\(Profile.formatName)\",\"format_version\":\(formatVersion),\"frames\":")
+            try w.append(framesJSON)
+            try w.append(",\"processes\":")
+            try w.append(processesJSON)
+            try w.append(",\"recording\":")
+            try w.append(recordingJSON)
+            try w.append(",\"stacks\":[")
+            for (i, stack) in stacks.enumerated() {
+                try w.append(i == 0 ? "{\"frames\":[" : ",{\"frames\":[")
+                for (k, f) in stack.frames.enumerated() {
+                    if k > 0 { try w.append(",") }
+                    try w.append(Int64(f))
+                }
+                try w.append(stack.truncated ? "],\"truncated\":true}" : "],\"truncated\":false}")
+            }
+            try w.append("],\"stats\":")
+            try w.append(statsJSON)
+            try w.append(",\"threads\":")
+            try w.append(threadsJSON)
+            try w.append(",\"waits\":")
+            try w.append(waitsJSON)
             try w.append(",\"samples\":{")
-            try w.column("t", samples) { w, s in try w.append(s.timeNs) }
-            try w.column("pid", samples, comma: true) { w, s in try w.append(Int64(s.pid)) }
-            try w.column("tid", samples, comma: true) { w, s in try w.append(Int64(s.tid)) }
-            try w.column("stack", samples, comma: true) { w, s in try w.append(Int64(s.stack)) }
-            try w.column("state", samples, comma: true) { w, s in try w.append(UInt64(s.state.code)) }
-            try w.column("wait", samples, comma: true) { w, s in try w.append(Int64(s.wait)) }
-            try w.column("gil", samples, comma: true) { w, s in try w.append(UInt64(Profile.gilCode(s.holdsGIL))) }
+            // validate() keeps every time ≤ Int64.max, so it converts exactly.
+            try w.column("t", samples) { Int64($0.timeNs) }
+            try w.column("pid", samples, comma: true) { Int64($0.pid) }
+            try w.column("tid", samples, comma: true) { Int64($0.tid) }
+            try w.column("stack", samples, comma: true) { Int64($0.stack) }
+            try w.column("state", samples, comma: true) { Int64($0.state.code) }
+            try w.column("wait", samples, comma: true) { Int64($0.wait) }
+            try w.column("gil", samples, comma: true) { Int64(Profile.gilCode($0.holdsGIL)) }
             try w.append("}}\n")
             try w.flush()
             if let deflater { try deflater.compress(UnsafeRawBufferPointer(start: nil, count: 0), finish: true, output: sink) }
@@ -325,6 +348,10 @@ private struct ChunkWriter {
         count += bytes.count
     }
 
+    mutating func append(_ data: Data) throws {
+        try data.withUnsafeBytes { try append($0) }
+    }
+
     mutating func append(_ s: String) throws {
         var s = s
         try s.withUTF8 { try append(UnsafeRawBufferPointer($0)) }
@@ -332,6 +359,46 @@ private struct ChunkWriter {
 
     @inline(__always) mutating func append(_ v: UInt64) throws {
         try room(20)
+        digits(v)
+    }
+
+    @inline(__always) mutating func append(_ v: Int64) throws {
+        if v < 0 {
+            try room(22)
+            buffer[count] = UInt8(ascii: "-")
+            count += 1
+            try append(v.magnitude)
+        } else {
+            try append(UInt64(v))
+        }
+    }
+
+    /// Writes `"name":[v0,v1,…]`, one value per sample. `value` maps a sample to the
+    /// signed integer that is written.
+    @inline(__always)
+    mutating func column(_ name: String, _ samples: [Sample], comma: Bool = false, _ value: (Sample) -> Int64) throws {
+        try append(comma ? ",\"\(name)\":[" : "\"\(name)\":[")
+        try samples.withUnsafeBufferPointer { all in
+            for i in all.indices {
+                try room(22)  // comma, sign, 20 digits
+                if i > 0 {
+                    buffer[count] = UInt8(ascii: ",")
+                    count += 1
+                }
+                let v = value(all[i])
+                if v < 0 {
+                    buffer[count] = UInt8(ascii: "-")
+                    count += 1
+                }
+                digits(v.magnitude)
+            }
+        }
+        try append("]")
+    }
+
+    /// Writes the decimal digits of `v`; the caller has made room for 20 bytes.
+    @inline(__always)
+    mutating func digits(_ v: UInt64) {
         var n = 1
         var x = v
         while x >= 10 {
@@ -346,31 +413,6 @@ private struct ChunkWriter {
             x /= 10
         } while x != 0
         count += n
-    }
-
-    @inline(__always) mutating func append(_ v: Int64) throws {
-        if v < 0 {
-            try room(22)
-            buffer[count] = UInt8(ascii: "-")
-            count += 1
-            try append(v.magnitude)
-        } else {
-            try append(UInt64(v))
-        }
-    }
-
-    mutating func column(_ name: String, _ samples: [Sample], comma: Bool = false,
-                         _ value: (inout ChunkWriter, Sample) throws -> Void) throws {
-        try append(comma ? ",\"\(name)\":[" : "\"\(name)\":[")
-        for i in samples.indices {
-            if i > 0 {
-                try room(1)
-                buffer[count] = UInt8(ascii: ",")
-                count += 1
-            }
-            try value(&self, samples[i])
-        }
-        try append("]")
     }
 }
 
@@ -433,7 +475,10 @@ private struct ProfileReader {
             let head = (0..<min(4, s.end - s.pos)).map { String(format: "%02x", s.byte(s.pos + $0)) }.joined(separator: " ")
             throw ProfileError.notAProfile("it is not JSON (it starts with bytes \(head))")
         }
-        let members = try s.catching { try $0.objectMembers() }
+        // One pass: the sample columns are parsed where they stand (their errors are kept
+        // until format and version have been checked).
+        var parsedSamples: Result<[Sample], Error>?
+        let members = try s.catching { try $0.objectMembers(samples: &parsedSamples) }
 
         // Format and version first, so a future version's other changes cannot hide them.
         guard let formatSpan = members["format"] else {
@@ -458,11 +503,18 @@ private struct ProfileReader {
         }
         guard let samplesSpan = members["samples"] else { throw ProfileError.corrupt("missing \"samples\"") }
 
-        // Everything but the samples, with the samples' value replaced by null.
-        var headerBytes = Data(capacity: bytes.count - samplesSpan.count + 4)
-        headerBytes.append(contentsOf: bytes[..<samplesSpan.lowerBound])
-        headerBytes.append(contentsOf: Array("null".utf8))
-        headerBytes.append(contentsOf: bytes[samplesSpan.upperBound...])
+        guard let stacksSpan = members["stacks"] else { throw ProfileError.corrupt("missing \"stacks\"") }
+
+        // Everything but the samples and stacks (parsed by hand), their values replaced
+        // by null and [].
+        var headerBytes = Data(capacity: bytes.count - samplesSpan.count - stacksSpan.count + 8)
+        var copied = 0
+        for (span, standIn) in [(samplesSpan, "null"), (stacksSpan, "[]")].sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
+            headerBytes.append(contentsOf: bytes[copied..<span.lowerBound])
+            headerBytes.append(contentsOf: Array(standIn.utf8))
+            copied = span.upperBound
+        }
+        headerBytes.append(contentsOf: bytes[copied...])
         let header: ProfileHeader
         do {
             header = try JSONDecoder().decode(ProfileHeader.self, from: headerBytes)
@@ -484,18 +536,23 @@ private struct ProfileReader {
             throw ProfileError.corrupt(oneLine(error))
         }
 
+        var ss = JSONScanner(bytes, range: stacksSpan)
+        let stacks = try ss.catching { try $0.stackTable() }
         var profile = Profile(recording: header.recording, stats: header.stats, processes: header.processes,
-                              threads: header.threads, frames: header.frames, stacks: header.stacks, waits: header.waits)
+                              threads: header.threads, frames: header.frames, stacks: stacks, waits: header.waits)
         profile.formatVersion = header.formatVersion
         var cs = JSONScanner(bytes, range: samplesSpan)
-        profile.samples = try cs.catching { try $0.sampleColumns() }
+        profile.samples = try cs.catching { scanner in
+            if let parsedSamples { return try parsedSamples.get() }
+            return try scanner.sampleColumns()
+        }
         try profile.validate()
         return profile
     }
 
     /// Finds the member whose value JSONDecoder refused: decodes each top-level table
-    /// alone, then each element, then the element without one member at a time; the
-    /// member whose removal changes the failure is the bad one. Error path only.
+    /// alone, then each element, then the element with one member's value neutralized
+    /// at a time (see `object`). Error path only.
     func locateBadValue(_ members: [String: Range<Int>]) -> String? {
         let tables: [(String, (Data) throws -> Void, (Range<Int>, String) -> String?)] = [
             ("recording", { _ = try JSONDecoder().decode(RecordingInfo.self, from: $0) }, { object(RecordingInfo.self, $0, $1) }),
@@ -503,7 +560,6 @@ private struct ProfileReader {
             ("processes", { _ = try JSONDecoder().decode([ProcessInfo].self, from: $0) }, { array(ProcessInfo.self, $0, $1) }),
             ("threads", { _ = try JSONDecoder().decode([ThreadInfo].self, from: $0) }, { array(ThreadInfo.self, $0, $1) }),
             ("frames", { _ = try JSONDecoder().decode([Frame].self, from: $0) }, { array(Frame.self, $0, $1) }),
-            ("stacks", { _ = try JSONDecoder().decode([Stack].self, from: $0) }, { array(Stack.self, $0, $1) }),
             ("waits", { _ = try JSONDecoder().decode([WaitInfo].self, from: $0) }, { array(WaitInfo.self, $0, $1) }),
         ]
         for (name, decode, narrow) in tables {
@@ -745,6 +801,13 @@ private struct JSONScanner {
     /// The members of the object at `pos`, by name, each as its value's span. The whole
     /// document must be that one object (white space may follow).
     mutating func objectMembers() throws -> [String: Range<Int>] {
+        var unused: Result<[Sample], Error>?
+        return try objectMembers(samples: &unused, parseSamples: false)
+    }
+
+    /// Like `objectMembers()`, and parses a member named `samples` as the sample table
+    /// on the way, into `samples` (the outcome, success or error).
+    mutating func objectMembers(samples: inout Result<[Sample], Error>?, parseSamples: Bool = true) throws -> [String: Range<Int>] {
         try expect(UInt8(ascii: "{"), "'{'")
         var members: [String: Range<Int>] = [:]
         skipWhitespace()
@@ -755,8 +818,22 @@ private struct JSONScanner {
                 skipWhitespace()
                 let nameRange = try string()
                 try expect(UInt8(ascii: ":"), "':'")
-                let span = try value()
                 let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
+                let span: Range<Int>
+                skipWhitespace()
+                if parseSamples && name == "samples" && samples == nil {
+                    let start = pos
+                    do {
+                        samples = .success(try sampleColumns())
+                        span = start..<pos
+                    } catch {
+                        samples = .failure(error)
+                        pos = start
+                        span = try value()
+                    }
+                } else {
+                    span = try value()
+                }
                 guard members.updateValue(span, forKey: name) == nil else {
                     throw Failure.malformed(at: nameRange.lowerBound, "\"\(name.prefix(40))\" appears twice")
                 }
@@ -839,8 +916,8 @@ private struct JSONScanner {
     }
 
     /// Parses `[int, int, …]` at `pos` into `[T]`.
-    mutating func intArray<T: FixedWidthInteger>(_ column: String, as: T.Type, capacity: Int) throws -> [T] {
-        try expect(UInt8(ascii: "["), "'[' to open column \"\(column)\"")
+    mutating func intArray<T: FixedWidthInteger>(_ label: String, as: T.Type, capacity: Int) throws -> [T] {
+        try expect(UInt8(ascii: "["), "'[' to open \(label)")
         var out: [T] = []
         out.reserveCapacity(capacity)
         skipWhitespace()
@@ -856,9 +933,9 @@ private struct JSONScanner {
             case .truncated: throw Failure.truncated
             case .notInteger:
                 if pos >= end && end == all.count { throw Failure.truncated }
-                throw Failure.malformed(at: at, "samples.\(column)[\(out.count)] is not an integer")
+                throw Failure.malformed(at: at, "\(label)[\(out.count)] is not an integer")
             case .outOfRange:
-                throw Failure.malformed(at: at, "samples.\(column)[\(out.count)] is out of range (\(T.min)…\(T.max))")
+                throw Failure.malformed(at: at, "\(label)[\(out.count)] is out of range (\(T.min)…\(T.max))")
             }
             // Fast path for the writer's own layout: no white space around commas.
             guard pos < end else { throw Failure.truncated }
@@ -870,8 +947,70 @@ private struct JSONScanner {
             pos += 1
             if c == UInt8(ascii: "]") { return out }
             guard c == UInt8(ascii: ",") else {
-                throw Failure.malformed(at: pos - 1, "expected ',' or ']' in column \"\(column)\"")
+                throw Failure.malformed(at: pos - 1, "expected ',' or ']' in \(label)")
             }
+        }
+    }
+
+    /// Parses the `stacks` array at `pos`: `[{"frames": [int, …], "truncated": bool}, …]`.
+    mutating func stackTable() throws -> [Stack] {
+        skipWhitespace()
+        guard try peek() == UInt8(ascii: "[") else { throw Failure.malformed(at: pos, "\"stacks\" is not an array") }
+        pos += 1
+        var stacks: [Stack] = []
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "]") {
+            pos += 1
+            return stacks
+        }
+        while true {
+            let i = stacks.count
+            skipWhitespace()
+            guard try peek() == UInt8(ascii: "{") else { throw Failure.malformed(at: pos, "stacks[\(i)] is not an object") }
+            pos += 1
+            var frames: [Int32]?
+            var truncated: Bool?
+            skipWhitespace()
+            if try peek() == UInt8(ascii: "}") {
+                pos += 1
+            } else {
+                while true {
+                    skipWhitespace()
+                    let nameRange = try string()
+                    try expect(UInt8(ascii: ":"), "':'")
+                    skipWhitespace()
+                    let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
+                    switch name {
+                    case "frames" where frames == nil:
+                        frames = try intArray("stacks[\(i)].frames", as: Int32.self, capacity: 0)
+                    case "truncated" where truncated == nil:
+                        let c = try peek()
+                        if c == UInt8(ascii: "t") || c == UInt8(ascii: "f") {
+                            _ = try value()  // checks the literal
+                            truncated = c == UInt8(ascii: "t")
+                        } else {
+                            throw Failure.malformed(at: pos, "stacks[\(i)].truncated is not true or false")
+                        }
+                    case "frames", "truncated":
+                        throw Failure.malformed(at: nameRange.lowerBound, "stacks[\(i)].\(name) appears twice")
+                    default:
+                        _ = try value()
+                    }
+                    skipWhitespace()
+                    let c = try peek()
+                    pos += 1
+                    if c == UInt8(ascii: "}") { break }
+                    guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or '}' in stacks[\(i)]") }
+                }
+            }
+            guard let frames else { throw ProfileError.corrupt("missing \"frames\" at stacks[\(i)]") }
+            guard let truncated else { throw ProfileError.corrupt("missing \"truncated\" at stacks[\(i)]") }
+            stacks.append(Stack(frames: frames, truncated: truncated))
+            skipWhitespace()
+            let c = try peek()
+            pos += 1
+            if c == UInt8(ascii: "]") { return stacks }
+            guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or ']' in \"stacks\"") }
         }
     }
 
@@ -897,13 +1036,13 @@ private struct JSONScanner {
                     if existing != nil { throw Failure.malformed(at: nameRange.lowerBound, "samples.\(name) appears twice") }
                 }
                 switch name {
-                case "t": try once(t); t = try intArray(name, as: UInt64.self, capacity: capacity); capacity = t!.count
-                case "pid": try once(pid); pid = try intArray(name, as: Int32.self, capacity: capacity); capacity = pid!.count
-                case "tid": try once(tid); tid = try intArray(name, as: Int32.self, capacity: capacity); capacity = tid!.count
-                case "stack": try once(stack); stack = try intArray(name, as: Int32.self, capacity: capacity); capacity = stack!.count
-                case "wait": try once(wait); wait = try intArray(name, as: Int32.self, capacity: capacity); capacity = wait!.count
-                case "state": try once(state); state = try intArray(name, as: UInt8.self, capacity: capacity); capacity = state!.count
-                case "gil": try once(gil); gil = try intArray(name, as: UInt8.self, capacity: capacity); capacity = gil!.count
+                case "t": try once(t); t = try intArray("samples.\(name)", as: UInt64.self, capacity: capacity); capacity = t!.count
+                case "pid": try once(pid); pid = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = pid!.count
+                case "tid": try once(tid); tid = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = tid!.count
+                case "stack": try once(stack); stack = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = stack!.count
+                case "wait": try once(wait); wait = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = wait!.count
+                case "state": try once(state); state = try intArray("samples.\(name)", as: UInt8.self, capacity: capacity); capacity = state!.count
+                case "gil": try once(gil); gil = try intArray("samples.\(name)", as: UInt8.self, capacity: capacity); capacity = gil!.count
                 default: _ = try value()  // a column a later writer added: ignored
                 }
                 skipWhitespace()

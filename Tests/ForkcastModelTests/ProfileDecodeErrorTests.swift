@@ -116,6 +116,27 @@ final class ProfileDecodeErrorTests: XCTestCase {
         }, #"missing sample column "samples.gil""#) { $0.isCorrupt }
     }
 
+    /// The stack table is parsed by hand (it can be large); its errors name the stack.
+    func testBadStacks() throws {
+        func withStack(_ stack: Any) throws -> Data {
+            try Fixtures.edited { t in
+                var stacks = t["stacks"] as! [Any]
+                stacks[1] = stack
+                t["stacks"] = stacks
+            }
+        }
+        assertDecodeFails(try withStack(["frames": [0, 1]]), #"missing "truncated" at stacks[1]"#) { $0.isCorrupt }
+        assertDecodeFails(try withStack(["truncated": false]), #"missing "frames" at stacks[1]"#) { $0.isCorrupt }
+        assertDecodeFails(try withStack(["frames": [0, "x"], "truncated": false]), "stacks[1].frames[1] is not an integer") { $0.isCorrupt }
+        assertDecodeFails(try withStack(["frames": [0], "truncated": 1]), "stacks[1].truncated is not true or false") { $0.isCorrupt }
+        assertDecodeFails(try withStack([0, 1]), "stacks[1] is not an object") { $0.isCorrupt }
+        assertDecodeFails(try Fixtures.edited { $0["stacks"] = ["frames": []] }, #""stacks" is not an array"#) { $0.isCorrupt }
+        assertDecodeFails(try Fixtures.edited { $0["stacks"] = nil }, #"corrupt profile: missing "stacks""#) { $0.isCorrupt }
+        // Unknown members of a stack are ignored, as everywhere.
+        let p = try Profile.decode(withStack(["frames": [0], "truncated": true, "future": ["x": 1]]))
+        XCTAssertEqual(p.stacks[1], Stack(frames: [0], truncated: true))
+    }
+
     func testColumnsOfDifferentLengths() throws {
         let data = try Fixtures.edited { t in Fixtures.setColumn(&t, "tid", Fixtures.column(t, "tid").dropLast()) }
         assertDecodeFails(data, #"sample columns have different lengths ("t" has 100 values, "tid" has 99)"#) { $0.isCorrupt }

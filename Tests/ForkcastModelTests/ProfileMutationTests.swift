@@ -32,11 +32,12 @@ final class ProfileMutationTests: XCTestCase {
         return Data(bytes)
     }
 
-    func check(_ original: Data, count: Int, seed: UInt64) {
+    func check(_ original: Data, count: Int, seed: UInt64, gzipAfter: Bool = false) {
         var rng = SplitMix64(seed: seed)
         var decoded = 0, rejected = 0
         for n in 0..<count {
-            let bad = mutate(original, &rng)
+            var bad = mutate(original, &rng)
+            if gzipAfter { bad = try! Gzip.compress(bad) }
             do {
                 let p = try Profile.decode(bad)
                 XCTAssertNoThrow(try p.validate(), "mutation \(n) decoded to an invalid profile")
@@ -60,5 +61,7 @@ final class ProfileMutationTests: XCTestCase {
 
     func testMutatedGzipNeverCrashes() throws {
         check(try Fixtures.small().encoded(gzip: true), count: 1500, seed: 3)
+        // Intact gzip around damaged JSON: the JSON checks run behind decompression too.
+        check(try Fixtures.everyField().encoded(gzip: false), count: 500, seed: 4, gzipAfter: true)
     }
 }
