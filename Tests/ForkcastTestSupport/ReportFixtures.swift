@@ -171,7 +171,10 @@ extension SyntheticProfiles {
             "recommendation": ["strategy": "processes", "workers": 4, "confidence": 0.9, "reasons": [reason],
                                "margin": 0.5, "decisive": true, "tied_with": [Any]()],
         ]
-        let json = try! JSONSerialization.data(withJSONObject: doc)
-        return try! JSONDecoder().decode(ExperimentResult.self, from: json)
+        do {
+            return try JSONDecoder().decode(ExperimentResult.self, from: JSONSerialization.data(withJSONObject: doc))
+        } catch {
+            preconditionFailure("the sample experiment no longer decodes as an ExperimentResult: \(error)")
+        }
     }
 }
