@@ -101,8 +101,11 @@ public struct ReportInputError: Error, CustomStringConvertible {
 /// `runs` and `summary`).
 public enum ReportInputLoader {
     /// Loads several files into one input: at most one profile, analysis and experiment.
+    /// An experiment given without a profile brings the profile it recorded for the
+    /// configuration it recommends, when that file is still there.
     public static func load(paths: [String]) throws -> ReportInput {
         var merged = ReportInput()
+        var experimentPath: String?
         for path in paths {
             let one = try load(path: path)
             if let p = one.profile {
@@ -116,9 +119,31 @@ public enum ReportInputLoader {
             if let e = one.experiment {
                 if merged.experiment != nil { throw ReportInputError(description: "\(path): a second experiment; give at most one") }
                 merged.experiment = e
+                experimentPath = path
+            }
+        }
+        if merged.profile == nil, let experiment = merged.experiment, let experimentPath,
+           let profilePath = recordedProfile(of: experiment, besides: experimentPath) {
+            do {
+                merged.profile = try load(path: profilePath).profile
+            } catch let error as ReportInputError {
+                Terminal.note("the experiment's recorded profile is left out of the report: \(error.description)")
             }
         }
         return merged
+    }
+
+    /// The profile an experiment recorded for its recommended configuration (or, without a
+    /// recommendation, its first recording), looked up as written and, when the experiment
+    /// folder was moved, beside the experiment file.
+    static func recordedProfile(of experiment: ExperimentResult, besides experimentPath: String) -> String? {
+        let recorded = experiment.runs.filter { $0.profilePath != nil }
+        let chosen = experiment.recommendation.flatMap { rec in
+            recorded.first { $0.strategy == rec.strategy.rawValue && $0.workers == rec.workers }
+        } ?? recorded.first
+        guard let path = chosen?.profilePath else { return nil }
+        let beside = ((experimentPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent((path as NSString).lastPathComponent)
+        return [path, beside].first { FileManager.default.fileExists(atPath: $0) }
     }
 
     public static func load(path: String) throws -> ReportInput {

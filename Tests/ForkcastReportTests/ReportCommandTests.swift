@@ -41,6 +41,25 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(r.stdout, "m.lock_wait.folded\nm.sleep.folded\n")
     }
 
+    func testAnExperimentBringsTheProfileItRecordedForItsRecommendation() throws {
+        let dir = try Tools.tempDir()
+        let expDir = dir.appendingPathComponent("experiment-1")
+        try FileManager.default.createDirectory(at: expDir, withIntermediateDirectories: true)
+        let profile = SyntheticProfiles.pythonWorkers(ticks: 50)
+        try profile.encoded(gzip: true).write(to: expDir.appendingPathComponent("processes-4.profile.json.gz"))
+        var experiment = SyntheticProfiles.sampleExperiment()
+        let i = try XCTUnwrap(experiment.runs.firstIndex { $0.strategy == "processes" && $0.workers == 4 })
+        // Written relative to where the experiment ran; found beside experiment.json.
+        experiment.runs[i].profilePath = "reports/elsewhere/processes-4.profile.json.gz"
+        try JSONEncoder().encode(experiment).write(to: expDir.appendingPathComponent("experiment.json"))
+        let r = try report(["experiment-1/experiment.json", "--format", "json", "-o", "r.json"], in: dir)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("r.json"))) as? [String: Any])
+        XCTAssertEqual((doc["recording"] as? [String: Any])?["samples"] as? Int, profile.samples.count)
+        XCTAssertNotNil(doc["analysis"] as? [String: Any])
+        XCTAssertNotNil(doc["experiment"] as? [String: Any])
+    }
+
     func testBadInputsGetOneClearLineAndANonZeroExit() throws {
         let dir = try Tools.tempDir()
         let profile = try SyntheticProfiles.mutexContention(ticks: 50).encoded(gzip: false)
