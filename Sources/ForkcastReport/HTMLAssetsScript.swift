@@ -119,7 +119,7 @@ var sampleTotal = stateTotals.reduce(function (a, b) { return a + b; }, 0);
   hdr.appendChild(h('div', null, h('h1', null, 'Forkcast report — ' + title),
     h('div', { class: 'muted cmd mono' }, M ? M.command : (E && E.setup && E.setup.command ? E.setup.command.join(' ') : (E && E.runs ? E.runs.length + ' runs' : '')))));
   if (M) hdr.appendChild(h('div', { class: 'muted' }, M.startedAt + ' · ' + fmtNs(M.durationNs) + ' · ' + M.samples.toLocaleString('en-US') +
-    ' samples at ' + M.rateHz + ' Hz · ' + threads.length + ' threads in ' + processes.length + ' process' + (processes.length === 1 ? '' : 'es') +
+    ' samples at ' + M.rateHz + ' Hz · ' + threads.length + ' thread' + (threads.length === 1 ? '' : 's') + ' in ' + processes.length + ' process' + (processes.length === 1 ? '' : 'es') +
     ' · ' + M.cores + ' cores'));
 })();
 
@@ -143,7 +143,7 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
     sec.appendChild(h('p', { class: 'headline-sentence', id: 'rec-sentence', 'data-strategy': REC.strategy }, phrase,
       h('span', { class: 'confidence' }, cw + ' confidence · ' + fmtPct(c))));
     var ff = pk(REC, 'fixFirst', 'fix_first');
-    if (ff) sec.appendChild(h('p', { class: 'fixfirst' }, 'Fix this first: ' + ff.text));
+    if (ff) sec.appendChild(h('p', { class: 'fixfirst' }, (/^\s*fix/i.test(ff.text) ? '⚠ ' : '⚠ Fix this first: ') + ff.text));
     if (REC.margin != null && REC.decisive != null) {
       var ru = pk(REC, 'runner_up', 'runnerUp');
       sec.appendChild(h('p', { class: 'muted', id: 'rec-margin' }, REC.decisive
@@ -154,8 +154,10 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
   }
   // Three numbers: the recommendation's own metrics first, then the profile's.
   var nums = [];
+  // The most telling metric of each reason first: speedups and shares over interval bounds.
+  function rank(k) { return /speedup/.test(k) ? 0 : /share|ratio/.test(k) ? 1 : /margin|parallelism/.test(k) ? 2 : /^ci_|_low|_high/.test(k) ? 9 : 5; }
   if (REC) (REC.reasons || []).forEach(function (r) {
-    var keys = Object.keys(r.metrics || {});
+    var keys = Object.keys(r.metrics || {}).sort(function (a, b) { return rank(a) - rank(b); });
     if (keys.length && nums.length < 3) nums.push({ v: fmtMetric(keys[0], r.metrics[keys[0]]), k: prettyKey(keys[0]) + ' (' + (FACTOR_LABEL[r.factor] || r.factor) + ')' });
   });
   if (REC) (REC.reasons || []).forEach(function (r) {
