@@ -4,6 +4,7 @@ import Foundation
 import ForkcastExperiment
 import ForkcastAnalysis
 import ForkcastModel
+import ForkcastPlugins
 import ForkcastSampling
 #if canImport(Glibc)
 import Glibc
@@ -53,6 +54,10 @@ public struct Experiment: ParsableCommand {
     var seed: UInt64 = 0x5EED
     @Option(help: "Threads per worker process under the hybrid strategy (Python executor swap).")
     var hybridThreads: Int?
+    @Option(name: .customLong("plugin"), help: "Use this external plugin: a strategy plugin launches the runs; analyzers and rules analyze each recorded run (repeatable; see `forkcast plugins list`).")
+    var plugins: [String] = []
+    @Option(name: .customLong("no-plugin"), help: "Skip this analyzer or rule when analyzing the recorded runs (repeatable).")
+    var noPlugins: [String] = []
 
     @Argument(help: "A workload file (YAML).")
     var workloadFile: String?
@@ -90,8 +95,22 @@ public struct Experiment: ParsableCommand {
         let workload = Workload(command: cmd.isEmpty ? ["(per-strategy commands)"] : cmd, environment: file?.environment ?? [:],
                                 workingDirectory: file?.workingDirectory)
         let hookDir = outDir.appendingPathComponent("python-hook")
+        let selection = PluginRegistry.Selection(enabled: plugins, disabled: noPlugins)
+        let selected: PluginRegistry.Selected
+        do {
+            selected = try Plugins.registry().selecting(selection)
+        } catch {
+            throw ExperimentError("\(error)")
+        }
+        for p in selected.problems { FileHandle.standardError.write(Data("forkcast experiment: \(p)\n".utf8)) }
+        let externalStrategy = selected.registry.strategies.first { selected.registry.isExternal($0.descriptor.name) && selection.named.contains($0.descriptor.name) }
         let plugin: any StrategyPlugin
-        if let file, !file.perStrategy.isEmpty {
+        if let externalStrategy {
+            for s in strategyList where !externalStrategy.strategies.contains(s.rawValue) {
+                throw ExperimentError("strategy \(s.rawValue) was asked for but plugin \(externalStrategy.descriptor.name) launches only \(externalStrategy.strategies.joined(separator: ", "))")
+            }
+            plugin = externalStrategy
+        } else if let file, !file.perStrategy.isEmpty {
             for s in strategyList where file.perStrategy[s.rawValue] == nil {
                 throw ExperimentError("strategy \(s.rawValue) was asked for but the workload file gives no command for it")
             }
@@ -132,7 +151,7 @@ public struct Experiment: ParsableCommand {
         let signalSource = Self.watchInterrupt(stop)
         defer { signalSource.cancel() }
         let progress = ProgressPrinter(total: plan.schedule.count)
-        var runner = ExperimentRunner(stop: stop, recorder: recorder, analyzer: Self.makeAnalyzer(), progress: { progress.report($0) })
+        var runner = ExperimentRunner(stop: stop, recorder: recorder, analyzer: Self.makeAnalyzer(selected.registry), progress: { progress.report($0) })
         runner.saveProfile = Self.makeProfileSaver()
         for n in preNotes { FileHandle.standardError.write(Data("forkcast experiment: \(n)\n".utf8)) }
         FileHandle.standardError.write(Data("forkcast experiment: \(plan.configurations.count) configurations × \(plan.repeatCount) runs (+\(plan.warmup) warm-up) with \(plugin.descriptor.name); outputs in \(outDir.path)\n".utf8))
@@ -178,9 +197,9 @@ public struct Experiment: ParsableCommand {
     /// which give the wait breakdown per strategy and the single-run prediction the
     /// experiment's recommendation is compared with. When the analyzers produce no thread
     /// breakdown, the plain per-thread state count stands in.
-    static func makeAnalyzer() -> ProfileAnalyzer? {
+    static func makeAnalyzer(_ plugins: PluginRegistry? = nil) -> ProfileAnalyzer? {
         { profile in
-            var analysis = Analyzer.analyze(profile)
+            var analysis = plugins.map { Analyzer.analyze(profile, analyzers: $0.analyzers, rules: $0.recommenderRules) } ?? Analyzer.analyze(profile)
             if analysis.threads.isEmpty { analysis.threads = ExperimentSummarizer.stateBreakdown(profile).threads }
             return analysis
         }

@@ -324,5 +324,5 @@ final class PluginProcess {
 private func spawnFileActionsAddChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: UnsafePointer<CChar>) -> Int32
 
 func formatSeconds(_ s: Double) -> String {
-    s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
+    s == s.rounded() ? String(Int(s)) : s < 1 ? String(format: "%.2g", s) : String(format: "%.1f", s)
 }

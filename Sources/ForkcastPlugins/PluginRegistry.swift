@@ -1,6 +1,7 @@
 import ForkcastAnalysis
 import ForkcastExperiment
 import ForkcastModel
+import ForkcastReport
 import Foundation
 
 /// The one place plugins are found, listed and called. Built-ins and external plugins
@@ -72,6 +73,7 @@ public struct PluginRegistry: Sendable {
         var all: [any ForkcastPlugin] = []
         all += Analyzer.builtinAnalyzers() as [any ForkcastPlugin]
         all += Analyzer.builtinRules() as [any ForkcastPlugin]
+        all += BuiltinReporters.all as [any ForkcastPlugin]
         all.append(CommandTemplateStrategy())
         return all
     }
@@ -107,10 +109,14 @@ public struct PluginRegistry: Sendable {
         public var enabled: [String]
         /// `--no-plugin NAME` (repeatable): built-in or external.
         public var disabled: [String]
+        /// The names given on the command line (not from the environment): a reporter or
+        /// strategy plugin takes over only when named there.
+        public var named: [String]
 
         public init(enabled: [String] = [], disabled: [String] = [], environment: [String: String] = Foundation.ProcessInfo.processInfo.environment) {
             let fromEnv = (environment["FORKCAST_PLUGINS"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
-            self.enabled = enabled.flatMap { $0.split(separator: ",").map(String.init) } + fromEnv
+            named = enabled.flatMap { $0.split(separator: ",").map(String.init) }
+            self.enabled = named + fromEnv
             self.disabled = disabled.flatMap { $0.split(separator: ",").map(String.init) }
         }
     }

@@ -59,6 +59,9 @@ final class PluginCLITests: XCTestCase {
         XCTAssertNotNil(row("cpu-starvation", "recommender-rule"))
         XCTAssertEqual(row("python-executor-swap", "strategy")?["origin"] as? String, "builtin")
         XCTAssertEqual(row("command-template", "strategy")?["origin"] as? String, "builtin")
+        for format in ["html", "json", "speedscope", "folded", "chrome", "pprof"] {
+            XCTAssertEqual(row(format, "reporter")?["origin"] as? String, "builtin", format)
+        }
         for (name, kind) in [("blas-oversubscription", "analyzer"), ("pickle-cost", "analyzer"), ("scaling-knee", "recommender-rule"),
                              ("markdown", "reporter"), ("joblib", "strategy")] {
             let shipped = try XCTUnwrap(row(name, kind), "\(name) not listed: \(r.stdout)")
@@ -182,6 +185,69 @@ final class PluginCLITests: XCTestCase {
         XCTAssertTrue(r.stdout.isEmpty)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("plugin no-such-thing: no such plugin"), r.stderr)
+    }
+
+    // MARK: a real recording, report and experiment
+
+    /// Recorded with `forkcast record -- python3 Tests/Fixtures/plugins/numpy_process_pool.py`
+    /// on 2 cores: 4 pool workers (and the parent) each start an OpenBLAS pool.
+    static let numpyRecording = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/plugins/numpy-process-pool.json.gz").path
+
+    func testBlasAnalyzerOnARealRecordingOfANumPyProcessPool() throws {
+        let a = try analysis(try forkcast(["analyze", Self.numpyRecording, "--json", "--plugin", "blas-oversubscription"]))
+        let f = try XCTUnwrap(a.findings.first { $0.source == "blas-oversubscription" })
+        XCTAssertEqual(f.id, "blas-oversubscription.oversubscribed")
+        XCTAssertEqual(f.metrics["processes"], 5)
+        XCTAssertEqual(f.metrics["cores"], 2)
+        XCTAssertGreaterThanOrEqual(f.metrics["blas_threads"] ?? 0, 5)
+        XCTAssertTrue(f.stacks.first?.contains("blas_thread_server") == true, "\(f.stacks)")
+    }
+
+    func testReportWithAPluginReporterAndPluginFindingsInHTML() throws {
+        let md = dir.appendingPathComponent("pr.md").path
+        let r = try forkcast(["report", Self.numpyRecording, "--plugin", "markdown,blas-oversubscription", "-o", md])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout, md + "\n")
+        let text = try String(contentsOfFile: md, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("## Forkcast: `python3 np_pool.py`"), text)
+        XCTAssertTrue(text.contains("**NumPy/BLAS threads oversubscribe the CPU"), text)
+        XCTAssertTrue(text.contains("<sub>(blas-oversubscription)</sub>"), text)
+
+        let html = dir.appendingPathComponent("r.html").path
+        let h = try forkcast(["report", Self.numpyRecording, "--plugin", "blas-oversubscription", "-o", html])
+        XCTAssertEqual(h.status, 0, h.stderr)
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        XCTAssertTrue(page.contains("oversubscribe the CPU: "), "the plugin's finding is not in the HTML report")
+
+        // A reporter plugin that fails: one line, nothing written over -o; without -o the
+        // --format report is written instead.
+        let slow = try forkcast(["report", Self.numpyRecording, "--plugin", "markdown", "-o", dir.appendingPathComponent("x.md").path],
+                                extra: ["FORKCAST_PLUGIN_TIMEOUT": "0.01"])
+        XCTAssertEqual(slow.status, 2)
+        XCTAssertEqual(slow.stderr, "forkcast: error: reporter markdown: timed out after 0.01 s (killed its process group)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.md").path))
+        let fallback = try forkcast(["report", Self.numpyRecording, "--plugin", "markdown"], extra: ["FORKCAST_PLUGIN_TIMEOUT": "0.01"])
+        XCTAssertEqual(fallback.status, 0, fallback.stderr)
+        XCTAssertTrue(fallback.stderr.contains("reporter markdown: timed out"), fallback.stderr)
+        XCTAssertTrue(fallback.stdout.hasSuffix(".html\n"), fallback.stdout)
+    }
+
+    func testExperimentWithThePluginStrategy() throws {
+        let script = dir.appendingPathComponent("job.py")
+        try "import os\nprint(os.environ['FORKCAST_STRATEGY'], os.environ['FORKCAST_WORKERS'], os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+            .write(to: script, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("exp")
+        let r = try forkcast(["experiment", "--plugin", "joblib", "--strategies", "serial,processes", "--workers", "2", "--repeat", "1",
+                              "--warmup", "0", "--no-record", "-o", out.path, "--", "python3", script.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let exp = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("experiment.json"))) as? [String: Any])
+        XCTAssertEqual((exp["setup"] as? [String: Any])?["strategy_plugin"] as? String, "joblib")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("runs").path).filter { $0.hasSuffix(".stdout") }.sorted()
+        let outputs = try runs.map { try String(contentsOf: out.appendingPathComponent("runs/\($0)"), encoding: .utf8) }
+        XCTAssertEqual(outputs.sorted(), ["processes 2 1\n", "serial 1 None\n"], "\(runs)")
+        let wrong = try forkcast(["experiment", "--plugin", "joblib", "--strategies", "serial", "--workers", "1", "--repeat", "1",
+                                  "--no-record", "-o", out.path, "--", "./a.out"])
+        XCTAssertNotEqual(wrong.status, 0)
     }
 
     // MARK: isolation

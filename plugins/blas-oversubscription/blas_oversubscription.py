@@ -19,7 +19,7 @@ from forkcast_plugin import Profile, serve, stack_labels
 NAME = "blas-oversubscription"
 VERSION = "1.0.0"
 
-BLAS_MODULE = re.compile(r"lib(openblas\w*|blas|cblas|mkl_\w+|gomp|iomp5|omp|blis|flexiblas)[.-]", re.I)
+BLAS_MODULE = re.compile(r"lib(scipy_openblas\w*|openblas\w*|blas|cblas|mkl_\w+|gomp|iomp5|omp|blis|flexiblas)[.-]", re.I)
 POOL_ENTRY = re.compile(r"^(blas_thread_server|gomp_thread_start|__kmp_launch_worker|__kmp_launch_thread|exec_blas|blas_thread_init|bli_thread)", re.I)
 SPIN = re.compile(r"^(sched_yield|__sched_yield|gomp_barrier_wait|gomp_team_barrier_wait|__kmp_wait|__kmp_yield|gomp_spin)")
 WANTS_CPU = {"on_cpu", "runnable"}
@@ -38,7 +38,7 @@ def library(stack):
         m = BLAS_MODULE.search((f.get("module") or "").rsplit("/", 1)[-1] + ".")
         if m:
             name = m.group(1).lower()
-            return "OpenMP (" + name + ")" if name in ("gomp", "iomp5", "omp") else name.split("_")[0].replace("openblasp", "openblas")
+            return "OpenMP (" + name + ")" if name in ("gomp", "iomp5", "omp") else ("openblas" if "openblas" in name else name.split("_")[0])
     return "BLAS"
 
 
