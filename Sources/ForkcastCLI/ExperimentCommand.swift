@@ -72,6 +72,9 @@ public struct Experiment: ParsableCommand {
         } catch let error as ExperimentError {
             FileHandle.standardError.write(Data("forkcast experiment: \(error.description)\n".utf8))
             throw ExitCode(2)
+        } catch let error as PluginError {
+            FileHandle.standardError.write(Data("forkcast experiment: strategy \(error.plugin): \(error.reason)\n".utf8))
+            throw ExitCode(2)
         }
     }
 

@@ -247,7 +247,8 @@ final class PluginCLITests: XCTestCase {
         XCTAssertEqual(outputs.sorted(), ["processes 2 1\n", "serial 1 None\n"], "\(runs)")
         let wrong = try forkcast(["experiment", "--plugin", "joblib", "--strategies", "serial", "--workers", "1", "--repeat", "1",
                                   "--no-record", "-o", out.path, "--", "./a.out"])
-        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertEqual(wrong.status, 2)
+        XCTAssertTrue(wrong.stderr.hasSuffix("forkcast experiment: strategy joblib: reported an error: ValueError: ./a.out is not a Python program (run it as `python3 script.py ...`)\n"), wrong.stderr)
     }
 
     // MARK: isolation
