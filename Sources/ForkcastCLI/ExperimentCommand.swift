@@ -5,6 +5,7 @@ import ForkcastExperiment
 import ForkcastAnalysis
 import ForkcastModel
 import ForkcastPlugins
+import ForkcastReport
 import ForkcastSampling
 #if canImport(Glibc)
 import Glibc
@@ -44,6 +45,8 @@ public struct Experiment: ParsableCommand {
     var json: String?
     @Option(name: [.customShort("o"), .customLong("output")], help: "Folder for results and run outputs (default reports/experiment-TIMESTAMP).")
     var outputDirectory: String?
+    @Flag(help: "Also write the HTML report (reports/<program>-<time>.html).")
+    var report = false
     @Flag(help: "Flag a strategy whose stdout differs from serial's; it is never recommended.")
     var checkOutput = false
     @Flag(help: "Do not record a profile of each configuration (no wait breakdown).")
@@ -177,6 +180,20 @@ public struct Experiment: ParsableCommand {
         }
         if json != "-" { print(ExperimentTable.render(result)) }
         FileHandle.standardError.write(Data("forkcast experiment: results in \(mainJSON.path)\n".utf8))
+        if report {
+            // The same input `forkcast report experiment.json` builds: the result and the
+            // profile recorded for the recommended configuration, analyzed.
+            do {
+                var input = try ReportInputLoader.load(paths: [mainJSON.path])
+                if input.analysis == nil, let profile = input.profile {
+                    input.analysis = Analyzer.analyze(profile, experiment: input.experiment)
+                }
+                let path = try HTMLReport.write(input)
+                FileHandle.standardError.write(Data("forkcast experiment: report: \(path)\n".utf8))
+            } catch {
+                Terminal.error("\(error)")
+            }
+        }
         if result.interrupted { throw ExitCode(130) }
         if result.recommendation == nil {
             let why = result.summary.compactMap(\.excludedReason).first ?? "no configuration completed"
