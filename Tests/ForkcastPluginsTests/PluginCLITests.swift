@@ -48,7 +48,7 @@ final class PluginCLITests: XCTestCase {
 
     func testListShowsBuiltinsNextToExternalsWithKindVersionOrigin() throws {
         let extra = dir.appendingPathComponent("extra")
-        try BrokenPlugins.make(in: extra, only: ["echo-analyzer"])
+        try BrokenPlugins.make(in: extra, only: ["echo-analyzer", "bad-manifest"])
         let r = try forkcast(["plugins", "list", "--json"], pluginPath: extra.path)
         XCTAssertEqual(r.status, 0, r.stderr)
         let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
@@ -70,6 +70,9 @@ final class PluginCLITests: XCTestCase {
             XCTAssertEqual(shipped["version"] as? String, "1.0.0")
             XCTAssertEqual(shipped["folder"] as? String, Fixtures.repositoryRoot.appendingPathComponent("plugins/\(name)").path)
         }
+        let broken = try XCTUnwrap(rows.first { $0["name"] as? String == "bad-manifest" })
+        XCTAssertEqual(broken["status"] as? String, "broken")
+        XCTAssertTrue((broken["summary"] as? String)?.contains("not valid JSON") == true, "\(broken)")
         let fromPath = try XCTUnwrap(row("echo-analyzer", "analyzer"))
         XCTAssertEqual(fromPath["source"] as? String, "FORKCAST_PLUGIN_PATH")
 
@@ -201,6 +204,20 @@ final class PluginCLITests: XCTestCase {
         XCTAssertEqual(f.metrics["cores"], 2)
         XCTAssertGreaterThanOrEqual(f.metrics["blas_threads"] ?? 0, 5)
         XCTAssertTrue(f.stacks.first?.contains("blas_thread_server") == true, "\(f.stacks)")
+    }
+
+    /// Recorded with `forkcast record -- python3 Tests/Fixtures/plugins/process_pool_ipc.py`:
+    /// 60 tasks of 2 MB through a 2-process pool.
+    func testPickleCostOnARealRecordingOfAProcessPool() throws {
+        let path = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/plugins/process-pool-ipc.json.gz").path
+        let a = try analysis(try forkcast(["analyze", path, "--json", "--plugin", "pickle-cost"]))
+        let f = try XCTUnwrap(a.findings.first { $0.source == "pickle-cost" })
+        XCTAssertGreaterThan(f.metrics["pickle_seconds"] ?? 0, 0)
+        XCTAssertGreaterThan(f.metrics["tasks_estimated"] ?? 0, 0)
+        XCTAssertTrue(f.detail.hasPrefix("By call site: Queue._feed (queues.py:244)"), f.detail)
+        // Evidence: from the feeder thread down to pickle, then the leaf.
+        let stack = try XCTUnwrap(f.stacks.first)
+        XCTAssertTrue(stack.contains("Queue._feed (queues.py:244)") && stack.contains("ForkingPickler.dumps (reduction.py:51)"), "\(stack)")
     }
 
     func testReportWithAPluginReporterAndPluginFindingsInHTML() throws {

@@ -12,13 +12,16 @@ serialization cost per task — the number to compare with the work one task doe
 import sys
 from collections import Counter, defaultdict
 
-from forkcast_plugin import Profile, frame_label, serve, stack_labels
+from forkcast_plugin import Profile, frame_label, serve
 
 NAME = "pickle-cost"
 VERSION = "1.0.0"
 
 LIBRARY_PATHS = ("/multiprocessing/", "/concurrent/futures/", "/pickle.py", "/copyreg.py", "/queue.py",
                  "/threading.py", "/joblib/", "/loky/", "/socket.py", "/selectors.py")
+
+
+PICKLE_FILES = ("/pickle.py", "/copyreg.py", "/multiprocessing/reduction.py")
 
 
 def direction(frame):
@@ -53,10 +56,29 @@ def call_site(stack):
     for f in stack:
         if f.get("kind") == "python" and not any(p in (f.get("file") or "") for p in LIBRARY_PATHS):
             return frame_label(f)
+    # No user code on the stack (a queue's feeder thread): the innermost caller of pickle.
     for f in stack:
-        if f.get("kind") == "python":
+        if f.get("kind") == "python" and not (f.get("file") or "").endswith(PICKLE_FILES):
             return frame_label(f)
     return "(native code)"
+
+
+def evidence(stack, outer=10):
+    """The stack outermost first, from the caller down to where pickling starts, then the
+    leaf (pickle's recursive save/load frames in between say nothing)."""
+    top = max((i for i, f in enumerate(stack) if direction(f)), default=0)
+    frames = stack[top:top + outer]
+    if top > 0:
+        frames = [stack[0]] + frames
+    return [frame_label(f) for f in reversed(frames)]
+
+
+def unique(lists):
+    out = []
+    for x in lists:
+        if x not in out:
+            out.append(x)
+    return out
 
 
 def analyze(profile):
@@ -116,7 +138,7 @@ def analyze(profile):
                  f"{round(seconds['unpickle'], 2)} s unpickling{per}",
         "detail": f"By call site: {site_text}. " + (advice if severity != "info" else "Small next to the work."),
         "metrics": metrics,
-        "stacks": [stack_labels(profile.stacks[s]) for s, _ in top_stacks.most_common(2)],
+        "stacks": unique(evidence(profile.stacks[s]) for s, _ in top_stacks.most_common(5))[:2],
     }]
 
 

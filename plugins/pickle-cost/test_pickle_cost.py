@@ -61,6 +61,13 @@ class PickleCostTests(unittest.TestCase):
         self.assertEqual(plugin.direction({"name": "loads", "file": "/usr/lib/python3.11/pickle.py", "kind": "python"}), "unpickle")
         self.assertIsNone(plugin.direction({"name": "loads", "file": "/app/json_stuff.py", "kind": "python"}))
 
+    def test_call_site_of_a_queue_feeder_thread_is_the_queue(self):
+        stack = [{"kind": "native", "name": "save_bytes", "module": PICKLE},
+                 {"kind": "python", "name": "ForkingPickler.dumps", "file": "/usr/lib/python3.11/multiprocessing/reduction.py", "line": 51},
+                 {"kind": "python", "name": "Queue._feed", "file": "/usr/lib/python3.11/multiprocessing/queues.py", "line": 244},
+                 {"kind": "python", "name": "Thread.run", "file": "/usr/lib/python3.11/threading.py", "line": 975}]
+        self.assertEqual(plugin.call_site(stack), "Queue._feed (queues.py:244)")
+
     def test_no_pickling_no_finding(self):
         doc = pool_profile()
         doc["stacks"] = [{"frames": [5]}] * 4
