@@ -100,26 +100,38 @@ public struct Plugins: ParsableCommand {
             if let p = r.problems.first(where: { $0.plugin == name }), r.descriptor(named: name) == nil {
                 Plugins.fail("info", "\(p)")
             }
-            guard let d = r.descriptor(named: name) else {
+            let matches = r.descriptors.filter { $0.name == name }
+            guard !matches.isEmpty else {
                 Plugins.fail("info", "no plugin named \(name) (see `forkcast plugins list`)")
             }
-            var lines = ["name:      \(d.name)", "kind:      \(d.kind.rawValue)", "version:   \(d.version)",
-                         "summary:   \(d.summary)", "protocol:  \(d.protocolVersion)"]
-            if let e = r.external[name] {
-                lines.append("origin:    external, \(e.folder) (from \(e.source.rawValue))")
-                lines.append("command:   \(e.manifest.command.joined(separator: " ")) (in its folder)")
-                lines.append("timeout:   \(e.timeoutSeconds) s")
-                if let s = e.manifest.strategies { lines.append("strategies: \(s.joined(separator: ", "))") }
-                if let x = e.manifest.fileExtension { lines.append("extension: \(x)") }
-                let readme = (e.folder as NSString).appendingPathComponent("README.md")
-                if FileManager.default.fileExists(atPath: readme) { lines.append("readme:    \(readme)") }
-                lines.append("run it:    forkcast analyze PROFILE --plugin \(d.name)")
-            } else {
-                lines.append("origin:    builtin (runs by default; --no-plugin \(d.name) to skip it)")
+            var lines: [String] = []
+            for d in matches {
+                if !lines.isEmpty { lines.append("") }
+                lines += ["name:      \(d.name)", "kind:      \(d.kind.rawValue)", "version:   \(d.version)",
+                          "summary:   \(d.summary)", "protocol:  \(d.protocolVersion)"]
+                if let e = r.external[name] {
+                    lines.append("origin:    external, \(e.folder) (from \(e.source.rawValue))")
+                    lines.append("command:   \(e.manifest.command.joined(separator: " ")) (in its folder)")
+                    lines.append("timeout:   \(Plugins.formatted(e.timeoutSeconds)) s")
+                    if let s = e.manifest.strategies { lines.append("strategies: \(s.joined(separator: ", "))") }
+                    if let x = e.manifest.fileExtension { lines.append("extension: \(x)") }
+                    let readme = (e.folder as NSString).appendingPathComponent("README.md")
+                    if FileManager.default.fileExists(atPath: readme) { lines.append("readme:    \(readme)") }
+                    let command = switch d.kind {
+                    case .analyzer, .recommenderRule: "forkcast analyze PROFILE --plugin \(d.name)"
+                    case .reporter: "forkcast report PROFILE --plugin \(d.name) -o FILE"
+                    case .strategy: "forkcast experiment --plugin \(d.name) -- CMD"
+                    }
+                    lines.append("run it:    \(command)")
+                } else {
+                    lines.append("origin:    builtin" + (d.kind == .analyzer || d.kind == .recommenderRule ? " (runs by default; --no-plugin \(d.name) skips it)" : ""))
+                }
             }
             print(lines.joined(separator: "\n"))
         }
     }
+
+    static func formatted(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
 
     public struct Check: ParsableCommand {
         public static let configuration = CommandConfiguration(
