@@ -56,8 +56,6 @@ public struct ExternalPlugin: Sendable {
         if manifest.protocolVersion != pluginProtocolVersion {
             throw PluginError(plugin: name, reason: "manifest says protocol_version \(manifest.protocolVersion); this forkcast speaks \(pluginProtocolVersion)")
         }
-        let oldPipe = signal(SIGPIPE, SIG_IGN)
-        defer { signal(SIGPIPE, oldPipe) }
         let process = try PluginProcess(name: name, argv: manifest.command, directory: folder, timeoutSeconds: timeoutSeconds, log: log)
         defer { process.kill() }
 

@@ -57,6 +57,10 @@ final class PluginProcess {
     private let log: PluginLog
     private var exitDescription: String?
     private var reaped = false
+    /// SIGPIPE is ignored while a plugin runs: writing to one that quit must be an EPIPE
+    /// error, not the end of forkcast. Restored when the plugin is reaped.
+    private var savedSIGPIPE: (@convention(c) (Int32) -> Void)?
+    private var ignoringSIGPIPE = false
     /// Responses longer than this are garbage, not a protocol message.
     static let maxLineBytes = 512 << 20
 
@@ -126,6 +130,8 @@ final class PluginProcess {
             throw PluginError(plugin: name, reason: "cannot start \(argv.joined(separator: " ")) in \(directory): \(String(cString: strerror(rc)))")
         }
         pid = child
+        savedSIGPIPE = signal(SIGPIPE, SIG_IGN)
+        ignoringSIGPIPE = true
         stdinFD = inPipe[1]
         stdoutFD = outPipe[0]
         stderrFD = errPipe[0]
@@ -191,6 +197,10 @@ final class PluginProcess {
         drainStderr()
         for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { close(fd) }
         stdinFD = -1; stdoutFD = -1; stderrFD = -1
+        if ignoringSIGPIPE {
+            signal(SIGPIPE, savedSIGPIPE)
+            ignoringSIGPIPE = false
+        }
     }
 
     // MARK: internals

@@ -31,6 +31,8 @@ enum BrokenPlugins {
         open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.pid"), "w").write(str(pid))
         while True: time.sleep(1)
         """),
+        // Quits at once, reading nothing.
+        ("quitter", "analyzer", "import sys\nsys.exit(3)\n"),
         // Prints to stdout what belongs on stderr.
         ("garbage", "analyzer", prelude + "print('hello from a print statement'); sys.stdout.flush()\ntime.sleep(0.2)\n"),
         // Speaks a protocol from the future.

@@ -296,6 +296,7 @@ final class PluginCLITests: XCTestCase {
             "complainer": "rule complainer: reported an error: cannot advise without an experiment",
             "bad-manifest": "plugin bad-manifest: broken manifest",
             "half-answer": "analyzer half-answer: malformed findings response: missing \"findings.0.title\"",
+            "quitter": "analyzer quitter: exited with status 3 before sending its handshake",
         ]
         for (name, text) in expected {
             let lines = a.errors.filter { $0.contains(name) }
