@@ -122,6 +122,7 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
             startupShare: poolWorkers.isEmpty || duration <= 0 ? 0 : min(1, startup / (Double(poolWorkers.count) * duration)),
             workerComputeSeconds: computeSeconds,
             workerBusyShare: lifetimes > 0 ? min(1, computeSeconds / lifetimes) : 0,
+            workerLifetimeSeconds: lifetimes,
             overheadRatio: (serialization + startup) / max(computeSeconds, period),
             topStacks: Support.top(ipcStacks, 3).map { classifier.labels($0.key) })
         if poolWorkers.isEmpty { costs.overheadRatio = 0 }

@@ -75,8 +75,13 @@ extension MultiprocessingCosts {
         let total = movingSeconds + workerComputeSeconds
         return total > 0 ? movingSeconds / total : 0
     }
-    /// True when moving the data, not the task count, is the cost.
-    public var dataBound: Bool { serializationShare >= 0.2 || (movingShare >= 0.5 && movingSeconds >= 0.1) }
+    /// True when moving the data, not the task count, is the cost: moving rivals the work
+    /// (≥ 40% of moving + work) and fills a fifth of the workers' lives, or serialization
+    /// alone takes 40% of the CPU. Tiny tasks move little in all — their cost is the round
+    /// trips and idle workers, the start-up rule's case.
+    public var dataBound: Bool {
+        (movingShare >= 0.4 && movingSeconds >= max(0.1, 0.2 * workerLifetimeSeconds)) || serializationShare >= 0.4
+    }
 }
 
 extension Analysis {
