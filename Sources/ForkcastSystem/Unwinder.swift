@@ -61,11 +61,16 @@ public final class Unwinder {
 public enum Launcher {
     /// Forks a child that stops itself; returns its pid and a descriptor that reports a
     /// failed exec (`execError(fd)`).
-    public static func spawnStopped(executable: String, arguments: [String], environment: [String]) throws -> (pid: Int32, execErrorFD: Int32) {
+    public static func spawnStopped(executable: String, arguments: [String], environment: [String],
+                                    workingDirectory: String? = nil, standardOutput: Int32 = -1,
+                                    standardError: Int32 = -1) throws -> (pid: Int32, execErrorFD: Int32) {
         var fd: Int32 = -1
         let pid = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in
-                fc_spawn_stopped(executable, argv, envp, &fd)
+                if let workingDirectory {
+                    return fc_spawn_stopped(executable, argv, envp, workingDirectory, standardOutput, standardError, &fd)
+                }
+                return fc_spawn_stopped(executable, argv, envp, nil, standardOutput, standardError, &fd)
             }
         }
         if pid < 0 { throw SystemError("fork", negated: pid) }
