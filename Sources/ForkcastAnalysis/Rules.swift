@@ -75,13 +75,18 @@ extension MultiprocessingCosts {
         let total = movingSeconds + workerComputeSeconds
         return total > 0 ? movingSeconds / total : 0
     }
-    /// True when moving the data, not the task count, is the cost: moving rivals the work
-    /// (≥ 40% of moving + work) and fills a fifth of the workers' lives, or serialization
-    /// alone takes 40% of the CPU. Tiny tasks move little in all — their cost is the round
-    /// trips and idle workers, the start-up rule's case.
+    /// True when moving the data, not the task count, is the cost: the volume costs fill
+    /// 15% of the workers' lives and moving rivals the work (≥ 40% of moving + work). Tiny
+    /// tasks move few bytes — their cost is the round trips and idle workers, the start-up
+    /// rule's case.
     public var dataBound: Bool {
-        (movingShare >= 0.4 && movingSeconds >= max(0.1, 0.2 * workerLifetimeSeconds)) || serializationShare >= 0.4
+        volumeSeconds >= max(0.1, 0.15 * workerLifetimeSeconds) && movingShare >= 0.4
     }
+
+    /// The costs that grow with the bytes moved: pickling, unpickling, and writers blocked
+    /// on full pipes. Per-message costs (connection bookkeeping, waking a worker) do not
+    /// count: thousands of tiny messages cost that too.
+    public var volumeSeconds: Double { pickleSeconds + unpickleSeconds + pipeWriteWaitSeconds }
 }
 
 extension Analysis {
