@@ -34,8 +34,16 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
         let pythonFrames = profile.frames.contains { $0.kind == .python }
         var firstUser: [Int32: UInt64] = [:]
         if !workerPids.isEmpty {
-            for s in profile.samples where s.state == .onCPU && workerPids.contains(s.pid) && firstUser[s.pid] == nil {
+            // Ready: the first sample running user code, or taking part in the pool's traffic
+            // (waiting for a task, receiving or unpickling one) — tiny tasks may never be caught
+            // in user code, but a worker waiting for work has finished starting.
+            for s in profile.samples where workerPids.contains(s.pid) && firstUser[s.pid] == nil {
                 let f = classifier.flags(s.stack)
+                if f.contains(.queueGet) || f.ipc != .none || f.contains(.queueLockKind) {
+                    firstUser[s.pid] = s.timeNs
+                    continue
+                }
+                guard s.state == .onCPU else { continue }
                 let python = pythonFrames && (f.contains(.hasPython) || (isPython[s.pid] ?? false))
                 if !python || f.contains(.userLeaf) { firstUser[s.pid] = s.timeNs }
             }
@@ -63,7 +71,11 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
                 case .unpickle: unpickle += 1; pickleSamples += 1; ipcStacks[s.stack, default: 0] += 1
                 case .transfer: transfer += 1; ipcStacks[s.stack, default: 0] += 1
                 case .none:
-                    if !workerPids.isEmpty, let first = firstUser[s.pid], s.timeNs >= first { compute += 1 }
+                    // Useful work: user code (when Python frames tell it apart), after start-up.
+                    if !workerPids.isEmpty, let first = firstUser[s.pid], s.timeNs >= first,
+                       !pythonFrames || f.contains(.userLeaf) || !f.contains(.hasPython) {
+                        compute += 1
+                    }
                 }
             case .ioWait:
                 guard s.wait >= 0 else { continue }
@@ -122,6 +134,7 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
             startupShare: poolWorkers.isEmpty || duration <= 0 ? 0 : min(1, startup / (Double(poolWorkers.count) * duration)),
             workerComputeSeconds: computeSeconds,
             workerBusyShare: lifetimes > 0 ? min(1, computeSeconds / lifetimes) : 0,
+            workerLifetimeSeconds: lifetimes,
             overheadRatio: (serialization + startup) / max(computeSeconds, period),
             topStacks: Support.top(ipcStacks, 3).map { classifier.labels($0.key) })
         if poolWorkers.isEmpty { costs.overheadRatio = 0 }

@@ -75,8 +75,18 @@ extension MultiprocessingCosts {
         let total = movingSeconds + workerComputeSeconds
         return total > 0 ? movingSeconds / total : 0
     }
-    /// True when moving the data, not the task count, is the cost.
-    public var dataBound: Bool { serializationShare >= 0.2 || (movingShare >= 0.5 && movingSeconds >= 0.1) }
+    /// True when moving the data, not the task count, is the cost: the volume costs fill
+    /// 15% of the workers' lives and moving rivals the work (≥ 40% of moving + work). Tiny
+    /// tasks move few bytes — their cost is the round trips and idle workers, the start-up
+    /// rule's case.
+    public var dataBound: Bool {
+        volumeSeconds >= max(0.1, 0.15 * workerLifetimeSeconds) && movingShare >= 0.4
+    }
+
+    /// The costs that grow with the bytes moved: pickling, unpickling, and writers blocked
+    /// on full pipes. Per-message costs (connection bookkeeping, waking a worker) do not
+    /// count: thousands of tiny messages cost that too.
+    public var volumeSeconds: Double { pickleSeconds + unpickleSeconds + pipeWriteWaitSeconds }
 }
 
 extension Analysis {

@@ -205,6 +205,13 @@ struct StackClassifier {
         return name[...]
     }
 
+    /// A Python frame's function name without its class: `Condition.wait` → `wait`
+    /// (CPython 3.11+ reports qualified names).
+    static func shortPythonName(_ name: String) -> String {
+        if let dot = name.lastIndex(of: ".") { return String(name[name.index(after: dot)...]) }
+        return name
+    }
+
     static func isStdlibPython(_ file: String) -> Bool {
         if file.hasPrefix("<") { return true } // <frozen importlib._bootstrap>, <string>
         if file.contains("/site-packages/") || file.contains("/dist-packages/") { return false }
@@ -292,7 +299,7 @@ struct StackClassifier {
         } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 || !hasNative {
             // (A Python-only stack in a lock wait: the innermost Python frame is where it waits.)
             let file = py.frame.file ?? ""
-            let name = py.frame.name
+            let name = Self.shortPythonName(py.frame.name)
             let hasFutures = frames.contains { $0.bits.contains(.futuresBase) }
             if file.hasSuffix("/threading.py") && (name == "join" || name == "_wait_for_tstate_lock") {
                 kind = .threadJoin
@@ -404,9 +411,10 @@ struct FrameFacts {
             if file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py") {
                 bits.insert(f.name.contains("load") || f.name.contains("Unpickler") ? .unpickle : .pickle)
             }
-            if (file.hasSuffix("multiprocessing/queues.py") && (f.name == "get" || f.name == "_recv_bytes"))
-                || (file.hasSuffix("multiprocessing/pool.py") && f.name == "worker")
-                || (file.hasSuffix("concurrent/futures/process.py") && f.name == "_process_worker") {
+            let name = StackClassifier.shortPythonName(f.name)
+            if (file.hasSuffix("multiprocessing/queues.py") && (name == "get" || name == "_recv_bytes"))
+                || (file.hasSuffix("multiprocessing/pool.py") && name == "worker")
+                || (file.hasSuffix("concurrent/futures/process.py") && name == "_process_worker") {
                 bits.insert(.waitsForWork)
             }
             if file.hasSuffix("concurrent/futures/_base.py") { bits.insert(.futuresBase) }

@@ -261,8 +261,16 @@ public enum AnalysisText {
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
+    /// A stack on one line, nearest the leaf last. Mixed Python/native stacks show their
+    /// innermost Python frames and the native leaf (the interpreter's own frames between them
+    /// say little to a reader).
     static func stackLine(_ stack: [String], limit: Int = 6) -> String {
-        (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
+        let python = stack.indices.filter { stack[$0].contains(".py:") || stack[$0].contains(".py)") }
+        if let lastPython = python.last, lastPython < stack.count - 1 {
+            let shown = python.suffix(limit - 1).map { stack[$0] } + [stack[stack.count - 1]]
+            return (stack.count > shown.count ? "… → " : "") + shown.joined(separator: " → ")
+        }
+        return (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
     }
 
     /// Aligned columns: text columns left-aligned, numeric ones (from `rightAlignedFrom`) right-aligned.

@@ -221,6 +221,8 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     public var workerComputeSeconds: Double
     /// workerComputeSeconds over the pool workers' summed lifetimes: how busy the pool was.
     public var workerBusyShare: Double
+    /// The pool workers' summed lifetimes (start to exit, or to the end of the recording).
+    public var workerLifetimeSeconds: Double
     /// Overhead (pickle + unpickle + IPC CPU + start-up) over worker compute; > 1 means the
     /// processes spend more moving work than doing it.
     public var overheadRatio: Double
@@ -234,6 +236,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
              queueLockWaitSeconds = "queue_lock_wait_seconds", startupSeconds = "startup_seconds",
              startupByProcess = "startup_by_process", cpuSeconds = "cpu_seconds", serializationShare = "serialization_share",
              startupShare = "startup_share", workerComputeSeconds = "worker_compute_seconds", workerBusyShare = "worker_busy_share",
+             workerLifetimeSeconds = "worker_lifetime_seconds",
              overheadRatio = "overhead_ratio", topStacks = "top_stacks"
     }
 
@@ -241,7 +244,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
                 ipcCPUSeconds: Double = 0, pipeReadWaitSeconds: Double = 0, pipeWriteWaitSeconds: Double = 0,
                 queueLockWaitSeconds: Double = 0, startupSeconds: Double = 0, startupByProcess: [ProcessStartup] = [],
                 cpuSeconds: Double = 0, serializationShare: Double = 0, startupShare: Double = 0,
-                workerComputeSeconds: Double = 0, workerBusyShare: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
+                workerComputeSeconds: Double = 0, workerBusyShare: Double = 0, workerLifetimeSeconds: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
         self.processes = processes
         self.workerProcesses = workerProcesses
         self.poolWorkerProcesses = poolWorkerProcesses
@@ -259,6 +262,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
         self.startupShare = startupShare
         self.workerComputeSeconds = workerComputeSeconds
         self.workerBusyShare = workerBusyShare
+        self.workerLifetimeSeconds = workerLifetimeSeconds
         self.overheadRatio = overheadRatio
         self.topStacks = topStacks
     }

@@ -6,7 +6,7 @@ import ForkcastSystem
 /// reads the interpreter's threads and GIL holder once per tick, and each thread's
 /// Python stack while the thread is stopped (or blocked). Reading failures never lose a
 /// sample: the sample keeps its native stack and a Python-read error is counted.
-struct PythonSampling {
+public struct PythonSampling {
     struct ProcessState {
         var inspector: CPythonInspector?
         var attempts = 0
@@ -24,6 +24,25 @@ struct PythonSampling {
     init(enabled: Bool) { self.enabled = enabled }
 
     mutating func forget(pid: Int32) { processes[pid] = nil }
+
+    /// The run-time address of an exported symbol of a mapped file: its ELF value plus the
+    /// file's load bias in this address space — what `CPythonInspector.detect` needs.
+    public static func symbolAddress(_ symbolizer: Symbolizer, _ map: AddressSpaceMap) -> (String, String) -> UInt64? {
+        { path, name in
+            guard let elf = symbolizer.elfFile(atPath: path), let value = elf.symbol(named: name),
+                  let mapping = map.mappings(ofFile: path).first, let bias = elf.loadBias(for: mapping) else { return nil }
+            return value &+ bias
+        }
+    }
+
+    /// Detects CPython in a live process from its current mappings (for tools and tests
+    /// that inspect a process without recording it).
+    public static func detect(pid: Int32, symbolizer: Symbolizer = Symbolizer()) throws -> CPythonDetection {
+        let mappings = try ProcMaps.read(pid: pid)
+        let maps = mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }
+        return CPythonInspector.detect(pid: pid, maps: maps, executable: ProcFS.executable(pid: pid),
+                                       symbolAddress: symbolAddress(symbolizer, AddressSpaceMap(mappings)))
+    }
 
     func inspector(pid: Int32) -> CPythonInspector? {
         guard let state = processes[pid], state.readable else { return nil }
@@ -67,12 +86,8 @@ extension TraceSession {
         addressSpaces[Int(process.addressSpace)].refresh()
         let space = addressSpaces[Int(process.addressSpace)]
         let maps = space.mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }
-        let symbolizer = self.symbolizer
-        let detection = CPythonInspector.detect(pid: process.pid, maps: maps, executable: process.executable) { path, name in
-            guard let elf = symbolizer.elfFile(atPath: path), let value = elf.symbol(named: name),
-                  let mapping = space.map.mappings(ofFile: path).first, let bias = elf.loadBias(for: mapping) else { return nil }
-            return value &+ bias
-        }
+        let detection = CPythonInspector.detect(pid: process.pid, maps: maps, executable: process.executable,
+                                                symbolAddress: PythonSampling.symbolAddress(symbolizer, space.map))
         switch detection {
         case .notCPython:
             break

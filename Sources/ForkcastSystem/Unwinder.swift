@@ -96,7 +96,10 @@ public enum Launcher {
 /// Reads another process's memory with process_vm_readv.
 public enum RemoteMemory {
     public static func read(pid: Int32, address: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let r = fc_read_memory(pid, address, buffer.baseAddress, UInt64(buffer.count))
+        var r: Int64
+        repeat {
+            r = fc_read_memory(pid, address, buffer.baseAddress, UInt64(buffer.count))
+        } while r == -Int64(EINTR)
         if r < 0 { throw SystemError("process_vm_readv(\(pid), 0x\(String(address, radix: 16)))", Int32(-r)) }
         return Int(r)
     }

@@ -239,3 +239,20 @@ final class PythonOnlyStackTests: XCTestCase {
         XCTAssertNotNil(a.recommendation?.fixFirst)
     }
 }
+
+final class QualifiedNameTests: XCTestCase {
+    /// CPython 3.11 reports qualified names (`Condition.wait`, `Future.result`): a main thread
+    /// waiting on a future is still idle.
+    func testQualifiedNamesClassify() throws {
+        let stack = [SyntheticProfiles.native("__futex_abstimed_wait_common", module: "/lib/libc.so.6"),
+                     SyntheticProfiles.native("PyThread_acquire_lock_timed", module: "/usr/lib/libpython3.11.so"),
+                     SyntheticProfiles.python("Condition.wait", file: "/usr/lib/python3.11/threading.py", line: 327),
+                     SyntheticProfiles.python("Future.result", file: "/usr/lib/python3.11/concurrent/futures/_base.py", line: 451),
+                     SyntheticProfiles.python("main", file: "/app/x.py", line: 9)]
+        let p = SyntheticProfiles.make(threads: [SyntheticProfiles.ThreadScript(
+            name: "MainThread", pid: 1, tid: 1, cycle: [(.lockWait, stack, WaitInfo(syscall: "futex", futex: 0x10), false)])], ticks: 10)
+        let a = Analyzer.analyze(p)
+        XCTAssertEqual(a.locks.first?.kind, "future-wait")
+        XCTAssertEqual(a.threads.first?.idleShare ?? 0, 1, accuracy: 1e-9)
+    }
+}

@@ -96,11 +96,10 @@ final class PythonFixture {
         return (lines.firstIndex { $0.contains(marker) } ?? -1) + 1
     }
 
-    /// Detects CPython in the fixture (or `pid`) with the stand-in dynsym reader.
+    /// Detects CPython in the fixture (or `pid`) the way the recorder does.
     func inspector(pid: Int32? = nil) throws -> CPythonInspector {
         let pid = pid ?? self.pid
-        let maps = try XCTUnwrap(TemporaryDynsym.readMaps(pid: pid))
-        let detection = CPythonInspector.detect(pid: pid, maps: maps, symbolAddress: TemporaryDynsym.symbolAddress(maps: maps))
+        let detection = try PythonSampling.detect(pid: pid)
         guard case .supported(let inspector) = detection else {
             XCTFail("CPython not detected in \(pid): \(detection)")
             throw XCTSkip("no inspector")

@@ -1,4 +1,5 @@
 import ForkcastModel
+import ForkcastSystem
 import XCTest
 @testable import ForkcastSampling
 
@@ -150,14 +151,14 @@ final class PythonDetectionTests: XCTestCase {
         guard case .notCPython = detection else { return XCTFail("\(detection)") }
     }
 
-    func testTemporaryDynsymFindsRuntimeInBothBuilds() throws {
-        for (path, expected) in [(PythonInterpreters.debian, UInt64(0xa56220))] {
-            try PythonInterpreters.require(path)
-            let maps = [PythonMapping(start: 0x400000, end: 0x41f000, offset: 0, path: path)]
-            // Non-PIE: the load bias is 0.
-            XCTAssertEqual(TemporaryDynsym.symbolAddress(maps: maps)(path, "_PyRuntime"), expected)
-            XCTAssertNil(TemporaryDynsym.symbolAddress(maps: maps)(path, "take_gil"))
-        }
+    func testRuntimeSymbolIsFoundInDebiansStrippedBuild() throws {
+        let path = PythonInterpreters.debian
+        try PythonInterpreters.require(path)
+        // Non-PIE: the load bias is 0, so the run-time address is the ELF value.
+        let map = AddressSpaceMap([MemoryMapping(start: 0x400000, end: 0x41f000, offset: 0, permissions: "r--p", path: path)])
+        let lookup = PythonSampling.symbolAddress(Symbolizer(), map)
+        XCTAssertEqual(lookup(path, "_PyRuntime"), 0xa56220)
+        XCTAssertNil(lookup(path, "no_such_symbol_anywhere"))
     }
 }
 

@@ -43,7 +43,7 @@ extension CPythonInspector {
     ///   - symbolAddress: the **run-time address** in the target of an exported
     ///     (`.dynsym`) symbol of a mapped file — link-time value plus that file's load
     ///     bias — or nil. The recorder passes its symbolizer's lookup here;
-    ///     `TemporaryDynsym.symbolAddress(maps:)` is a stand-in until then.
+    ///     `PythonSampling.symbolAddress` builds it from the symbolizer.
     ///   - memory: how to read the target (tests pass a fake).
     public static func detect(
         pid: Int32, maps: [PythonMapping], executable: String? = nil,

@@ -286,5 +286,7 @@ extension Array where Element == UInt8 {
         return Int32(bitPattern: value)
     }
 
+    func u32(_ offset: UInt64) -> UInt32 { UInt32(bitPattern: i32(offset)) }
+
     func u8(_ offset: UInt64) -> UInt8 { self[Int(offset)] }
 }

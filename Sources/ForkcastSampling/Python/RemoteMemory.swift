@@ -1,4 +1,4 @@
-import CForkcastSys
+import ForkcastSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,7 +62,7 @@ extension RemoteMemoryReading {
     }
 }
 
-/// `process_vm_readv` of one process (via `fc_read_memory`). Needs the same uid as the
+/// `process_vm_readv` of one process (through ForkcastSystem's `RemoteMemory`). Needs the same uid as the
 /// target (or CAP_SYS_PTRACE) and a ptrace_scope that allows it; no ptrace stop needed.
 public struct ProcessMemory: RemoteMemoryReading {
     public let pid: Int32
@@ -77,17 +77,20 @@ public struct ProcessMemory: RemoteMemoryReading {
         // Address 0 and the first page are never mapped in a Python process; failing
         // here saves a system call on the most common bad pointer.
         guard address >= 4096 else { throw .badAddress(address: address, length: buffer.count) }
-        var result: Int64
-        repeat {
-            result = fc_read_memory(pid, address, base, UInt64(buffer.count))
-        } while result == -Int64(EINTR)
-        if result == Int64(buffer.count) { return }
-        if result >= 0 { throw .badAddress(address: address, length: buffer.count) }
-        switch Int32(-result) {
-        case ESRCH: throw .noSuchProcess(pid: pid)
-        case EPERM: throw .permissionDenied(pid: pid)
-        case EFAULT: throw .badAddress(address: address, length: buffer.count)
-        case let errno: throw .failed(errno: errno, address: address, length: buffer.count)
+        _ = base
+        let read: Int
+        do {
+            read = try RemoteMemory.read(pid: pid, address: address, into: buffer)
+        } catch let error as SystemError {
+            switch error.code {
+            case ESRCH: throw .noSuchProcess(pid: pid)
+            case EPERM: throw .permissionDenied(pid: pid)
+            case EFAULT: throw .badAddress(address: address, length: buffer.count)
+            case let errno: throw .failed(errno: errno, address: address, length: buffer.count)
+            }
+        } catch {
+            throw .failed(errno: EIO, address: address, length: buffer.count)
         }
+        if read != buffer.count { throw .badAddress(address: address, length: buffer.count) }
     }
 }
