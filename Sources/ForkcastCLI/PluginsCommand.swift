@@ -1,4 +1,5 @@
 import ArgumentParser
+import ForkcastAnalysis
 import ForkcastModel
 import ForkcastPlugins
 import Foundation
@@ -12,7 +13,7 @@ public struct Plugins: ParsableCommand {
         ~/.local/share/forkcast/plugins, and the plugins/ folder of the Forkcast checkout. They run only when \
         selected: `forkcast analyze --plugin NAME` (or --plugin all, or FORKCAST_PLUGINS=NAME,…). See docs/plugins.md.
         """,
-        subcommands: [List.self, Info.self, Check.self]
+        subcommands: [List.self, Info.self, Check.self, Sample.self]
     )
     public init() {}
 
@@ -132,6 +133,48 @@ public struct Plugins: ParsableCommand {
     }
 
     static func formatted(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
+
+    public struct Sample: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Print the messages forkcast would send a plugin of a kind (hello, then the request), to feed it by hand.",
+            discussion: "forkcast plugins sample analyzer --profile run.json.gz | python3 my_plugin.py")
+        @Argument(help: "The plugin kind: analyzer, recommender-rule, reporter or strategy.")
+        public var kind: String
+        @Option(help: "Use this profile (analyzed here) instead of the built-in sample.")
+        public var profile: String?
+        @Option(help: "The name sent in the hello.")
+        public var name = "my-plugin"
+        public init() {}
+
+        public func run() throws {
+            PluginRegistry.forkcastVersion = ForkcastCommand.version
+            guard let k = PluginKind(rawValue: kind) else {
+                Plugins.fail("sample", "unknown kind \(kind) (analyzer, recommender-rule, reporter, strategy)")
+            }
+            var p = SampleInputs.profile()
+            if let profile {
+                do { p = try Analyze.load(path: profile) } catch { Plugins.fail("sample", "\(error)") }
+            }
+            let analysis = Analyzer.analyze(p)
+            var lines = [try pluginHello(kind: k, name: name)]
+            switch k {
+            case .analyzer:
+                var before = Analyzer.analyze(p, rules: [])
+                before.recommendation = nil
+                lines.append(try ExternalAnalyzer.request(p, before))
+            case .recommenderRule:
+                lines.append(try ExternalRecommenderRule.request(RecommendationInput(analysis: analysis, experiment: profile == nil ? SampleInputs.experiment() : nil)))
+            case .reporter:
+                lines.append(try ExternalReporter.request(ReportInput(profile: p, analysis: analysis), fileExtension: "txt"))
+            case .strategy:
+                lines.append(try ExternalStrategy.request(SampleInputs.workload, strategy: "threads", workers: 2))
+            }
+            for var l in lines {
+                l.append(0x0a)
+                FileHandle.standardOutput.write(l)
+            }
+        }
+    }
 
     public struct Check: ParsableCommand {
         public static let configuration = CommandConfiguration(

@@ -121,12 +121,7 @@ public struct ExternalAnalyzer: AnalyzerPlugin {
     public var descriptor: PluginDescriptor { plugin.descriptor }
 
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        var request = Data(#"{"type":"analyze","profile":"#.utf8)
-        request.append(Wire.flatten(try profile.encoded(gzip: false)))
-        request.append(Data(#","analysis":"#.utf8))
-        request.append(try Wire.json(analysis))
-        request.append(0x7d)
-        let line = try plugin.exchange(request: request, responseType: "findings")
+        let line = try plugin.exchange(request: try Self.request(profile, analysis), responseType: "findings")
         let response = try ExternalPlugin.decode(Wire.FindingsResponse.self, line, plugin: plugin.manifest.name, what: "findings response")
         for (i, f) in response.findings.enumerated() {
             analysis.findings.append(Finding(source: plugin.manifest.name, id: f.id ?? "\(plugin.manifest.name).\(i)",
@@ -136,18 +131,66 @@ public struct ExternalAnalyzer: AnalyzerPlugin {
     }
 }
 
+extension ExternalAnalyzer {
+    /// The `analyze` message (one line, no newline).
+    public static func request(_ profile: Profile, _ analysis: Analysis) throws -> Data {
+        var request = Data(#"{"type":"analyze","profile":"#.utf8)
+        request.append(Wire.flatten(try profile.encoded(gzip: false)))
+        request.append(Data(#","analysis":"#.utf8))
+        request.append(try Wire.json(analysis))
+        request.append(0x7d)
+        return request
+    }
+}
+
+extension ExternalRecommenderRule {
+    /// The `advise` message (one line, no newline).
+    public static func request(_ input: RecommendationInput) throws -> Data {
+        var request = Data(#"{"type":"advise","analysis":"#.utf8)
+        request.append(try Wire.json(input.analysis))
+        request.append(Data(#","experiment":"#.utf8))
+        request.append(try input.experiment.map { try Wire.json($0) } ?? Data("null".utf8))
+        request.append(0x7d)
+        return request
+    }
+}
+
+extension ExternalReporter {
+    /// The `render` message (one line, no newline).
+    public static func request(_ input: ReportInput, fileExtension: String) throws -> Data {
+        var request = Data(#"{"type":"render","extension":"#.utf8)
+        request.append(try Wire.json(fileExtension))
+        request.append(Data(#","profile":"#.utf8))
+        request.append(try input.profile.map { Wire.flatten(try $0.encoded(gzip: false)) } ?? Data("null".utf8))
+        request.append(Data(#","analysis":"#.utf8))
+        request.append(try input.analysis.map { try Wire.json($0) } ?? Data("null".utf8))
+        request.append(Data(#","experiment":"#.utf8))
+        request.append(try input.experiment.map { try Wire.json($0) } ?? Data("null".utf8))
+        request.append(0x7d)
+        return request
+    }
+}
+
+extension ExternalStrategy {
+    /// The `launch` message (one line, no newline).
+    public static func request(_ workload: Workload, strategy: String, workers: Int) throws -> Data {
+        try Wire.line(Wire.LaunchRequest(workload: Wire.WireWorkload(workload), strategy: strategy, workers: workers))
+    }
+}
+
+/// The `hello` forkcast sends first (one line, no newline).
+public func pluginHello(kind: PluginKind, name: String) throws -> Data {
+    try Wire.line(Wire.Hello(type: "hello", protocolVersion: pluginProtocolVersion, forkcastVersion: PluginRegistry.forkcastVersion,
+                             kind: kind.rawValue, name: name, version: nil))
+}
+
 /// An external recommender rule: gets the analysis (and experiment results), returns advice.
 public struct ExternalRecommenderRule: RecommenderRulePlugin {
     public let plugin: ExternalPlugin
     public var descriptor: PluginDescriptor { plugin.descriptor }
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
-        var request = Data(#"{"type":"advise","analysis":"#.utf8)
-        request.append(try Wire.json(input.analysis))
-        request.append(Data(#","experiment":"#.utf8))
-        request.append(try input.experiment.map { try Wire.json($0) } ?? Data("null".utf8))
-        request.append(0x7d)
-        let line = try plugin.exchange(request: request, responseType: "advice")
+        let line = try plugin.exchange(request: try Self.request(input), responseType: "advice")
         let response = try ExternalPlugin.decode(Wire.AdviceResponse.self, line, plugin: plugin.manifest.name, what: "advice response")
         return try response.advice.map { a in
             guard a.weight.isFinite, a.weight >= 0, a.weight <= 1 else {
@@ -168,16 +211,7 @@ public struct ExternalReporter: ReporterPlugin {
     public var fileExtension: String { plugin.manifest.fileExtension ?? "out" }
 
     public func render(_ input: ReportInput) throws -> Data {
-        var request = Data(#"{"type":"render","extension":"#.utf8)
-        request.append(try Wire.json(fileExtension))
-        request.append(Data(#","profile":"#.utf8))
-        request.append(try input.profile.map { Wire.flatten(try $0.encoded(gzip: false)) } ?? Data("null".utf8))
-        request.append(Data(#","analysis":"#.utf8))
-        request.append(try input.analysis.map { try Wire.json($0) } ?? Data("null".utf8))
-        request.append(Data(#","experiment":"#.utf8))
-        request.append(try input.experiment.map { try Wire.json($0) } ?? Data("null".utf8))
-        request.append(0x7d)
-        let line = try plugin.exchange(request: request, responseType: "rendered")
+        let line = try plugin.exchange(request: try Self.request(input, fileExtension: fileExtension), responseType: "rendered")
         let r = try ExternalPlugin.decode(Wire.RenderedResponse.self, line, plugin: plugin.manifest.name, what: "rendered response")
         if let b64 = r.contentBase64 {
             guard let data = Data(base64Encoded: b64) else {
@@ -197,8 +231,7 @@ public struct ExternalStrategy: StrategyPlugin {
     public var strategies: [String] { plugin.manifest.strategies ?? [] }
 
     public func launchSpecs(for workload: Workload, strategy: String, workers: Int) throws -> [LaunchSpec] {
-        let request = try Wire.line(Wire.LaunchRequest(workload: Wire.WireWorkload(workload), strategy: strategy, workers: workers))
-        let line = try plugin.exchange(request: request, responseType: "launch_specs")
+        let line = try plugin.exchange(request: try Self.request(workload, strategy: strategy, workers: workers), responseType: "launch_specs")
         let r = try ExternalPlugin.decode(Wire.LaunchResponse.self, line, plugin: plugin.manifest.name, what: "launch_specs response")
         guard !r.specs.isEmpty, r.specs.allSatisfy({ !$0.command.isEmpty }) else {
             throw PluginError(plugin: plugin.manifest.name, reason: "malformed launch_specs response: no spec, or a spec with an empty command", named: false)

@@ -124,6 +124,27 @@ final class PluginCLITests: XCTestCase {
         }
     }
 
+    func testSampleMessagesFeedAPluginByHand() throws {
+        for (kind, type) in [("analyzer", "analyze"), ("recommender-rule", "advise"), ("reporter", "render"), ("strategy", "launch")] {
+            let r = try forkcast(["plugins", "sample", kind])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let lines = r.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            XCTAssertEqual(lines.count, 2, kind)
+            XCTAssertEqual(lines.first??["type"] as? String, "hello")
+            XCTAssertEqual(lines.last??["type"] as? String, type)
+        }
+        // A real profile, straight into a shipped plugin.
+        let profile = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/plugins/numpy-process-pool.json.gz").path
+        let folder = Fixtures.repositoryRoot.appendingPathComponent("plugins/blas-oversubscription").path
+        let r = try Fixtures.run("/bin/sh", ["-c", "\"$0\" plugins sample analyzer --profile \"$1\" | (cd \"$2\" && python3 blas_oversubscription.py)",
+                                             binary, profile, folder])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("NumPy/BLAS threads oversubscribe the CPU: "), r.stdout)
+        let bad = try forkcast(["plugins", "sample", "profiler"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.stderr.split(separator: "\n").count, 1)
+    }
+
     // MARK: shipped plugins through `forkcast analyze`
 
     func testBlasAnalyzerFindingInSummaryAndJSON() throws {
