@@ -2,6 +2,7 @@ import ArgumentParser
 import ForkcastAnalysis
 import ForkcastModel
 import ForkcastPlugins
+import ForkcastReport
 import ForkcastSystem
 import Foundation
 #if canImport(Glibc)
@@ -28,6 +29,9 @@ public struct Analyze: ParsableCommand {
 
     @Option(help: "Rows to show per table in the terminal summary (threads, locks, I/O).")
     public var limit: Int = 12
+
+    @Flag(help: "Also write the HTML report (reports/<program>-<time>.html).")
+    var report = false
 
     @Flag(help: "Never use colors (also: NO_COLOR in the environment, or output not a terminal).")
     public var noColor = false
@@ -83,6 +87,14 @@ public struct Analyze: ParsableCommand {
         } else {
             let color = !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
             print(AnalysisText.render(analysis, limit: limit, color: color), terminator: "")
+        }
+        if report {
+            do {
+                let path = try HTMLReport.write(ReportInput(profile: loaded, analysis: analysis))
+                FileHandle.standardError.write(Data("forkcast analyze: report: \(path)\n".utf8))
+            } catch {
+                Self.fail("\(error)")
+            }
         }
     }
 
