@@ -37,7 +37,7 @@ public struct Record: ParsableCommand {
     @Flag(help: "Also analyze the profile and write the HTML report (reports/<program>-<time>.html).")
     public var report = false
 
-    @Argument(parsing: .captureForPassthrough, help: "The command to launch, after --.")
+    @Argument(parsing: .postTerminator, help: "The command to launch, after --.")
     public var command: [String] = []
 
     public init() {}
