@@ -296,6 +296,11 @@ struct StackClassifier {
         var site: String?
         if isGIL {
             kind = .gil
+        } else if simpleQueueGet {
+            // queue.SimpleQueue.get in C waits for an item, whoever calls it (a pool
+            // worker, an executor's feeder thread, user code): waiting for work.
+            kind = .queueGet
+            site = "queue.SimpleQueue.get"
         } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 || !hasNative {
             // (A Python-only stack in a lock wait: the innermost Python frame is where it waits.)
             let file = py.frame.file ?? ""
@@ -323,9 +328,6 @@ struct StackClassifier {
                 siteFunction = name
             }
             if site == nil { site = pythonSite(py.frame) }
-        } else if simpleQueueGet {
-            kind = .queueGet
-            site = "queue.SimpleQueue.get"
         } else if semLock {
             // Pool workers take the task queue's lock in turn to read the next task.
             kind = .queueGet

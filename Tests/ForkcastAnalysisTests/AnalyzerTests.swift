@@ -33,6 +33,23 @@ final class AnalyzerTests: XCTestCase {
         XCTAssertEqual(r.workers, 1)
     }
 
+    /// A thread blocked in queue.SimpleQueue.get waits for work, even when the Python
+    /// code calling it is not the standard library's (an executor's feeder thread).
+    func testSimpleQueueGetFromUserCodeIsIdleNotAHotLock() throws {
+        let feeder = [SyntheticProfiles.native("__futex_abstimed_wait_common", module: "/lib/libc.so.6"),
+                      SyntheticProfiles.native("PyThread_acquire_lock_timed", module: "/usr/bin/python3.11"),
+                      SyntheticProfiles.native("_queue_SimpleQueue_get_impl", module: "/usr/bin/python3.11"),
+                      SyntheticProfiles.python("HybridExecutor._feed", file: "/tmp/hook/forkcast_swap.py", line: 157),
+                      SyntheticProfiles.python("Thread.run", file: "/usr/lib/python3.11/threading.py", line: 975)]
+        let wait = WaitInfo(syscall: "futex", futex: 0x7f00_0000_2000)
+        let thread = SyntheticProfiles.ThreadScript(name: "feeder", pid: 300, tid: 301, cycle: [(.lockWait, feeder, wait, false)])
+        let a = Analyzer.analyze(SyntheticProfiles.make(threads: [thread], ticks: 200, command: ["python3", "app.py"]))
+        let lock = try XCTUnwrap(a.locks.first)
+        XCTAssertTrue(lock.idle, "\(lock.kind) \(lock.lock)")
+        XCTAssertNil(a.recommendation?.fixFirst)
+        XCTAssertFalse(a.findings.contains { $0.id == "lock.hot" })
+    }
+
     func testPythonCPUThreadsRecommendProcesses() throws {
         let a = Analyzer.analyze(SyntheticProfiles.pythonCPUThreads())
         let gil = try XCTUnwrap(a.gil.first)
