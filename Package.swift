@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // libunwind's remote (ptrace) API. Its names are C macros, so shim.h wraps them.
@@ -58,7 +59,10 @@ let package = Package(
         // Analyzers and recommender rules: profile → findings → recommendation. No I/O.
         .target(name: "ForkcastAnalysis", dependencies: ["ForkcastModel"], exclude: ["README.md"]),
         // Strategies, the run matrix, statistics and scaling-model fits.
-        .target(name: "ForkcastExperiment", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling"], exclude: ["README.md"]),
+        .target(name: "ForkcastExperiment", dependencies: [
+            "ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling",
+            .product(name: "Yams", package: "Yams"),
+        ], exclude: ["README.md"]),
         // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis.
         .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastAnalysis", "CZlib"], exclude: ["README.md"]),
         // The registry of built-in and external plugins, and the external JSON protocol.
@@ -78,6 +82,7 @@ let package = Package(
         .testTarget(name: "ForkcastSamplingTests", dependencies: ["ForkcastSampling", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastAnalysisTests", dependencies: ["ForkcastAnalysis", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
     ]
 )

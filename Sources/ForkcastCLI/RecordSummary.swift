@@ -14,7 +14,7 @@ enum RecordSummary {
                       seconds, Record.formatRate(profile.recording.rateHz), s.samplesTaken, s.samplesExpected,
                       100 * Double(s.samplesTaken) / Double(asked), profile.threads.count, profile.processes.count)
         let withStack = max(s.samplesTaken, 1)
-        out += String(format: "  stacks to the root: %.1f%%; unwind errors: %d; stacks moved while read: %d; threads not stopped in time: %d\n",
+        out += String(format: "  stacks to the root: %.1f%%; unwind errors: %d; stacks moved while read: %d; ticks filled from a late stop: %d\n",
                       100 * Double(s.stacksComplete) / Double(withStack), s.unwindErrors, s.inconsistentStacks, s.missedStops)
         out += String(format: "  cost per sample: median %.0f µs, p99 %.0f µs; tracer CPU %.2f s\n",
                       Double(s.sampleCostMedianNs) / 1000, Double(s.sampleCostP99Ns) / 1000, Double(s.tracerCPUNs) / 1e9)

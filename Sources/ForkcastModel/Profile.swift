@@ -103,7 +103,9 @@ public struct RecordingStats: Codable, Sendable, Equatable {
     public var unwindErrors: Int = 0
     /// Samples of blocked threads whose stack changed while it was read (kept as the leaf only).
     public var inconsistentStacks: Int = 0
-    /// Samples whose thread could not be stopped in time (state kept, no stack).
+    /// Samples of ticks that passed while a runnable thread was still on its way to the
+    /// previous tick's stop: recorded as runnable with the stack it stopped with (a
+    /// runnable thread runs no user code until it stops).
     public var missedStops: Int = 0
     /// Cost of taking one sample of one thread, in nanoseconds of tracer time.
     public var sampleCostMedianNs: UInt64 = 0

@@ -65,6 +65,10 @@ extension TraceSession {
                                   wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL))
         }
 
+        // Samples filled in from a late stop were appended after later ticks: restore time
+        // order (the sort is stable, so one tick's samples keep their thread order).
+        samples.sort { $0.timeNs < $1.timeNs }
+
         var stats = self.stats
         // Asked: every thread, every period of its life within the recording.
         var expected = 0.0

@@ -76,13 +76,14 @@ struct AddressSpace {
 
 extension TraceSession {
     /// One sampling tick: classify every live thread from /proc; unwind blocked threads
-    /// in place; interrupt running ones and unwind each as its stop arrives.
+    /// in place; interrupt running ones. Their stops are handled as they arrive (by the
+    /// event loop), so a tick never waits for its slowest thread.
     func tick(now: UInt64) {
         let t = now - startNs
         stats.ticks += 1
-        var toStop: [TracedThread] = []
         for tid in threadOrder {
-            guard let thread = threads[tid], thread.phase == .running || thread.phase == .jobStopped else { continue }
+            guard let thread = threads[tid], thread.phase == .running || thread.phase == .jobStopped || thread.phase == .interrupting
+            else { continue }
             guard let files = thread.files, processes[thread.pid]?.awaitingExec != true, let stat = files.stat() else { continue }
             let began = Clock.now()
             if !stat.comm.isEmpty { thread.name = stat.comm }
@@ -93,14 +94,22 @@ extension TraceSession {
                 record(thread, timeNs: t, state: .other, wait: WaitInfo(syscall: "job-control stop"), stack: nil, cost: began)
                 continue
             }
+            if thread.phase == .interrupting {
+                // Still on its way to the previous tick's stop. Runnable threads run no user
+                // code until they stop, so the stack they stop with is this tick's too.
+                if stat.state == UInt8(ascii: "R") {
+                    thread.pending?.laterTicks.append(t)
+                } else if stat.state == UInt8(ascii: "D") {
+                    _ = sampleBlocked(thread, files: files, timeNs: t, uninterruptible: true, began: began)
+                }
+                continue
+            }
             switch stat.state {
             case UInt8(ascii: "R"):
-                thread.pending = PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began)
-                toStop.append(thread)
+                requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began))
             case UInt8(ascii: "S"), UInt8(ascii: "D"):
                 if !sampleBlocked(thread, files: files, timeNs: t, uninterruptible: stat.state == UInt8(ascii: "D"), began: began) {
-                    thread.pending = PendingSample(timeNs: t, state: .onCPU, requestedAt: began)
-                    toStop.append(thread)
+                    requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
                 }
             case UInt8(ascii: "Z"), UInt8(ascii: "X"):
                 continue
@@ -110,21 +119,17 @@ extension TraceSession {
                 record(thread, timeNs: t, state: .other, wait: nil, stack: nil, cost: began)
             }
         }
-        guard !toStop.isEmpty else { return }
-        for thread in toStop {
-            do {
-                try Ptrace.interrupt(thread.tid)
-                thread.phase = .interrupting
-                awaitingSample += 1
-            } catch {
-                thread.pending = nil
-            }
-        }
-        collectStops(deadline: Clock.now() + max(20_000_000, 2 * periodNs))
-        // Threads that did not stop in time keep their state, without a stack.
-        for thread in toStop where thread.pending != nil && thread.phase == .interrupting {
-            stats.missedStops += 1
-            completePendingSample(thread, stack: nil)
+    }
+
+    private func requestStop(_ thread: TracedThread, _ pending: PendingSample) {
+        do {
+            try Ptrace.interrupt(thread.tid)
+            var pending = pending
+            pending.requestCostNs = Clock.now() - pending.requestedAt
+            thread.pending = pending
+            thread.phase = .interrupting
+        } catch {
+            thread.pending = nil  // gone; its exit status follows
         }
     }
 
@@ -137,38 +142,31 @@ extension TraceSession {
         return waited > ran ? .runnable : .onCPU
     }
 
-    private func collectStops(deadline: UInt64) {
-        while awaitingSample > 0 {
-            if let event = (try? Wait.next(block: false)) ?? nil {
-                handle(event)
-                continue
-            }
-            let now = Clock.now()
-            if now >= deadline { break }
-            if let signal = TracerSignals.wait(timeoutNs: Int64(min(deadline - now, 1_000_000))), signal != SIGCHLD, stopSignal == nil {
-                stopSignal = signal
-            }
-        }
-    }
-
     /// Called at the sampling stop of an interrupted thread.
     func takeStoppedSample(_ thread: TracedThread) {
         guard thread.pending != nil, let process = processes[thread.pid], let unwinder = process.unwinder else {
             completePendingSample(thread, stack: nil)
             return
         }
+        thread.pending?.unwindStartedAt = Clock.now()
         let result = unwinder.unwindStopped(tid: thread.tid)
         completePendingSample(thread, stack: result)
     }
 
-    /// Records the pending sample of `thread` (with or without a stack) and clears it.
+    /// Records the pending sample of `thread` (with or without a stack) and clears it;
+    /// ticks that passed while the stop was on its way get the same stack, as runnable.
     func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
-        awaitingSample = max(0, awaitingSample - 1)
         record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil)
-        let cost = Clock.now() - pending.requestedAt
-        sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
+        for later in pending.laterTicks {
+            stats.missedStops += 1
+            record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil)
+        }
+        // Tracer time for this sample: reading /proc and sending the interrupt, then the
+        // unwind and the bookkeeping (not the wait for the stop in between).
+        let unwindCost = pending.unwindStartedAt.map { Clock.now() - $0 } ?? 0
+        sampleCosts.append(UInt32(min(pending.requestCostNs + unwindCost, UInt64(UInt32.max))))
     }
 
     /// Samples a thread blocked in the kernel without stopping it: the syscall and its

@@ -39,40 +39,15 @@ public enum SyscallState: Equatable, Sendable {
 /// Parsers of /proc text; pure functions, tolerant of odd content (comm names with
 /// spaces and parentheses).
 public enum ProcParse {
-    public static func stat(_ text: Substring) -> TaskStat? {
-        // "pid (comm) S ppid ..." — comm may contain spaces and ')': it ends at the LAST ')'.
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else { return nil }
-        let comm = String(text[text.index(after: open)..<close])
-        let rest = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        // rest[0] = state (field 3); field n is rest[n-3].
-        guard rest.count >= 37, let stateChar = rest[0].utf8.first else { return nil }
-        func field(_ n: Int) -> UInt64 { UInt64(rest[n - 3]) ?? 0 }
-        return TaskStat(state: stateChar, comm: comm, ppid: Int32(rest[1]) ?? 0, utimeTicks: field(14), stimeTicks: field(15),
-                        startTicks: field(22), processor: Int32(rest[36]) ?? -1)
-    }
+    // Text entry points for tests and one-off reads; the tick path parses bytes
+    // directly (ProcBytes.swift) — one implementation either way.
+    public static func stat(_ text: Substring) -> TaskStat? { withBytes(text, stat(bytes:)) }
+    public static func schedstat(_ text: Substring) -> SchedStat? { withBytes(text, schedstat(bytes:)) }
+    public static func syscall(_ text: Substring) -> SyscallState? { withBytes(text, syscall(bytes:)) }
 
-    public static func schedstat(_ text: Substring) -> SchedStat? {
-        let parts = text.split(separator: " ")
-        guard parts.count >= 3, let run = UInt64(parts[0]), let wait = UInt64(parts[1]) else { return nil }
-        return SchedStat(runNs: run, waitNs: wait, slices: UInt64(parts[2].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
-    }
-
-    public static func syscall(_ text: Substring) -> SyscallState? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed == "running" { return .running }
-        let parts = trimmed.split(separator: " ")
-        func hex(_ s: Substring) -> UInt64? {
-            s.hasPrefix("0x") ? UInt64(s.dropFirst(2), radix: 16) : UInt64(s)
-        }
-        guard let nr = Int(parts.first ?? "") else { return nil }
-        if nr == -1 {
-            guard parts.count >= 3, let sp = hex(parts[1]), let pc = hex(parts[2]) else { return nil }
-            return .blockedOutsideSyscall(sp: sp, pc: pc)
-        }
-        guard parts.count >= 9 else { return nil }
-        let args = parts[1...6].map { hex($0) ?? 0 }
-        guard let sp = hex(parts[7]), let pc = hex(parts[8]) else { return nil }
-        return .inSyscall(number: nr, args: args, sp: sp, pc: pc)
+    private static func withBytes<R>(_ text: Substring, _ parse: (UnsafeBufferPointer<UInt8>) -> R?) -> R? {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBufferPointer(parse)
     }
 
     /// "Tgid:\t123" style fields of /proc/PID/status.
@@ -112,16 +87,18 @@ public final class TaskFiles {
         syscallFD = -1
     }
 
-    private func read(_ fd: Int32) -> Substring? {
+    private func readBytes<R>(_ fd: Int32, _ parse: (UnsafeBufferPointer<UInt8>) -> R?) -> R? {
         guard fd >= 0 else { return nil }
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { return nil }
-        return Substring(decoding: buffer[0..<n], as: UTF8.self)
+        return buffer.withUnsafeMutableBufferPointer { buf -> R? in
+            let n = pread(fd, buf.baseAddress, buf.count, 0)
+            guard n > 0 else { return nil }
+            return parse(UnsafeBufferPointer(rebasing: buf[0..<n]))
+        }
     }
 
-    public func stat() -> TaskStat? { read(statFD).flatMap(ProcParse.stat) }
-    public func schedstat() -> SchedStat? { read(schedFD).flatMap(ProcParse.schedstat) }
-    public func syscall() -> SyscallState? { read(syscallFD).flatMap(ProcParse.syscall) }
+    public func stat() -> TaskStat? { readBytes(statFD, ProcParse.stat(bytes:)) }
+    public func schedstat() -> SchedStat? { readBytes(schedFD, ProcParse.schedstat(bytes:)) }
+    public func syscall() -> SyscallState? { readBytes(syscallFD, ProcParse.syscall(bytes:)) }
 }
 
 /// Reads of /proc that are not on the per-tick path.

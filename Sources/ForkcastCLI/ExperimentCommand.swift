@@ -1,0 +1,345 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import ForkcastExperiment
+import ForkcastAnalysis
+import ForkcastModel
+import ForkcastSampling
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `forkcast experiment`: run a workload under each concurrency strategy, measure,
+/// fit scaling, recommend. A thin layer over ForkcastExperiment.
+public struct Experiment: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "Run a workload under serial, threads, processes and hybrid; measure; recommend.",
+        discussion: """
+        forkcast experiment [options] -- CMD ARGS…
+        forkcast experiment [options] WORKLOAD.yml
+
+        In CMD, {strategy} and {workers} are replaced for each run (as hyperfine's \
+        parameter lists). Without placeholders, a Python program runs unmodified and \
+        Forkcast swaps its concurrent.futures / multiprocessing executors at start-up. \
+        Runs are interleaved across configurations; medians carry 95% bootstrap \
+        intervals; a winner is declared only when its interval clears the runner-up's, \
+        otherwise the cheaper configuration of the tie is recommended. The workload \
+        file format is in docs/workload-file.md, the JSON in docs/experiment-format.md.
+        """
+    )
+
+    @Option(help: "Strategies to compare, comma-separated (serial,threads,processes,hybrid).")
+    var strategies: String?
+    @Option(help: "Worker counts, comma-separated (default 1,2,4).")
+    var workers: String?
+    @Option(name: .customLong("repeat"), help: "Measured runs per configuration (default 5).")
+    var repeatCount: Int?
+    @Option(help: "Warm-up runs per configuration, discarded (default 1).")
+    var warmup: Int?
+    @Option(help: "Kill a run (its whole process group) after this many seconds.")
+    var timeout: Double?
+    @Option(help: "Also write the results as JSON to FILE ('-' for stdout).")
+    var json: String?
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Folder for results and run outputs (default reports/experiment-TIMESTAMP).")
+    var outputDirectory: String?
+    @Flag(help: "Flag a strategy whose stdout differs from serial's; it is never recommended.")
+    var checkOutput = false
+    @Flag(help: "Do not record a profile of each configuration (no wait breakdown).")
+    var noRecord = false
+    @Option(help: "Sampling rate of the recorded run per configuration, in Hz.")
+    var rate: Double = 49
+    @Option(help: "Seed of the bootstrap's random numbers.")
+    var seed: UInt64 = 0x5EED
+    @Option(help: "Threads per worker process under the hybrid strategy (Python executor swap).")
+    var hybridThreads: Int?
+
+    @Argument(help: "A workload file (YAML).")
+    var workloadFile: String?
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    var command: [String] = []
+
+    public init() {}
+
+    public func run() throws {
+        do {
+            try runExperiment()
+        } catch let error as ExperimentError {
+            FileHandle.standardError.write(Data("forkcast experiment: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func runExperiment() throws {
+        if workloadFile != nil && !command.isEmpty { throw ExperimentError("give either a workload file or a command after --, not both") }
+        if workloadFile == nil && command.isEmpty { throw ExperimentError("no workload: give a command after -- or a workload file (see --help)") }
+        let file = try workloadFile.map(WorkloadFile.load)
+
+        let outDir = URL(fileURLWithPath: outputDirectory ?? defaultOutputDirectory())
+        let strategyList = try strategies.map(parseStrategies) ?? file?.strategies ?? ConcurrencyStrategy.allCases
+        // Launch the real program, not a pyenv shim: a shim adds bash and pyenv processes
+        // (~0.1 s) to every run and would blur the comparison. Unknown programs are left as
+        // given so the run reports that it cannot start.
+        let cmd = Self.resolveProgram(file?.command ?? command)
+        let explicitWorkers = try workers.map(parseWorkers) ?? file?.workers
+        var workerList = explicitWorkers ?? [1, 2, 4]
+        // A template with {strategy} but no {workers}: one worker count, unless asked otherwise.
+        if explicitWorkers == nil, !cmd.isEmpty, Placeholder.contains(cmd, Placeholder.strategy), !Placeholder.contains(cmd, Placeholder.workers) {
+            workerList = [1]
+        }
+        let workload = Workload(command: cmd.isEmpty ? ["(per-strategy commands)"] : cmd, environment: file?.environment ?? [:],
+                                workingDirectory: file?.workingDirectory)
+        let hookDir = outDir.appendingPathComponent("python-hook")
+        let plugin: any StrategyPlugin
+        if let file, !file.perStrategy.isEmpty {
+            for s in strategyList where file.perStrategy[s.rawValue] == nil {
+                throw ExperimentError("strategy \(s.rawValue) was asked for but the workload file gives no command for it")
+            }
+            let anyWorkers = file.perStrategy.values.contains { Placeholder.contains($0.command, Placeholder.workers) }
+            if !anyWorkers {
+                if explicitWorkers == nil { workerList = [1] } else if workerList.count > 1 {
+                    throw ExperimentError("worker counts \(workerList.map(String.init).joined(separator: ",")) were asked for but no strategy command has {workers}: they would all run the same command")
+                }
+            }
+            plugin = PerStrategyCommandStrategy(commands: file.perStrategy.mapValues { (Self.resolveProgram($0.command), $0.environment) })
+        } else {
+            let chosen = try chooseStrategyPlugin(command: cmd, strategies: strategyList, workers: workerList,
+                                                  workingDirectory: file?.workingDirectory, hookDirectory: hookDir)
+            if var swap = chosen as? PythonExecutorSwapStrategy, let t = hybridThreads ?? file?.hybridThreads {
+                swap.hybridThreads = t
+                plugin = swap
+            } else {
+                plugin = chosen
+            }
+        }
+
+        let recorder: (any RunRecorder)? = SamplingRunRecorder()
+        var record = !noRecord && (file?.record ?? true)
+        var preNotes: [String] = []
+        if record && recorder == nil {
+            record = false
+            preNotes.append("recording is not available in this build: measured without a wait breakdown (--no-record silences this)")
+        }
+        let check: OutputCheck? = checkOutput ? (file?.check ?? OutputCheck()) : file?.check
+        let plan = ExperimentPlan(
+            workload: workload, strategyPlugin: plugin, strategies: strategyList, workers: workerList,
+            repeatCount: repeatCount ?? file?.repeatCount ?? 5, warmup: warmup ?? file?.warmup ?? 1,
+            timeout: timeout ?? file?.timeout, outputCheck: check, record: record, recordRateHz: rate,
+            setup: file?.setup ?? [], teardown: file?.teardown ?? [], outputDirectory: outDir, seed: seed, workloadFile: workloadFile)
+        try plan.validate()
+
+        let stop = StopFlag()
+        let signalSource = Self.watchInterrupt(stop)
+        defer { signalSource.cancel() }
+        let progress = ProgressPrinter(total: plan.schedule.count)
+        var runner = ExperimentRunner(stop: stop, recorder: recorder, analyzer: Self.makeAnalyzer(), progress: { progress.report($0) })
+        runner.saveProfile = Self.makeProfileSaver()
+        for n in preNotes { FileHandle.standardError.write(Data("forkcast experiment: \(n)\n".utf8)) }
+        FileHandle.standardError.write(Data("forkcast experiment: \(plan.configurations.count) configurations × \(plan.repeatCount) runs (+\(plan.warmup) warm-up) with \(plugin.descriptor.name); outputs in \(outDir.path)\n".utf8))
+
+        var result = try runner.run(plan)
+        progress.finish()
+        result.notes = preNotes + result.notes
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(result)
+        let mainJSON = outDir.appendingPathComponent("experiment.json")
+        try data.write(to: mainJSON)
+        if let json {
+            if json == "-" { FileHandle.standardOutput.write(data + Data("\n".utf8)) } else {
+                do { try data.write(to: URL(fileURLWithPath: json)) } catch {
+                    throw ExperimentError("cannot write \(json): \(error.localizedDescription)")
+                }
+            }
+        }
+        if json != "-" { print(ExperimentTable.render(result)) }
+        FileHandle.standardError.write(Data("forkcast experiment: results in \(mainJSON.path)\n".utf8))
+        if result.interrupted { throw ExitCode(130) }
+        if result.recommendation == nil {
+            let why = result.summary.compactMap(\.excludedReason).first ?? "no configuration completed"
+            throw ExperimentError("no strategy can be recommended: \(why)")
+        }
+    }
+
+    private func defaultOutputDirectory() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return "reports/experiment-\(f.string(from: Date()))"
+    }
+
+    static func resolveProgram(_ command: [String]) -> [String] {
+        guard let first = command.first, !first.contains("{"), let path = try? ProgramResolver.resolve(first) else { return command }
+        return [path] + command.dropFirst()
+    }
+
+    /// The analysis of each recorded run: ForkcastAnalysis's analyzers and recommender,
+    /// which give the wait breakdown per strategy and the single-run prediction the
+    /// experiment's recommendation is compared with. When the analyzers produce no thread
+    /// breakdown, the plain per-thread state count stands in.
+    static func makeAnalyzer() -> ProfileAnalyzer? {
+        { profile in
+            var analysis = Analyzer.analyze(profile)
+            if analysis.threads.isEmpty { analysis.threads = ExperimentSummarizer.stateBreakdown(profile).threads }
+            return analysis
+        }
+    }
+
+    /// Writes a recorded profile (gzip JSON, docs/profile-format.md) next to the run outputs.
+    static func makeProfileSaver() -> (@Sendable (Profile, URL) throws -> Void)? {
+        { profile, url in try profile.encoded(gzip: true).write(to: url) }
+    }
+
+    /// Ctrl-C (and SIGTERM) stop the experiment: the running run is killed and recorded as
+    /// interrupted, the completed runs are summarized and written.
+    static func watchInterrupt(_ stop: StopFlag) -> DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            stop.stop()
+            FileHandle.standardError.write(Data("\nforkcast experiment: interrupted; writing the results of the completed runs\n".utf8))
+        }
+        source.resume()
+        return source
+    }
+}
+
+/// ForkcastSampling's `Recorder` as the experiment's `RunRecorder`: launches the real
+/// executable under ptrace at a low rate, with the run's stdout/stderr sent to files (so
+/// they never mix with Forkcast's output), and kills what is left on timeout.
+struct SamplingRunRecorder: RunRecorder {
+    func record(_ spec: LaunchSpec, rateHz: Double, timeout: Double?, logPrefix: URL, stop: StopFlag) throws -> Profile {
+        guard let program = spec.command.first else { throw ExperimentError("empty command") }
+        let executable: String
+        do { executable = try ProgramResolver.resolve(program) } catch { throw ExperimentError("\(error)") }
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in spec.environment { env[k] = v }
+        let fm = FileManager.default
+        let previousDirectory = fm.currentDirectoryPath
+        if let dir = spec.workingDirectory, !fm.changeCurrentDirectoryPath(dir) {
+            throw ExperimentError("cannot change to directory \(dir)")
+        }
+        defer { _ = fm.changeCurrentDirectoryPath(previousDirectory) }
+        // The recorder lets the child inherit our stdout/stderr: point them at files for
+        // the duration of the recording (runs are sequential, nothing else writes then).
+        let redirect = OutputRedirect(stdout: logPrefix.path + ".stdout", stderr: logPrefix.path + ".stderr")
+        defer { redirect.restore() }
+        let outcome: RecordingOutcome
+        do {
+            outcome = try Recorder(options: RecordOptions(rateHz: rateHz, duration: timeout))
+                .record(.launch(executable: executable, arguments: spec.command, environment: env.map { "\($0.key)=\($0.value)" }))
+        } catch {
+            throw ExperimentError("\(error)")
+        }
+        switch outcome.endReason {
+        case .duration:
+            if let pid = outcome.launchedPid { ProcessTree.kill(pid) }
+        case .interrupted, .terminated:
+            if let pid = outcome.launchedPid { ProcessTree.kill(pid) }
+            stop.stop()
+        case .targetExited:
+            break
+        }
+        return outcome.profile
+    }
+}
+
+/// Points fds 1 and 2 at files and puts them back.
+final class OutputRedirect {
+    private var saved: [Int32: Int32] = [:]
+    init(stdout: String, stderr: String) {
+        fflush(nil)
+        for (fd, path) in [(Int32(1), stdout), (Int32(2), stderr)] {
+            let target = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard target >= 0 else { continue }
+            saved[fd] = dup(fd)
+            dup2(target, fd)
+            close(target)
+        }
+    }
+    func restore() {
+        fflush(nil)
+        for (fd, copy) in saved where copy >= 0 {
+            dup2(copy, fd)
+            close(copy)
+        }
+        saved = [:]
+    }
+}
+
+/// Prints progress on stderr: a self-overwriting line on a terminal, one line per run otherwise.
+final class ProgressPrinter: @unchecked Sendable {
+    private let total: Int
+    private let tty = isatty(2) != 0
+    private let lock = NSLock()
+    init(total: Int) { self.total = total }
+
+    func report(_ p: ExperimentProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        let r = p.run
+        let name = r.strategy == "serial" ? "serial" : "\(r.strategy)×\(r.workers)"
+        let kind = p.kind == .measured ? "run \(r.repetition + 1)" : p.kind.rawValue
+        var status = String(format: "%.3f s", r.wallSeconds)
+        if r.outcome != .ok { status += " " + r.outcome.rawValue + (r.error.map { ": \($0)" } ?? "") }
+        if r.outputMatchesBaseline == false { status += " (output differs)" }
+        let eta = p.done < p.total ? String(format: "  ETA %d:%02d", Int(p.etaSeconds) / 60, Int(p.etaSeconds) % 60) : ""
+        let line = "[\(p.done)/\(p.total)] \(name) \(kind): \(status)\(eta)"
+        if tty {
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(line.prefix(160))".utf8))
+        } else {
+            FileHandle.standardError.write(Data("forkcast experiment: \(line)\n".utf8))
+        }
+    }
+
+    func finish() {
+        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// The terminal summary of an experiment (the CLI's presentation of ExperimentResult).
+enum ExperimentTable {
+    static func render(_ r: ExperimentResult) -> String {
+        var out: [String] = []
+        let header = ["configuration", "median", "95% CI", "speedup", "CPU", "peak RSS", "procs", "ok", "note"]
+        var rows: [[String]] = []
+        for s in r.summary {
+            let name = s.strategy == "serial" ? "serial" : "\(s.strategy)×\(s.workers)"
+            let mark = r.recommendation.map { $0.strategy.rawValue == s.strategy && $0.workers == s.workers } == true ? "▶ " : "  "
+            rows.append([mark + name, sec(s.medianWallSeconds), "\(sec(s.ciLowSeconds))–\(sec(s.ciHighSeconds))",
+                         String(format: "%.2f×", s.speedup), sec(s.cpuSeconds), String(format: "%.0f MiB", Double(s.peakRSSBytes) / 1_048_576),
+                         String(s.processes), "\(s.successfulRuns)/\(s.measuredRuns)", s.excludedReason ?? ""])
+        }
+        let widths = header.indices.map { i in ([(i == 0 ? "  " : "") + header[i]] + rows.map { $0[i] }).map(\.count).max()! }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+        out.append(line(["  " + header[0]] + header.dropFirst()))
+        rows.forEach { out.append(line($0)) }
+        if !r.scaling.isEmpty {
+            out.append("")
+            out.append("Scaling — predictions from a model fit, not measurements:")
+            for f in r.scaling {
+                let preds = f.predictions.map { String(format: "%d cores %.1f× (%.1f–%.1f)", $0.cores, $0.speedup, $0.low, $0.high) }.joined(separator: ", ")
+                out.append(String(format: "  %@: %@ σ=%.3f κ=%.4f; %@", f.strategy, f.model, f.sigma, f.kappa, preds))
+            }
+        }
+        out.append("")
+        if let rec = r.recommendation {
+            let name = rec.strategy == .serial ? "serial" : "\(rec.strategy.rawValue) with \(rec.workers) workers"
+            out.append(rec.decisive ? String(format: "Recommendation: %@ (wins by %.0f%%)", name, rec.margin * 100)
+                                    : "Recommendation: \(name) (a tie within noise; the cheaper choice)")
+            for reason in rec.reasons { out.append("  - " + reason.text) }
+        } else {
+            out.append("No recommendation: no configuration completed all its runs cleanly.")
+        }
+        for n in r.notes { out.append("Note: " + n) }
+        return out.joined(separator: "\n")
+    }
+
+    static func sec(_ s: Double) -> String {
+        s >= 10 ? String(format: "%.1f s", s) : s >= 1 ? String(format: "%.2f s", s) : String(format: "%.0f ms", s * 1000)
+    }
+}

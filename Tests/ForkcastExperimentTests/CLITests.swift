@@ -1,0 +1,123 @@
+import XCTest
+import ForkcastModel
+
+/// Runs the built `forkcast` executable: the one-line errors for bad input and a small
+/// end-to-end experiment from the command line.
+final class ExperimentCLITests: XCTestCase {
+    static var forkcast: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("forkcast")
+    }
+
+    private var dir: URL!
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.forkcast.path), "forkcast not built at \(Self.forkcast.path)")
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fc-cli-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let dir { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    private func forkcast(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: [String]) {
+        let p = Process()
+        p.executableURL = Self.forkcast
+        p.arguments = ["experiment", "-o", dir.path] + args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self),
+                String(decoding: e, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+
+    func testUnknownStrategy() throws {
+        let r = try forkcast(["--strategies", "serial,fibers", "--", "prog", "{strategy}"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, ["forkcast experiment: unknown strategy \"fibers\" (known: serial, threads, processes, hybrid)"])
+    }
+
+    func testWorkersWithoutStrategyToVary() throws {
+        let r = try forkcast(["--", "prog", "-j", "{workers}"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr.count, 1)
+        XCTAssertTrue(r.stderr[0].hasPrefix("forkcast experiment: the command has {workers} but no {strategy}"), r.stderr[0])
+    }
+
+    func testCommandThatCannotStart() throws {
+        let r = try forkcast(["--strategies", "serial,threads", "--workers", "1", "--no-record", "--", "/no/such/prog", "{strategy}"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr.last, "forkcast experiment: cannot start \"/no/such/prog\": No such file or directory")
+    }
+
+    func testHangingRunTimesOutAndResultsAreKept() throws {
+        let r = try forkcast(["--strategies", "serial", "--repeat", "1", "--warmup", "0", "--timeout", "0.3", "--no-record",
+                              "--", "/bin/sh", "-c", "sleep 20 # {strategy}"])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr.last, "forkcast experiment: no strategy can be recommended: 1 of 1 runs timed out (timed out after 300 ms; the process group was killed)")
+        let data = try Data(contentsOf: dir.appendingPathComponent("experiment.json"))
+        let result = try JSONDecoder().decode(ExperimentResult.self, from: data)
+        XCTAssertEqual(result.runs.map(\.outcome), [.timedOut])
+    }
+
+    func testWorkloadFileWithErrors() throws {
+        let file = dir.appendingPathComponent("bad.yml")
+        try "command: ./app {strategy}\nworkers: [1, 2]\nstrategies: [serial, green-threads]\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try forkcast([file.path])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.stderr, ["forkcast experiment: \(file.path):3: unknown strategy \"green-threads\" (known: serial, threads, processes, hybrid)"])
+    }
+
+    func testEndToEndFromTheCommandLine() throws {
+        let script = RunTests.examples.appendingPathComponent("io_sleep.py").path
+        let r = try forkcast(["--no-record", "--repeat", "2", "--warmup", "0", "--workers", "1,2", "--strategies", "serial,threads",
+                              "--check-output", "--json", "-", "--", "python3", script, "--tasks", "8", "--sleep", "0.1", "--strategy", "{strategy}", "--workers", "{workers}"])
+        XCTAssertEqual(r.status, 0, r.stderr.joined(separator: "\n"))
+        let result = try JSONDecoder().decode(ExperimentResult.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(result.recommendation?.strategy, .threads)
+        XCTAssertEqual(result.recommendation?.workers, 2)
+        XCTAssertEqual(result.summary.count, 3)
+        XCTAssertEqual(r.stderr.filter { $0.contains("] ") }.count, 6, "one progress line per run when stderr is not a terminal")
+
+        // The JSON matches its published schema (jsonschema is installed by scripts/setup.sh --test).
+        let schema = RunTests.examples.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/experiment-format.schema.json")
+        let doc = dir.appendingPathComponent("experiment.json")
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+                           doc.path, schema.path]
+        try check.run()
+        check.waitUntilExit()
+        XCTAssertEqual(check.terminationStatus, 0, "experiment.json does not match docs/experiment-format.schema.json")
+    }
+
+    func testWorkloadFileWithPerStrategyCommandsSetupAndCheck() throws {
+        let file = dir.appendingPathComponent("w.yml")
+        try """
+        strategies:
+          serial: sh -c 'sleep 0.3; echo 42'
+          threads: sh -c 'sleep 0.1; echo 42; echo took 0.1s'
+        repeat: 2
+        warmup: 0
+        setup: echo up > "$FC_MARK"
+        teardown: echo down >> "$FC_MARK"
+        env:
+          FC_MARK: \(dir.appendingPathComponent("mark").path)
+        check:
+          ignore: ["^took "]
+        record: false
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let r = try forkcast([file.path, "--json", "-"])
+        XCTAssertEqual(r.status, 0, r.stderr.joined(separator: "\n"))
+        let result = try JSONDecoder().decode(ExperimentResult.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(result.setup?.strategyPlugin, "per-strategy-command")
+        XCTAssertEqual(result.summary.map(\.workers), [1, 1], "without {workers} each strategy runs once per round")
+        XCTAssertEqual(result.recommendation?.strategy, .threads)
+        XCTAssertTrue(result.runs.allSatisfy { $0.outputMatchesBaseline == true })
+        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("mark"), encoding: .utf8), "up\ndown\n")
+    }
+}
