@@ -84,5 +84,7 @@ let package = Package(
         .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
+        // Fuzz-regression replays, reader properties, soak, hostile targets, SIGKILL.
+        .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastCLI", "ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
     ]
 )
