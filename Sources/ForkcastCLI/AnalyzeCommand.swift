@@ -91,7 +91,7 @@ public struct Analyze: ParsableCommand {
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("forkcast analyze: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("forkcast analyze: error: \(Terminal.sanitize(message))\n".utf8))
         Analyze.exit(withError: ExitCode(2))
     }
 }
