@@ -323,6 +323,7 @@ final class TraceSession {
                 other.phase = .exited
                 other.endNs = elapsed
                 other.files?.close()
+                other.files = nil
             }
         }
         process.threads = [thread.tid]
@@ -354,6 +355,7 @@ final class TraceSession {
             thread.endNs = elapsed
         }
         thread.files?.close()
+        thread.files = nil  // an exited thread keeps no /proc descriptors or read buffer
         let pid = thread.pid
         guard tid == pid, let process = processes[pid], process.endNs == nil else { return }
         // The leader is reported last: the whole process is gone.
@@ -366,6 +368,7 @@ final class TraceSession {
                 t.phase = .exited
                 t.endNs = elapsed
                 t.files?.close()
+                t.files = nil
             }
         }
         if pid == rootPid {
