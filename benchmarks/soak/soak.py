@@ -56,7 +56,7 @@ def thread_states(pids):
                 try:
                     with open(f"/proc/{p}/task/{tid}/stat") as f:
                         s = f.read()
-                    states[int(tid)] = s[s.rindex(")") + 2]
+                    states[int(tid)] = (s[s.rindex(")") + 2], p)
                 except (OSError, ValueError):
                     pass
         except OSError:
@@ -98,11 +98,18 @@ def main():
         if target is not None:
             states = thread_states(descendants(target))
             max_threads = max(max_threads, len(states))
-            for tid, st in states.items():
+            for tid, (st, owner) in states.items():
                 stuck_for[tid] = stuck_for.get(tid, 0) + 1 if st in "tT" else 0
                 if stuck_for[tid] >= 3 and tid not in stuck_reported:
                     stuck_reported.add(tid)
-                    failures.append(f"stopped: thread {tid} stayed in state {st} for 3 s")
+                    try:
+                        with open(f"/proc/{owner}/task/{tid}/wchan") as f:
+                            wchan = f.read().strip()
+                    except OSError:
+                        wchan = "?"
+                    role = "main thread" if tid == owner else "thread"
+                    where = "the root process" if owner == target else f"child process {owner}"
+                    failures.append(f"stopped: {role} {tid} of {where} stayed in state {st} for 3 s (wchan {wchan})")
             for tid in list(stuck_for):
                 if tid not in states:
                     del stuck_for[tid]
