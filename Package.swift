@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "ForkcastSystem", dependencies: ["ForkcastModel", "CForkcastSys", "CUnwind", "CElf"], exclude: ["README.md"]),
         // Samplers: the ptrace tracer thread, thread-state classification, native stacks,
         // Python frames. Produces a Profile; never formats output.
-        .target(name: "ForkcastSampling", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md"]),
+        .target(name: "ForkcastSampling", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md", "Python/README.md"]),
         // Analyzers and recommender rules: profile → findings → recommendation. No I/O.
         .target(name: "ForkcastAnalysis", dependencies: ["ForkcastModel"], exclude: ["README.md"]),
         // Strategies, the run matrix, statistics and scaling-model fits.
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "ForkcastSystemTests", dependencies: ["ForkcastSystem", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastSamplingTests", dependencies: ["ForkcastSampling", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastAnalysisTests", dependencies: ["ForkcastAnalysis", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"], exclude: ["Fixtures", "browser"]),
         .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
         // Fuzz-regression replays, reader properties, soak, hostile targets, SIGKILL.

@@ -31,9 +31,9 @@ def task(args):
 
 def main():
     p = _common.parser(__doc__.splitlines()[0])
-    p.add_argument("--tasks", type=int, default=32)
+    p.add_argument("--tasks", type=int, default=16)
     p.add_argument("--delay", type=float, default=0.08)
-    p.add_argument("--size", type=int, default=120_000, help="crunch loop iterations per task")
+    p.add_argument("--size", type=int, default=700_000, help="crunch loop iterations per task")
     args = p.parse_args()
     port = _server.start(args.delay)
     with _common.Timer("mixed", args, tasks=args.tasks):

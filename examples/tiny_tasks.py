@@ -16,7 +16,7 @@ def square(x):
 
 def main():
     p = _common.parser(__doc__.splitlines()[0], default_strategy="processes", default_workers=2)
-    p.add_argument("--tasks", type=int, default=6000)
+    p.add_argument("--tasks", type=int, default=10000)
     args = p.parse_args()
     with _common.Timer("tiny_tasks", args, tasks=args.tasks):
         results = _common.run(square, range(args.tasks), args.strategy, args.workers)

@@ -29,6 +29,8 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 if [ "$want_tests" = 1 ]; then
+  # Real consumers of the report formats: headless Chromium, Go's pprof, jsonschema.
+  Tests/ForkcastReportTests/browser/ensure-chromium.sh >/dev/null
   py=python3
   pip_missing=()
   $py -c "import jsonschema" 2>/dev/null || pip_missing+=(jsonschema)

@@ -76,7 +76,8 @@ int fc_wait_untraced(pid_t pid, fc_wait_status *out) {
     return r;
 }
 
-pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[], int *exec_error_fd) {
+pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                       int stdout_fd, int stderr_fd, int *exec_error_fd) {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) return -errno;
     pid_t pid = fork();
@@ -97,9 +98,15 @@ pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[],
         dfl.sa_handler = SIG_DFL;
         int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE};
         for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) sigaction(sigs[i], &dfl, NULL);
-        raise(SIGSTOP);
-        execve(path, argv, envp);
-        int e = errno;
+        int e = 0;
+        if (stdout_fd >= 0 && dup2(stdout_fd, 1) < 0) e = errno;
+        if (!e && stderr_fd >= 0 && dup2(stderr_fd, 2) < 0) e = errno;
+        if (!e && cwd && chdir(cwd) < 0) e = errno;
+        if (!e) {
+            raise(SIGSTOP);
+            execve(path, argv, envp);
+            e = errno;
+        }
         ssize_t ignored = write(pipefd[1], &e, sizeof(e));
         (void)ignored;
         _exit(127);

@@ -11,7 +11,7 @@ public enum Analyzer {
 
     /// The built-in recommender rules.
     public static func builtinRules() -> [any RecommenderRulePlugin] {
-        [TaskTypeRule(), GILRule(), LockContentionRule(), IPCCostRule(), StartupRule(), CPUStarvationRule()]
+        [TaskTypeRule(), GILRule(), LockContentionRule(), IPCCostRule(), StartupRule(), CPUStarvationRule(), MeasuredRule()]
     }
 
     /// Analyzes `profile` with `analyzers`, then recommends with `rules`. An analyzer or rule
@@ -24,7 +24,7 @@ public enum Analyzer {
                                timing: ((String, Double) -> Void)? = nil) -> Analysis {
         var analysis = Analysis()
         for a in analyzers {
-            analysis.plugins.append(a.descriptor.name)
+            analysis.plugins.append("analyzer:\(a.descriptor.name)")
             let start = DispatchTime.now().uptimeNanoseconds
             do {
                 try a.analyze(profile, into: &analysis)

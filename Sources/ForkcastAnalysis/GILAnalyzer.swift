@@ -15,7 +15,7 @@ public struct GILAnalyzer: AnalyzerPlugin {
     }
 
     final class Acc {
-        var onCPU = 0, known = 0, knownHeld = 0, inferredHeld = 0, waits = 0
+        var onCPU = 0, known = 0, knownHeld = 0, inferredHeld = 0, inferredReleased = 0, waits = 0
         var threads = Set<Int32>()
         var held: [Int32: Int] = [:]
         var released: [Int32: Int] = [:]
@@ -48,16 +48,18 @@ public struct GILAnalyzer: AnalyzerPlugin {
                 a.onCPU += 1
                 a.threads.insert(s.tid)
                 let inInterpreter = f.contains(.leafInInterpreter)
-                let held: Bool
+                // A leaf in libc (malloc, memcpy, a syscall) says nothing either way.
+                let inferable = inInterpreter || !f.contains(.leafInSystem)
+                let held: Bool?
                 if let flag = s.holdsGIL {
                     a.known += 1
                     if flag { a.knownHeld += 1 }
                     held = flag
                 } else {
-                    held = inInterpreter
+                    held = inferable ? inInterpreter : nil
                 }
-                if inInterpreter { a.inferredHeld += 1 }
-                if held { a.held[s.stack, default: 0] += 1 } else { a.released[s.stack, default: 0] += 1 }
+                if inInterpreter { a.inferredHeld += 1 } else if inferable { a.inferredReleased += 1 }
+                if held == true { a.held[s.stack, default: 0] += 1 } else if held == false { a.released[s.stack, default: 0] += 1 }
             case .gilWait, .lockWait:
                 guard s.state == .gilWait || classifier.flags(s.stack).contains(.gil) else { continue }
                 let a = accFor(s.pid)
@@ -72,7 +74,9 @@ public struct GILAnalyzer: AnalyzerPlugin {
             let a = acc[pid]!
             // Use the flag when it was read for most on-CPU samples.
             let useFlag = a.onCPU > 0 && Double(a.known) >= 0.5 * Double(a.onCPU)
-            let heldShare = a.onCPU == 0 ? 0 : useFlag ? Double(a.knownHeld) / Double(max(a.known, 1)) : Double(a.inferredHeld) / Double(a.onCPU)
+            let inferred = a.inferredHeld + a.inferredReleased
+            let heldShare = a.onCPU == 0 ? 0 : useFlag ? Double(a.knownHeld) / Double(max(a.known, 1))
+                : inferred == 0 ? 0.5 : Double(a.inferredHeld) / Double(inferred)
             let working = Support.workingSamples(analysis, pid: pid)
             return GILUsage(
                 pid: pid, pythonThreads: a.threads.count, cpuSeconds: Double(a.onCPU) * period, heldShare: heldShare,

@@ -84,6 +84,8 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                 let isGIL = groups[g].kind == .gil
                 let fn = groups[g].siteFunction.map { classifier.baseID($0) }
                 var best: (tid: Int32, rank: Int, evidence: String)?
+                var peers = 0
+                var peer: Int32 = 0
                 for j in tickStart..<end {
                     let o = samples[j]
                     guard o.pid == pid, tickGroup[j - tickStart] != g else { continue }
@@ -92,18 +94,29 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                             best = (o.tid, 3, "gil-flag")
                             break
                         }
-                        if o.state == .onCPU && o.holdsGIL == nil && (best?.rank ?? 0) < 1
-                            && classifier.flags(o.stack).contains(.hasPython) {
-                            best = (o.tid, 1, "python-on-cpu")
+                        if o.state == .onCPU && o.holdsGIL == nil && (best?.rank ?? 0) < 1 {
+                            let f = classifier.flags(o.stack)
+                            if f.contains(.hasPython) || f.contains(.leafInInterpreter) {
+                                best = (o.tid, 1, "python-on-cpu")
+                            }
                         }
                         continue
                     }
-                    guard let fn else { break }
-                    let rank = o.state == .onCPU ? 2 : 1
+                    // A peer: a thread that waits on this lock at other times but not now, and is
+                    // not parked elsewhere — with several waiters, the likely holder. Counted
+                    // only when exactly one peer fits.
+                    if groups[g].waiters.count >= 2 && groups[g].waiters.contains(o.tid)
+                        && o.state != .lockWait && o.state != .gilWait {
+                        peers += 1
+                        peer = o.tid
+                    }
+                    guard let fn else { continue }
+                    let rank = o.state == .onCPU ? 3 : 2
                     guard rank > (best?.rank ?? 0) else { continue }
                     let contains = classifier.stack(o.stack, containsBase: fn)
-                    if contains { best = (o.tid, rank, rank == 2 ? "same-site-on-cpu" : "same-site") }
+                    if contains { best = (o.tid, rank, rank == 3 ? "same-site-on-cpu" : "same-site") }
                 }
+                if best == nil && peers == 1 { best = (peer, 1, "peer-not-waiting") }
                 if let best {
                     groups[g].holders[best.tid, default: 0] += 1
                     if groups[g].holderEvidence[best.tid] == nil || best.evidence == "gil-flag" || best.evidence == "same-site-on-cpu" {
@@ -188,7 +201,7 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
         }
         analysis.locks = result
 
-        for l in result where !l.idle && l.kind != LockWaitKind.gil.rawValue && l.waitShare >= 0.1 {
+        for l in result where !l.idle && l.kind != LockWaitKind.gil.rawValue && l.isContention && l.waitShare >= 0.1 {
             let what = l.kind == LockWaitKind.pthreadMutex.rawValue ? "pthread mutex" : l.kind == LockWaitKind.pythonLock.rawValue ? "Python lock" : "lock"
             var detail = "\(l.waiters) thread\(l.waiters == 1 ? "" : "s") of pid \(l.pid) waited \(Text.secs(l.waitSeconds)) on this \(what) "
                 + "(\(Text.pct(l.waitShare)) of their working time)"

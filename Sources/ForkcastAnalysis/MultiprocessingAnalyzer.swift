@@ -29,11 +29,22 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
         }, uniquingKeysWith: { a, _ in a })
 
         // Pass 1: first sample in user code per worker.
+        // Without any Python frame in the profile (no Python sampler), user code cannot be told
+        // from the interpreter's start-up: every process is treated as native.
+        let pythonFrames = profile.frames.contains { $0.kind == .python }
         var firstUser: [Int32: UInt64] = [:]
         if !workerPids.isEmpty {
-            for s in profile.samples where s.state == .onCPU && workerPids.contains(s.pid) && firstUser[s.pid] == nil {
+            // Ready: the first sample running user code, or taking part in the pool's traffic
+            // (waiting for a task, receiving or unpickling one) — tiny tasks may never be caught
+            // in user code, but a worker waiting for work has finished starting.
+            for s in profile.samples where workerPids.contains(s.pid) && firstUser[s.pid] == nil {
                 let f = classifier.flags(s.stack)
-                let python = f.contains(.hasPython) || (isPython[s.pid] ?? false)
+                if f.contains(.queueGet) || f.ipc != .none || f.contains(.queueLockKind) {
+                    firstUser[s.pid] = s.timeNs
+                    continue
+                }
+                guard s.state == .onCPU else { continue }
+                let python = pythonFrames && (f.contains(.hasPython) || (isPython[s.pid] ?? false))
                 if !python || f.contains(.userLeaf) { firstUser[s.pid] = s.timeNs }
             }
         }
@@ -46,23 +57,32 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
         let multi = profile.processes.count > 1
         var pickleSamples = 0
         var ipcStacks: [Int32: Int] = [:]
+        // Workers that exchange work with their parent: pickling, pipe/queue traffic.
+        var poolEvidence: [Int32: Int] = [:]
         for s in profile.samples {
             switch s.state {
             case .onCPU:
                 onCPU += 1
                 let f = classifier.flags(s.stack)
-                switch f.ipc {
+                let ipc = f.ipc
+                if ipc != .none && !workerPids.isEmpty && workerPids.contains(s.pid) { poolEvidence[s.pid, default: 0] += 1 }
+                switch ipc {
                 case .pickle: pickle += 1; pickleSamples += 1; ipcStacks[s.stack, default: 0] += 1
                 case .unpickle: unpickle += 1; pickleSamples += 1; ipcStacks[s.stack, default: 0] += 1
                 case .transfer: transfer += 1; ipcStacks[s.stack, default: 0] += 1
                 case .none:
-                    if !workerPids.isEmpty, let first = firstUser[s.pid], s.timeNs >= first { compute += 1 }
+                    // Useful work: user code (when Python frames tell it apart), after start-up.
+                    if !workerPids.isEmpty, let first = firstUser[s.pid], s.timeNs >= first,
+                       !pythonFrames || f.contains(.userLeaf) || !f.contains(.hasPython) {
+                        compute += 1
+                    }
                 }
             case .ioWait:
                 guard s.wait >= 0 else { continue }
                 let w = Int(s.wait)
                 let f = classifier.flags(s.stack)
                 guard pipeWait[w] || (socketWait[w] && f.contains(.transfer)) || f.contains(.queueGet) else { continue }
+                if !workerPids.isEmpty && workerPids.contains(s.pid) { poolEvidence[s.pid, default: 0] += 1 }
                 if writeWait[w] {
                     writeWaits += 1
                     ipcStacks[s.stack, default: 0] += 1
@@ -71,7 +91,10 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
                 }
             case .lockWait:
                 let f = classifier.flags(s.stack)
-                if f.contains(.queueGet) || (f.contains(.queueLockKind) && f.contains(.hasPython) && multi) { queueLock += 1 }
+                if f.contains(.queueGet) || (f.contains(.queueLockKind) && f.contains(.hasPython) && multi) {
+                    queueLock += 1
+                    if !workerPids.isEmpty && workerPids.contains(s.pid) { poolEvidence[s.pid, default: 0] += 1 }
+                }
             default:
                 continue
             }
@@ -82,8 +105,9 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
         }
 
         let duration = Double(profile.recording.durationNs) / 1e9
+        let poolWorkers = workers.filter { (poolEvidence[$0.pid] ?? 0) > 0 }
         var startups: [ProcessStartup] = []
-        for w in workers {
+        for w in poolWorkers {
             if let first = firstUser[w.pid] {
                 startups.append(ProcessStartup(pid: w.pid, seconds: Double(first &- min(first, w.startNs)) / 1e9, reachedUserCode: true))
             } else {
@@ -92,7 +116,7 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
             }
         }
         let startup = startups.reduce(0) { $0 + $1.seconds }
-        let lifetimes = workers.reduce(0.0) { sum, w in
+        let lifetimes = poolWorkers.reduce(0.0) { sum, w in
             let end = w.endNs ?? profile.recording.durationNs
             return sum + Double(end &- min(end, w.startNs)) / 1e9
         }
@@ -100,18 +124,20 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
         let serialization = Double(pickle + unpickle + transfer) * period
         let computeSeconds = Double(compute) * period
         var costs = MultiprocessingCosts(
-            processes: profile.processes.count, workerProcesses: workers.count,
+            processes: profile.processes.count, workerProcesses: workers.count, poolWorkerProcesses: poolWorkers.count,
+            poolWorkerPids: poolWorkers.map(\.pid),
             pickleSeconds: Double(pickle) * period, unpickleSeconds: Double(unpickle) * period,
             ipcCPUSeconds: Double(transfer) * period, pipeReadWaitSeconds: Double(readWait) * period,
             pipeWriteWaitSeconds: Double(writeWaits) * period, queueLockWaitSeconds: Double(queueLock) * period,
             startupSeconds: startup, startupByProcess: startups, cpuSeconds: cpu,
             serializationShare: cpu > 0 ? serialization / cpu : 0,
-            startupShare: workers.isEmpty || duration <= 0 ? 0 : min(1, startup / (Double(workers.count) * duration)),
+            startupShare: poolWorkers.isEmpty || duration <= 0 ? 0 : min(1, startup / (Double(poolWorkers.count) * duration)),
             workerComputeSeconds: computeSeconds,
             workerBusyShare: lifetimes > 0 ? min(1, computeSeconds / lifetimes) : 0,
+            workerLifetimeSeconds: lifetimes,
             overheadRatio: (serialization + startup) / max(computeSeconds, period),
             topStacks: Support.top(ipcStacks, 3).map { classifier.labels($0.key) })
-        if workers.isEmpty { costs.overheadRatio = 0 }
+        if poolWorkers.isEmpty { costs.overheadRatio = 0 }
         analysis.multiprocessing = costs
 
         if costs.serializationShare >= 0.15 {
@@ -125,11 +151,11 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
                           "unpickle_seconds": costs.unpickleSeconds, "ipc_cpu_seconds": costs.ipcCPUSeconds],
                 stacks: Array(costs.topStacks.prefix(2))))
         }
-        if !workers.isEmpty && (costs.startupShare >= 0.2 || costs.overheadRatio >= 1) {
+        if !poolWorkers.isEmpty && (costs.startupShare >= 0.2 || costs.overheadRatio >= 1) {
             analysis.findings.append(Finding(
                 source: descriptor.name, id: "ipc.overhead", severity: costs.overheadRatio >= 1 ? .warning : .info, factor: .startup,
                 title: "Process overhead vs work: \(Text.num(costs.overheadRatio))× the workers' useful CPU time",
-                detail: "\(workers.count) worker processes computed \(Text.secs(computeSeconds)) in user code, against "
+                detail: "\(poolWorkers.count) worker processes computed \(Text.secs(computeSeconds)) in user code, against "
                     + "\(Text.secs(startup)) of start-up and \(Text.secs(serialization)) of pickling and transfer.",
                 metrics: ["overhead_ratio": costs.overheadRatio, "startup_seconds": startup, "startup_share": costs.startupShare,
                           "worker_compute_seconds": computeSeconds]))

@@ -14,7 +14,7 @@ public enum Recommender {
                                  experiment: ExperimentResult? = nil) -> Recommendation {
         var advice: [Advice] = []
         for r in rules {
-            analysis.plugins.append(r.descriptor.name)
+            analysis.plugins.append("recommender-rule:\(r.descriptor.name)")
             do {
                 advice += try r.advise(RecommendationInput(analysis: analysis, experiment: experiment))
             } catch {

@@ -11,10 +11,33 @@ struct WorkMix {
     var demand: Double { onCPU + runnable + gil }
     /// Waiting on the world: I/O and sleeps (the GIL is released in both).
     var offCPU: Double { io + sleep }
+    /// The share of waiting in the work itself, leaving out what threading adds (GIL and lock
+    /// waits): waits / (waits + running). What a serial run would spend waiting.
+    var intrinsicWait: Double {
+        let total = offCPU + onCPU + runnable
+        return total > 0 ? offCPU / total : 0
+    }
 
+    /// The threads of `pid`, or of the workload: the root process and its pool workers (a
+    /// helper child such as a local server is not the workload), or every process when the
+    /// root only waits (a shell or launcher).
     init(_ analysis: Analysis, pid: Int32? = nil) {
-        var working = analysis.threads.filter { $0.idleShare < 0.8 && (pid == nil || $0.pid == pid) }
-        if working.isEmpty { working = analysis.threads.filter { pid == nil || $0.pid == pid } }
+        let candidates: [ThreadBreakdown]
+        if let pid {
+            candidates = analysis.threads.filter { $0.pid == pid }
+        } else {
+            let root = analysis.profile?.rootPid ?? 0
+            let pool = Set(analysis.multiprocessing?.poolWorkerPids ?? [])
+            let workload = analysis.threads.filter { $0.pid == root || pool.contains($0.pid) }
+            let rootWorks = workload.contains { $0.idleShare < 0.8 }
+            candidates = rootWorks ? workload : analysis.threads
+        }
+        // Working threads: not mostly waiting for work, and not mostly parked on a lock while
+        // barely running (a main thread waiting on results, or a lock's victims — the lock rule's business).
+        var working = candidates.filter { t in
+            t.idleShare < 0.8 && !(t.states.lockWait >= 0.6 && t.states.onCPU + t.states.runnable < 0.2)
+        }
+        if working.isEmpty { working = candidates }
         threads = working.count
         for t in working {
             let n = Double(t.samples)
@@ -32,6 +55,38 @@ struct WorkMix {
         let n = Double(samples)
         onCPU /= n; runnable /= n; gil /= n; lock /= n; io /= n; sleep /= n; child /= n; other /= n
     }
+}
+
+extension LockContention {
+    /// Contention, not a thread waiting for something: a known lock type (mutex, Python
+    /// lock), several waiters, or a holder seen while it waited. One thread alone on an
+    /// unnamed futex is more likely waiting for an event or a join.
+    var isContention: Bool {
+        kind == LockWaitKind.pthreadMutex.rawValue || kind == LockWaitKind.pythonLock.rawValue || waiters >= 2 || holder != nil
+    }
+}
+
+extension MultiprocessingCosts {
+    /// Seconds spent moving data between processes: pickling, unpickling, copying through
+    /// pipes, and writers blocked on full pipes (back-pressure).
+    public var movingSeconds: Double { pickleSeconds + unpickleSeconds + ipcCPUSeconds + pipeWriteWaitSeconds }
+    /// Moving over moving + the workers' useful work.
+    public var movingShare: Double {
+        let total = movingSeconds + workerComputeSeconds
+        return total > 0 ? movingSeconds / total : 0
+    }
+    /// True when moving the data, not the task count, is the cost: the volume costs fill
+    /// 15% of the workers' lives and moving rivals the work (≥ 40% of moving + work). Tiny
+    /// tasks move few bytes — their cost is the round trips and idle workers, the start-up
+    /// rule's case.
+    public var dataBound: Bool {
+        volumeSeconds >= max(0.1, 0.15 * workerLifetimeSeconds) && movingShare >= 0.4
+    }
+
+    /// The costs that grow with the bytes moved: pickling, unpickling, and writers blocked
+    /// on full pipes. Per-message costs (connection bookkeeping, waking a worker) do not
+    /// count: thousands of tiny messages cost that too.
+    public var volumeSeconds: Double { pickleSeconds + unpickleSeconds + pipeWriteWaitSeconds }
 }
 
 extension Analysis {
@@ -76,7 +131,9 @@ public struct TaskTypeRule: RecommenderRulePlugin {
             }
             text += ". Waiting threads release the GIL and use no CPU, so threads overlap the waits cheaply; "
                 + "about \(workers) keep \(cores) core\(cores == 1 ? "" : "s") busy."
-            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.4 + 0.5 * w.offCPU, workers: workers,
+            // Python work that also needs the CPU with the GIL is the GIL rule's call (hybrid).
+            let weight = (0.4 + 0.5 * w.offCPU) * (a.pythonDominant && w.demand >= 0.25 ? 1 - w.demand : 1)
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: weight, workers: workers,
                            reason: Reason(factor: .taskType, text: text, metrics: metrics, stack: top?.stack))]
         }
         if w.demand >= 0.6 {
@@ -109,18 +166,26 @@ public struct GILRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard a.pythonDominant, let g = a.mainGIL, g.cpuSeconds + g.waitSeconds > 0 else { return [] }
+        guard a.pythonDominant else { return [] }
+        // Under a process pool, the question is the workers' work, not the parent's dispatching
+        // (that is the start-up rule's business).
+        let pool = Set(a.multiprocessing?.poolWorkerPids ?? [])
+        let entries = pool.isEmpty ? a.gil : a.gil.filter { pool.contains($0.pid) }
+        guard let g = entries.max(by: { ($0.cpuSeconds + $0.waitSeconds) < ($1.cpuSeconds + $1.waitSeconds) }),
+              g.cpuSeconds + g.waitSeconds > 0 else { return [] }
+        if !pool.isEmpty, let mp = a.multiprocessing, mp.workerBusyShare < 0.3 { return [] }
         let w = WorkMix(a, pid: g.pid)
         let all = WorkMix(a)
         let cores = a.cores
         let metrics = ["held_share": g.heldShare, "gil_wait_share": g.waitShare, "cpu_demand": w.demand,
-                       "io_share": all.offCPU, "parallelism": g.parallelism]
+                       "io_share": all.offCPU, "intrinsic_wait": all.intrinsicWait, "parallelism": g.parallelism]
         let evidence = g.heldEvidence == "flag" ? "read from the interpreter" : "inferred from the leaf frames"
-        if g.heldShare >= 0.6 && all.offCPU >= 0.25 && all.demand >= 0.25 {
+        if g.heldShare >= 0.6 && all.intrinsicWait >= 0.25 && all.intrinsicWait <= 0.8 && all.demand >= 0.2 {
             return [Advice(rule: descriptor.name, strategy: .hybrid, weight: 0.7, workers: cores, reason: Reason(
                 factor: .gil,
-                text: "Mixed work: \(Text.pct(all.demand)) of the working time needs the CPU with the GIL held "
-                    + "(\(Text.pct(g.heldShare)) of on-CPU samples, \(evidence)) and \(Text.pct(all.offCPU)) waits on I/O or sleep. "
+                text: "Mixed work: the tasks wait on I/O or sleep \(Text.pct(all.intrinsicWait)) of their own time and run Python "
+                    + "holding the GIL the rest (\(Text.pct(g.heldShare)) of on-CPU samples, \(evidence)); threads waited "
+                    + "\(Text.pct(all.gil)) of their time for the GIL. "
                     + "Processes (one per core, \(cores)) for the Python work, threads inside each to overlap the waits.",
                 metrics: metrics, stack: g.heldStack.isEmpty ? nil : g.heldStack))]
         }
@@ -163,7 +228,8 @@ public struct LockContentionRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard let hot = a.locks.first(where: { !$0.idle && $0.kind != LockWaitKind.gil.rawValue }), hot.waitShare >= 0.25 else {
+        guard let hot = a.locks.first(where: { !$0.idle && $0.kind != LockWaitKind.gil.rawValue && $0.isContention }),
+              hot.waitShare >= 0.25 else {
             return []
         }
         var text = "Fix this lock first: \(hot.waiters) thread\(hot.waiters == 1 ? "" : "s") spent \(Text.pct(hot.waitShare)) "
@@ -193,19 +259,22 @@ public struct IPCCostRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard let mp = a.multiprocessing, mp.workerProcesses > 0, mp.serializationShare >= 0.2 else { return [] }
+        guard let mp = a.multiprocessing, mp.poolWorkerProcesses > 0, mp.dataBound else { return [] }
         // Does the workers' own work hold the GIL? Then threads would trade IPC for GIL contention.
         let workerGIL = a.gil.filter { g in a.processes.contains { $0.pid == g.pid && $0.origin != "launched" && $0.origin != "attached" } }
         let cpu = workerGIL.reduce(0) { $0 + $1.cpuSeconds }
         let held = cpu > 0 ? workerGIL.reduce(0) { $0 + $1.heldShare * $1.cpuSeconds } / cpu : 0
-        let moved = mp.pickleSeconds + mp.unpickleSeconds + mp.ipcCPUSeconds
-        let metrics = ["serialization_share": mp.serializationShare, "pickle_seconds": mp.pickleSeconds,
+        let moved = mp.movingSeconds
+        let metrics = ["serialization_share": mp.serializationShare, "moving_share": mp.movingShare,
+                       "pipe_write_wait_seconds": mp.pipeWriteWaitSeconds, "pickle_seconds": mp.pickleSeconds,
                        "unpickle_seconds": mp.unpickleSeconds, "ipc_cpu_seconds": mp.ipcCPUSeconds,
                        "worker_compute_seconds": mp.workerComputeSeconds, "worker_gil_held_share": held]
-        let base = "Explicit IPC: pickling, unpickling and pipe transfer took \(Text.pct(mp.serializationShare)) of all CPU time "
-            + "(\(Text.secs(moved)) against \(Text.secs(mp.workerComputeSeconds)) of work in the workers)"
+        let base = "Explicit IPC: moving data between processes took \(Text.secs(moved)) — pickling \(Text.secs(mp.pickleSeconds)), "
+            + "unpickling \(Text.secs(mp.unpickleSeconds)), pipe copies \(Text.secs(mp.ipcCPUSeconds)), writers blocked on full pipes "
+            + "\(Text.secs(mp.pipeWriteWaitSeconds)) — against \(Text.secs(mp.workerComputeSeconds)) of work in the workers "
+            + "(\(Text.pct(mp.serializationShare)) of all CPU time in serialization)"
         if held <= 0.5 || moved >= mp.workerComputeSeconds {
-            return [Advice(rule: descriptor.name, strategy: .threads, weight: min(0.95, 0.4 + mp.serializationShare), workers: a.cores,
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: min(0.95, 0.4 + max(mp.serializationShare, mp.movingShare / 2)), workers: a.cores,
                            reason: Reason(factor: .ipc, text: base + ". Threads share the data in memory with no copy"
                                           + (held <= 0.5 ? " and the work releases the GIL." : "; the copy costs more than the GIL would."),
                                           metrics: metrics, stack: mp.topStacks.first))]
@@ -227,12 +296,12 @@ public struct StartupRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard let mp = a.multiprocessing, mp.workerProcesses > 0 else { return [] }
+        guard let mp = a.multiprocessing, mp.poolWorkerProcesses > 0 else { return [] }
         let metrics = ["worker_busy_share": mp.workerBusyShare, "overhead_ratio": mp.overheadRatio,
                        "startup_seconds": mp.startupSeconds, "startup_share": mp.startupShare,
                        "worker_compute_seconds": mp.workerComputeSeconds]
-        if mp.workerBusyShare < 0.3 && mp.serializationShare < 0.2 {
-            let text = "Tasks too small for processes: \(mp.workerProcesses) worker processes did useful work only "
+        if mp.workerBusyShare < 0.3 && !mp.dataBound {
+            let text = "Tasks too small for processes: \(mp.poolWorkerProcesses) worker processes did useful work only "
                 + "\(Text.pct(mp.workerBusyShare)) of their lifetime (\(Text.secs(mp.workerComputeSeconds))) — the rest went to "
                 + "start-up (\(Text.secs(mp.startupSeconds))) and waiting for the next task. Run serially, or batch tasks (chunksize) "
                 + "so each is worth the round trip."
@@ -267,5 +336,33 @@ public struct CPUStarvationRule: RecommenderRulePlugin {
                 + "(\(Text.num(o.runnableThreads)) runnable on average, parallelism \(Text.num(o.parallelism)) of \(o.cores) cores); "
                 + "more CPU-bound workers than cores (\(o.cores)) only queue.",
             metrics: ["starved_tick_share": o.starvedTickShare, "runnable_threads": o.runnableThreads, "parallelism": o.parallelism]))]
+    }
+}
+
+/// Measured: when an experiment ran the workload under several strategies, the fastest
+/// configuration is the strongest evidence there is. Votes for it, heavily when its
+/// confidence interval does not overlap the runner-up's.
+public struct MeasuredRule: RecommenderRulePlugin {
+    public init() {}
+    public var descriptor: PluginDescriptor {
+        PluginDescriptor(name: "measured", kind: .recommenderRule, version: "1.0",
+                         summary: "The fastest measured configuration of an experiment, when there is one.")
+    }
+
+    public func advise(_ input: RecommendationInput) throws -> [Advice] {
+        guard let summary = input.experiment?.summary.filter({ $0.medianWallSeconds > 0 && $0.medianWallSeconds.isFinite }),
+              summary.count >= 2 else { return [] }
+        let sorted = summary.sorted { $0.medianWallSeconds < $1.medianWallSeconds }
+        let best = sorted[0], second = sorted[1]
+        guard let strategy = ConcurrencyStrategy(rawValue: best.strategy) else { return [] }
+        let separated = best.ciHighSeconds < second.ciLowSeconds
+        let text = "Measured: \(best.strategy) × \(best.workers) ran fastest, median \(Text.secs(best.medianWallSeconds)) "
+            + "(\(Text.num(best.speedup))× the baseline) against \(Text.secs(second.medianWallSeconds)) for "
+            + "\(second.strategy) × \(second.workers)" + (separated ? "; the intervals do not overlap." : "; the intervals overlap.")
+        return [Advice(rule: descriptor.name, strategy: strategy, weight: separated ? 1.2 : 0.5,
+                       workers: strategy == .serial ? 1 : best.workers,
+                       reason: Reason(factor: .measured, text: text,
+                                      metrics: ["median_wall_s": best.medianWallSeconds, "runner_up_wall_s": second.medianWallSeconds,
+                                                "speedup": best.speedup]))]
     }
 }

@@ -53,6 +53,8 @@ struct StackFacts {
     /// The innermost native frame runs in the interpreter (python / libpython): executing
     /// Python bytecode, which needs the GIL. False in C libraries (libcrypto, libz, …).
     var leafInInterpreter: Bool
+    /// The innermost native frame is in a system library (libc, …).
+    var leafInSystem: Bool
     /// The function that takes the lock (for finding a holder in the same critical section).
     var lockSiteFunction: String?
 }
@@ -71,6 +73,8 @@ struct StackFlags: OptionSet {
     static let unpickle = StackFlags(rawValue: 1 << 8)
     static let transfer = StackFlags(rawValue: 1 << 9)
     static let queueLockKind = StackFlags(rawValue: 1 << 10)
+    /// The leaf frame is in a system library (libc, ld.so, libpthread): says nothing about the GIL.
+    static let leafInSystem = StackFlags(rawValue: 1 << 11)
 
     var ipc: IPCActivity {
         if contains(.pickle) { return .pickle }
@@ -135,6 +139,7 @@ struct StackClassifier {
         if f.hasPython { flags.insert(.hasPython) }
         if f.userLeaf { flags.insert(.userLeaf) }
         if f.leafInInterpreter { flags.insert(.leafInInterpreter) }
+        if f.leafInSystem { flags.insert(.leafInSystem) }
         if f.lockKind == .queueGet { flags.insert(.queueLockKind) }
         switch f.ipc {
         case .pickle: flags.insert(.pickle)
@@ -200,6 +205,13 @@ struct StackClassifier {
         return name[...]
     }
 
+    /// A Python frame's function name without its class: `Condition.wait` → `wait`
+    /// (CPython 3.11+ reports qualified names).
+    static func shortPythonName(_ name: String) -> String {
+        if let dot = name.lastIndex(of: ".") { return String(name[name.index(after: dot)...]) }
+        return name
+    }
+
     static func isStdlibPython(_ file: String) -> Bool {
         if file.hasPrefix("<") { return true } // <frozen importlib._bootstrap>, <string>
         if file.contains("/site-packages/") || file.contains("/dist-packages/") { return false }
@@ -238,7 +250,12 @@ struct StackClassifier {
         var inQueueGet = false
         var pickleSeen = IPCActivity.none
         var siteFunction: String?
+        var simpleQueueGet = false
+        var hasNative = false
+        var semLock = false
+        var mpNative = false
         let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
+        let leafInSystem = frames.first?.bits.contains(.systemModule) ?? false
 
         for (i, f) in frames.enumerated() {
             let bits = f.bits
@@ -257,26 +274,32 @@ struct StackClassifier {
                 }
                 if bits.contains(.waitsForWork) && firstUserPython == nil { inQueueGet = true }
             } else {
+                hasNative = true
                 if bits.contains(.takeGIL) { isGIL = true }
                 if bits.contains(.lockAPI) { outermostLockAPI = i }
                 if bits.contains(.condition) { outermostCond = i }
                 if bits.contains(.join) { isJoin = true }
                 if bits.contains(.acquire) { acquiresLock = true }
+                if bits.contains(.simpleQueueGet) { simpleQueueGet = true }
+                if bits.contains(.semLock) { semLock = true }
+                if bits.contains(.mpNative) { mpNative = true }
                 if pickleSeen == .none {
                     if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
                 }
             }
         }
         if pickleSeen != .none { ipc = pickleSeen }
+        if ipc == .none && mpNative { ipc = .transfer }
 
         // Lock kind.
         var kind = LockWaitKind.futex
         var site: String?
         if isGIL {
             kind = .gil
-        } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 {
+        } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 || !hasNative {
+            // (A Python-only stack in a lock wait: the innermost Python frame is where it waits.)
             let file = py.frame.file ?? ""
-            let name = py.frame.name
+            let name = Self.shortPythonName(py.frame.name)
             let hasFutures = frames.contains { $0.bits.contains(.futuresBase) }
             if file.hasSuffix("/threading.py") && (name == "join" || name == "_wait_for_tstate_lock") {
                 kind = .threadJoin
@@ -300,6 +323,18 @@ struct StackClassifier {
                 siteFunction = name
             }
             if site == nil { site = pythonSite(py.frame) }
+        } else if simpleQueueGet {
+            kind = .queueGet
+            site = "queue.SimpleQueue.get"
+        } else if semLock {
+            // Pool workers take the task queue's lock in turn to read the next task.
+            kind = .queueGet
+            site = "multiprocessing queue lock"
+        } else if acquiresLock {
+            // A Python-level lock.acquire seen without Python frames: it may be a contended
+            // threading.Lock or a Condition/future wait; the futex address names it.
+            kind = .futex
+            site = "Python lock.acquire"
         } else if isJoin {
             kind = .threadJoin
         } else if outermostLockAPI >= 0 {
@@ -329,7 +364,7 @@ struct StackClassifier {
         return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: ipc, inQueueGet: inQueueGet,
                           inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL,
                           userLeaf: firstPython.map { !$0.bits.contains(.stdlib) } ?? false,
-                          leafInInterpreter: leafInInterpreter, lockSiteFunction: siteFunction)
+                          leafInInterpreter: leafInInterpreter, leafInSystem: leafInSystem, lockSiteFunction: siteFunction)
     }
 }
 
@@ -351,6 +386,12 @@ struct FrameFacts {
         static let waitsForWork = Bits(rawValue: 1 << 11)
         static let futuresBase = Bits(rawValue: 1 << 12)
         static let lowLevelWait = Bits(rawValue: 1 << 13)
+        /// `queue.SimpleQueue.get` in C (ThreadPoolExecutor workers waiting for work).
+        static let simpleQueueGet = Bits(rawValue: 1 << 14)
+        /// A multiprocessing SemLock acquire (`_multiprocessing.SemLock`): a queue's lock in a pool.
+        static let semLock = Bits(rawValue: 1 << 15)
+        /// Native multiprocessing machinery (`_multiprocessing` module): moving work between processes.
+        static let mpNative = Bits(rawValue: 1 << 16)
     }
 
     let frame: Frame
@@ -370,9 +411,10 @@ struct FrameFacts {
             if file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py") {
                 bits.insert(f.name.contains("load") || f.name.contains("Unpickler") ? .unpickle : .pickle)
             }
-            if (file.hasSuffix("multiprocessing/queues.py") && (f.name == "get" || f.name == "_recv_bytes"))
-                || (file.hasSuffix("multiprocessing/pool.py") && f.name == "worker")
-                || (file.hasSuffix("concurrent/futures/process.py") && f.name == "_process_worker") {
+            let name = StackClassifier.shortPythonName(f.name)
+            if (file.hasSuffix("multiprocessing/queues.py") && (name == "get" || name == "_recv_bytes"))
+                || (file.hasSuffix("multiprocessing/pool.py") && name == "worker")
+                || (file.hasSuffix("concurrent/futures/process.py") && name == "_process_worker") {
                 bits.insert(.waitsForWork)
             }
             if file.hasSuffix("concurrent/futures/_base.py") { bits.insert(.futuresBase) }
@@ -383,6 +425,9 @@ struct FrameFacts {
                 if StackClassifier.systemModules.contains(where: { module.contains($0) }) { bits.insert(.systemModule) }
             }
             if b == "take_gil" { bits.insert(.takeGIL) }
+            if b.hasPrefix("_queue_SimpleQueue_get") { bits.insert(.simpleQueueGet) }
+            if b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" { bits.insert(.semLock) }
+            if b.hasPrefix("_multiprocessing") || (f.module?.contains("_multiprocessing") ?? false) { bits.insert(.mpNative) }
             if StackClassifier.lockAPINames.contains(where: { $0 == b }) { bits.insert(.lockAPI) }
             if StackClassifier.conditionNames.contains(where: { $0 == b }) { bits.insert(.condition) }
             if StackClassifier.joinNames.contains(where: { $0 == b }) { bits.insert(.join) }

@@ -191,7 +191,7 @@ public struct TimeBreakdown: Sendable, Equatable {
             coreUtilization: min(1, parallelism / Double(cores)),
             starvedTickShare: ticks > 0 ? Double(starvedTicks) / Double(ticks) : 0)
         let summary = ProfileSummary(
-            command: profile.recording.command, durationSeconds: Double(profile.recording.durationNs) / 1e9,
+            command: profile.recording.command, rootPid: profile.recording.rootPid, durationSeconds: Double(profile.recording.durationNs) / 1e9,
             rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: ticks,
             periodSeconds: period, processes: processes.count, threads: threads.count,
             truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)

@@ -1,6 +1,8 @@
 import ArgumentParser
 import ForkcastAnalysis
 import ForkcastModel
+import ForkcastReport
+import ForkcastSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +28,9 @@ public struct Analyze: ParsableCommand {
 
     @Option(help: "Rows to show per table in the terminal summary (threads, locks, I/O).")
     public var limit: Int = 12
+
+    @Flag(help: "Also write the HTML report (reports/<program>-<time>.html).")
+    var report = false
 
     @Flag(help: "Never use colors (also: NO_COLOR in the environment, or output not a terminal).")
     public var noColor = false
@@ -66,27 +71,25 @@ public struct Analyze: ParsableCommand {
             let color = !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
             print(AnalysisText.render(analysis, limit: limit, color: color), terminator: "")
         }
+        if report {
+            do {
+                let path = try HTMLReport.write(ReportInput(profile: loaded, analysis: analysis))
+                FileHandle.standardError.write(Data("forkcast analyze: report: \(path)\n".utf8))
+            } catch {
+                Self.fail("\(error)")
+            }
+        }
     }
 
-    /// Reads and decodes a profile file; every failure becomes one line for the user.
+    /// Reads and decodes a profile file (through `ProfileFiles`); every failure becomes one
+    /// line for the user.
     static func load(path: String) throws -> Profile {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw AnalyzeInputError("\(path): no such file")
-        }
-        if isDir.boolValue { throw AnalyzeInputError("\(path): is a directory, not a profile") }
-        let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try ProfileFiles.read(path: path)
+        } catch let error as ProfileFileError {
+            throw AnalyzeInputError(error.description)
         } catch {
-            throw AnalyzeInputError("\(path): cannot read (\((error as NSError).localizedDescription))")
-        }
-        do {
-            return try Profile.decode(data)
-        } catch let error as ProfileError {
-            throw AnalyzeInputError("\(path): \(error.description)")
-        } catch {
-            throw AnalyzeInputError("\(path): not a readable profile (\(error))")
+            throw AnalyzeInputError("cannot read profile '\(path)': \(error)")
         }
     }
 
@@ -169,7 +172,9 @@ public enum AnalysisText {
             line()
         }
 
-        let contended = a.locks.filter { !$0.idle }
+        let allContended = a.locks.filter { !$0.idle }
+        // Locks under 1% of the waiters' time are noise in a summary (all are in --json).
+        let contended = allContended.filter { $0.waitShare >= 0.01 }
         if !contended.isEmpty {
             line(bold("Lock contention"))
             var rows = [["LOCK", "KIND", "PID", "WAIT", "SHARE", "WAITERS", "HOLDER"]]
@@ -178,6 +183,8 @@ public enum AnalysisText {
                              l.holder.map { h in h + (l.holderShare.map { " (\(pct($0)))" } ?? "") } ?? "-"])
             }
             out += table(rows, rightAlignedFrom: 2, leftAligned: [6], indent: 2)
+            let hidden = allContended.count - min(contended.count, limit)
+            if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
                 if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(stackLine(s))") }
             }
@@ -241,18 +248,6 @@ public enum AnalysisText {
         return out
     }
 
-    /// A short, multi-line summary of a time breakdown, for `forkcast record` to print at its end.
-    public static func shortSummary(_ b: TimeBreakdown) -> String {
-        let o = b.overall
-        var s = "\(b.summary.samples) samples of \(b.summary.threads) thread\(b.summary.threads == 1 ? "" : "s") in "
-            + "\(b.summary.processes) process\(b.summary.processes == 1 ? "" : "es") over \(fixed(b.summary.durationSeconds, 2)) s\n"
-        let parts = ThreadState.allCases.filter { o.states[$0] >= 0.005 }.sorted { o.states[$0] > o.states[$1] }
-            .map { "\($0.rawValue) \(pct(o.states[$0]))" }
-        s += "time: " + parts.joined(separator: ", ") + "\n"
-        s += "parallelism: \(fixed(o.parallelism, 2)) of \(o.cores) cores (peak \(o.peakParallelism))\n"
-        return s
-    }
-
     // MARK: formatting
 
     static func pct(_ x: Double) -> String { "\(Int((x * 100).rounded()))%" }
@@ -261,8 +256,16 @@ public enum AnalysisText {
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
+    /// A stack on one line, nearest the leaf last. Mixed Python/native stacks show their
+    /// innermost Python frames and the native leaf (the interpreter's own frames between them
+    /// say little to a reader).
     static func stackLine(_ stack: [String], limit: Int = 6) -> String {
-        (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
+        let python = stack.indices.filter { stack[$0].contains(".py:") || stack[$0].contains(".py)") }
+        if let lastPython = python.last, lastPython < stack.count - 1 {
+            let shown = python.suffix(limit - 1).map { stack[$0] } + [stack[stack.count - 1]]
+            return (stack.count > shown.count ? "… → " : "") + shown.joined(separator: " → ")
+        }
+        return (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
     }
 
     /// Aligned columns: text columns left-aligned, numeric ones (from `rightAlignedFrom`) right-aligned.

@@ -4,6 +4,7 @@ import Foundation
 import ForkcastExperiment
 import ForkcastAnalysis
 import ForkcastModel
+import ForkcastReport
 import ForkcastSampling
 #if canImport(Glibc)
 import Glibc
@@ -43,6 +44,8 @@ public struct Experiment: ParsableCommand {
     var json: String?
     @Option(name: [.customShort("o"), .customLong("output")], help: "Folder for results and run outputs (default reports/experiment-TIMESTAMP).")
     var outputDirectory: String?
+    @Flag(help: "Also write the HTML report (reports/<program>-<time>.html).")
+    var report = false
     @Flag(help: "Flag a strategy whose stdout differs from serial's; it is never recommended.")
     var checkOutput = false
     @Flag(help: "Do not record a profile of each configuration (no wait breakdown).")
@@ -155,6 +158,20 @@ public struct Experiment: ParsableCommand {
         }
         if json != "-" { print(ExperimentTable.render(result)) }
         FileHandle.standardError.write(Data("forkcast experiment: results in \(mainJSON.path)\n".utf8))
+        if report {
+            // The same input `forkcast report experiment.json` builds: the result and the
+            // profile recorded for the recommended configuration, analyzed.
+            do {
+                var input = try ReportInputLoader.load(paths: [mainJSON.path])
+                if input.analysis == nil, let profile = input.profile {
+                    input.analysis = Analyzer.analyze(profile, experiment: input.experiment)
+                }
+                let path = try HTMLReport.write(input)
+                FileHandle.standardError.write(Data("forkcast experiment: report: \(path)\n".utf8))
+            } catch {
+                Terminal.error("\(error)")
+            }
+        }
         if result.interrupted { throw ExitCode(130) }
         if result.recommendation == nil {
             let why = result.summary.compactMap(\.excludedReason).first ?? "no configuration completed"
@@ -215,20 +232,18 @@ struct SamplingRunRecorder: RunRecorder {
         do { executable = try ProgramResolver.resolve(program) } catch { throw ExperimentError("\(error)") }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in spec.environment { env[k] = v }
-        let fm = FileManager.default
-        let previousDirectory = fm.currentDirectoryPath
-        if let dir = spec.workingDirectory, !fm.changeCurrentDirectoryPath(dir) {
-            throw ExperimentError("cannot change to directory \(dir)")
+        // The run's output goes to its log files, like the unrecorded runs'.
+        let out = open(logPrefix.path + ".stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let err = open(logPrefix.path + ".stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer {
+            if out >= 0 { close(out) }
+            if err >= 0 { close(err) }
         }
-        defer { _ = fm.changeCurrentDirectoryPath(previousDirectory) }
-        // The recorder lets the child inherit our stdout/stderr: point them at files for
-        // the duration of the recording (runs are sequential, nothing else writes then).
-        let redirect = OutputRedirect(stdout: logPrefix.path + ".stdout", stderr: logPrefix.path + ".stderr")
-        defer { redirect.restore() }
+        let io = LaunchIO(workingDirectory: spec.workingDirectory, standardOutput: out, standardError: err)
         let outcome: RecordingOutcome
         do {
             outcome = try Recorder(options: RecordOptions(rateHz: rateHz, duration: timeout))
-                .record(.launch(executable: executable, arguments: spec.command, environment: env.map { "\($0.key)=\($0.value)" }))
+                .record(.launch(executable: executable, arguments: spec.command, environment: env.map { "\($0.key)=\($0.value)" }, io: io))
         } catch {
             throw ExperimentError("\(error)")
         }
@@ -242,29 +257,6 @@ struct SamplingRunRecorder: RunRecorder {
             break
         }
         return outcome.profile
-    }
-}
-
-/// Points fds 1 and 2 at files and puts them back.
-final class OutputRedirect {
-    private var saved: [Int32: Int32] = [:]
-    init(stdout: String, stderr: String) {
-        fflush(nil)
-        for (fd, path) in [(Int32(1), stdout), (Int32(2), stderr)] {
-            let target = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard target >= 0 else { continue }
-            saved[fd] = dup(fd)
-            dup2(target, fd)
-            close(target)
-        }
-    }
-    func restore() {
-        fflush(nil)
-        for (fd, copy) in saved where copy >= 0 {
-            dup2(copy, fd)
-            close(copy)
-        }
-        saved = [:]
     }
 }
 

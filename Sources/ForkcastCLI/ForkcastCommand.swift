@@ -8,7 +8,7 @@ public struct ForkcastCommand: ParsableCommand {
         commandName: "forkcast",
         abstract: "A concurrency profiler: should this work run on threads, processes, both, or serially?",
         version: version,
-        subcommands: [Record.self, Analyze.self, Experiment.self]
+        subcommands: [Record.self, Analyze.self, Experiment.self, Report.self]
     )
     public init() {}
 }

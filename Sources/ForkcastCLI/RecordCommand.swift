@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import ForkcastAnalysis
 import ForkcastModel
+import ForkcastReport
 import ForkcastSampling
 import ForkcastSystem
 
@@ -31,6 +33,9 @@ public struct Record: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Do not print the summary at the end.")
     public var quiet = false
+
+    @Flag(help: "Also analyze the profile and write the HTML report (reports/<program>-<time>.html).")
+    public var report = false
 
     @Argument(parsing: .captureForPassthrough, help: "The command to launch, after --.")
     public var command: [String] = []
@@ -92,6 +97,14 @@ public struct Record: ParsableCommand {
         }
         if !quiet {
             Terminal.stderr(RecordSummary.render(outcome.profile, path: outputPath))
+        }
+        if report {
+            do {
+                let input = ReportInput(profile: outcome.profile, analysis: Analyzer.analyze(outcome.profile))
+                Terminal.note("report: \(try HTMLReport.write(input))")
+            } catch {
+                Terminal.error("\(error)")  // the profile is written; the target's status still decides the exit
+            }
         }
         try finishTarget(outcome)
     }

@@ -57,6 +57,8 @@ public struct Analysis: Codable, Sendable, Equatable {
 /// The facts of the recording an analysis rests on.
 public struct ProfileSummary: Codable, Sendable, Equatable {
     public var command: [String]
+    /// The launched or attached process.
+    public var rootPid: Int32
     public var durationSeconds: Double
     public var rateHz: Double
     public var cores: Int
@@ -71,13 +73,14 @@ public struct ProfileSummary: Codable, Sendable, Equatable {
     public var notes: [String]
 
     private enum CodingKeys: String, CodingKey {
-        case command, durationSeconds = "duration_s", rateHz = "rate_hz", cores, samples, ticks, periodSeconds = "period_s",
+        case command, rootPid = "root_pid", durationSeconds = "duration_s", rateHz = "rate_hz", cores, samples, ticks, periodSeconds = "period_s",
              processes, threads, truncatedShare = "truncated_share", notes
     }
 
-    public init(command: [String], durationSeconds: Double, rateHz: Double, cores: Int, samples: Int, ticks: Int,
+    public init(command: [String], rootPid: Int32 = 0, durationSeconds: Double, rateHz: Double, cores: Int, samples: Int, ticks: Int,
                 periodSeconds: Double, processes: Int, threads: Int, truncatedShare: Double, notes: [String]) {
         self.command = command
+        self.rootPid = rootPid
         self.durationSeconds = durationSeconds
         self.rateHz = rateHz
         self.cores = cores
@@ -187,6 +190,11 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     /// Processes in the profile, and those that are children of another recorded process.
     public var processes: Int
     public var workerProcesses: Int
+    /// Worker processes seen exchanging work with their parent (pickling, pipe or queue
+    /// traffic): a pool. A child such as a server talking over a socket is not one.
+    public var poolWorkerProcesses: Int
+    /// Their pids.
+    public var poolWorkerPids: [Int32]
     /// On-CPU seconds inside pickling (dumps/Pickler/save).
     public var pickleSeconds: Double
     /// On-CPU seconds inside unpickling (loads/Unpickler/load).
@@ -199,20 +207,22 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     public var pipeWriteWaitSeconds: Double
     /// Seconds blocked on the locks of a queue shared between processes.
     public var queueLockWaitSeconds: Double
-    /// Sum over worker processes of the time from process start to its first sample in user code.
+    /// Sum over pool worker processes of the time from process start to its first sample in user code.
     public var startupSeconds: Double
-    /// Start-up of each worker process, in seconds.
+    /// Start-up of each pool worker process, in seconds.
     public var startupByProcess: [ProcessStartup]
     /// All on-CPU seconds of all processes (the denominator of the CPU shares below).
     public var cpuSeconds: Double
     /// (pickle + unpickle + ipc CPU) / cpu seconds.
     public var serializationShare: Double
-    /// startup seconds / (worker processes × run duration).
+    /// startup seconds / (pool worker processes × run duration).
     public var startupShare: Double
     /// On-CPU seconds of worker processes outside pickling, IPC and start-up: the useful work.
     public var workerComputeSeconds: Double
-    /// workerComputeSeconds over the worker processes' summed lifetimes: how busy the pool was.
+    /// workerComputeSeconds over the pool workers' summed lifetimes: how busy the pool was.
     public var workerBusyShare: Double
+    /// The pool workers' summed lifetimes (start to exit, or to the end of the recording).
+    public var workerLifetimeSeconds: Double
     /// Overhead (pickle + unpickle + IPC CPU + start-up) over worker compute; > 1 means the
     /// processes spend more moving work than doing it.
     public var overheadRatio: Double
@@ -220,22 +230,25 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
     public var topStacks: [[String]]
 
     private enum CodingKeys: String, CodingKey {
-        case processes, workerProcesses = "worker_processes", pickleSeconds = "pickle_seconds",
+        case processes, workerProcesses = "worker_processes", poolWorkerProcesses = "pool_worker_processes", poolWorkerPids = "pool_worker_pids", pickleSeconds = "pickle_seconds",
              unpickleSeconds = "unpickle_seconds", ipcCPUSeconds = "ipc_cpu_seconds",
              pipeReadWaitSeconds = "pipe_read_wait_seconds", pipeWriteWaitSeconds = "pipe_write_wait_seconds",
              queueLockWaitSeconds = "queue_lock_wait_seconds", startupSeconds = "startup_seconds",
              startupByProcess = "startup_by_process", cpuSeconds = "cpu_seconds", serializationShare = "serialization_share",
              startupShare = "startup_share", workerComputeSeconds = "worker_compute_seconds", workerBusyShare = "worker_busy_share",
+             workerLifetimeSeconds = "worker_lifetime_seconds",
              overheadRatio = "overhead_ratio", topStacks = "top_stacks"
     }
 
-    public init(processes: Int = 0, workerProcesses: Int = 0, pickleSeconds: Double = 0, unpickleSeconds: Double = 0,
+    public init(processes: Int = 0, workerProcesses: Int = 0, poolWorkerProcesses: Int = 0, poolWorkerPids: [Int32] = [], pickleSeconds: Double = 0, unpickleSeconds: Double = 0,
                 ipcCPUSeconds: Double = 0, pipeReadWaitSeconds: Double = 0, pipeWriteWaitSeconds: Double = 0,
                 queueLockWaitSeconds: Double = 0, startupSeconds: Double = 0, startupByProcess: [ProcessStartup] = [],
                 cpuSeconds: Double = 0, serializationShare: Double = 0, startupShare: Double = 0,
-                workerComputeSeconds: Double = 0, workerBusyShare: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
+                workerComputeSeconds: Double = 0, workerBusyShare: Double = 0, workerLifetimeSeconds: Double = 0, overheadRatio: Double = 0, topStacks: [[String]] = []) {
         self.processes = processes
         self.workerProcesses = workerProcesses
+        self.poolWorkerProcesses = poolWorkerProcesses
+        self.poolWorkerPids = poolWorkerPids
         self.pickleSeconds = pickleSeconds
         self.unpickleSeconds = unpickleSeconds
         self.ipcCPUSeconds = ipcCPUSeconds
@@ -249,6 +262,7 @@ public struct MultiprocessingCosts: Codable, Sendable, Equatable {
         self.startupShare = startupShare
         self.workerComputeSeconds = workerComputeSeconds
         self.workerBusyShare = workerBusyShare
+        self.workerLifetimeSeconds = workerLifetimeSeconds
         self.overheadRatio = overheadRatio
         self.topStacks = topStacks
     }
@@ -359,7 +373,9 @@ public struct LockContention: Codable, Sendable, Equatable {
     public var idle: Bool
     /// Where the waiters call the lock: the innermost user frame above the lock call.
     public var site: String?
-    /// How the holder was found: "gil-flag", "same-site-on-cpu", "same-site", or nil.
+    /// How the holder was found: "gil-flag", "python-on-cpu", "same-site-on-cpu", "same-site",
+    /// "peer-not-waiting" (the one thread that waits on this lock at other times but was
+    /// running or sleeping then), or nil.
     public var holderEvidence: String?
     /// Share of contended ticks at which a holder was identified (0–1).
     public var holderShare: Double?
@@ -461,7 +477,8 @@ public struct GILUsage: Codable, Sendable, Equatable {
     /// Share (0–1) of on-CPU samples that held the GIL.
     public var heldShare: Double
     /// "flag" when the sampler read GIL ownership, "interpreter-frames" when inferred from
-    /// the leaf frame being in the interpreter (python/libpython) rather than a C library.
+    /// the leaf frame being in the interpreter (python/libpython) rather than a C library
+    /// (leaves in libc — malloc, memcpy, system calls — are left out of the inference).
     public var heldEvidence: String
     public var waitSeconds: Double
     /// GIL-wait samples over all samples of the process's working threads.

@@ -20,17 +20,17 @@ extension TraceSession {
         for pid in processOrder {
             guard let p = processes[pid] else { continue }
             builder.add(ProcessInfo(pid: p.pid, ppid: p.ppid, command: p.command, executable: p.executable,
-                                    startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: nil, origin: p.origin))
+                                    startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: p.runtime, origin: p.origin))
         }
+        let pythonNames = self.pythonNames
         var seenThreads = Set<Int32>()
         for tid in threadOrder where !seenThreads.contains(tid) {
             guard let t = threads[tid] else { continue }
             seenThreads.insert(tid)
-            builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: t.name, startNs: t.startNs, endNs: t.endNs))
+            builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs))
         }
 
         // Symbolize.
-        let symbolizer = Symbolizer(debugDirectories: options.debugDirectories)
         struct PCKey: Hashable { var pc: UInt64; var isReturn: Bool }
         var frameCache: [Int32: [PCKey: Frame]] = [:]
         var stackMap = [Int32](repeating: 0, count: store.stacks.count)
@@ -51,7 +51,8 @@ extension TraceSession {
                 }
             }
             stackFrames[i] = frames
-            stackMap[i] = builder.intern(frames: frames, truncated: key.truncated)
+            let merged = key.python.isEmpty ? frames : PythonStackMerger.merge(native: frames, python: key.python)
+            stackMap[i] = builder.intern(frames: merged, truncated: key.truncated)
         }
         var waitMap = [Int32](repeating: -1, count: store.waits.count)
         for (i, w) in store.waits.enumerated() { waitMap[i] = builder.intern(w) }
@@ -60,7 +61,8 @@ extension TraceSession {
         samples.reserveCapacity(store.samples.count)
         for s in store.samples {
             let wait = s.wait >= 0 ? store.waits[Int(s.wait)] : nil
-            let state = StackStateRules.refine(s.state, wait: wait, frames: stackFrames[Int(s.stack)])
+            let native = stackFrames[Int(s.stack)]
+            let state = PythonStateRules.refine(StackStateRules.refine(s.state, wait: wait, frames: native), nativeStack: native)
             samples.append(Sample(timeNs: s.timeNs, pid: s.pid, tid: s.tid, stack: stackMap[Int(s.stack)], state: state,
                                   wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL))
         }

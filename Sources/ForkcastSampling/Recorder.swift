@@ -4,10 +4,26 @@ import ForkcastSystem
 
 /// What to record.
 public enum RecordTarget: Sendable {
-    /// Launch `executable` with `arguments` (argv, including argv[0]) and `environment`.
-    case launch(executable: String, arguments: [String], environment: [String])
+    /// Launch `executable` with `arguments` (argv, including argv[0]) and `environment`
+    /// ("KEY=value"). Its stdin is Forkcast's; its stdout/stderr are Forkcast's unless
+    /// descriptors are given in `io`.
+    case launch(executable: String, arguments: [String], environment: [String], io: LaunchIO = LaunchIO())
     /// Attach to a running process and the processes below it.
     case attach(pid: Int32)
+}
+
+/// Where a launched target runs and writes.
+public struct LaunchIO: Sendable {
+    public var workingDirectory: String?
+    /// Descriptors the target's stdout and stderr go to (-1: inherit Forkcast's).
+    public var standardOutput: Int32
+    public var standardError: Int32
+
+    public init(workingDirectory: String? = nil, standardOutput: Int32 = -1, standardError: Int32 = -1) {
+        self.workingDirectory = workingDirectory
+        self.standardOutput = standardOutput
+        self.standardError = standardError
+    }
 }
 
 /// How to record.

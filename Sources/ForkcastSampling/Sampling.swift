@@ -8,6 +8,8 @@ struct RawStore {
         var addressSpace: Int32
         var pcs: [UInt64]
         var truncated: Bool
+        /// The Python frames the thread was running (leaf first), merged after symbolization.
+        var python: [PythonFrame] = []
     }
 
     struct Sample {
@@ -81,6 +83,7 @@ extension TraceSession {
     func tick(now: UInt64) {
         let t = now - startNs
         stats.ticks += 1
+        beginPythonTick(now: now)
         for tid in threadOrder {
             guard let thread = threads[tid], thread.phase == .running || thread.phase == .jobStopped || thread.phase == .interrupting
             else { continue }
@@ -150,18 +153,19 @@ extension TraceSession {
         }
         thread.pending?.unwindStartedAt = Clock.now()
         let result = unwinder.unwindStopped(tid: thread.tid)
-        completePendingSample(thread, stack: result)
+        completePendingSample(thread, stack: result, python: pythonSample(thread))
     }
 
     /// Records the pending sample of `thread` (with or without a stack) and clears it;
     /// ticks that passed while the stop was on its way get the same stack, as runnable.
-    func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?) {
+    func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?,
+                               python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
-        record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil)
+        record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil, python: python)
         for later in pending.laterTicks {
             stats.missedStops += 1
-            record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil)
+            record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil, python: python)
         }
         // Tracer time for this sample: reading /proc and sending the interrupt, then the
         // unwind and the bookkeeping (not the wait for the stop in between).
@@ -219,7 +223,7 @@ extension TraceSession {
             }
             result = r
         }
-        record(thread, timeNs: timeNs, state: threadState, wait: wait, stack: result, cost: began)
+        record(thread, timeNs: timeNs, state: threadState, wait: wait, stack: result, cost: began, python: pythonSample(thread))
         return true
     }
 
@@ -231,11 +235,12 @@ extension TraceSession {
     }
 
     /// Appends one sample. `cost` (when given) is when work on this sample began.
-    func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?, cost began: UInt64?) {
+    func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?,
+                cost began: UInt64?, python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) {
         guard let process = processes[thread.pid] else { return }
         let pcs = stack?.pcs ?? []
         let complete = stack?.complete ?? false
-        let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete)
+        let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete, python: python?.frames ?? [])
         let (index, isNew) = store.intern(key)
         if isNew, !pcs.isEmpty, !addressSpaces[Int(process.addressSpace)].covers(pcs), process.endNs == nil {
             addressSpaces[Int(process.addressSpace)].refresh()
@@ -244,7 +249,7 @@ extension TraceSession {
         if stack?.failed ?? false { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
         store.samples.append(RawStore.Sample(timeNs: timeNs, pid: thread.pid, tid: thread.tid, stack: index, state: state,
-                                             wait: store.intern(wait), holdsGIL: nil))
+                                             wait: store.intern(wait), holdsGIL: python?.holdsGIL))
         if let began {
             let cost = Clock.now() - began
             sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))

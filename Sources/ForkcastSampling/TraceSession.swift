@@ -30,10 +30,19 @@ final class TraceSession {
     let fdDescriber = FDDescriber()
     var addressSpaces: [AddressSpace] = []
     var notes: [String] = []
+    var python: PythonSampling
+    /// threading.Thread names by tid, refreshed while the interpreters live.
+    var pythonNames: [Int32: String] = [:]
+    var lastPythonNamesNs: UInt64 = 0
+    /// Shared by Python detection (symbol lookups while recording) and the final
+    /// symbolization, so each ELF file is read once.
+    let symbolizer: Symbolizer
 
     init(options: RecordOptions) {
         self.options = options
         periodNs = UInt64(max(1, 1e9 / max(options.rateHz, 0.001)))
+        python = PythonSampling(enabled: options.pythonFrames)
+        symbolizer = Symbolizer(debugDirectories: options.debugDirectories)
     }
 
     // MARK: - Run
@@ -42,7 +51,7 @@ final class TraceSession {
         let cpuStart = Clock.threadCPU()
         switch target {
         case .attach(let pid): try attach(pid)
-        case .launch(let exe, let args, let env): try launch(executable: exe, arguments: args, environment: env)
+        case .launch(let exe, let args, let env, let io): try launch(executable: exe, arguments: args, environment: env, io: io)
         }
         options.onStart?(rootPid)
         // The tracer thread (only it: the target is already forked) gets a higher priority,
@@ -50,7 +59,12 @@ final class TraceSession {
         // 4 ms on a loaded 2-core machine). Needs CAP_SYS_NICE; harmless without it.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
+        refreshPythonNames()
         detachAll()
+        if mode == .launch, !rootExecSeen, execErrorFD >= 0, rootExit != nil,
+           let error = Launcher.execError(execErrorFD), let argv0 = rootCommand.first {
+            throw RecordError.execFailed(argv0, error)
+        }
         stats.tracerCPUNs = Clock.threadCPU() - cpuStart
         let durationNs = Clock.now() - startNs
         return RecordingOutcome(profile: finish(durationNs: durationNs, reason: reason), launchedPid: launchedPid,
@@ -139,12 +153,14 @@ final class TraceSession {
         }
     }
 
-    private func launch(executable: String, arguments: [String], environment: [String]) throws {
+    private func launch(executable: String, arguments: [String], environment: [String], io: LaunchIO) throws {
         mode = .launch
         rootCommand = arguments
         let spawned: (pid: Int32, execErrorFD: Int32)
         do {
-            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment)
+            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment,
+                                                workingDirectory: io.workingDirectory, standardOutput: io.standardOutput,
+                                                standardError: io.standardError)
         } catch {
             throw RecordError.launchFailed("\(error)")
         }
@@ -155,6 +171,9 @@ final class TraceSession {
         // The child stops itself before exec; seize it there so exec is followed.
         let first = try Wait.untraced(pid)
         guard case .stopped = first else {
+            if let error = Launcher.execError(execErrorFD) {
+                throw RecordError.execFailed(io.workingDirectory.map { "\(executable) in \($0)" } ?? executable, error)
+            }
             throw RecordError.launchFailed("the child ended before it could be traced")
         }
         do {
@@ -337,6 +356,8 @@ final class TraceSession {
         process.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
         process.execCount += 1
         process.awaitingExec = false
+        process.runtime = nil
+        python.forget(pid: pid)
         thread.files = try? TaskFiles(pid: pid, tid: thread.tid)
         thread.name = ProcFS.threadName(pid: pid, tid: thread.tid) ?? thread.name
         thread.lastSched = nil
@@ -362,6 +383,7 @@ final class TraceSession {
         process.endNs = elapsed
         process.exit = exit
         process.unwinder = nil
+        python.forget(pid: pid)
         for other in process.threads {
             if let t = threads[other], t.phase != .exited {
                 if t.phase == .interrupting { completePendingSample(t, stack: nil) }
@@ -486,6 +508,8 @@ final class TracedProcess {
     var addressSpace: Int32 = 0
     var unwinder: Unwinder?
     var execCount = 0
+    /// "CPython 3.11.7" once detected.
+    var runtime: String?
     /// A launched root before its first exec is still a copy of Forkcast: not sampled.
     var awaitingExec = false
 

@@ -61,11 +61,16 @@ public final class Unwinder {
 public enum Launcher {
     /// Forks a child that stops itself; returns its pid and a descriptor that reports a
     /// failed exec (`execError(fd)`).
-    public static func spawnStopped(executable: String, arguments: [String], environment: [String]) throws -> (pid: Int32, execErrorFD: Int32) {
+    public static func spawnStopped(executable: String, arguments: [String], environment: [String],
+                                    workingDirectory: String? = nil, standardOutput: Int32 = -1,
+                                    standardError: Int32 = -1) throws -> (pid: Int32, execErrorFD: Int32) {
         var fd: Int32 = -1
         let pid = withCStrings(arguments) { argv in
             withCStrings(environment) { envp in
-                fc_spawn_stopped(executable, argv, envp, &fd)
+                if let workingDirectory {
+                    return fc_spawn_stopped(executable, argv, envp, workingDirectory, standardOutput, standardError, &fd)
+                }
+                return fc_spawn_stopped(executable, argv, envp, nil, standardOutput, standardError, &fd)
             }
         }
         if pid < 0 { throw SystemError("fork", negated: pid) }
@@ -91,7 +96,10 @@ public enum Launcher {
 /// Reads another process's memory with process_vm_readv.
 public enum RemoteMemory {
     public static func read(pid: Int32, address: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let r = fc_read_memory(pid, address, buffer.baseAddress, UInt64(buffer.count))
+        var r: Int64
+        repeat {
+            r = fc_read_memory(pid, address, buffer.baseAddress, UInt64(buffer.count))
+        } while r == -Int64(EINTR)
         if r < 0 { throw SystemError("process_vm_readv(\(pid), 0x\(String(address, radix: 16)))", Int32(-r)) }
         return Int(r)
     }

@@ -101,7 +101,7 @@ enum CLI {
             XCTAssertTrue(status < 128, "crashed with a signal (status \(status)): \(stderr)", file: file, line: line)
             let lines = stderr.split(separator: "\n")
             XCTAssertEqual(lines.count, 1, "stderr should be one line: \(stderr)", file: file, line: line)
-            XCTAssertTrue(stderr.contains(text), "stderr \(stderr.debugDescription) lacks \(text.debugDescription)", file: file, line: line)
+            XCTAssertTrue(stderr.lowercased().contains(text.lowercased()), "stderr \(stderr.debugDescription) lacks \(text.debugDescription)", file: file, line: line)
             XCTAssertTrue(stdout.isEmpty, "stdout should be empty: \(stdout)", file: file, line: line)
         }
     }

@@ -189,3 +189,70 @@ final class AnalyzerTests: XCTestCase {
         XCTAssertLessThan(r.confidence, 0.8)
     }
 }
+
+final class MeasuredRuleTests: XCTestCase {
+    func summary(_ strategy: String, _ workers: Int, _ median: Double, spread: Double) -> ConfigurationSummary {
+        ConfigurationSummary(strategy: strategy, workers: workers, medianWallSeconds: median, ciLowSeconds: median - spread,
+                             ciHighSeconds: median + spread, speedup: 2.0 / median, cpuSeconds: 1, peakRSSBytes: 0)
+    }
+
+    /// A clear measurement outweighs the profile's GIL-based guess.
+    func testClearMeasurementWins() throws {
+        let experiment = ExperimentResult(summary: [summary("serial", 1, 2.0, spread: 0.05), summary("threads", 2, 1.1, spread: 0.05),
+                                                    summary("processes", 2, 1.6, spread: 0.05)])
+        let a = Analyzer.analyze(SyntheticProfiles.pythonCPUThreads(), experiment: experiment)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .threads)
+        XCTAssertEqual(r.reasons.first?.factor, .measured)
+        XCTAssertTrue(r.reasons.contains { $0.text.hasPrefix("Against (processes)") })
+    }
+
+    /// Overlapping intervals only nudge: the profile's evidence still decides.
+    func testOverlappingMeasurementOnlyNudges() throws {
+        let experiment = ExperimentResult(summary: [summary("threads", 2, 1.50, spread: 0.3), summary("processes", 2, 1.55, spread: 0.3)])
+        let a = Analyzer.analyze(SyntheticProfiles.pythonCPUThreads(), experiment: experiment)
+        XCTAssertEqual(a.recommendation?.strategy, .processes)
+    }
+}
+
+final class PythonOnlyStackTests: XCTestCase {
+    /// A Python sampler may record Python frames only: a lock wait is then placed at the
+    /// innermost Python line, and a future wait is still idle.
+    func testPythonOnlyStacksClassify() throws {
+        let lockWait = [SyntheticProfiles.python("update", file: "/app/hot_lock.py", line: 18),
+                        SyntheticProfiles.python("run", file: "/usr/lib/python3.11/threading.py", line: 975)]
+        let futureWait = [SyntheticProfiles.python("wait", file: "/usr/lib/python3.11/threading.py", line: 320),
+                          SyntheticProfiles.python("result", file: "/usr/lib/python3.11/concurrent/futures/_base.py", line: 451),
+                          SyntheticProfiles.python("main", file: "/app/hot_lock.py", line: 40)]
+        let futex = WaitInfo(syscall: "futex", futex: 0x1000)
+        let threads = [SyntheticProfiles.ThreadScript(name: "MainThread", pid: 1, tid: 1, cycle: [(.lockWait, futureWait, futex, false)])]
+            + (0..<3).map { i in
+                SyntheticProfiles.ThreadScript(name: "T\(i)", pid: 1, tid: 2 + Int32(i), cycle: (0..<3).map { k in
+                    k == i ? (.sleep, lockWait, WaitInfo(syscall: "clock_nanosleep"), false) : (.lockWait, lockWait, WaitInfo(syscall: "futex", futex: 0x2000), false)
+                })
+            }
+        let a = Analyzer.analyze(SyntheticProfiles.make(threads: threads, ticks: 300))
+        let hot = try XCTUnwrap(a.locks.first)
+        XCTAssertEqual(hot.kind, "python-lock")
+        XCTAssertEqual(hot.lock, "python:app/hot_lock.py:18 update")
+        XCTAssertTrue(a.locks.contains { $0.kind == "future-wait" && $0.idle })
+        XCTAssertNotNil(a.recommendation?.fixFirst)
+    }
+}
+
+final class QualifiedNameTests: XCTestCase {
+    /// CPython 3.11 reports qualified names (`Condition.wait`, `Future.result`): a main thread
+    /// waiting on a future is still idle.
+    func testQualifiedNamesClassify() throws {
+        let stack = [SyntheticProfiles.native("__futex_abstimed_wait_common", module: "/lib/libc.so.6"),
+                     SyntheticProfiles.native("PyThread_acquire_lock_timed", module: "/usr/lib/libpython3.11.so"),
+                     SyntheticProfiles.python("Condition.wait", file: "/usr/lib/python3.11/threading.py", line: 327),
+                     SyntheticProfiles.python("Future.result", file: "/usr/lib/python3.11/concurrent/futures/_base.py", line: 451),
+                     SyntheticProfiles.python("main", file: "/app/x.py", line: 9)]
+        let p = SyntheticProfiles.make(threads: [SyntheticProfiles.ThreadScript(
+            name: "MainThread", pid: 1, tid: 1, cycle: [(.lockWait, stack, WaitInfo(syscall: "futex", futex: 0x10), false)])], ticks: 10)
+        let a = Analyzer.analyze(p)
+        XCTAssertEqual(a.locks.first?.kind, "future-wait")
+        XCTAssertEqual(a.threads.first?.idleShare ?? 0, 1, accuracy: 1e-9)
+    }
+}

@@ -11,48 +11,10 @@ final class ProfileSchemaTests: XCTestCase {
 
     /// Validates each document; returns nil for valid ones and the first error otherwise.
     func validate(_ documents: [Data]) throws -> [String?] {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("forkcast-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var paths: [String] = []
-        for (i, d) in documents.enumerated() {
-            let url = dir.appendingPathComponent("\(i).json")
-            try d.write(to: url)
-            paths.append(url.path)
+        switch try JSONSchemaCheck.validate(documents, schema: Self.schema) {
+        case .checked(let results): return results
+        case .unavailable(let why): throw XCTSkip(why)
         }
-        let script = """
-        import json, sys
-        try:
-            import jsonschema
-        except ImportError:
-            print("MISSING jsonschema: apt-get install -y python3-jsonschema (or pip install jsonschema)")
-            sys.exit(3)
-        schema = json.load(open(sys.argv[1]))
-        jsonschema.Draft202012Validator.check_schema(schema)
-        validator = jsonschema.Draft202012Validator(schema)
-        for path in sys.argv[2:]:
-            errors = sorted(validator.iter_errors(json.load(open(path))), key=lambda e: list(e.path))
-            if errors:
-                e = errors[0]
-                print("ERROR " + "/".join(str(p) for p in e.path) + ": " + e.message.replace("\\n", " ")[:200])
-            else:
-                print("OK")
-        """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, Self.schema.path] + paths
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            XCTFail("the schema check could not run (status \(process.terminationStatus)): \(text)")
-            return []
-        }
-        let lines = text.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, documents.count, text)
-        return lines.map { $0 == "OK" ? nil : $0 }
     }
 
     func testWrittenProfilesMatchTheSchema() throws {

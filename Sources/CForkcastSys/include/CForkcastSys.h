@@ -57,11 +57,13 @@ int fc_wait(pid_t which, int nohang, fc_wait_status *out);
 int fc_wait_untraced(pid_t pid, fc_wait_status *out);
 
 // ---- launching ---------------------------------------------------------------------
-/// fork(); the child resets its signal mask and dispositions, stops itself with
-/// SIGSTOP, then execve(path, argv, envp). If execve fails the child writes errno to a
-/// close-on-exec pipe and exits 127; `exec_error_fd` receives the read end.
+/// fork(); the child resets its signal mask and dispositions, changes to `cwd` (when not
+/// NULL), points its stdout/stderr at `stdout_fd`/`stderr_fd` (when >= 0), stops itself
+/// with SIGSTOP, then execve(path, argv, envp). If chdir or execve fails the child writes
+/// errno to a close-on-exec pipe and exits 127; `exec_error_fd` receives the read end.
 /// Returns the child's pid or -errno.
-pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[], int *exec_error_fd);
+pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                       int stdout_fd, int stderr_fd, int *exec_error_fd);
 /// Reads the errno a failed exec wrote; returns 0 when exec succeeded (EOF).
 int fc_read_exec_error(int fd);
 

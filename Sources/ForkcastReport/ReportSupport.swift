@@ -1,0 +1,167 @@
+import Foundation
+import ForkcastModel
+
+/// Why a report could not be rendered. `description` is one line for the user.
+public enum ReportError: Error, CustomStringConvertible, Equatable {
+    /// The format draws on a recorded profile and the input has none (e.g. an experiment result).
+    case needsProfile(format: String)
+    /// Nothing to report: no profile, no analysis, no experiment.
+    case emptyInput
+
+    public var description: String {
+        switch self {
+        case .needsProfile(let format):
+            "the \(format) format needs a recorded profile, and the input has none (give a profile file)"
+        case .emptyInput:
+            "nothing to report: the input has no profile, analysis or experiment"
+        }
+    }
+}
+
+/// A fast JSON writer into a byte buffer, for outputs with millions of values where
+/// `JSONEncoder` would be the bottleneck. It writes exactly what it is told: callers
+/// put the commas.
+struct JSONOut {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
+
+    mutating func raw(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func raw(_ data: Data) { bytes.append(contentsOf: data) }
+
+    mutating func int<T: BinaryInteger>(_ v: T) {
+        if v >= 0 && v < 10 { bytes.append(UInt8(ascii: "0") + UInt8(v)); return }
+        bytes.append(contentsOf: String(v).utf8)
+    }
+
+    /// A finite double with at most `digits` decimals, trailing zeros trimmed; NaN and
+    /// infinities become `null` (JSON has neither).
+    mutating func double(_ v: Double, digits: Int = 3) {
+        guard v.isFinite else { raw("null"); return }
+        if v == v.rounded() && abs(v) < 1e15 { int(Int64(v)); return }
+        var s = String(format: "%.\(digits)f", v)
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
+        bytes.append(contentsOf: s.utf8)
+    }
+
+    mutating func bool(_ v: Bool) { v ? raw("true") : raw("false") }
+
+    /// A JSON string. Control characters (including ANSI escapes) are written as `\uXXXX`.
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case 0x0a: raw("\\n")
+            case 0x0d: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0..<0x20, 0x7f:
+                raw("\\u00")
+                bytes.append(Self.hex[Int(b >> 4)])
+                bytes.append(Self.hex[Int(b & 0xf)])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    mutating func optionalString(_ s: String?) {
+        if let s { string(s) } else { raw("null") }
+    }
+
+    mutating func key(_ k: StaticString) {
+        bytes.append(UInt8(ascii: "\""))
+        raw(k)
+        raw("\":")
+    }
+
+    /// A comma-separated array of integers.
+    mutating func intArray<C: Collection>(_ values: C) where C.Element: BinaryInteger {
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for v in values {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            int(v)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    var data: Data { Data(bytes) }
+
+    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+}
+
+/// Makes JSON safe to embed in an HTML `<script>` element: `<`, `>` and `&` (which can
+/// only occur inside JSON strings) and U+2028/U+2029 become `\uXXXX` escapes, so the
+/// text cannot close the element or start a comment, whatever the target's names hold.
+func htmlSafeJSON(_ json: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(json.count + json.count / 64)
+    var i = 0
+    let n = json.count
+    while i < n {
+        let b = json[i]
+        switch b {
+        case UInt8(ascii: "<"): out.append(contentsOf: Array("\\u003c".utf8))
+        case UInt8(ascii: ">"): out.append(contentsOf: Array("\\u003e".utf8))
+        case UInt8(ascii: "&"): out.append(contentsOf: Array("\\u0026".utf8))
+        case 0xE2 where i + 2 < n && json[i + 1] == 0x80 && (json[i + 2] == 0xA8 || json[i + 2] == 0xA9):
+            out.append(contentsOf: Array((json[i + 2] == 0xA8 ? "\\u2028" : "\\u2029").utf8))
+            i += 2
+        default: out.append(b)
+        }
+        i += 1
+    }
+    return out
+}
+
+/// Profile facts every reporter needs, computed once: the sampling period and where
+/// each thread is in the thread table.
+struct ProfileIndex {
+    let profile: Profile
+    /// Nanoseconds one sample stands for.
+    let periodNs: UInt64
+    /// Thread-table position by tid.
+    let threadIndex: [Int32: Int]
+
+    init(_ profile: Profile) {
+        self.profile = profile
+        let rate = profile.recording.rateHz
+        periodNs = rate > 0 && rate.isFinite ? max(1, UInt64((1e9 / rate).rounded())) : 10_000_000
+        var idx: [Int32: Int] = [:]
+        for (i, t) in profile.threads.enumerated() where idx[t.tid] == nil { idx[t.tid] = i }
+        threadIndex = idx
+    }
+
+    /// A short program name for file names and titles: the basename of the command's
+    /// first word that is not an interpreter (`python3 work.py` → `work`).
+    static func programName(_ command: [String]) -> String {
+        let interpreters: Set<String> = ["python", "python3", "env", "node", "ruby", "perl", "bash", "sh"]
+        var pick = command.first ?? "program"
+        for word in command {
+            let base = (word as NSString).lastPathComponent
+            if word.hasPrefix("-") { continue }
+            if interpreters.contains(base) || base.hasPrefix("python3.") { continue }
+            pick = word
+            break
+        }
+        var base = (pick as NSString).lastPathComponent
+        for ext in [".py", ".sh", ".rb", ".js"] where base.hasSuffix(ext) { base.removeLast(ext.count) }
+        let safe = base.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" || $0 == "." ? Character($0) : "_" }
+        let name = String(safe).trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        return name.isEmpty ? "program" : String(name.prefix(60))
+    }
+}
+
+extension ThreadState {
+    /// States in code order (index = `code`).
+    static let byCode: [ThreadState] = (0..<8).map { ThreadState(code: UInt8($0))! }
+}

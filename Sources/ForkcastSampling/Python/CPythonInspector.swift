@@ -1,0 +1,292 @@
+/// Reads one CPython process's interpreter state from outside, with `process_vm_readv`:
+/// its thread states, which thread holds the GIL, each thread's Python stack, and the
+/// names `threading` gave its threads.
+///
+/// Use: `detect` once per process (and again after exec); per tick `beginTick()`, then
+/// `gilHolderTid()` and `stack(forTid:)` for each thread while it is stopped or blocked.
+/// Every read is bounded (frames, string lengths, list lengths, cycles) and any failure
+/// throws a `PythonReadError`; nothing here traps on what the target's memory holds.
+/// Not thread-safe: one inspector is used from the one sampling thread.
+public final class CPythonInspector {
+    /// The interpreter's version, "3.11.7" (or "3.11" when only the file name told).
+    public let version: String
+    public let pid: Int32
+    /// What the recorder writes in `ProcessInfo.runtime`: "CPython 3.11.7".
+    public var runtimeDescription: String { "CPython \(version)" }
+    /// The struct offsets used to read this interpreter.
+    public let layout: CPythonLayout
+    /// The address of `_PyRuntime` in the target.
+    public let runtimeAddress: UInt64
+
+    /// At most this many Python frames per stack; deeper stacks are cut at the root side.
+    public static let maxFrames = 512
+    /// Strings (names, file names) longer than this many characters are cut.
+    public static let maxStringLength = 1024
+    /// Bounds on list walks, so a corrupt list cannot keep the reader busy.
+    static let maxThreads = 4096
+    static let maxInterpreters = 64
+    static let maxLineTableBytes = 1 << 20
+    static let maxCachedCodes = 20_000
+
+    private let memory: any RemoteMemoryReading
+    /// tid → PyThreadState address, from the last `beginTick`.
+    private var threadStates: [Int32: UInt64] = [:]
+    /// pthread_t (`threading.get_ident()`) → tid.
+    var tidByIdent: [UInt64: Int32] = [:]
+    private var gilHolder: Int32?
+    private var codeCache: [UInt64: CodeInfo] = [:]
+    /// Type object address → tp_name, for the few types checked (str, bytes, …).
+    private var typeNames: [UInt64: String] = [:]
+    /// pthread_t → `threading` name, kept across ticks (idents of live threads are unique).
+    var threadNameByIdent: [UInt64: String] = [:]
+    /// Idents already looked up and not found in `threading._active` (not started by
+    /// `threading`), so they are not looked up every tick.
+    var identsWithoutName: Set<UInt64> = []
+
+    /// What the reader keeps of a code object, with the pointers it was decoded from so
+    /// that a freed and reused address is noticed.
+    private struct CodeInfo {
+        var key: [UInt64]
+        var name: String
+        var file: String
+        var firstLine: Int
+        var lineTable: [UInt8]
+    }
+
+    /// An inspector for a known interpreter. `detect` finds these arguments.
+    public init(pid: Int32, version: String, layout: CPythonLayout, runtimeAddress: UInt64,
+                memory: any RemoteMemoryReading) {
+        self.pid = pid
+        self.version = version
+        self.layout = layout
+        self.runtimeAddress = runtimeAddress
+        self.memory = memory
+    }
+
+    // MARK: - Per tick
+
+    /// Reads the interpreters' thread lists (tid → thread state) and the GIL's holder.
+    /// Before the interpreter is initialised (or after it is finalised) there are no
+    /// threads and no holder; that is not an error.
+    public func beginTick() throws(PythonReadError) {
+        threadStates.removeAll(keepingCapacity: true)
+        tidByIdent.removeAll(keepingCapacity: true)
+        gilHolder = nil
+
+        let l = layout
+        let runtimeEnd = [l.runtimeInterpretersHead + 8, l.runtimeGilLastHolder + 8, l.runtimeGilLocked + 4,
+                          (l.runtimeTstateCurrent ?? 0) + 8].max()!
+        let runtime = try read(runtimeAddress, Int(runtimeEnd))
+        var interp = runtime.u64(l.runtimeInterpretersHead)
+        var seenInterps = Set<UInt64>()
+        var seenStates = Set<UInt64>()
+        while interp != 0 {
+            guard seenInterps.insert(interp).inserted, seenInterps.count <= Self.maxInterpreters else {
+                throw .inconsistent("interpreter list loops or is too long")
+            }
+            var tstate = try pointer(interp + l.interpThreadsHead)
+            while tstate != 0 {
+                guard seenStates.insert(tstate).inserted, seenStates.count <= Self.maxThreads else {
+                    throw .inconsistent("thread-state list loops or is too long")
+                }
+                let state = try read(tstate, l.tstateReadSize)
+                let tid = state.u64(l.tstateNativeThreadId)
+                // A thread state created but not yet bound to a thread has tid 0.
+                if tid > 0, tid < UInt64(Int32.max) {
+                    threadStates[Int32(tid)] = tstate
+                    tidByIdent[state.u64(l.tstateThreadId)] = Int32(tid)
+                }
+                tstate = state.u64(l.tstateNext)
+            }
+            interp = try pointer(interp + l.interpNext)
+        }
+
+        // The GIL: `locked` is 1 while held. The holder is `tstate_current` once the
+        // taking thread has installed itself, `last_holder` in the short window before.
+        let locked = runtime.i32(l.runtimeGilLocked)
+        if locked == 1 {
+            var holder = l.runtimeTstateCurrent.map { runtime.u64($0) } ?? 0
+            if holder == 0 { holder = runtime.u64(l.runtimeGilLastHolder) }
+            if holder != 0 {
+                gilHolder = threadStates.first { $0.value == holder }?.key
+            }
+        }
+    }
+
+    /// The tid of the thread holding the GIL at the last `beginTick`, nil when the GIL
+    /// was free (or held by a thread state not bound to a known thread).
+    public func gilHolderTid() -> Int32? { gilHolder }
+
+    /// The tids that had a Python thread state at the last `beginTick`.
+    public var pythonThreadIds: [Int32] { threadStates.keys.sorted() }
+
+    /// The Python stack of one thread, **leaf first**; nil when the thread has no Python
+    /// thread state (not a Python thread, or it has exited), empty when it is a Python
+    /// thread not running Python code right now.
+    public func stack(forTid tid: Int32) throws(PythonReadError) -> [PythonFrame]? {
+        guard let tstate = threadStates[tid] else { return nil }
+        let l = layout
+        let state = try read(tstate, l.tstateReadSize)
+        // The state may have been freed and reused since beginTick.
+        guard state.u64(l.tstateNativeThreadId) == UInt64(tid) else { return nil }
+
+        var frameAddress: UInt64
+        if let cframeOffset = l.tstateCFrame {
+            let cframe = state.u64(cframeOffset)
+            guard cframe != 0 else { return [] }
+            frameAddress = try pointer(cframe + l.cframeCurrentFrame)
+        } else if let currentOffset = l.tstateCurrentFrame {
+            frameAddress = state.u64(currentOffset)
+        } else {
+            return []
+        }
+
+        var frames: [PythonFrame] = []
+        var seen = Set<UInt64>()
+        while frameAddress != 0, frames.count < Self.maxFrames {
+            guard seen.insert(frameAddress).inserted else {
+                throw .inconsistent("frame chain loops at 0x\(String(frameAddress, radix: 16))")
+            }
+            let frame = try read(frameAddress, l.frameReadSize)
+            let previous = frame.u64(l.framePrevious)
+            let owner = frame.u8(l.frameOwner)
+            if let cstack = l.ownerCStack, owner == cstack {
+                // A C-stack shim (3.12+): the Python frame below it was entered from C.
+                if let last = frames.indices.last { frames[last].isEntry = true }
+                frameAddress = previous
+                continue
+            }
+            let codeAddress = frame.u64(l.frameCode)
+            let code = try codeInfo(at: codeAddress)
+            let prevInstr = frame.u64(l.framePrevInstr)
+            let codeStart = codeAddress &+ l.codeCodeAdaptive
+            var line = code.firstLine
+            if prevInstr >= codeStart {
+                let unit = Int(truncatingIfNeeded: (prevInstr &- codeStart) / 2)
+                switch l.lineTableFormat {
+                case .locationTable311:
+                    line = PythonLineTable.line311(table: code.lineTable, firstLine: code.firstLine, codeUnit: unit)
+                        ?? code.firstLine
+                }
+            }
+            let isEntry = l.frameIsEntry.map { frame.u8($0) != 0 } ?? false
+            frames.append(PythonFrame(name: code.name, file: code.file, line: line, isEntry: isEntry))
+            frameAddress = previous
+        }
+        return frames
+    }
+
+    // MARK: - Reading objects
+
+    private func codeInfo(at address: UInt64) throws(PythonReadError) -> CodeInfo {
+        let l = layout
+        let headerEnd = Int(max(l.codeQualname, l.codeLinetable, l.codeFilename, l.codeName) + 8)
+        let header = try read(address, headerEnd)
+        let key = [header.u64(l.codeFilename), header.u64(l.codeQualname), header.u64(l.codeLinetable),
+                   UInt64(bitPattern: Int64(header.i32(l.codeFirstLineNo)))]
+        if let cached = codeCache[address], cached.key == key { return cached }
+        if codeCache.count >= Self.maxCachedCodes { codeCache.removeAll(keepingCapacity: true) }
+        let firstLine = Int(header.i32(l.codeFirstLineNo))
+        guard firstLine >= 0 else { throw .inconsistent("code object at 0x\(String(address, radix: 16)) has line \(firstLine)") }
+        var info = CodeInfo(
+            key: key,
+            name: try string(at: key[1]),
+            file: try string(at: key[0]),
+            firstLine: firstLine,
+            lineTable: try bytesObject(at: key[2], limit: Self.maxLineTableBytes))
+        if info.name.isEmpty { info.name = try string(at: header.u64(l.codeName)) }
+        codeCache[address] = info
+        return info
+    }
+
+    /// The `tp_name` of the object's type, cached per type object.
+    func typeName(ofObject object: UInt64) throws(PythonReadError) -> String {
+        let type = try pointer(object + layout.objectType)
+        if let name = typeNames[type] { return name }
+        let namePointer = try pointer(type + layout.typeName)
+        let raw = try read(namePointer, 16)  // enough for the type names checked
+        let name = String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        if typeNames.count > 256 { typeNames.removeAll() }
+        typeNames[type] = name
+        return name
+    }
+
+    /// A `str` object's text (compact strings only, which is every string the reader
+    /// looks at), cut at `maxStringLength` characters.
+    func string(at address: UInt64) throws(PythonReadError) -> String {
+        let l = layout
+        let header = try read(address, Int(l.unicodeASCIIData))
+        guard try typeName(ofObject: address) == "str" else {
+            throw .inconsistent("object at 0x\(String(address, radix: 16)) is not a str")
+        }
+        let length = Int(bitPattern: UInt(header.u64(l.unicodeLength)))
+        guard length >= 0, length < 1 << 31 else { throw .inconsistent("str length \(length)") }
+        let state = header.u8(l.unicodeState)
+        let kind = Int((state >> 2) & 7)
+        let compact = (state >> 5) & 1 == 1
+        let ascii = (state >> 6) & 1 == 1
+        guard compact, [1, 2, 4].contains(kind) else {
+            throw .inconsistent("str at 0x\(String(address, radix: 16)) is not compact")
+        }
+        let count = min(length, Self.maxStringLength)
+        if count == 0 { return "" }
+        let data = address + (ascii ? l.unicodeASCIIData : l.unicodeCompactData)
+        let raw = try read(data, count * kind)
+        switch kind {
+        case 1:
+            return ascii ? String(decoding: raw, as: UTF8.self)
+                : String(String.UnicodeScalarView(raw.map { Unicode.Scalar($0) }))
+        case 2:
+            let units = stride(from: 0, to: raw.count, by: 2).map { UInt16(raw[$0]) | UInt16(raw[$0 + 1]) << 8 }
+            return String(decoding: units, as: UTF16.self)
+        default:
+            var scalars = String.UnicodeScalarView()
+            for i in stride(from: 0, to: raw.count, by: 4) {
+                let value = UInt32(raw[i]) | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2]) << 16 | UInt32(raw[i + 3]) << 24
+                scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+            }
+            return String(scalars)
+        }
+    }
+
+    /// A `bytes` object's contents, refused above `limit` bytes.
+    private func bytesObject(at address: UInt64, limit: Int) throws(PythonReadError) -> [UInt8] {
+        let l = layout
+        guard try typeName(ofObject: address) == "bytes" else {
+            throw .inconsistent("object at 0x\(String(address, radix: 16)) is not bytes")
+        }
+        let size = Int(bitPattern: UInt(try pointer(address + l.varObjectSize)))
+        guard size >= 0, size <= limit else { throw .inconsistent("bytes of size \(size)") }
+        return size == 0 ? [] : try read(address + l.bytesData, size)
+    }
+
+    func read(_ address: UInt64, _ count: Int) throws(PythonReadError) -> [UInt8] {
+        do { return try memory.bytes(at: address, count: count) } catch { throw .memory(error) }
+    }
+
+    func pointer(_ address: UInt64) throws(PythonReadError) -> UInt64 {
+        do { return try memory.pointer(at: address) } catch { throw .memory(error) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Little-endian reads from a buffer read out of the target; offsets come from the
+    /// layout table and are always inside the buffer read for them.
+    func u64(_ offset: UInt64) -> UInt64 {
+        let o = Int(offset)
+        var value: UInt64 = 0
+        for i in 0..<8 { value |= UInt64(self[o + i]) << (8 * UInt64(i)) }
+        return value
+    }
+
+    func i32(_ offset: UInt64) -> Int32 {
+        let o = Int(offset)
+        var value: UInt32 = 0
+        for i in 0..<4 { value |= UInt32(self[o + i]) << (8 * UInt32(i)) }
+        return Int32(bitPattern: value)
+    }
+
+    func u32(_ offset: UInt64) -> UInt32 { UInt32(bitPattern: i32(offset)) }
+
+    func u8(_ offset: UInt64) -> UInt8 { self[Int(offset)] }
+}

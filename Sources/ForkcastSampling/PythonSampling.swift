@@ -1,0 +1,125 @@
+import Foundation
+import ForkcastModel
+import ForkcastSystem
+
+/// The recorder's side of Python-aware recording: finds CPython in each traced process,
+/// reads the interpreter's threads and GIL holder once per tick, and each thread's
+/// Python stack while the thread is stopped (or blocked). Reading failures never lose a
+/// sample: the sample keeps its native stack and a Python-read error is counted.
+public struct PythonSampling {
+    struct ProcessState {
+        var inspector: CPythonInspector?
+        var attempts = 0
+        var lastAttemptNs: UInt64 = 0
+        var done = false
+        /// beginTick succeeded this tick.
+        var readable = false
+    }
+
+    var processes: [Int32: ProcessState] = [:]
+    /// Version notes already written (once per unsupported version).
+    var notedVersions = Set<String>()
+    let enabled: Bool
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    mutating func forget(pid: Int32) { processes[pid] = nil }
+
+    /// The run-time address of an exported symbol of a mapped file: its ELF value plus the
+    /// file's load bias in this address space — what `CPythonInspector.detect` needs.
+    public static func symbolAddress(_ symbolizer: Symbolizer, _ map: AddressSpaceMap) -> (String, String) -> UInt64? {
+        { path, name in
+            guard let elf = symbolizer.elfFile(atPath: path), let value = elf.symbol(named: name),
+                  let mapping = map.mappings(ofFile: path).first, let bias = elf.loadBias(for: mapping) else { return nil }
+            return value &+ bias
+        }
+    }
+
+    /// Detects CPython in a live process from its current mappings (for tools and tests
+    /// that inspect a process without recording it).
+    public static func detect(pid: Int32, symbolizer: Symbolizer = Symbolizer()) throws -> CPythonDetection {
+        let mappings = try ProcMaps.read(pid: pid)
+        let maps = mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }
+        return CPythonInspector.detect(pid: pid, maps: maps, executable: ProcFS.executable(pid: pid),
+                                       symbolAddress: symbolAddress(symbolizer, AddressSpaceMap(mappings)))
+    }
+
+    func inspector(pid: Int32) -> CPythonInspector? {
+        guard let state = processes[pid], state.readable else { return nil }
+        return state.inspector
+    }
+}
+
+extension TraceSession {
+    /// Detects CPython in processes not yet known, then starts each interpreter's tick.
+    /// Detection is retried for a while after start or exec: libpython and the
+    /// interpreter appear only once the dynamic loader has run.
+    func beginPythonTick(now: UInt64) {
+        guard python.enabled else { return }
+        for pid in processOrder {
+            guard let process = processes[pid], process.endNs == nil, !process.awaitingExec else { continue }
+            var state = python.processes[pid] ?? PythonSampling.ProcessState()
+            if state.inspector == nil, !state.done, now - state.lastAttemptNs > 50_000_000 {
+                state.attempts += 1
+                state.lastAttemptNs = now
+                detectPython(process, &state)
+                if state.attempts >= 40 { state.done = true }
+            }
+            state.readable = false
+            if let inspector = state.inspector {
+                do {
+                    try inspector.beginTick()
+                    state.readable = true
+                } catch {
+                    stats.pythonReadErrors += 1
+                }
+            }
+            python.processes[pid] = state
+        }
+        if now - lastPythonNamesNs > 500_000_000 {
+            lastPythonNamesNs = now
+            refreshPythonNames()
+        }
+    }
+
+    private func detectPython(_ process: TracedProcess, _ state: inout PythonSampling.ProcessState) {
+        addressSpaces[Int(process.addressSpace)].refresh()
+        let space = addressSpaces[Int(process.addressSpace)]
+        let maps = space.mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }
+        let detection = CPythonInspector.detect(pid: process.pid, maps: maps, executable: process.executable,
+                                                symbolAddress: PythonSampling.symbolAddress(symbolizer, space.map))
+        switch detection {
+        case .notCPython:
+            break
+        case .unsupported(let version, let note):
+            state.done = true
+            process.runtime = "CPython \(version)"
+            if python.notedVersions.insert(version).inserted { notes.append(note) }
+        case .supported(let inspector):
+            state.inspector = inspector
+            state.done = true
+            process.runtime = inspector.runtimeDescription
+        }
+    }
+
+    /// The Python stack of a thread (leaf first) and whether it holds the GIL; nil when
+    /// the process is not (readable) CPython or the thread is not a Python thread.
+    func pythonSample(_ thread: TracedThread) -> (frames: [PythonFrame], holdsGIL: Bool)? {
+        guard let inspector = python.inspector(pid: thread.pid) else { return nil }
+        do {
+            guard let frames = try inspector.stack(forTid: thread.tid) else { return nil }
+            return (frames, inspector.gilHolderTid() == thread.tid)
+        } catch {
+            stats.pythonReadErrors += 1
+            return nil
+        }
+    }
+
+    /// Collects Python thread names (threading.Thread.name) of every live interpreter.
+    func refreshPythonNames() {
+        for (pid, state) in python.processes {
+            guard let inspector = state.inspector, processes[pid]?.endNs == nil else { continue }
+            for (tid, name) in inspector.threadNames() { pythonNames[tid] = name }
+        }
+    }
+}
