@@ -67,7 +67,10 @@ final class HostileTargetTests: XCTestCase {
         var record: Fixtures.RunResult
     }
     nonisolated(unsafe) static var recording: Recording?
+    static let recordingLock = NSLock()
     static func recordHostile() throws -> Recording {
+        recordingLock.lock()
+        defer { recordingLock.unlock() }
         if let recording { return recording }
         let forkcast = try Fixtures.forkcastBinary()
         let (program, dir) = try buildHostile()
