@@ -42,7 +42,7 @@ build_target() {
     proc)
         build_model_module
         "$SWIFTC" "${FLAGS[@]}" -module-name ForkcastSystem -I "$out/modules" -I "$root/Sources/CZlib" -L "$out/modules" -lForkcastModel -lz \
-            "$root/Sources/ForkcastSystem/ProcFS.swift" "$root/Sources/ForkcastSystem/ProcMaps.swift" "$root/Sources/ForkcastSystem/SystemError.swift" \
+            "$root/Sources/ForkcastSystem/ProcFS.swift" "$root/Sources/ForkcastSystem/ProcBytes.swift" "$root/Sources/ForkcastSystem/ProcMaps.swift" "$root/Sources/ForkcastSystem/SystemError.swift" \
             "$root/fuzz/targets/ProcParseFuzz.swift" -o "$out/fuzz-proc" ;;
     elf)
         build_model_module
