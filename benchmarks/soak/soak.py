@@ -10,7 +10,8 @@ Checks:
              (an exited thread may keep its row in the tables, not its buffers).
   rate       samplesTaken / samplesExpected from the profile's stats >= --min-rate-ratio.
   coverage   every thread and child the target created is in the profile's tables.
-  stopped    no target thread stays in a stop ('t'/'T') for 3 checks in a row, and nothing
+  stopped    no target thread stays in the same stop ('t'/'T' with no context switch) over
+             3 checks a second apart, and nothing
              of the target is left alive or stopped after forkcast exits.
   profile    the profile decodes (python json + `forkcast analyze`), ended because the
              target exited with 0, and every process and thread in it has ended.
@@ -56,7 +57,14 @@ def thread_states(pids):
                 try:
                     with open(f"/proc/{p}/task/{tid}/stat") as f:
                         s = f.read()
-                    states[int(tid)] = (s[s.rindex(")") + 2], p)
+                    switches = None
+                    if s[s.rindex(")") + 2] in "tT":
+                        # A thread that stops often (the main thread of churn stops at every
+                        # clone event) is in 't' at many checks; stuck means the *same* stop:
+                        # no context switch since the last check.
+                        with open(f"/proc/{p}/task/{tid}/status") as f:
+                            switches = sum(int(l.split()[1]) for l in f if "ctxt_switches" in l)
+                    states[int(tid)] = (s[s.rindex(")") + 2], p, switches)
                 except (OSError, ValueError):
                     pass
         except OSError:
@@ -86,6 +94,7 @@ def main():
     started = time.monotonic()
     rss, hwm, target, stuck_for, max_threads = [], None, None, {}, 0
     stuck_reported = set()
+    last_switches = {}
     while rec.poll() is None:
         t = time.monotonic() - started
         r = kib(status_field(rec.pid, "VmRSS"))
@@ -98,9 +107,11 @@ def main():
         if target is not None:
             states = thread_states(descendants(target))
             max_threads = max(max_threads, len(states))
-            for tid, (st, owner) in states.items():
-                stuck_for[tid] = stuck_for.get(tid, 0) + 1 if st in "tT" else 0
-                if stuck_for[tid] >= 3 and tid not in stuck_reported:
+            for tid, (st, owner, switches) in states.items():
+                same_stop = st in "tT" and switches is not None and last_switches.get(tid) == switches
+                stuck_for[tid] = stuck_for.get(tid, 0) + 1 if same_stop else 0
+                last_switches[tid] = switches
+                if stuck_for[tid] >= 2 and tid not in stuck_reported:
                     stuck_reported.add(tid)
                     try:
                         with open(f"/proc/{owner}/task/{tid}/wchan") as f:
@@ -109,7 +120,7 @@ def main():
                         wchan = "?"
                     role = "main thread" if tid == owner else "thread"
                     where = "the root process" if owner == target else f"child process {owner}"
-                    failures.append(f"stopped: {role} {tid} of {where} stayed in state {st} for 3 s (wchan {wchan})")
+                    failures.append(f"stopped: {role} {tid} of {where} stayed in the same stop ({st}, no context switch) for 3 checks, 2 s (wchan {wchan})")
             for tid in list(stuck_for):
                 if tid not in states:
                     del stuck_for[tid]
@@ -119,7 +130,7 @@ def main():
     stderr = rec.stderr.read().decode(errors="replace")
     wall = time.monotonic() - started
     if rec.returncode != 0:
-        failures.append(f"forkcast exited {rec.returncode}: {stderr.strip()[:300]}")
+        failures.append(f"forkcast exited {rec.returncode}: {stderr.strip()[-600:]}")
 
     with open(os.path.join(out, "rss.csv"), "w") as f:
         f.write("seconds,rss_kib,target_threads_max\n")
@@ -144,6 +155,9 @@ def main():
         with gzip.open(profile_path) as f:
             p = json.load(f)
     except Exception as e:  # noqa: BLE001 - any failure to read is the finding
+        for f_ in failures:
+            print(f"  FAILED   {f_}")
+        print(f"  memory   forkcast RSS {rss[-1][1] if rss else 0} KiB at the end (VmHWM {hwm} KiB)")
         print(f"soak: FAILED: profile unreadable: {e}")
         return 1
     analyze = subprocess.run([a.forkcast, "analyze", profile_path], capture_output=True)
