@@ -85,5 +85,7 @@ let package = Package(
         .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastTestSupport"]),
+        // Fuzz-regression replays, reader properties, soak, hostile targets, SIGKILL.
+        .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastCLI", "ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
     ]
 )

@@ -86,7 +86,7 @@ public struct Analyze: ParsableCommand {
             }
         } else {
             let color = !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            print(AnalysisText.render(analysis, limit: limit, color: color), terminator: "")
+            print(AnalysisText.render(Self.terminalSafe(analysis), limit: limit, color: color), terminator: "")
         }
         if report {
             do {
@@ -96,6 +96,24 @@ public struct Analyze: ParsableCommand {
                 Self.fail("\(error)")
             }
         }
+    }
+
+    /// The analysis with every string that came from the target (names, stacks, command
+    /// lines, paths) passed through `Terminal.sanitize`, so the summary cannot carry the
+    /// target's escape sequences or newlines; the summary's own colours are added after.
+    static func terminalSafe(_ analysis: Analysis) -> Analysis {
+        func clean(_ value: Any) -> Any {
+            switch value {
+            case let s as String: return Terminal.sanitize(s)
+            case let a as [Any]: return a.map(clean)
+            case let d as [String: Any]: return d.mapValues(clean)
+            default: return value
+            }
+        }
+        guard let data = try? analysis.encodedJSON(), let tree = try? JSONSerialization.jsonObject(with: data),
+              let cleaned = try? JSONSerialization.data(withJSONObject: clean(tree)),
+              let safe = try? Analysis.decode(cleaned) else { return analysis }
+        return safe
     }
 
     /// Reads and decodes a profile file (through `ProfileFiles`); every failure becomes one
@@ -111,7 +129,7 @@ public struct Analyze: ParsableCommand {
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("forkcast analyze: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("forkcast analyze: error: \(Terminal.sanitize(message))\n".utf8))
         Analyze.exit(withError: ExitCode(2))
     }
 }

@@ -9,7 +9,7 @@ enum RecordSummary {
         var out = "\n"
         let seconds = Double(profile.recording.durationNs) / 1e9
         let asked = max(s.samplesExpected, 1)
-        out += "forkcast: wrote \(path)\n"
+        out += "forkcast: wrote \(Terminal.sanitize(path))\n"
         out += String(format: "  %.2f s at %@ Hz: %d samples of %d asked (%.0f%%), %d threads in %d processes\n",
                       seconds, Record.formatRate(profile.recording.rateHz), s.samplesTaken, s.samplesExpected,
                       100 * Double(s.samplesTaken) / Double(asked), profile.threads.count, profile.processes.count)

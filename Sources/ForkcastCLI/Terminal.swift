@@ -20,12 +20,14 @@ public enum Terminal {
         return out
     }
 
+    /// Prints `forkcast: error: MESSAGE` on one line. The message often quotes user input
+    /// (a program path, an output path), so it is sanitized: one line, no escape sequences.
     public static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("forkcast: error: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("forkcast: error: " + sanitize(message) + "\n").utf8))
     }
 
     public static func note(_ message: String) {
-        FileHandle.standardError.write(Data(("forkcast: " + message + "\n").utf8))
+        FileHandle.standardError.write(Data(("forkcast: " + sanitize(message) + "\n").utf8))
     }
 
     public static func stderr(_ text: String) {

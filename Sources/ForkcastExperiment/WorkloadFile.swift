@@ -44,7 +44,42 @@ public struct WorkloadFile: Sendable, Equatable {
     }
 
     /// Parses YAML text. `directory` anchors a relative `cwd`.
+    /// Deeper nesting than any workload needs; Yams' parser recurses per level and a
+    /// file nested ~10,000 deep overflowed the stack (found by fuzzing).
+    static let maxNesting = 64
+
+    /// An upper bound of the file's nesting depth: open flow brackets, and per line the
+    /// indentation plus the `- ` sequence markers that start it.
+    static func nestingDepth(_ text: String) -> (depth: Int, line: Int) {
+        var worst = (depth: 0, line: 0)
+        var brackets = 0
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var indent = 0
+            var dashes = 0
+            var atStart = true
+            var previous: Character = " "
+            for c in line {
+                if atStart {
+                    if c == " " { indent += 1; previous = c; continue }
+                    if c == "-" { dashes += 1; previous = c; continue }
+                    if previous == "-" && c != " " { dashes -= 1 }
+                    atStart = false
+                }
+                if c == "#" { break }
+                if c == "[" || c == "{" { brackets += 1 } else if c == "]" || c == "}" { brackets = max(0, brackets - 1) }
+                previous = c
+            }
+            let depth = max(brackets, indent / 2 + dashes)
+            if depth > worst.depth { worst = (depth, number + 1) }
+        }
+        return worst
+    }
+
     public static func parse(_ text: String, name: String = "workload", directory: String? = nil) throws -> WorkloadFile {
+        let nesting = nestingDepth(text)
+        if nesting.depth > maxNesting {
+            throw ExperimentError("\(name):\(nesting.line): nested more than \(maxNesting) levels deep")
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else { throw ExperimentError("\(name): the workload file is empty") }

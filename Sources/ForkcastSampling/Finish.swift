@@ -17,16 +17,12 @@ extension TraceSession {
         if info.command.isEmpty { info.command = processes[rootPid]?.command ?? [] }
         var builder = ProfileBuilder(recording: info)
 
-        for pid in processOrder {
-            guard let p = processes[pid] else { continue }
+        for p in allProcesses {
             builder.add(ProcessInfo(pid: p.pid, ppid: p.ppid, command: p.command, executable: p.executable,
                                     startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: p.runtime, origin: p.origin))
         }
         let pythonNames = self.pythonNames
-        var seenThreads = Set<Int32>()
-        for tid in threadOrder where !seenThreads.contains(tid) {
-            guard let t = threads[tid] else { continue }
-            seenThreads.insert(tid)
+        for t in allThreads {
             builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs))
         }
 
@@ -74,8 +70,7 @@ extension TraceSession {
         var stats = self.stats
         // Asked: every thread, every period of its life within the recording.
         var expected = 0.0
-        for tid in seenThreads {
-            guard let t = threads[tid] else { continue }
+        for t in allThreads {
             let end = min(t.endNs ?? durationNs, durationNs)
             if end > t.startNs { expected += Double(end - t.startNs) / Double(periodNs) }
         }

@@ -16,6 +16,10 @@ final class TraceSession {
     var processOrder: [Int32] = []
     var threads: [Int32: TracedThread] = [:]
     var threadOrder: [Int32] = []
+    /// Every thread and process ever traced, in creation order: the kernel reuses ids
+    /// (past pid_max), so the id-keyed tables hold only the latest of each id.
+    var allThreads: [TracedThread] = []
+    var allProcesses: [TracedProcess] = []
     var rootPid: Int32 = 0
     var rootCommand: [String] = []
     var mode: RecordingInfo.Mode = .launch
@@ -199,14 +203,15 @@ final class TraceSession {
 
     @discardableResult
     func addProcess(pid: Int32, ppid: Int32, origin: String, startNs: UInt64) -> TracedProcess {
-        if let existing = processes[pid] { return existing }
+        if let existing = processes[pid], existing.endNs == nil { return existing }
         let p = TracedProcess(pid: pid, ppid: ppid, origin: origin, startNs: startNs)
         p.command = ProcFS.commandLine(pid: pid)
         p.executable = ProcFS.executable(pid: pid)
         p.addressSpace = newAddressSpace(pid: pid)
         p.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
+        if processes[pid] == nil { processOrder.append(pid) }
         processes[pid] = p
-        processOrder.append(pid)
+        allProcesses.append(p)
         return p
     }
 
@@ -216,8 +221,9 @@ final class TraceSession {
         let t = TracedThread(tid: tid, pid: pid, phase: phase, startNs: startNs)
         t.files = try? TaskFiles(pid: pid, tid: tid)
         t.name = ProcFS.threadName(pid: pid, tid: tid) ?? ""
+        if threads[tid] == nil { threadOrder.append(tid) }
         threads[tid] = t
-        threadOrder.append(tid)
+        allThreads.append(t)
         return t
     }
 
@@ -269,7 +275,8 @@ final class TraceSession {
 
     private func register(newTid: Int32, tgid: Int32, ppid: Int32, origin: String) {
         if let existing = threads[newTid], existing.phase != .exited { return }
-        let process = processes[tgid] ?? addProcess(pid: tgid, ppid: ppid, origin: origin, startNs: elapsed)
+        let live = processes[tgid].flatMap { $0.endNs == nil ? $0 : nil }
+        let process = live ?? addProcess(pid: tgid, ppid: ppid, origin: origin, startNs: elapsed)
         addThread(tid: newTid, pid: tgid, phase: .newborn, startNs: elapsed)
         process.threads.insert(newTid)
     }
@@ -342,6 +349,7 @@ final class TraceSession {
                 other.phase = .exited
                 other.endNs = elapsed
                 other.files?.close()
+                other.files = nil
             }
         }
         process.threads = [thread.tid]
@@ -375,6 +383,7 @@ final class TraceSession {
             thread.endNs = elapsed
         }
         thread.files?.close()
+        thread.files = nil  // an exited thread keeps no /proc descriptors or read buffer
         let pid = thread.pid
         guard tid == pid, let process = processes[pid], process.endNs == nil else { return }
         // The leader is reported last: the whole process is gone.
@@ -388,6 +397,7 @@ final class TraceSession {
                 t.phase = .exited
                 t.endNs = elapsed
                 t.files?.close()
+                t.files = nil
             }
         }
         if pid == rootPid {

@@ -24,7 +24,7 @@ struct ProcBytes {
         let start = i
         while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { v = v &* 10 &+ Int64(b[i] &- 0x30); i += 1 }
         guard i > start else { return nil }
-        return negative ? -v : v
+        return negative ? 0 &- v : v  // wrapping: "-" and 19+ digits can wrap to Int64.min, whose negation traps
     }
 
     /// "0x…" hexadecimal, or decimal.

@@ -114,6 +114,9 @@ public enum ProcMaps {
               let inode = UInt64(Substring(inodeField)) else { return nil }
         while rest.first == space { rest = rest.dropFirst() }
         var path = String(Substring(rest))
+        // The kernel writes a newline in a path as the four characters `\012` (the only
+        // character it escapes there); turn it back so the file can be opened.
+        if path.contains("\\012") { path = path.replacingOccurrences(of: "\\012", with: "\n") }
         var deleted = false
         if path.hasSuffix(" (deleted)") {
             path.removeLast(" (deleted)".count)

@@ -202,7 +202,7 @@ public final class ElfFile: Sendable {
             scn = elf_nextscn(elf, section)
         }
         if foundBuildID == nil {
-            for (offset, size) in noteChunks where size > 0 && offset &+ size <= fileSize {
+            for (offset, size) in noteChunks where size > 0 && offset <= fileSize && size <= fileSize - offset {  // no wrap: Int64(offset) must not trap
                 if let data = elf_getdata_rawchunk(elf, Int64(offset), Int(size), ELF_T_NHDR),
                    let id = ElfFile.buildID(in: data) {
                     foundBuildID = id
