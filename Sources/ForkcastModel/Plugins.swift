@@ -72,6 +72,28 @@ public enum ConcurrencyStrategy: String, Codable, CaseIterable, Sendable {
     case serial, threads, processes, hybrid
 }
 
+/// What a recommendation advises: a concurrency model to use, or one of two honest
+/// non-answers. A model is advised only where the evidence points to a change of model.
+///
+/// - `keep`: the current concurrency design is not what limits this program (the
+///   reasons say what does: CPU starvation, a hot lock, a disk flush, a slow peer).
+/// - `undecided`: the recording or the runs cannot tell (too few working samples,
+///   mostly idle, unknown waits, runs that did not differ, noise wider than the effect).
+public enum RecommendedStrategy: String, Codable, CaseIterable, Sendable {
+    case serial, threads, processes, hybrid, interpreters
+    case keep, undecided
+
+    /// The concurrency model advised, or nil for `keep` / `undecided`.
+    public var concurrency: ConcurrencyStrategy? { ConcurrencyStrategy(rawValue: rawValue) }
+
+    /// True for an advised change of model (not `keep` / `undecided`).
+    public var isModel: Bool { self != .keep && self != .undecided }
+
+    public init(_ strategy: ConcurrencyStrategy) {
+        self = RecommendedStrategy(rawValue: strategy.rawValue)!
+    }
+}
+
 /// The decision factors a programmer knows, used to label reasons and findings.
 public enum DecisionFactor: String, Codable, CaseIterable, Sendable {
     case taskType = "task_type"         // CPU- vs I/O-bound
