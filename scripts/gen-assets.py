@@ -26,6 +26,14 @@ OUTPUTS = [
          "`sitecustomize.py`: imported by CPython at start-up (the hook folder is first on\n"
          "PYTHONPATH); installs the swap, then runs the sitecustomize it shadows, if any."),
     ]),
+    ("Sources/ForkcastReport/HTMLAssets.swift", "enum HTMLAssets", [
+        ("css", "assets/report/report.css",
+         "The report's stylesheet, inlined into every report (no external fonts or files)."),
+        ("js", "assets/report/report.js",
+         "The report's script (vanilla JS, inlined into every report): reads the data document\n"
+         "from <script type=\"application/json\" id=\"forkcast-data\"> and puts target-controlled\n"
+         "text into the page only through textContent / text nodes."),
+    ]),
 ]
 
 
