@@ -52,6 +52,10 @@ public final class CPythonInspector {
     /// Idents already looked up and not found in `threading._active` (not started by
     /// `threading`), so they are not looked up every tick.
     var identsWithoutName: Set<UInt64> = []
+    /// How many times each ident was looked up without a name: a thread is in
+    /// `threading._active` only once `Thread._bootstrap_inner` registered it, a moment
+    /// after its thread state exists, so a few misses are retried before giving up.
+    var nameMisses: [UInt64: Int] = [:]
 
     /// What the reader keeps of a code object, with the pointers it was decoded from so
     /// that a freed and reused address is noticed.

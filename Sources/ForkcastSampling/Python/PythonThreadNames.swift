@@ -8,7 +8,10 @@ extension CPythonInspector {
         if !missing.isEmpty {
             if let active = try? readActiveThreads() {
                 for (ident, name) in active { threadNameByIdent[ident] = name }
-                for ident in missing where active[ident] == nil { identsWithoutName.insert(ident) }
+                for ident in missing where active[ident] == nil {
+                    nameMisses[ident, default: 0] += 1
+                    if nameMisses[ident]! >= 5 { identsWithoutName.insert(ident) }
+                }
             }
         }
         var result: [Int32: String] = [:]
