@@ -114,6 +114,13 @@ final class PluginProcess {
         var env = Foundation.ProcessInfo.processInfo.environment
         env["FORKCAST_PLUGIN_NAME"] = name
         env["PYTHONUNBUFFERED"] = "1"
+        // The Python SDK (`import forkcast_plugin`) first on the path; without it only the
+        // plugins that import it fail, and they say why on stderr.
+        do {
+            env["PYTHONPATH"] = PluginSDK.pythonPath(env["PYTHONPATH"], sdk: try PluginSDK.folder())
+        } catch {
+            log(name, "forkcast: \(error)")
+        }
         let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
