@@ -1,4 +1,5 @@
 import Foundation
+import ForkcastSystem
 
 /// The Python plugin SDK (`forkcast_plugin.py`, one real file in assets/sdk/, embedded in
 /// forkcast by scripts/gen-assets.py). External plugins get the folder holding it first
@@ -24,7 +25,7 @@ public enum PluginSDK {
                 written = (environment, candidate)
                 return candidate
             } catch {
-                problems.append("\(candidate): \(error.localizedDescription)")
+                problems.append("\(candidate): \((error as? PluginError)?.reason ?? error.localizedDescription)")
             }
         }
         throw PluginError(plugin: "sdk", reason: "cannot write the plugin SDK (\(problems.joined(separator: "; ")))", named: false)
@@ -49,14 +50,14 @@ public enum PluginSDK {
         return out
     }
 
-    /// Writes the SDK into `folder` unless the same bytes are there (temp file + rename,
-    /// so a plugin starting meanwhile never sees half a file).
+    /// Writes the SDK into `folder` unless the same bytes are there (`AtomicFile`, so a
+    /// plugin starting meanwhile never sees half a file).
     static func install(in folder: String) throws {
         let path = (folder as NSString).appendingPathComponent(fileName)
         let bytes = Data(PluginSDKSource.module.utf8)
         if let current = FileManager.default.contents(atPath: path), current == bytes { return }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+        do { try AtomicFile.write(bytes, to: path) } catch { throw PluginError(plugin: "sdk", reason: error.reason, named: false) }
     }
 
     /// FNV-1a (64 bits) of the embedded SDK, in hex.
