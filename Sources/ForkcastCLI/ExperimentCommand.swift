@@ -201,10 +201,7 @@ public struct Experiment: ParsableCommand {
     }
 
     private func defaultOutputDirectory() -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        f.timeZone = TimeZone(identifier: "UTC")
-        return "reports/experiment-\(f.string(from: Date()))"
+        "reports/experiment-\(Formatting.fileTimestamp(Date()))"
     }
 
     static func resolveProgram(_ command: [String]) -> [String] {
