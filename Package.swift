@@ -50,6 +50,17 @@ let package = Package(
         // Pure data: profile, samples, frames, states, findings, recommendation, and
         // the plugin protocols. Codable, validated, no I/O.
         .target(name: "ForkcastModel", dependencies: ["CZlib"], exclude: ["README.md"]),
+        // The files forkcast carries inside its binary — the report's JS/CSS, the executor
+        // swap's Python, the plugin SDK — kept as real files in assets/ (linted and tested in
+        // their own language) and embedded by the build itself (`.embedInCode`): one copy of
+        // each, nothing generated to drift, nothing looked up at run time.
+        .target(name: "ForkcastAssets", path: "assets",
+                exclude: ["README.md", "swap/test_forkcast_swap.py"],
+                resources: [
+                    .embedInCode("report/report.js"), .embedInCode("report/report.css"),
+                    .embedInCode("swap/forkcast_swap.py"), .embedInCode("swap/sitecustomize.py"),
+                    .embedInCode("sdk/forkcast_plugin.py"),
+                ]),
         // The only module that touches the OS: ptrace, waitpid, /proc, process_vm_readv,
         // ELF symbols, unwinding.
         .target(name: "ForkcastSystem", dependencies: ["ForkcastModel", "CForkcastSys", "CUnwind", "CElf"], exclude: ["README.md"]),
@@ -60,13 +71,13 @@ let package = Package(
         .target(name: "ForkcastAnalysis", dependencies: ["ForkcastModel"], exclude: ["README.md"]),
         // Strategies, the run matrix, statistics and scaling-model fits.
         .target(name: "ForkcastExperiment", dependencies: [
-            "ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling",
+            "ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling", "ForkcastAssets",
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["README.md"]),
         // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis.
-        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md"]),
+        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastAssets"], exclude: ["README.md"]),
         // The registry of built-in and external plugins, and the external JSON protocol.
-        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
+        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastAssets", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
         // The workflows that join the libraries: an experiment planned from a request and
         // run with the recorder and the analyzers; the report pipeline every `--report` and
         // `forkcast report` share. Its own module so that the plugin registry stays a
@@ -93,7 +104,7 @@ let package = Package(
         .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastWorkflowTests", dependencies: ["ForkcastWorkflow", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastAssets", "ForkcastTestSupport"]),
         // Fuzz-regression replays, reader properties, soak, hostile targets, SIGKILL.
         .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastCLI", "ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import ForkcastModel
 import ForkcastSystem
+import ForkcastAssets
 
 /// Errors from bad experiment input: each is one line for the user.
 public struct ExperimentError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -121,8 +122,8 @@ public enum PythonSwapHook {
     public static func install(in directory: URL) throws -> URL {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try AtomicFile.write(PythonSwapSources.module, to: directory.appendingPathComponent("forkcast_swap.py").path)
-            try AtomicFile.write(PythonSwapSources.sitecustomize, to: directory.appendingPathComponent("sitecustomize.py").path)
+            try AtomicFile.write(Assets.swapModule, to: directory.appendingPathComponent("forkcast_swap.py").path)
+            try AtomicFile.write(Assets.swapSiteCustomize, to: directory.appendingPathComponent("sitecustomize.py").path)
         } catch {
             throw ExperimentError("cannot write the Python start-up hook into \(directory.path): \((error as? AtomicFile.WriteError)?.reason ?? error.localizedDescription)")
         }

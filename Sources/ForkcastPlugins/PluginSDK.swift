@@ -1,8 +1,9 @@
 import Foundation
 import ForkcastSystem
+import ForkcastAssets
 
 /// The Python plugin SDK (`forkcast_plugin.py`, one real file in assets/sdk/, embedded in
-/// forkcast by scripts/gen-assets.py). External plugins get the folder holding it first
+/// forkcast as `Assets.pluginSDK`). External plugins get the folder holding it first
 /// on their PYTHONPATH, so shipped and third-party plugins `import forkcast_plugin`
 /// without carrying a copy; `forkcast plugins sdk-path` prints it for running a plugin by
 /// hand. A copy next to a plugin's own script still wins (Python puts the script's folder
@@ -54,7 +55,7 @@ public enum PluginSDK {
     /// plugin starting meanwhile never sees half a file).
     static func install(in folder: String) throws {
         let path = (folder as NSString).appendingPathComponent(fileName)
-        let bytes = Data(PluginSDKSource.module.utf8)
+        let bytes = Data(Assets.pluginSDK.utf8)
         if let current = FileManager.default.contents(atPath: path), current == bytes { return }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         do { try AtomicFile.write(bytes, to: path) } catch { throw PluginError(plugin: "sdk", reason: error.reason, named: false) }
@@ -63,7 +64,7 @@ public enum PluginSDK {
     /// FNV-1a (64 bits) of the embedded SDK, in hex.
     static let contentHash: String = {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in PluginSDKSource.module.utf8 {
+        for b in Assets.pluginSDK.utf8 {
             h ^= UInt64(b)
             h = h &* 0x0000_0100_0000_01b3
         }

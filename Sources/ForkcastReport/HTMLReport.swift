@@ -1,6 +1,7 @@
 import Foundation
 import ForkcastModel
 import ForkcastSystem
+import ForkcastAssets
 
 /// The self-contained HTML report: one file with inline CSS, JS and data (no network,
 /// no external fonts), light and dark. The data is aggregated in Swift (see
@@ -26,21 +27,21 @@ public struct HTMLReporter: ReporterPlugin {
             title = "Forkcast — experiment"
         }
         var page = [UInt8]()
-        page.reserveCapacity(data.count + HTMLAssets.css.utf8.count + HTMLAssets.js.utf8.count + 2048)
+        page.reserveCapacity(data.count + Assets.reportStyle.utf8.count + Assets.reportScript.utf8.count + 2048)
         func add(_ s: String) { page.append(contentsOf: s.utf8) }
         add("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         add("<meta name=\"color-scheme\" content=\"light dark\">\n")
         add("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n")
         add("<title>\(Self.escapeHTML(title))</title>\n<style>\n")
-        add(HTMLAssets.css)
+        add(Assets.reportStyle)
         add("\n</style>\n</head>\n<body>\n<main>\n<header class=\"top\" id=\"hdr\"></header>\n<div id=\"content\"></div>\n<footer id=\"ftr\"></footer>\n</main>\n")
         add("<div id=\"tooltip\" role=\"tooltip\"></div>\n")
         add("<noscript><p>This report draws its charts with JavaScript; enable it to see them.</p></noscript>\n")
         add("<script type=\"application/json\" id=\"forkcast-data\">")
         page.append(contentsOf: data)
         add("</script>\n<script>\n")
-        add(HTMLAssets.js)
+        add(Assets.reportScript)
         add("\n</script>\n</body>\n</html>\n")
         return Data(page)
     }

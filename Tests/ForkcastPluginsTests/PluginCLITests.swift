@@ -357,6 +357,7 @@ final class PluginCLITests: XCTestCase {
         let root = Fixtures.repositoryRoot.appendingPathComponent("plugins")
         var env = Foundation.ProcessInfo.processInfo.environment
         env["PYTHONPATH"] = Fixtures.repositoryRoot.appendingPathComponent("assets/sdk").path
+        env["PYTHONDONTWRITEBYTECODE"] = "1"  // nothing new in assets/ (a SwiftPM target)
         for name in ["blas-oversubscription", "pickle-cost", "scaling-knee", "markdown", "joblib"] {
             let r = try Fixtures.run("/usr/bin/env", ["python3", "-m", "unittest", "discover", "-s", root.appendingPathComponent(name).path], environment: env)
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")

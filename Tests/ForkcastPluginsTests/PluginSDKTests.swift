@@ -2,6 +2,7 @@ import ForkcastTestSupport
 import Foundation
 import XCTest
 @testable import ForkcastPlugins
+import ForkcastAssets
 
 /// The plugin SDK: one file (assets/sdk/forkcast_plugin.py) embedded in forkcast, written
 /// to a cache folder, put on every external plugin's PYTHONPATH and printed by
@@ -34,7 +35,7 @@ final class PluginSDKTests: XCTestCase {
         XCTAssertTrue(folder.hasPrefix(cache + "/forkcast/sdk/"), folder)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder).appendingPathComponent("forkcast_plugin.py")),
                        try Data(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("assets/sdk/forkcast_plugin.py")),
-                       "the binary carries assets/sdk/forkcast_plugin.py as it is (run scripts/gen-assets.py)")
+                       "the binary carries assets/sdk/forkcast_plugin.py as it is")
         let again = try Fixtures.run(try Fixtures.forkcastBinary(), ["plugins", "sdk-path"], environment: env(["XDG_CACHE_HOME": cache]))
         XCTAssertEqual(again.stdout, r.stdout, "the same folder every time")
         let py = try Fixtures.run("/usr/bin/env", ["python3", "-c", "import forkcast_plugin as f; print(f.PROTOCOL_VERSION, f.__file__)"],
@@ -51,10 +52,10 @@ final class PluginSDKTests: XCTestCase {
         let folder = try PluginSDK.folder(environment: env(["XDG_CACHE_HOME": notAFolder.path, "TMPDIR": tmp]))
         XCTAssertTrue(folder.hasPrefix("\(tmp)/forkcast-sdk-\(getuid())/"), folder)
         let file = URL(fileURLWithPath: folder).appendingPathComponent(PluginSDK.fileName)
-        XCTAssertEqual(try Data(contentsOf: file), Data(PluginSDKSource.module.utf8))
+        XCTAssertEqual(try Data(contentsOf: file), Data(Assets.pluginSDK.utf8))
         try Data("broken".utf8).write(to: file)
         try PluginSDK.install(in: folder)
-        XCTAssertEqual(try Data(contentsOf: file), Data(PluginSDKSource.module.utf8))
+        XCTAssertEqual(try Data(contentsOf: file), Data(Assets.pluginSDK.utf8))
 
         let nowhere = env(["XDG_CACHE_HOME": notAFolder.path, "TMPDIR": notAFolder.path, "HOME": notAFolder.path])
         XCTAssertThrowsError(try PluginSDK.folder(environment: nowhere)) { error in

@@ -51,7 +51,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\""))
         let assets = Fixtures.repositoryRoot.appendingPathComponent("assets/report")
         XCTAssertTrue(html.contains(try String(contentsOf: assets.appendingPathComponent("report.js"), encoding: .utf8)),
-                      "the page inlines assets/report/report.js as it is (run scripts/gen-assets.py)")
+                      "the page inlines assets/report/report.js as it is")
         XCTAssertTrue(html.contains(try String(contentsOf: assets.appendingPathComponent("report.css"), encoding: .utf8)))
         XCTAssertEqual(try Linters.javaScript([assets.appendingPathComponent("report.js").path, Self.selfTestScript.path]), [])
     }

@@ -5,11 +5,13 @@ import XCTest
 /// linter's complaints (empty when clean) and skips only when the tool is not installed
 /// (scripts/setup.sh --test installs them).
 public enum Linters {
-    /// `python3 -m py_compile` then `pyflakes3` on the given files.
+    /// Python's own compiler (a syntax check that writes no `__pycache__`, which SwiftPM
+    /// would see in assets/) then `pyflakes3` on the given files.
     public static func python(_ files: [String]) throws -> [String] {
         var complaints: [String] = []
-        let compiled = try Fixtures.run("/usr/bin/env", ["python3", "-m", "py_compile"] + files)
-        if compiled.status != 0 { complaints.append("py_compile: \(compiled.stderr)") }
+        let check = "import sys\nfor f in sys.argv[1:]:\n    compile(open(f, encoding='utf-8').read(), f, 'exec')"
+        let compiled = try Fixtures.run("/usr/bin/env", ["python3", "-c", check] + files)
+        if compiled.status != 0 { complaints.append("compile: \(compiled.stderr)") }
         guard let pyflakes = which("pyflakes3") else {
             throw XCTSkip("pyflakes3 is not installed: run scripts/setup.sh --test (apt package python3-pyflakes)")
         }

@@ -3,7 +3,7 @@
 `import forkcast_plugin` and call `serve(handler, name, version)`. Standard library only.
 forkcast puts this module on every external plugin's PYTHONPATH; to run a plugin by hand,
 `PYTHONPATH=$(forkcast plugins sdk-path) python3 my_plugin.py`. Its one copy lives in
-assets/sdk/ of the Forkcast repository, embedded into forkcast by scripts/gen-assets.py.
+assets/sdk/ of the Forkcast repository, embedded into forkcast by the build.
 
 The protocol (docs/plugins.md): forkcast writes one JSON object per line on the plugin's
 stdin and reads one per line from its stdout:

@@ -2,8 +2,8 @@
 
 `forkcast experiment` writes this file and sitecustomize.py into a hook folder it puts first
 on PYTHONPATH (PythonSwapHook in Sources/ForkcastExperiment/Strategies.swift). The source
-of truth is assets/swap/; scripts/gen-assets.py embeds it into the binary
-(Sources/ForkcastExperiment/PythonSwapSources.swift). Tests: assets/swap/test_forkcast_swap.py.
+of truth is assets/swap/, embedded into the binary by the build (the ForkcastAssets target,
+assets/README.md). Tests: assets/swap/test_forkcast_swap.py.
 
 Replaces concurrent.futures.ThreadPoolExecutor / ProcessPoolExecutor and
 multiprocessing.Pool / multiprocessing.pool.ThreadPool with the executor of the strategy

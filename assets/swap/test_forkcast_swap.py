@@ -16,6 +16,8 @@ import threading
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# No __pycache__ next to the embedded files (SwiftPM would see it in the assets target).
+sys.dont_write_bytecode = True
 sys.path.insert(0, HERE)
 import forkcast_swap  # noqa: E402  (imported without FORKCAST_STRATEGY: install() is a no-op)
 
@@ -68,7 +70,7 @@ def run(kind, strategy, workers=2, extra_env=None, program=PROGRAM, path=HERE):
         with open(script, "w") as f:
             f.write(program)
         report = os.path.join(tmp, "swaps.jsonl")
-        env = dict(os.environ, PYTHONPATH=path, FORKCAST_STRATEGY=strategy, FORKCAST_WORKERS=str(workers),
+        env = dict(os.environ, PYTHONPATH=path, PYTHONDONTWRITEBYTECODE="1", FORKCAST_STRATEGY=strategy, FORKCAST_WORKERS=str(workers),
                    FORKCAST_HYBRID_THREADS="2", FORKCAST_SWAP_REPORT=report)
         env.update(extra_env or {})
         done = subprocess.run([sys.executable, script, kind], env=env, capture_output=True, text=True, timeout=120)
