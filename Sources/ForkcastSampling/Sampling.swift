@@ -88,27 +88,36 @@ extension TraceSession {
         stats.ticks += 1
         beginPythonTick(now: now)
         var exited = 0
+        // Threads of one process are mostly consecutive: look their process up once.
+        var current: (pid: Int32, process: TracedProcess?, pythonKnown: Bool) = (-1, nil, false)
         for thread in tickThreads {
             guard thread.phase == .running || thread.phase == .jobStopped || thread.phase == .interrupting else {
                 if thread.phase == .exited { exited += 1 }
                 continue
             }
-            guard let files = thread.files, processes[thread.pid]?.awaitingExec != true else { continue }
+            if thread.pid != current.pid {
+                current = (thread.pid, processes[thread.pid], python.processes[thread.pid]?.inspector != nil)
+            }
+            guard let files = thread.files, let process = current.process, !process.awaitingExec else { continue }
             let began = Clock.now()
-            guard let stat = files.stat() else { continue }
-            if !stat.comm.isEmpty { thread.name = stat.comm }
-            let sched = files.schedstat()
-            let previous = thread.lastSched
-            thread.lastSched = sched
             if let reusable = thread.reusable {
-                if thread.phase == .running, let sched, let process = processes[thread.pid],
-                   reusable.stillValid(state: stat.state, sched: sched, addressSpace: process.addressSpace),
-                   reusable.pythonKnown == (python.processes[thread.pid]?.inspector != nil) {
+                // The reuse rule (ReusableSample): the state letter, *then* schedstat — the
+                // sample stands for the moment of the stat read, when the thread was
+                // sleeping and had not run since the sample was read.
+                if thread.phase == .running, let letter = files.statState(), let sched = files.schedstat(),
+                   reusable.stillValid(state: letter, sched: sched, addressSpace: process.addressSpace),
+                   reusable.pythonKnown == current.pythonKnown {
+                    thread.lastSched = sched
                     recordReused(thread, reusable, timeNs: t, began: began)
                     continue
                 }
                 thread.reusable = nil
             }
+            guard let stat = files.stat() else { continue }
+            if !stat.comm.isEmpty { thread.name = stat.comm }
+            let sched = files.schedstat()
+            let previous = thread.lastSched
+            thread.lastSched = sched
             if thread.phase == .jobStopped {
                 record(thread, timeNs: t, state: .other, wait: WaitInfo(syscall: "job-control stop"), stack: nil, cost: began)
                 continue

@@ -118,6 +118,36 @@ final class RateTests: XCTestCase {
         }
     }
 
+    /// The same on Debian's PostgreSQL 15 under pgbench (the server of issue 13): every
+    /// process alive at the start has a sample in the first 200 ms, the server is left
+    /// running and untraced, the profile is written.
+    func testAttachingToPostgresSamplesEveryProcessFromTheFirstTicks() throws {
+        let pg: RealServers.Server
+        do { pg = try RealServers.postgres() } catch let e as RealServers.Unavailable { throw XCTSkip(e.description) }
+        defer { pg.stop() }
+        let load = try pg.load(seconds: 4)
+        defer { load.wait() }
+        usleep(500_000)  // pgbench's backends exist
+        let forkcast = try Fixtures.forkcastBinary()
+        let path = Fixtures.scratch.appendingPathComponent("pg-\(UUID().uuidString.prefix(6)).profile.json").path
+        let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(pg.mainPID), "--rate", "100", "--duration", "1.5", "-o", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        let atStart = profile.processes.filter { $0.startNs == 0 }
+        XCTAssertGreaterThanOrEqual(atStart.count, 6, "postmaster, its background processes and pgbench's backends")
+        for p in atStart where p.endNs.map({ $0 > 200_000_000 }) ?? true {
+            XCTAssertTrue(profile.samples.contains { $0.pid == p.pid && $0.timeNs < 200_000_000 },
+                          "process \(p.pid) \(p.command.first ?? ""): no sample in the first 200 ms")
+        }
+        for pid in pg.pids {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            guard !status.isEmpty else { continue }  // a backend that ended with its client
+            XCTAssertTrue(status.contains("TracerPid:\t0\n"), "\(pid) still traced")
+            XCTAssertFalse(status.contains("State:\tt"), "\(pid) left stopped")
+        }
+        XCTAssertTrue(RealServers.accepts(port: pg.port), "the server still answers")
+    }
+
     func descendants(of pid: Int32) -> [Int32] {
         var out: [Int32] = []
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
