@@ -203,7 +203,7 @@ extension TraceSession {
     /// Records the pending sample of `thread` (with or without a stack) and clears it;
     /// ticks that passed while the stop was on its way get the same stack, as runnable.
     func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?,
-                               python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) {
+                               python: PythonSample? = nil) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
         record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil, python: python)
@@ -221,8 +221,8 @@ extension TraceSession {
     /// (`ReusableSample.stillValid`): no /proc/TID/syscall read, no unwind, no Python read.
     private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64) {
         var holdsGIL = r.holdsGIL
-        if holdsGIL != nil, let inspector = python.inspector(pid: thread.pid) {
-            holdsGIL = inspector.gilHolderTid() == thread.tid
+        if r.python, let inspector = python.inspector(pid: thread.pid) {
+            holdsGIL = inspector.holdsGIL(tid: thread.tid)  // read this tick, like any sample's
         }
         if r.complete { stats.stacksComplete += 1 }
         if r.failed { stats.unwindErrors += 1 }
@@ -248,22 +248,26 @@ extension TraceSession {
         case .read(let read):
             let pythonErrors = stats.pythonReadErrors
             let python = pythonSample(thread)
-            let (stack, waitIndex) = record(thread, timeNs: timeNs, state: read.state, wait: read.wait, stack: read.stack,
-                                            cost: began, python: python)
+            let (stack, waitIndex, recorded) = record(thread, timeNs: timeNs, state: read.state, wait: read.wait,
+                                                      stack: read.stack, cost: began, python: python)
             if read.consistent, let sched, stats.pythonReadErrors == pythonErrors {
-                keepForReuse(thread, read, statState: statState, sched: sched, stack: stack, wait: waitIndex, python: python)
+                keepForReuse(thread, read, state: recorded, statState: statState, sched: sched, stack: stack, wait: waitIndex,
+                             python: python)
             }
             return true
         }
     }
 
-    func keepForReuse(_ thread: TracedThread, _ read: BlockedRead, statState: UInt8, sched: SchedStat, stack: Int32,
-                      wait: Int32, python: (frames: [PythonFrame], holdsGIL: Bool)?) {
+    /// Keeps a consistent in-place read for reuse; `state` is the state recorded for it
+    /// (after the GIL refinement).
+    func keepForReuse(_ thread: TracedThread, _ read: BlockedRead, state: ThreadState, statState: UInt8, sched: SchedStat,
+                      stack: Int32, wait: Int32, python: PythonSample?) {
         guard stack >= 0, let process = processes[thread.pid] else { return }
         thread.reusable = ReusableSample(
             statState: statState, sched: sched, addressSpace: process.addressSpace, stack: stack, wait: wait,
-            state: read.state, complete: read.stack?.complete ?? false, failed: read.stack?.failed ?? false,
-            holdsGIL: python?.holdsGIL, pythonKnown: self.python.processes[thread.pid]?.inspector != nil)
+            state: state, complete: read.stack?.complete ?? false, failed: read.stack?.failed ?? false,
+            python: python != nil, holdsGIL: python?.holdsGIL,
+            pythonKnown: self.python.processes[thread.pid]?.inspector != nil)
     }
 
     enum BlockedReadResult {
@@ -359,12 +363,19 @@ extension TraceSession {
         return index
     }
 
+    /// A Python thread blocked on its GIL's futex, or asking for the GIL (3.15+), waits for the GIL.
+    static func refine(_ state: ThreadState, wait: WaitInfo?, python: PythonSample?) -> ThreadState {
+        (state == .lockWait || state == .other) && python?.waitsForGIL(wait) == true ? .gilWait : state
+    }
+
     /// Appends one sample. `cost` (when given) is when work on this sample began.
-    /// Returns the interned stack and wait indices (-1, -1 when the process is unknown).
+    /// Returns the interned stack and wait indices and the state recorded (-1, -1 when the
+    /// process is unknown).
     @discardableResult
     func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?,
-                cost began: UInt64?, python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) -> (stack: Int32, wait: Int32) {
-        guard let process = processes[thread.pid] else { return (-1, -1) }
+                cost began: UInt64?, python: PythonSample? = nil) -> (stack: Int32, wait: Int32, state: ThreadState) {
+        guard let process = processes[thread.pid] else { return (-1, -1, state) }
+        let state = Self.refine(state, wait: wait, python: python)
         let complete = stack?.complete ?? false
         let index = intern(stack, python: python?.frames, in: process)
         if complete { stats.stacksComplete += 1 }
@@ -377,7 +388,7 @@ extension TraceSession {
             let cost = Clock.now() - began
             sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
         }
-        return (index, waitIndex)
+        return (index, waitIndex, state)
     }
 }
 
@@ -403,7 +414,9 @@ struct ReusableSample {
     var state: ThreadState
     var complete: Bool
     var failed: Bool
-    /// Whether it held the GIL (nil: not a Python thread).
+    /// It had a Python sample (its GIL holding is re-read at each reuse).
+    var python: Bool
+    /// Whether it held the GIL (nil: not a Python thread, or no GIL).
     var holdsGIL: Bool?
     /// Whether CPython had been found in the process at the read: once it is found, a
     /// sample read before (without Python frames) is not reused.
