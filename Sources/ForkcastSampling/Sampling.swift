@@ -14,6 +14,8 @@ struct RawStore {
 
     struct Sample {
         var timeNs: UInt64
+        /// The thread's row (`TracedThread.row`).
+        var thread: Int32
         var pid: Int32
         var tid: Int32
         var stack: Int32
@@ -228,8 +230,8 @@ extension TraceSession {
         if r.failed { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
         stats.reusedSamples += 1
-        store.samples.append(RawStore.Sample(timeNs: timeNs, pid: thread.pid, tid: thread.tid, stack: r.stack, state: r.state,
-                                             wait: r.wait, holdsGIL: holdsGIL))
+        store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: r.stack,
+                                             state: r.state, wait: r.wait, holdsGIL: holdsGIL))
         sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max))))
     }
 
@@ -382,8 +384,8 @@ extension TraceSession {
         if stack?.failed ?? false { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
         let waitIndex = store.intern(wait)
-        store.samples.append(RawStore.Sample(timeNs: timeNs, pid: thread.pid, tid: thread.tid, stack: index, state: state,
-                                             wait: waitIndex, holdsGIL: python?.holdsGIL))
+        store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: index,
+                                             state: state, wait: waitIndex, holdsGIL: python?.holdsGIL))
         if let began {
             let cost = Clock.now() - began
             sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
