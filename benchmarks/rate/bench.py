@@ -89,8 +89,10 @@ def read_profile(path):
     }
     # When each process got its first sample, relative to the recording's start.
     cols = p["samples"]
+    # Format v2 names the thread row; v1 had pid and tid columns.
+    pids = [p["threads"][row]["pid"] for row in cols["thread"]] if "thread" in cols else cols["pid"]
     first = {}
-    for t, pid in zip(cols["t"], cols["pid"]):
+    for t, pid in zip(cols["t"], pids):
         if pid not in first or t < first[pid]:
             first[pid] = t
     alive_at_start = [q["pid"] for q in p["processes"] if q["startNs"] == 0]
