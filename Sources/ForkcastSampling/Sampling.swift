@@ -198,7 +198,8 @@ extension TraceSession {
             return
         }
         thread.pending?.unwindStartedAt = Clock.now()
-        let result = unwinder.unwindStopped(tid: thread.tid)
+        let (result, registers) = unwinder.unwindStoppedKeepingRegisters(tid: thread.tid)
+        thread.stoppedRegisters = registers
         completePendingSample(thread, stack: result, python: pythonSample(thread))
     }
 
@@ -208,7 +209,7 @@ extension TraceSession {
                                python: PythonSample? = nil) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
-        record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil, python: python)
+        record(thread, timeNs: pending.timeNs, state: pending.state, wait: pending.wait, stack: stack, cost: nil, python: python)
         for later in pending.laterTicks {
             stats.missedStops += 1
             record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil, python: python)
@@ -247,6 +248,9 @@ extension TraceSession {
         case .unreadable:
             record(thread, timeNs: timeNs, state: .other, wait: nil, stack: nil, cost: began)
             return true
+        case .needsStop(let state, let wait):
+            requestStop(thread, PendingSample(timeNs: timeNs, state: state, requestedAt: began, wait: wait))
+            return true
         case .read(let read):
             let pythonErrors = stats.pythonReadErrors
             let python = pythonSample(thread)
@@ -277,6 +281,8 @@ extension TraceSession {
         case running
         /// /proc/TID/syscall could not be read.
         case unreadable
+        /// Its stack needs registers that only a stop gives (see `readBlocked`).
+        case needsStop(state: ThreadState, wait: WaitInfo?)
         case read(BlockedRead)
     }
 
@@ -327,6 +333,19 @@ extension TraceSession {
         var consistent = false
         if let unwinder = processes[thread.pid]?.unwinder {
             var r = unwinder.unwindBlocked(tid: thread.tid, pc: pc, sp: sp)
+            if r.needsRegisters {
+                // A caller's CFA is register-based (rbp in a frame-pointer function) and
+                // the register is still live: pc/sp are not enough. Registers from this
+                // thread's last stop at the same pc and sp pin it (the frames up to that
+                // caller are the same, so is its frame pointer); else stop it once.
+                if let known = thread.stoppedRegisters, known.pc == pc, known.sp == sp {
+                    let again = unwinder.unwindBlocked(tid: thread.tid, pc: pc, sp: sp, known: known)
+                    if again.complete { r = again }
+                }
+                if !r.complete && thread.phase == .running {
+                    return .needsStop(state: threadState, wait: wait)
+                }
+            }
             if files.syscall() != state {
                 // It woke while we read its stack: only the leaf is trustworthy.
                 stats.inconsistentStacks += 1

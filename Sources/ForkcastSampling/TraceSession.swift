@@ -505,6 +505,10 @@ final class TracedThread {
     /// The last in-place sample of this thread while blocked, reused at ticks where the
     /// thread provably has not run since (see `ReusableSample`).
     var reusable: ReusableSample?
+    /// Registers read at this thread's last sampling stop: a blocked thread whose stack
+    /// needs more than pc/sp (a frame-pointer caller above the syscall) is unwound with
+    /// them, without stopping it again, while it blocks at the same pc and sp.
+    var stoppedRegisters: Unwinder.Registers?
 
     init(tid: Int32, pid: Int32, phase: Phase, startNs: UInt64) {
         self.tid = tid
@@ -518,6 +522,8 @@ struct PendingSample {
     var timeNs: UInt64
     var state: ThreadState
     var requestedAt: UInt64
+    /// What a blocked thread waits on, when it was stopped only to read its registers.
+    var wait: WaitInfo? = nil
     /// Tracer time spent reading /proc and sending the interrupt.
     var requestCostNs: UInt64 = 0
     var unwindStartedAt: UInt64?
