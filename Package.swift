@@ -64,9 +64,9 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["README.md"]),
         // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis.
-        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastAnalysis", "CZlib"], exclude: ["README.md"]),
+        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md"]),
         // The registry of built-in and external plugins, and the external JSON protocol.
-        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
+        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
         // Argument parsing and terminal output; every command is a thin layer over the libraries.
         .target(name: "ForkcastCLI", dependencies: [
             "ForkcastModel", "ForkcastSystem", "ForkcastSampling", "ForkcastAnalysis",

@@ -7,6 +7,7 @@ import ForkcastModel
 import ForkcastPlugins
 import ForkcastReport
 import ForkcastSampling
+import ForkcastSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -170,11 +171,11 @@ public struct Experiment: ParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(result)
         let mainJSON = outDir.appendingPathComponent("experiment.json")
-        try data.write(to: mainJSON)
+        try AtomicFile.write(data, to: mainJSON.path)
         if let json {
             if json == "-" { FileHandle.standardOutput.write(data + Data("\n".utf8)) } else {
-                do { try data.write(to: URL(fileURLWithPath: json)) } catch {
-                    throw ExperimentError("cannot write \(json): \(error.localizedDescription)")
+                do { try AtomicFile.write(data, to: json) } catch {
+                    throw ExperimentError("cannot write \(json): \(error.reason)")
                 }
             }
         }
@@ -227,7 +228,7 @@ public struct Experiment: ParsableCommand {
 
     /// Writes a recorded profile (gzip JSON, docs/profile-format.md) next to the run outputs.
     static func makeProfileSaver() -> (@Sendable (Profile, URL) throws -> Void)? {
-        { profile, url in try profile.encoded(gzip: true).write(to: url) }
+        { profile, url in try ProfileFiles.write(profile, to: url.path) }
     }
 
     /// Ctrl-C (and SIGTERM) stop the experiment: the running run is killed and recorded as

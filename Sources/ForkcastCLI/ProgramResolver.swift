@@ -1,4 +1,5 @@
 import Foundation
+import ForkcastSystem
 
 /// Finds the executable for a command name the way a shell would (PATH search), and
 /// looks through pyenv's shell-script shims so that the real interpreter is launched
@@ -33,16 +34,14 @@ public enum ProgramResolver {
     }
 
     private static func pyenvWhich(_ name: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["pyenv", "which", name]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        let options = Subprocess.Options(standardInput: .null, standardOutput: .pipe, standardError: .null, newProcessGroup: false)
+        guard let child = try? Subprocess.spawn(["/usr/bin/env", "pyenv", "which", name], options: options),
+              let out = child.standardOutput else { return nil }
+        var bytes = [UInt8]()
+        while out.readAvailable(into: &bytes) {}
+        out.close()
+        guard child.wait()?.0 == .exited(0) else { return nil }
+        let data = Data(bytes)
         let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
