@@ -10,6 +10,10 @@ apt_packages=(libunwind-dev libelf-dev zlib1g-dev liblzma-dev pkg-config gcc pyt
 if [ "$want_tests" = 1 ]; then
   # nodejs and python3-pyflakes lint the embedded assets (assets/README.md).
   apt_packages+=(g++ binutils nodejs python3-pyflakes)
+  # Real servers from Debian's packages (Tests/ForkcastTestSupport/RealServers.swift),
+  # gdb for the unwinding-parity test, mmdebstrap for the container test's chroot.
+  apt_packages+=(postgresql postgresql-contrib nginx-light redis-server redis-tools memcached
+                 libmemcached-tools wrk gdb mmdebstrap)
 fi
 
 missing=()

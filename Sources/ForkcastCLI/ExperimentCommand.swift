@@ -167,9 +167,7 @@ public struct Experiment: ParsableCommand {
         progress.finish()
         result.notes = preNotes + result.notes
 
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(result)
+        let data = try result.encodedJSON()
         let mainJSON = outDir.appendingPathComponent("experiment.json")
         try AtomicFile.write(data, to: mainJSON.path)
         if let json {

@@ -17,11 +17,9 @@ public struct Plugins: ParsableCommand {
     )
     public init() {}
 
-    /// The registry every command uses: built-ins plus what is found on disk, with the
-    /// handshake version set to this forkcast's.
+    /// The registry every command uses: built-ins plus what is found on disk.
     static func registry() -> PluginRegistry {
-        PluginRegistry.forkcastVersion = ForkcastCommand.version
-        return PluginRegistry.standard()
+        PluginRegistry.standard()
     }
 
     static func fail(_ command: String, _ message: String) -> Never {
@@ -147,7 +145,6 @@ public struct Plugins: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            PluginRegistry.forkcastVersion = ForkcastCommand.version
             guard let k = PluginKind(rawValue: kind) else {
                 Plugins.fail("sample", "unknown kind \(kind) (analyzer, recommender-rule, reporter, strategy)")
             }
@@ -184,7 +181,6 @@ public struct Plugins: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            PluginRegistry.forkcastVersion = ForkcastCommand.version
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 Plugins.fail("check", "\(dir): not a folder")

@@ -4,6 +4,7 @@ import ForkcastAnalysis
 import ForkcastModel
 import ForkcastPlugins
 import ForkcastReport
+import ForkcastSystem
 
 /// `forkcast report` — write a recorded profile, an analysis or an experiment result as
 /// an HTML report or in a format other tools open.
@@ -181,88 +182,12 @@ public enum ReportInputLoader {
     }
 
     public static func load(path: String) throws -> ReportInput {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
-            throw ReportInputError(description: "\(path): no such file")
-        }
-        if isDir.boolValue { throw ReportInputError(description: "\(path): is a directory, not a profile or experiment file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ReportInputError(description: "\(path): cannot read the file (permission denied?)")
-        }
-        return try load(data: data, name: path)
-    }
-
-    public static func load(data: Data, name: String) throws -> ReportInput {
-        if data.isEmpty { throw ReportInputError(description: "\(name): the file is empty") }
-        var json = data
-        if Gzip.isGzip(data) {
-            do { json = try Gzip.decompress(data) } catch {
-                throw ReportInputError(description: "\(name): corrupt gzip data")
-            }
-        }
-        // A profile is decoded directly: parsing a million-sample file twice (once to find
-        // its kind) would double the time. Its "format" key sits near the start.
-        if json.prefix(65_536).range(of: Data("\"\(Profile.formatName)\"".utf8)) != nil {
-            do {
-                return ReportInput(profile: try Profile.decode(json))
-            } catch let error as ProfileError {
-                throw ReportInputError(description: "\(name): \(error.description)")
-            }
-        }
-        let top: [String: Any]
-        do {
-            guard let object = try JSONSerialization.jsonObject(with: json) as? [String: Any] else {
-                throw ReportInputError(description: "\(name): not a Forkcast profile or experiment (the JSON is not an object)")
-            }
-            top = object
-        } catch let error as ReportInputError {
-            throw error
-        } catch {
-            let first = json.first { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) }
-            if first != UInt8(ascii: "{") && first != UInt8(ascii: "[") {
-                throw ReportInputError(description: "\(name): not a Forkcast profile or experiment (not JSON)")
-            }
-            throw ReportInputError(description: "\(name): not a Forkcast profile or experiment (the JSON is damaged or truncated)")
-        }
-        var format = top["format"] as? String
-        if format == nil && top["runs"] != nil && top["summary"] != nil { format = "forkcast-experiment" }
-        switch format {
-        case Profile.formatName:
-            do {
-                return ReportInput(profile: try Profile.decode(json))
-            } catch let error as ProfileError {
-                throw ReportInputError(description: "\(name): \(error.description)")
-            }
-        case "forkcast-analysis":
-            do {
-                let decoder = JSONDecoder()
-                decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                return ReportInput(analysis: try decoder.decode(Analysis.self, from: json))
-            } catch {
-                throw ReportInputError(description: "\(name): corrupt analysis: \(describe(error))")
-            }
-        case "forkcast-experiment":
-            do {
-                let decoder = JSONDecoder()
-                decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                let experiment = try decoder.decode(ExperimentResult.self, from: json)
-                return ReportInput(experiment: experiment)
-            } catch {
-                throw ReportInputError(description: "\(name): corrupt experiment result: \(describe(error))")
-            }
-        case let other?:
-            throw ReportInputError(description: "\(name): is a \"\(other)\" file, not a Forkcast profile or experiment")
-        default:
-            throw ReportInputError(description: "\(name): not a Forkcast profile or experiment (no \"format\" key)")
-        }
-    }
-
-    private static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): "missing \"\(key.stringValue)\""
-        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c), DecodingError.dataCorrupted(let c):
-            "wrong or missing value at " + c.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        default: "\(error)"
+        let document: Document
+        do { document = try Document.load(path: path) } catch { throw ReportInputError(description: error.description) }
+        switch document {
+        case .profile(let p): return ReportInput(profile: p)
+        case .analysis(let a): return ReportInput(analysis: a)
+        case .experiment(let e): return ReportInput(experiment: e)
         }
     }
 }

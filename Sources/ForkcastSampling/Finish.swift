@@ -95,8 +95,3 @@ extension TraceSession {
         return builder.profile
     }
 }
-
-/// The version Forkcast writes into profiles.
-public enum ForkcastVersion {
-    public static let current = "0.1.0"
-}
