@@ -13,7 +13,7 @@ public struct Plugins: ParsableCommand {
         ~/.local/share/forkcast/plugins, and the plugins/ folder of the Forkcast checkout. They run only when \
         selected: `forkcast analyze --plugin NAME` (or --plugin all, or FORKCAST_PLUGINS=NAME,…). See docs/plugins.md.
         """,
-        subcommands: [List.self, Info.self, Check.self, Sample.self]
+        subcommands: [List.self, Info.self, Check.self, Sample.self, SDKPath.self]
     )
     public init() {}
 
@@ -170,6 +170,18 @@ public struct Plugins: ParsableCommand {
                 l.append(0x0a)
                 FileHandle.standardOutput.write(l)
             }
+        }
+    }
+
+    public struct SDKPath: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            commandName: "sdk-path",
+            abstract: "Print the folder holding forkcast_plugin.py, the Python plugin SDK forkcast puts on every plugin's PYTHONPATH.",
+            discussion: "forkcast plugins sample analyzer | PYTHONPATH=$(forkcast plugins sdk-path) python3 my_plugin.py")
+        public init() {}
+
+        public func run() throws {
+            do { print(try PluginSDK.folder()) } catch { Plugins.fail("sdk-path", "\(error)") }
         }
     }
 

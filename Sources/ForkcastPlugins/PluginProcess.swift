@@ -80,8 +80,16 @@ final class PluginProcess {
             }
             executable = program
         }
-        var options = Subprocess.Options(workingDirectory: directory,
-                                         environment: ["FORKCAST_PLUGIN_NAME": name, "PYTHONUNBUFFERED": "1"],
+        var environment = ["FORKCAST_PLUGIN_NAME": name, "PYTHONUNBUFFERED": "1"]
+        // The Python SDK (`import forkcast_plugin`) first on the path; without it only the
+        // plugins that import it fail, and they say why on stderr.
+        do {
+            let inherited = Foundation.ProcessInfo.processInfo.environment["PYTHONPATH"]
+            environment["PYTHONPATH"] = PluginSDK.pythonPath(inherited, sdk: try PluginSDK.folder())
+        } catch {
+            log(name, "forkcast: \(error)")
+        }
+        var options = Subprocess.Options(workingDirectory: directory, environment: environment,
                                          standardInput: .pipe, standardOutput: .pipe, standardError: .pipe)
         options.executable = executable
         do {

@@ -320,6 +320,14 @@ public struct FileDescriptor: Hashable, Sendable {
 
     public func close() { _ = Glibc.close(rawValue) }
 
+    /// Creates (or truncates) a file for a child's output, close-on-exec. A run's log
+    /// file, not an output of forkcast's (those go through `AtomicFile`).
+    public static func create(_ path: String, permissions: mode_t = 0o644) throws(SystemError) -> FileDescriptor {
+        let fd = Errno.retryingEINTR { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, permissions) }
+        guard fd >= 0 else { throw SystemError("open \(path)", .current) }
+        return FileDescriptor(fd)
+    }
+
     /// Makes reads and writes return at once instead of blocking.
     public func setNonBlocking() {
         _ = fcntl(rawValue, F_SETFL, fcntl(rawValue, F_GETFL) | O_NONBLOCK)

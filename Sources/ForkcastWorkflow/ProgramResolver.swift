@@ -1,6 +1,13 @@
 import Foundation
 import ForkcastSystem
 
+/// A one-line error about what the user asked for (a program that is not there, a file
+/// that cannot be used): printed as `forkcast: error: …`, exit status 2.
+public struct UserError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// Finds the executable for a command name the way a shell would (PATH search), and
 /// looks through pyenv's shell-script shims so that the real interpreter is launched
 /// (a shim would add bash and pyenv helper processes to the recording).
