@@ -76,6 +76,9 @@ public struct GILAnalyzer: ContextAnalyzer {
                 continue
             }
         }
+        let noGIL = Dictionary(profile.processes.compactMap { p in
+            p.python.map { (p.pid, $0.freeThreaded && $0.gilEnabled != true) }
+        }, uniquingKeysWith: { a, _ in a })
         let parallelism = Dictionary(context.breakdown.processes.map { ($0.pid, $0.parallelism) }, uniquingKeysWith: { a, _ in a })
         let usage: [GILUsage] = acc.keys.sorted().compactMap { pid in
             let a = acc[pid]!
@@ -90,7 +93,8 @@ public struct GILAnalyzer: ContextAnalyzer {
                 heldEvidence: useFlag ? "flag" : "interpreter-frames", waitSeconds: Double(a.waits) * period,
                 waitShare: working > 0 ? Double(a.waits) / Double(working) : 0, parallelism: parallelism[pid] ?? 0,
                 releasedStack: Support.top(a.released, 1).first.map { classifier.labels($0.key) } ?? [],
-                heldStack: Support.top(a.held, 1).first.map { classifier.labels($0.key) } ?? [])
+                heldStack: Support.top(a.held, 1).first.map { classifier.labels($0.key) } ?? [],
+                freeThreaded: noGIL[pid])
         }
         part.gil = usage
         for g in usage where g.waitShare >= 0.15 {

@@ -180,7 +180,7 @@ public struct GILRule: RecommenderRulePlugin {
         let metrics = ["held_share": g.heldShare, "gil_wait_share": g.waitShare, "cpu_demand": w.demand,
                        "io_share": all.offCPU, "intrinsic_wait": all.intrinsicWait, "parallelism": g.parallelism]
         let evidence = g.heldEvidence == "flag" ? "read from the interpreter" : "inferred from the leaf frames"
-        if g.heldShare >= 0.6 && all.intrinsicWait >= 0.25 && all.intrinsicWait <= 0.8 && all.demand >= 0.2 {
+        if g.freeThreaded != true && g.heldShare >= 0.6 && all.intrinsicWait >= 0.25 && all.intrinsicWait <= 0.8 && all.demand >= 0.2 {
             return [Advice(rule: descriptor.name, strategy: .hybrid, weight: 0.7, workers: cores, reason: Reason(
                 factor: .gil,
                 text: "Mixed work: the tasks wait on I/O or sleep \(Text.pct(all.intrinsicWait)) of their own time and run Python "
@@ -190,6 +190,15 @@ public struct GILRule: RecommenderRulePlugin {
                 metrics: metrics, stack: g.heldStack.isEmpty ? nil : g.heldStack))]
         }
         guard w.demand >= 0.5 else { return [] }
+        if g.freeThreaded == true {
+            // No GIL: CPU-bound Python threads run in parallel, with no copy to other processes.
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.8, workers: cores, reason: Reason(
+                factor: .gil,
+                text: "Free-threaded CPython without the GIL: Python threads run bytecode in parallel (parallelism "
+                    + "\(Text.num(g.parallelism))), so threads, one per core (\(cores)), scale CPU-bound Python work without "
+                    + "copying data to other processes.",
+                metrics: metrics))]
+        }
         if g.heldShare >= 0.6 {
             var text = "GIL held: \(Text.pct(g.heldShare)) of on-CPU samples ran Python bytecode holding the GIL (\(evidence))"
             if g.waitShare >= 0.05 {

@@ -583,15 +583,20 @@ public struct GILUsage: Codable, Sendable, Equatable {
     public var releasedStack: [String]
     /// The most common on-CPU stack that held the GIL, outermost first.
     public var heldStack: [String]
+    /// True for a free-threaded CPython running without the GIL (`ProcessInfo.python`:
+    /// free-threaded and the GIL not enabled): its Python threads run bytecode in parallel.
+    public var freeThreaded: Bool?
 
     private enum CodingKeys: String, CodingKey {
         case pid, pythonThreads = "python_threads", cpuSeconds = "cpu_seconds", heldShare = "held_share",
              heldEvidence = "held_evidence", waitSeconds = "wait_seconds", waitShare = "wait_share", parallelism,
-             releasedStack = "released_stack", heldStack = "held_stack"
+             releasedStack = "released_stack", heldStack = "held_stack", freeThreaded = "free_threaded"
     }
 
     public init(pid: Int32, pythonThreads: Int, cpuSeconds: Double, heldShare: Double, heldEvidence: String,
-                waitSeconds: Double, waitShare: Double, parallelism: Double, releasedStack: [String], heldStack: [String]) {
+                waitSeconds: Double, waitShare: Double, parallelism: Double, releasedStack: [String], heldStack: [String],
+                freeThreaded: Bool? = nil) {
+        self.freeThreaded = freeThreaded
         self.pid = pid
         self.pythonThreads = pythonThreads
         self.cpuSeconds = cpuSeconds

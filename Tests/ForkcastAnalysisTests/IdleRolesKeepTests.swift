@@ -206,4 +206,31 @@ final class IdleRolesKeepTests: XCTestCase {
         XCTAssertLessThanOrEqual(r.confidence, 0.75)
         XCTAssertTrue(r.reasons.contains { $0.text.contains("forkcast experiment") })
     }
+
+    /// CPU-bound Python threads on a free-threaded CPython without the GIL scale on threads:
+    /// threads, where a GIL build would be advised processes.
+    func testFreeThreadedPythonThreadsAdviseThreads() throws {
+        var p = SyntheticProfiles.pythonCPUThreads()
+        p.processes = p.processes.map { var x = $0; x.python = PythonRuntimeInfo(version: "3.13.5", freeThreaded: true, gilEnabled: false); return x }
+        // No GIL: every thread runs (two on CPU, two runnable on 2 cores).
+        let run = p.samples.first { $0.state == .onCPU }!.stack
+        p.samples = p.samples.enumerated().map { i, s in
+            var s = s
+            s.state = i % 2 == 0 ? .onCPU : .runnable
+            s.stack = run
+            s.wait = -1
+            s.holdsGIL = nil
+            return s
+        }
+        let a = Analyzer.analyze(p)
+        XCTAssertEqual(a.gil.first?.freeThreaded, true)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .threads, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertTrue(r.reasons.first?.text.contains("Free-threaded") ?? false)
+        // The same work on a GIL build: processes.
+        var gil = p
+        gil.processes = gil.processes.map { var x = $0; x.python = PythonRuntimeInfo(version: "3.13.5", freeThreaded: false, gilEnabled: true); return x }
+        gil.samples = gil.samples.map { var s = $0; s.holdsGIL = s.state == .onCPU; return s }
+        XCTAssertEqual(Analyzer.analyze(gil).recommendation?.strategy, .processes)
+    }
 }

@@ -14,9 +14,10 @@ import XCTest
 /// processes labelled idle with a reason, roles (supervisor, workers, helpers), and the
 /// contention point, where there is one, named as one lock with its waiters.
 ///
-/// Each test skips with a message when its server or load generator is not installed
-/// (`scripts/setup.sh --test` installs them). Every process started here is bounded in
-/// time and stopped at the end.
+/// The servers come from `RealServers` (Tests/ForkcastTestSupport): each test skips with
+/// its message when the server or its load generator is not installed (`scripts/setup.sh
+/// --test` installs them). Every process started here is bounded in time and stopped at
+/// the end.
 final class RealServerAnalysisTests: XCTestCase {
     // MARK: helpers
 
@@ -59,12 +60,6 @@ final class RealServerAnalysisTests: XCTestCase {
         started = []
     }
 
-    func require(_ paths: String...) throws {
-        for p in paths where !FileManager.default.isExecutableFile(atPath: p) {
-            throw XCTSkip("\(p) is not installed (scripts/setup.sh --test installs it)")
-        }
-    }
-
     /// Starts a load generator, a little below the server's priority, so the server and the
     /// recorder are not starved by it on a busy 2-core machine.
     @discardableResult
@@ -77,36 +72,6 @@ final class RealServerAnalysisTests: XCTestCase {
         let b = try Background(executable, arguments, name: name, log: scratch.appendingPathComponent("\(name).log"))
         started.append(b)
         return b
-    }
-
-    static func freePort() -> Int { 20000 + Int.random(in: 0..<20000) }
-
-    struct ServerError: Error, CustomStringConvertible { var description: String }
-
-    /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
-    func waitForPort(_ port: Int, timeout: TimeInterval = 30) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let ok = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            close(fd)
-            if ok == 0 { return }
-            usleep(100_000)
-        }
-        throw ServerError(description: "nothing listens on 127.0.0.1:\(port) after \(Int(timeout)) s: " + logs())
-    }
-
-    func logs() -> String {
-        started.map { b in
-            let text = (try? String(contentsOf: scratch.appendingPathComponent("\(b.name).log"), encoding: .utf8)) ?? ""
-            return "\(b.name): \(text.suffix(400))"
-        }.joined(separator: " | ")
     }
 
     /// Attaches to `pid` for `seconds`, then analyzes the profile.
@@ -152,73 +117,58 @@ final class RealServerAnalysisTests: XCTestCase {
 
     // MARK: servers
 
+    func server(_ make: () throws -> RealServers.Server) throws -> RealServers.Server {
+        do {
+            return try make()
+        } catch let e as RealServers.Unavailable {
+            throw XCTSkip(e.description)
+        }
+    }
+
     /// nginx: a master and two worker processes (event loops) under wrk.
     func testNginxWorkerProcessesUnderWrk() throws {
-        try require("/usr/sbin/nginx", "/usr/bin/wrk")
-        let port = Self.freePort()
-        let dir = scratch.path
-        let conf = """
-        worker_processes 2;
-        daemon off;
-        pid \(dir)/nginx.pid;
-        error_log \(dir)/error.log;
-        events { worker_connections 256; }
-        http {
-            access_log off;
-            client_body_temp_path \(dir)/body;
-            proxy_temp_path \(dir)/proxy;
-            fastcgi_temp_path \(dir)/fastcgi;
-            uwsgi_temp_path \(dir)/uwsgi;
-            scgi_temp_path \(dir)/scgi;
-            server { listen 127.0.0.1:\(port); location / { return 200 "hello\\n"; } }
-        }
-        """
-        try conf.write(to: scratch.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
-        let nginx = try start("/usr/sbin/nginx", ["-p", dir, "-c", "\(dir)/nginx.conf"], name: "nginx")
-        try waitForPort(port)
-        try load("/usr/bin/wrk", ["-t1", "-c4", "-d8s", "http://127.0.0.1:\(port)/"], name: "wrk")
+        let nginx = try server { try RealServers.nginx(workers: 2) }
+        defer { nginx.stop() }
+        let load = try nginx.load(seconds: 8)
+        defer { load.wait() }
         sleep(1)
-        let (_, a) = try recordAndAnalyze(pid: nginx.pid, name: "nginx")
+        let (_, a) = try recordAndAnalyze(pid: nginx.mainPID, name: "nginx")
         assertServerAdvice(a, "nginx")
-        let master = try XCTUnwrap(a.processes.first { $0.pid == nginx.pid })
+        let master = try XCTUnwrap(a.processes.first { $0.pid == nginx.mainPID })
         XCTAssertEqual(master.role, .supervisor, "nginx master: \(master)")
         XCTAssertTrue(master.idle, "the master only waits for signals: \(master.states)")
-        let workers = a.processes.filter { $0.ppid == nginx.pid }
+        let workers = a.processes.filter { $0.ppid == nginx.mainPID }
         XCTAssertEqual(workers.count, 2)
-        XCTAssertTrue(workers.allSatisfy { $0.role == .worker }, "\(workers.map { ($0.command, $0.role) })")
+        XCTAssertTrue(workers.allSatisfy { $0.role == .worker }, "\(workers.map { ($0.command, $0.role as Any) })")
         XCTAssertTrue(a.findings.contains { $0.id == "design.event-driven" }, "workers wait in epoll: \(a.findings.map(\.id))")
     }
 
     /// redis-server: one event loop plus background (bio) threads, under redis-benchmark.
     func testRedisUnderRedisBenchmark() throws {
-        try require("/usr/bin/redis-server", "/usr/bin/redis-benchmark")
-        let port = Self.freePort()
-        let redis = try start("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "",
-                                                        "--appendonly", "no", "--dir", scratch.path], name: "redis")
-        try waitForPort(port)
-        try load("/usr/bin/timeout", ["10", "/usr/bin/redis-benchmark", "-p", String(port), "-c", "8", "-n", "5000000",
-                                       "-t", "set,get", "-q"], name: "redis-benchmark")
+        let redis = try server { try RealServers.redis() }
+        defer { redis.stop() }
+        let load = try redis.load(seconds: 8)
+        defer { load.wait() }
         sleep(1)
-        let (_, a) = try recordAndAnalyze(pid: redis.pid, name: "redis")
+        let (_, a) = try recordAndAnalyze(pid: redis.mainPID, name: "redis")
         assertServerAdvice(a, "redis")
-        let main = try XCTUnwrap(a.threads.first { $0.tid == redis.pid })
+        let main = try XCTUnwrap(a.threads.first { $0.tid == redis.mainPID })
         XCTAssertFalse(main.idle, "the event loop serves the benchmark")
-        let background = a.threads.filter { $0.tid != redis.pid }
+        let background = a.threads.filter { $0.tid != redis.mainPID }
         XCTAssertFalse(background.isEmpty)
-        XCTAssertTrue(background.allSatisfy { $0.idle && $0.role != .worker }, "bio threads wait for jobs: \(background.map { ($0.name, $0.idle, $0.role as Any) })")
+        XCTAssertTrue(background.allSatisfy { $0.idle && $0.role != .worker },
+                      "bio threads wait for jobs: \(background.map { ($0.name, $0.idle, $0.role as Any) })")
         XCTAssertTrue(a.findings.contains { $0.id == "design.event-driven" })
     }
 
     /// memcached: four worker threads (each an event loop) and helpers, under memaslap.
     func testMemcachedWorkerThreadsUnderMemaslap() throws {
-        try require("/usr/bin/memcached", "/usr/bin/memcaslap")
-        let port = Self.freePort()
-        let mc = try start("/usr/bin/memcached", ["-p", String(port), "-l", "127.0.0.1", "-U", "0", "-t", "4", "-u", "nobody", "-m", "64"],
-                           name: "memcached")
-        try waitForPort(port)
-        try load("/usr/bin/memcaslap", ["-s", "127.0.0.1:\(port)", "-T", "2", "-c", "16", "-t", "8s"], name: "memaslap")
+        let mc = try server { try RealServers.memcached(threads: 4) }
+        defer { mc.stop() }
+        let load = try mc.load(seconds: 8)
+        defer { load.wait() }
         sleep(1)
-        let (_, a) = try recordAndAnalyze(pid: mc.pid, name: "memcached")
+        let (_, a) = try recordAndAnalyze(pid: mc.mainPID, name: "memcached")
         assertServerAdvice(a, "memcached")
         let workers = a.threads.filter { $0.role == .worker }
         XCTAssertGreaterThanOrEqual(workers.count, 4, "\(a.threads.map { ($0.tid, $0.name, $0.role as Any, $0.idle) })")
@@ -231,48 +181,22 @@ final class RealServerAnalysisTests: XCTestCase {
     }
 
     /// PostgreSQL: a postmaster, background processes and eight backends under pgbench on 2
-    /// cores — the recording of issue 11. The backends queue on a few locks each through
-    /// a semaphore of their own: those waits must come out as locks grouped by caller.
+    /// cores — the recording of issue 11. Backends queue on a few locks each through a
+    /// semaphore or latch of their own: those waits must not come out as one-waiter locks.
     func testPostgresUnderPgbench() throws {
-        let bin = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().last
-            .map { "/usr/lib/postgresql/\($0)/bin" }
-        guard let bin, FileManager.default.isExecutableFile(atPath: "\(bin)/postgres") else {
-            throw XCTSkip("PostgreSQL is not installed (scripts/setup.sh --test installs it)")
-        }
-        try require("/usr/sbin/runuser", "\(bin)/pgbench")
-        // postgres refuses to run as root: a data directory owned by the postgres user.
-        let data = URL(fileURLWithPath: "/tmp/forkcast-pg-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: data) }
-        XCTAssertEqual(try Fixtures.run("/bin/chown", ["postgres:postgres", data.path]).status, 0)
-        let initdb = try Fixtures.run("/usr/sbin/runuser", ["-u", "postgres", "--", "\(bin)/initdb", "-D", "\(data.path)/db", "-A", "trust", "-U", "postgres"])
-        XCTAssertEqual(initdb.status, 0, initdb.stderr)
-        let port = Self.freePort()
-        let pg = try start("/usr/sbin/runuser", ["-u", "postgres", "--", "\(bin)/postgres", "-D", "\(data.path)/db", "-p", String(port),
-                                                 "-k", data.path, "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=20"],
-                           name: "postgres")
-        _ = pg
-        try waitForPort(port)
-        // The port opens before the database accepts queries ("starting up"): retry.
-        var pgbenchInit = try Fixtures.run("\(bin)/pgbench", ["-i", "-s", "1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "postgres"])
-        for _ in 0..<40 where pgbenchInit.status != 0 {
-            usleep(500_000)
-            pgbenchInit = try Fixtures.run("\(bin)/pgbench", ["-i", "-s", "1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "postgres"])
-        }
-        XCTAssertEqual(pgbenchInit.status, 0, pgbenchInit.stderr)
-        let pidText = try String(contentsOf: data.appendingPathComponent("db/postmaster.pid"), encoding: .utf8)
-        let postmaster = try XCTUnwrap(pidText.split(separator: "\n").first.flatMap { Int32($0) })
-        try load("\(bin)/pgbench", ["-c", "8", "-j", "2", "-T", "10", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "postgres"],
-                  name: "pgbench")
+        let pg = try server { try RealServers.postgres() }
+        defer { pg.stop() }
+        // Eight clients (RealServers' own load runs two): more busy connections than cores.
+        try load("/usr/lib/postgresql/15/bin/pgbench", ["-h", "127.0.0.1", "-p", "\(pg.port)", "-U", "postgres", "-c", "8", "-j", "2",
+                                                       "-T", "10", "postgres"], name: "pgbench")
         sleep(2)
-        let (_, a) = try recordAndAnalyze(pid: postmaster, seconds: 5, name: "postgres")
+        let (_, a) = try recordAndAnalyze(pid: pg.mainPID, seconds: 5, name: "postgres")
         assertServerAdvice(a, "postgres")
-        let root = try XCTUnwrap(a.processes.first { $0.pid == postmaster })
+        let root = try XCTUnwrap(a.processes.first { $0.pid == pg.mainPID })
         XCTAssertEqual(root.role, .supervisor)
         let backends = a.processes.filter { $0.role == .worker }
         XCTAssertGreaterThanOrEqual(backends.count, 6, "\(a.processes.map { ($0.pid, $0.command.first ?? "", $0.role as Any, $0.idle) })")
         XCTAssertTrue(a.processes.contains { $0.idle && $0.role == .helper }, "idle background processes")
-        // Backends sleep on per-process semaphores: grouped by caller into locks with several waiters.
         let perWaiter = a.locks.filter { !$0.idle && $0.grouping == "caller" }
         if let hot = perWaiter.first {
             XCTAssertGreaterThanOrEqual(hot.waiters, 2)
