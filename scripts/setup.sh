@@ -43,5 +43,10 @@ if [ "$want_tests" = 1 ]; then
     echo "setup: pip installing ${pip_missing[*]}" >&2
     $py -m pip install -q "${pip_missing[@]}"
   fi
+  # Test interpreters beyond the host's 3.11 (docs/python.md), cached under
+  # ~/.cache/forkcast/: CPython 3.13, 3.14, 3.15 in a Debian sid chroot, and 3.13 with
+  # and without the GIL (3.13t) built from trixie's python3.13 source package.
+  scripts/assets/sid-chroot.sh >/dev/null
+  scripts/assets/cpython-3.13.sh >/dev/null
 fi
 echo "setup: ok" >&2

@@ -51,7 +51,7 @@ public struct Analyze: ParsableCommand {
         let loaded: Profile
         do {
             loaded = try Self.load(path: profile)
-        } catch let error as AnalyzeInputError {
+        } catch let error as UserError {
             Self.fail(error.description)
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
@@ -60,12 +60,11 @@ public struct Analyze: ParsableCommand {
         do { pipeline = try pluginOptions.pipeline() } catch { Self.fail("\(error)") }
         let analysis = pipeline.analyze(loaded, timing: timing ? { timings.append(($0, $1)) } : nil)
         // Failed plugins are named in the summary; with --json, say so on stderr too.
-        if json { for e in analysis.errors { FileHandle.standardError.write(Data("forkcast analyze: warning: \(e)\n".utf8)) } }
+        if json { for e in analysis.errors { Terminal.warning(e) } }
         let t2 = DispatchTime.now().uptimeNanoseconds
         if timing {
-            FileHandle.standardError.write(Data((
-                "forkcast analyze: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
-                + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")\n").utf8))
+            Terminal.note("analyze timing: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
+                          + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")")
         }
         if json {
             do {
@@ -82,7 +81,7 @@ public struct Analyze: ParsableCommand {
         if report {
             do {
                 let path = try pipeline.writeHTML(ReportInput(profile: loaded, analysis: analysis))
-                FileHandle.standardError.write(Data("forkcast analyze: report: \(path)\n".utf8))
+                Terminal.note("report: \(path)")
             } catch {
                 Self.fail("\(error)")
             }
@@ -113,22 +112,16 @@ public struct Analyze: ParsableCommand {
         do {
             return try ProfileFiles.read(path: path)
         } catch let error as ProfileFileError {
-            throw AnalyzeInputError(error.description)
+            throw UserError(error.description)
         } catch {
-            throw AnalyzeInputError("cannot read profile '\(path)': \(error)")
+            throw UserError("cannot read profile '\(path)': \(error)")
         }
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("forkcast analyze: error: \(Terminal.sanitize(message))\n".utf8))
+        Terminal.error(message)
         Analyze.exit(withError: ExitCode(2))
     }
-}
-
-/// A bad input file for `forkcast analyze`: a one-line message.
-struct AnalyzeInputError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// The terminal summary of an `Analysis`: aligned plain-text tables, colors only when asked.

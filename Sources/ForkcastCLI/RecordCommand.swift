@@ -55,15 +55,7 @@ public struct Record: ParsableCommand {
     }
 
     public func run() throws {
-        do {
-            try execute()
-        } catch let error as UserError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
-        } catch let error as RecordError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
-        }
+        try Terminal.run { try execute() }
     }
 
     private func execute() throws {
@@ -99,7 +91,7 @@ public struct Record: ParsableCommand {
             throw ExitCode(2)
         }
         if !quiet {
-            Terminal.stderr(RecordSummary.render(outcome.profile, path: outputPath))
+            Terminal.block(RecordSummary.render(outcome.profile, path: outputPath))
         }
         if report {
             do {

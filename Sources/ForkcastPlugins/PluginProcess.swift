@@ -24,15 +24,14 @@ public struct PluginError: Error, CustomStringConvertible, Sendable, Equatable {
     public var unnamed: PluginError { PluginError(plugin: plugin, reason: reason, named: false) }
 }
 
-/// Where a plugin's stderr lines go (the user's log). Default: forkcast's stderr, each
-/// line prefixed with `[plugin NAME]`.
+/// Where a plugin's stderr lines go (the user's log). The application chooses: the CLI
+/// passes its terminal layer's (`[plugin NAME] line`, sanitized); the library itself never
+/// writes to stderr.
 public typealias PluginLog = @Sendable (_ plugin: String, _ line: String) -> Void
 
 public enum PluginLogs {
-    /// Writes `[plugin NAME] line` to forkcast's stderr.
-    public static let standardError: PluginLog = { plugin, line in
-        FileHandle.standardError.write(Data("[plugin \(plugin)] \(line)\n".utf8))
-    }
+    /// Drops the lines (the default for library users that pass no log).
+    public static let discard: PluginLog = { _, _ in }
 }
 
 /// One run of an external plugin's executable: its own process group, stdin/stdout

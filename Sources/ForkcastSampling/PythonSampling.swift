@@ -10,6 +10,15 @@ struct PythonSample {
     var holdsGIL: Bool?
     /// The thread had asked for the GIL (3.15+ `gil_requested`).
     var requestsGIL: Bool
+    /// Where the GIL of the thread's interpreter lies: a futex wait in there is a GIL wait.
+    var gilRange: Range<UInt64>?
+
+    /// Whether a blocked thread with this wait is waiting for the GIL.
+    func waitsForGIL(_ wait: WaitInfo?) -> Bool {
+        if requestsGIL { return true }
+        guard let futex = wait?.futex, let gilRange else { return false }
+        return gilRange.contains(futex)
+    }
 }
 
 /// The recorder's side of Python-aware recording: finds CPython in each traced process,
@@ -142,7 +151,8 @@ extension TraceSession {
             guard let frames = try inspector.stack(forTid: thread.tid) else { return nil }
             if let id = inspector.interpreterId(tid: thread.tid) { python.interpreterOfTid[thread.tid] = id }
             return PythonSample(frames: frames, holdsGIL: inspector.holdsGIL(tid: thread.tid),
-                                requestsGIL: inspector.requestsGIL(tid: thread.tid) ?? false)
+                                requestsGIL: inspector.requestsGIL(tid: thread.tid) ?? false,
+                                gilRange: inspector.gilAddressRange(tid: thread.tid))
         } catch {
             stats.pythonReadErrors += 1
             return nil

@@ -259,8 +259,8 @@ extension TraceSession {
     func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?,
                 cost began: UInt64?, python: PythonSample? = nil) {
         guard let process = processes[thread.pid] else { return }
-        // 3.15+ says who asks for the GIL: a thread blocked while asking waits for it.
-        let state = python?.requestsGIL == true && (state == .lockWait || state == .other) ? .gilWait : state
+        // A Python thread blocked on its GIL's futex, or asking for the GIL (3.15+), waits for the GIL.
+        let state = (state == .lockWait || state == .other) && python?.waitsForGIL(wait) == true ? .gilWait : state
         let pcs = stack?.pcs ?? []
         let complete = stack?.complete ?? false
         let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete, python: python?.frames ?? [])

@@ -39,6 +39,11 @@ public final class CPythonInspector {
     private var gilHolders: Set<Int32> = []
     private var gilRequesters: Set<Int32> = []
     private var interpreterOfTid: [Int32: Int64] = [:]
+    /// Interpreter id → address of the `_gil_runtime_state` it uses.
+    private var gilOfInterpreter: [Int64: UInt64] = [:]
+    /// Bytes of a `_gil_runtime_state` (interval, last_holder, locked, switch_number,
+    /// cond, mutex, switch_cond, switch_mutex: 208 on x86-64 glibc, 3.11–3.15).
+    static let gilStateSize: UInt64 = 208
     /// Interpreters seen at the last tick that had any (id, own GIL).
     private var lastInterpreters: [(id: Int64, ownGIL: Bool?)] = []
     /// Whether the GIL is enabled: always on default builds; read from the interpreter's
@@ -89,6 +94,7 @@ public final class CPythonInspector {
         tidByIdent.removeAll(keepingCapacity: true)
         interpreterOfTid.removeAll(keepingCapacity: true)
         gilRequesters.removeAll(keepingCapacity: true)
+        gilOfInterpreter.removeAll(keepingCapacity: true)
         gilHolder = nil
 
         let l = layout
@@ -114,6 +120,7 @@ public final class CPythonInspector {
             if let gilPointerOffset = l.interpGilPointer, let lockedOffset = l.gilLocked, let holderOffset = l.gilLastHolder {
                 let gil = try pointer(interp + gilPointerOffset)
                 if gil != 0 {
+                    gilOfInterpreter[id] = gil
                     if let own = l.interpOwnGil { ownGIL = gil == interp + own }
                     let state = try read(gil, Int(max(lockedOffset + 4, holderOffset + 8, (l.gilEnabled ?? 0) + 4)))
                     var enabled = true
@@ -185,6 +192,22 @@ public final class CPythonInspector {
     public func requestsGIL(tid: Int32) -> Bool? {
         guard layout.tstateGilRequested != nil, gilEnabled != false else { return nil }
         return gilRequesters.contains(tid)
+    }
+
+    /// The bytes of the GIL the thread's interpreter uses: a thread blocked on a futex
+    /// in there waits for the GIL (its condition variable or mutex), whatever the
+    /// native stack's symbols say. nil when unknown or when the GIL is disabled.
+    public func gilAddressRange(tid: Int32) -> Range<UInt64>? {
+        guard gilEnabled != false else { return nil }
+        let gil: UInt64?
+        if let id = interpreterOfTid[tid], let address = gilOfInterpreter[id] {
+            gil = address
+        } else if let lastHolder = layout.runtimeGilLastHolder {
+            gil = runtimeAddress + lastHolder - 8  // 3.11: _PyRuntime.ceval.gil, `interval` first
+        } else {
+            gil = nil
+        }
+        return gil.map { $0..<($0 + Self.gilStateSize) }
     }
 
     /// The interpreter id whose thread state the thread had at the last `beginTick`.
