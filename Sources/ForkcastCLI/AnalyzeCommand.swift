@@ -147,11 +147,11 @@ public enum AnalysisText {
             line(bold("Recommendation: \(r.strategy.rawValue)\(workers)") + "  (confidence \(fixed(r.confidence, 2)))")
             if let f = r.fixFirst {
                 line(warn("  ! \(f.text)"))
-                if let s = f.stack { line("      at \(stackLine(s))") }
+                if let s = f.stack { line("      at \(Formatting.stackLine(s))") }
             }
             for reason in r.reasons where reason != r.fixFirst {
                 line("  • \(reason.text)")
-                if let s = reason.stack, !s.isEmpty { line("      at \(stackLine(s))") }
+                if let s = reason.stack, !s.isEmpty { line("      at \(Formatting.stackLine(s))") }
             }
             line()
         }
@@ -205,7 +205,7 @@ public enum AnalysisText {
             let hidden = allContended.count - min(contended.count, limit)
             if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
-                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(stackLine(s))") }
+                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(Formatting.stackLine(s))") }
             }
             line()
         }
@@ -249,7 +249,7 @@ public enum AnalysisText {
                  + "queue locks \(fixed(m.queueLockWaitSeconds, 2)) s.")
             line("  Start-up: \(fixed(m.startupSeconds, 2)) s over the workers (\(pct(m.startupShare)) of their life); "
                  + "overhead \(fixed(m.overheadRatio, 2))× the useful work.")
-            if let s = m.topStacks.first { line("  at \(stackLine(s))") }
+            if let s = m.topStacks.first { line("  at \(Formatting.stackLine(s))") }
             line()
         }
 
@@ -274,18 +274,6 @@ public enum AnalysisText {
     static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
-
-    /// A stack on one line, nearest the leaf last. Mixed Python/native stacks show their
-    /// innermost Python frames and the native leaf (the interpreter's own frames between them
-    /// say little to a reader).
-    static func stackLine(_ stack: [String], limit: Int = 6) -> String {
-        let python = stack.indices.filter { stack[$0].contains(".py:") || stack[$0].contains(".py)") }
-        if let lastPython = python.last, lastPython < stack.count - 1 {
-            let shown = python.suffix(limit - 1).map { stack[$0] } + [stack[stack.count - 1]]
-            return (stack.count > shown.count ? "… → " : "") + shown.joined(separator: " → ")
-        }
-        return (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
-    }
 
     /// Aligned columns: text columns left-aligned, numeric ones (from `rightAlignedFrom`) right-aligned.
     static func table(_ rows: [[String]], rightAlignedFrom: Int, leftAligned: Set<Int> = [], indent: Int) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import ForkcastModel
 import ForkcastSystem
 
 /// Why an external plugin could not be used: always one line, naming the plugin.
@@ -175,7 +176,7 @@ final class PluginProcess {
         let now = DispatchTime.now().uptimeNanoseconds
         guard now < deadline else {
             kill()
-            throw PluginError(plugin: name, reason: "timed out after \(formatSeconds(timeoutSeconds)) s (killed its process group)")
+            throw PluginError(plugin: name, reason: "timed out after \(Formatting.seconds(timeoutSeconds)) (killed its process group)")
         }
         var interests: [(FileDescriptor, Poll.Events)] = []
         if let stdinFD, inputOffset < pendingInput.count { interests.append((stdinFD, .writable)) }
@@ -273,8 +274,4 @@ final class PluginProcess {
         exitDescription = "did not exit (killed its process group)"
         return exitDescription!
     }
-}
-
-func formatSeconds(_ s: Double) -> String {
-    s == s.rounded() ? String(Int(s)) : s < 1 ? String(format: "%.2g", s) : String(format: "%.1f", s)
 }

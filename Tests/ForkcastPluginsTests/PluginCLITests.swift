@@ -265,7 +265,7 @@ final class PluginCLITests: XCTestCase {
         let slow = try forkcast(["report", Self.numpyRecording, "--plugin", "markdown", "-o", dir.appendingPathComponent("x.md").path],
                                 extra: ["FORKCAST_PLUGIN_TIMEOUT": "0.01"])
         XCTAssertEqual(slow.status, 2)
-        XCTAssertEqual(slow.stderr, "forkcast: error: reporter markdown: timed out after 0.01 s (killed its process group)\n")
+        XCTAssertEqual(slow.stderr, "forkcast: error: reporter markdown: timed out after 10 ms (killed its process group)\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.md").path))
         let fallback = try forkcast(["report", Self.numpyRecording, "--plugin", "markdown"], extra: ["FORKCAST_PLUGIN_TIMEOUT": "0.01"])
         XCTAssertEqual(fallback.status, 0, fallback.stderr)
