@@ -24,19 +24,33 @@ public struct Experiment: ParsableCommand {
         In CMD, {strategy} and {workers} are replaced for each run (as hyperfine's \
         parameter lists). Without placeholders, a Python program runs unmodified and \
         Forkcast swaps its concurrent.futures / multiprocessing executors at start-up. \
-        Runs are interleaved across configurations; medians carry 95% bootstrap \
-        intervals; a winner is declared only when its interval clears the runner-up's, \
-        otherwise the cheaper configuration of the tie is recommended. The workload \
+        Runs are interleaved in rounds and configurations are compared by the ratio of \
+        their times within a round (95% bootstrap interval of the median ratio). \
+        --repeat rounds come first; while the leader is neither separated from a \
+        contender nor shown equivalent to it (ratio within ±--equivalence), rounds of \
+        just the contenders are added, up to --max-repeat or --budget. The cheapest of \
+        practically equivalent configurations is chosen; otherwise the answer is \
+        undecided, with the two candidates and the rounds likely needed. Workers are \
+        total concurrency (hybrid×N = p processes × t threads, p·t = N); for work that \
+        waits, worker counts are doubled while the speedup improves. The workload \
         file format is in docs/workload-file.md, the JSON in docs/experiment-format.md.
         """
     )
 
-    @Option(help: "Strategies to compare, comma-separated (serial,threads,processes,hybrid).")
+    @Option(help: "Strategies to compare, comma-separated (serial,threads,processes,hybrid; interpreters on CPython 3.14+).")
     var strategies: String?
     @Option(help: "Worker counts, comma-separated (default 1,2,4).")
     var workers: String?
-    @Option(name: .customLong("repeat"), help: "Measured runs per configuration (default 5).")
+    @Option(name: .customLong("repeat"), help: "Measured rounds in the first batch (default 5).")
     var repeatCount: Int?
+    @Option(help: "Most measured rounds a configuration gets while undecided (default 4 × --repeat).")
+    var maxRepeat: Int?
+    @Option(help: "Add no rounds once the experiment has run this long, e.g. 10m, 90s (default 10m).")
+    var budget: String?
+    @Option(help: "Configurations tie only when their paired time ratio lies within ± this (default 5%).")
+    var equivalence: String?
+    @Option(help: "Interpreters to compare, comma-separated (e.g. python3.13,python3.13t): a dimension of the matrix.")
+    var python: String?
     @Option(help: "Warm-up runs per configuration, discarded (default 1).")
     var warmup: Int?
     @Option(help: "Kill a run (its whole process group) after this many seconds.")
@@ -55,7 +69,7 @@ public struct Experiment: ParsableCommand {
     var rate: Double = 49
     @Option(help: "Seed of the bootstrap's random numbers.")
     var seed: UInt64 = 0x5EED
-    @Option(help: "Threads per worker process under the hybrid strategy (Python executor swap).")
+    @Option(help: "Threads per worker process under hybrid (Python executor swap; default: N workers = min(cores, N) processes × the rest in threads).")
     var hybridThreads: Int?
     @Option(name: .customLong("plugin"), help: "Use this external plugin: a strategy plugin launches the runs; analyzers and rules analyze each recorded run (repeatable; see `forkcast plugins list`).")
     var plugins: [String] = []
@@ -92,6 +106,7 @@ public struct Experiment: ParsableCommand {
         // (~0.1 s) to every run and would blur the comparison. Unknown programs are left as
         // given so the run reports that it cannot start.
         let cmd = Self.resolveProgram(file?.command ?? command)
+        let pythons = try python.map(PythonInterpreters.parseList) ?? []
         let explicitWorkers = try workers.map(parseWorkers) ?? file?.workers
         var workerList = explicitWorkers ?? [1, 2, 4]
         // A template with {strategy} but no {workers}: one worker count, unless asked otherwise.
@@ -137,6 +152,9 @@ public struct Experiment: ParsableCommand {
                 plugin = chosen
             }
         }
+        if !pythons.isEmpty && !(plugin is PythonExecutorSwapStrategy) && !PythonExecutorSwapStrategy.isPythonCommand(cmd) {
+            throw ExperimentError("--python needs a Python command (python3 SCRIPT …, or a .py script): \(cmd.first ?? "") is not one")
+        }
 
         let recorder: (any RunRecorder)? = SamplingRunRecorder()
         var record = !noRecord && (file?.record ?? true)
@@ -146,11 +164,19 @@ public struct Experiment: ParsableCommand {
             preNotes.append("recording is not available in this build: measured without a wait breakdown (--no-record silences this)")
         }
         let check: OutputCheck? = checkOutput ? (file?.check ?? OutputCheck()) : file?.check
-        let plan = ExperimentPlan(
+        var plan = ExperimentPlan(
             workload: workload, strategyPlugin: plugin, strategies: strategyList, workers: workerList,
             repeatCount: repeatCount ?? file?.repeatCount ?? 5, warmup: warmup ?? file?.warmup ?? 1,
             timeout: timeout ?? file?.timeout, outputCheck: check, record: record, recordRateHz: rate,
-            setup: file?.setup ?? [], teardown: file?.teardown ?? [], outputDirectory: outDir, seed: seed, workloadFile: workloadFile)
+            setup: file?.setup ?? [], teardown: file?.teardown ?? [], outputDirectory: outDir, seed: seed, workloadFile: workloadFile,
+            maxRepeat: maxRepeat, budgetSeconds: try budget.map(parseDuration) ?? 600,
+            equivalence: try equivalence.map(parseEquivalence) ?? 0.05,
+            hybridThreads: hybridThreads ?? file?.hybridThreads, pythons: pythons)
+        if !pythons.isEmpty {
+            let cwd = file?.workingDirectory ?? FileManager.default.currentDirectoryPath
+            let binds = [cwd, outDir.standardizedFileURL.path] + cmd.filter { $0.hasPrefix("/") }.map { ($0 as NSString).deletingLastPathComponent }
+            for p in pythons { plan.interpreterCommands[p] = try PythonInterpreters.resolve(p, binds: binds) }
+        }
         try plan.validate()
 
         let stop = StopFlag()
@@ -158,9 +184,10 @@ public struct Experiment: ParsableCommand {
         defer { signalSource.cancel() }
         let progress = ProgressPrinter(total: plan.schedule.count)
         var runner = ExperimentRunner(stop: stop, recorder: recorder, analyzer: Self.makeAnalyzer(selected.registry), progress: { progress.report($0) })
+        runner.log = { progress.say($0) }
         runner.saveProfile = Self.makeProfileSaver()
         for n in preNotes { FileHandle.standardError.write(Data("forkcast experiment: \(n)\n".utf8)) }
-        FileHandle.standardError.write(Data("forkcast experiment: \(plan.configurations.count) configurations × \(plan.repeatCount) runs (+\(plan.warmup) warm-up) with \(plugin.descriptor.name); outputs in \(outDir.path)\n".utf8))
+        FileHandle.standardError.write(Data("forkcast experiment: \(plan.configurations.count) configurations × \(plan.repeatCount) rounds (+\(plan.warmup) warm-up; up to \(plan.maxRepeat) rounds while undecided) with \(plugin.descriptor.name); outputs in \(outDir.path)\n".utf8))
 
         var result = try runner.run(plan)
         progress.finish()
@@ -195,7 +222,7 @@ public struct Experiment: ParsableCommand {
             }
         }
         if result.interrupted { throw ExitCode(130) }
-        if result.recommendation == nil {
+        if result.recommendation == nil || result.recommendation?.undecided?.kind == "all_failed" {
             let why = result.summary.compactMap(\.excludedReason).first ?? "no configuration completed"
             throw ExperimentError("no strategy can be recommended: \(why)")
         }
@@ -284,7 +311,7 @@ struct SamplingRunRecorder: RunRecorder {
 
 /// Prints progress on stderr: a self-overwriting line on a terminal, one line per run otherwise.
 final class ProgressPrinter: @unchecked Sendable {
-    private let total: Int
+    private var total: Int
     private let tty = isatty(2) != 0
     private let lock = NSLock()
     init(total: Int) { self.total = total }
@@ -293,8 +320,8 @@ final class ProgressPrinter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let r = p.run
-        let name = r.strategy == "serial" ? "serial" : "\(r.strategy)×\(r.workers)"
-        let kind = p.kind == .measured ? "run \(r.repetition + 1)" : p.kind.rawValue
+        let name = ConfigurationRef(strategy: r.strategy, workers: r.workers, python: r.python).name
+        let kind = p.kind == .measured ? "round \((r.round ?? r.repetition) + 1)" : p.kind.rawValue
         var status = String(format: "%.3f s", r.wallSeconds)
         if r.outcome != .ok { status += " " + r.outcome.rawValue + (r.error.map { ": \($0)" } ?? "") }
         if r.outputMatchesBaseline == false { status += " (output differs)" }
@@ -307,6 +334,13 @@ final class ProgressPrinter: @unchecked Sendable {
         }
     }
 
+    /// A line that stays: why rounds are added, or why the experiment stopped early.
+    func say(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + "forkcast experiment: \(line)\n").utf8))
+    }
+
     func finish() {
         if tty { FileHandle.standardError.write(Data("\n".utf8)) }
     }
@@ -316,13 +350,16 @@ final class ProgressPrinter: @unchecked Sendable {
 enum ExperimentTable {
     static func render(_ r: ExperimentResult) -> String {
         var out: [String] = []
-        let header = ["configuration", "median", "95% CI", "speedup", "CPU", "peak RSS", "procs", "ok", "note"]
+        let header = ["configuration", "median", "speedup (paired 95%)", "vs leader", "CPU", "peak RSS", "procs", "ok", "note"]
         var rows: [[String]] = []
         for s in r.summary {
-            let name = s.strategy == "serial" ? "serial" : "\(s.strategy)×\(s.workers)"
-            let mark = r.recommendation.map { $0.strategy.rawValue == s.strategy && $0.workers == s.workers } == true ? "▶ " : "  "
-            rows.append([mark + name, sec(s.medianWallSeconds), "\(sec(s.ciLowSeconds))–\(sec(s.ciHighSeconds))",
-                         String(format: "%.2f×", s.speedup), sec(s.cpuSeconds), String(format: "%.0f MiB", Double(s.peakRSSBytes) / 1_048_576),
+            var name = ConfigurationRef(strategy: s.strategy, workers: s.workers, python: s.python).name
+            if let p = s.hybridProcesses, let t = s.hybridThreads { name += " (\(p)p×\(t)t)" }
+            let mark = r.recommendation.map { $0.strategy.rawValue == s.strategy && $0.workers == s.workers && $0.fastest?.python == s.python } == true ? "▶ " : "  "
+            let speedup = s.pairedSpeedup.map { String(format: "%.2f× (%.2f–%.2f)", $0.median, $0.low, $0.high) } ?? String(format: "%.2f×", s.speedup)
+            let vs = s.ratioToLeader.map { String(format: "%.2f× (%.2f–%.2f)", $0.median, $0.low, $0.high) } ?? (s.successfulRuns > 0 ? "leader" : "")
+            rows.append([mark + name, sec(s.medianWallSeconds), speedup, r.varied == false ? "" : vs, sec(s.cpuSeconds),
+                         String(format: "%.0f MiB", Double(s.peakRSSBytes) / 1_048_576),
                          String(s.processes), "\(s.successfulRuns)/\(s.measuredRuns)", s.excludedReason ?? ""])
         }
         let widths = header.indices.map { i in ([(i == 0 ? "  " : "") + header[i]] + rows.map { $0[i] }).map(\.count).max()! }
@@ -341,15 +378,22 @@ enum ExperimentTable {
             }
         }
         out.append("")
-        if let rec = r.recommendation {
+        if let rounds = r.rounds, let added = r.roundsAdded {
+            out.append("Rounds: \(rounds) (\(added) added after the first batch)")
+            for line in r.roundLog ?? [] { out.append("  - " + line) }
+        }
+        if let rec = r.recommendation, let u = rec.undecided {
+            out.append(u.candidates.count == 2 ? "Undecided between \(u.candidates[0].name) and \(u.candidates[1].name):" : "No recommendation (undecided):")
+            for reason in rec.reasons { out.append("  - " + reason.text) }
+        } else if let rec = r.recommendation {
             let name = rec.strategy == .serial ? "serial" : "\(rec.strategy.rawValue) with \(rec.workers) workers"
             out.append(rec.decisive ? String(format: "Recommendation: %@ (wins by %.0f%%)", name, rec.margin * 100)
-                                    : "Recommendation: \(name) (a tie within noise; the cheaper choice)")
+                                    : "Recommendation: \(name) (practically equivalent to the fastest within ±\(Int(((rec.equivalence ?? 0.05) * 100).rounded()))%; the cheaper choice)")
             for reason in rec.reasons { out.append("  - " + reason.text) }
         } else {
             out.append("No recommendation: no configuration completed all its runs cleanly.")
         }
-        for n in r.notes { out.append("Note: " + n) }
+        for n in r.notes where !(r.varied == false && n.hasPrefix("No advice: ")) { out.append("Note: " + n) }
         return out.joined(separator: "\n")
     }
 

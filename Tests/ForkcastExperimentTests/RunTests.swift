@@ -143,11 +143,13 @@ final class RunTests: XCTestCase {
         let script = Self.examples.appendingPathComponent("io_sleep.py").path
         let plan = ExperimentPlan(
             workload: Workload(command: [Self.python, script, "--tasks", "8", "--sleep", "0.1", "--strategy", "{strategy}", "--workers", "{workers}"]),
-            strategyPlugin: CommandTemplateStrategy(), strategies: [.serial, .threads], workers: [1, 2], repeatCount: 2, warmup: 0,
-            timeout: 60, outputCheck: OutputCheck(), outputDirectory: dir)
+            strategyPlugin: CommandTemplateStrategy(), strategies: [.serial, .threads], workers: [1, 2], repeatCount: 5, warmup: 0,
+            timeout: 60, outputCheck: OutputCheck(), outputDirectory: dir, extendWorkers: false)
         let result = try ExperimentRunner().run(plan)
-        XCTAssertEqual(result.runs.count, 6)
-        XCTAssertEqual(result.runs.map(\.strategy), ["serial", "threads", "threads", "serial", "threads", "threads"])
+        XCTAssertEqual(result.runs.count, 15, "decided in the first batch: no rounds added")
+        XCTAssertEqual(result.roundsAdded, 0)
+        XCTAssertEqual(result.runs.prefix(6).map { "\($0.strategy)×\($0.workers)" },
+                       ["serial×1", "threads×1", "threads×2", "threads×1", "threads×2", "serial×1"], "rounds rotate their order")
         XCTAssertTrue(result.runs.allSatisfy { $0.outcome == .ok && $0.outputMatchesBaseline == true })
         let rec = try XCTUnwrap(result.recommendation)
         // 8 × 100 ms: serial ≈ 0.8 s, threads×2 ≈ 0.4 s: a 0.4 s gap, far above start-up noise.
@@ -174,11 +176,11 @@ final class RunTests: XCTestCase {
         let hook = try PythonSwapHook.install(in: dir.appendingPathComponent("hook"))
         let plan = ExperimentPlan(workload: Workload(command: [Self.python, script], environment: ["TINY_TASKS": "5000"]),
                                   strategyPlugin: PythonExecutorSwapStrategy(hookDirectory: hook),
-                                  strategies: [.serial, .processes], workers: [2], repeatCount: 2, warmup: 0, timeout: 60,
+                                  strategies: [.serial, .processes], workers: [2], repeatCount: 5, warmup: 0, timeout: 60,
                                   outputCheck: OutputCheck(), outputDirectory: dir)
         let result = try ExperimentRunner().run(plan)
-        XCTAssertEqual(result.runs.compactMap(\.swaps), [["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"],
-                                                        ["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"]])
+        XCTAssertEqual(result.runs.compactMap(\.swaps).prefix(4), [["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"],
+                                                                  ["ThreadPoolExecutor→ProcessPoolExecutor×2"], ["ThreadPoolExecutor→SerialExecutor×1"]])
         XCTAssertTrue(result.runs.allSatisfy { $0.outputMatchesBaseline == true }, "the swap must not change the program's output")
         let rec = try XCTUnwrap(result.recommendation)
         XCTAssertEqual(rec.strategy, .serial)
@@ -196,7 +198,11 @@ final class RunTests: XCTestCase {
         let threads = try XCTUnwrap(result.summary.first { $0.strategy == "threads" })
         XCTAssertEqual(threads.outputMatchesBaseline, false)
         XCTAssertEqual(threads.excludedReason, "stdout differs from the baseline's")
-        XCTAssertEqual(result.recommendation?.strategy, .serial)
+        // Nothing left to compare serial with: no advice rather than "serial".
+        XCTAssertEqual(result.recommendation?.strategy, .undecided)
+        XCTAssertEqual(result.recommendation?.undecided?.kind, "output_differs")
+        XCTAssertEqual(result.varied, false)
+        XCTAssertTrue(result.scaling.isEmpty)
     }
 
     func testStopKeepsCompletedRuns() throws {
@@ -208,8 +214,9 @@ final class RunTests: XCTestCase {
         let result = try runner.run(plan)
         XCTAssertTrue(result.interrupted)
         XCTAssertEqual(result.runs.count, 3)
-        XCTAssertTrue(result.notes.contains("interrupted: 3 of 6 runs completed"))
-        XCTAssertEqual(result.summary.first?.successfulRuns, 2)
+        XCTAssertTrue(result.notes.contains("interrupted: 3 of 6 runs completed"), "\(result.notes)")
+        XCTAssertEqual(result.runs.map(\.strategy), ["serial", "threads", "threads"], "rounds rotate their order")
+        XCTAssertEqual(result.summary.first?.successfulRuns, 1)
     }
 
     func testSetupAndTeardownRunAroundTheRuns() throws {
