@@ -8,7 +8,8 @@ want_tests=0
 
 apt_packages=(libunwind-dev libelf-dev zlib1g-dev liblzma-dev pkg-config gcc python3.11-dbg)
 if [ "$want_tests" = 1 ]; then
-  apt_packages+=(g++ binutils)
+  # nodejs and python3-pyflakes lint the embedded assets (assets/README.md).
+  apt_packages+=(g++ binutils nodejs python3-pyflakes)
 fi
 
 missing=()

@@ -5,9 +5,10 @@ import ForkcastModel
 import ForkcastTestSupport
 
 /// The HTML report: escaping and self-containment checked on the bytes, behaviour checked
-/// in headless Chromium through the page's test hook (`?selftest=1` makes the page drive
-/// its own controls and write what it then shows into `<pre id="forkcast-selftest">`;
-/// the assertions on what that must be are here, against the profile).
+/// in headless Chromium through a self-test the tests inject into the page (browser/
+/// selftest.js drives the page's controls and writes what it then shows into
+/// `<pre id="forkcast-selftest">`; the assertions on what that must be are here, against
+/// the profile). Reports themselves carry no test hook.
 final class HTMLReportTests: XCTestCase {
 
     // MARK: bytes
@@ -40,6 +41,19 @@ final class HTMLReportTests: XCTestCase {
             XCTAssertFalse(html.contains(pattern), pattern)
         }
         XCTAssertTrue(html.contains("prefers-color-scheme: dark"))
+    }
+
+    /// The self-test lives with the tests (browser/selftest.js), not in users' reports; the
+    /// page keeps its CSP, and its script and the self-test pass `node --check`.
+    func testTheReportShipsNoTestHookAndKeepsItsCSP() throws {
+        let html = String(decoding: try HTMLReporter().render(ReportInput(profile: SyntheticProfiles.pythonWorkers(ticks: 50))), as: UTF8.self)
+        for hook in ["selftest", "forkcastSelfTest", "forkcast-selftest"] { XCTAssertFalse(html.contains(hook), hook) }
+        XCTAssertTrue(html.contains("content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\""))
+        let assets = Fixtures.repositoryRoot.appendingPathComponent("assets/report")
+        XCTAssertTrue(html.contains(try String(contentsOf: assets.appendingPathComponent("report.js"), encoding: .utf8)),
+                      "the page inlines assets/report/report.js as it is (run scripts/gen-assets.py)")
+        XCTAssertTrue(html.contains(try String(contentsOf: assets.appendingPathComponent("report.css"), encoding: .utf8)))
+        XCTAssertEqual(try Linters.javaScript([assets.appendingPathComponent("report.js").path, Self.selfTestScript.path]), [])
     }
 
     func testFlameDataCountsEverySampleOnce() throws {
@@ -90,19 +104,30 @@ final class HTMLReportTests: XCTestCase {
 
     // MARK: headless Chromium
 
+    static let selfTestScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("browser/selftest.js")
+
+    /// The report with browser/selftest.js added as an inline script after the page's own
+    /// (the report's CSP allows inline scripts and nothing else).
+    static func withSelfTest(_ html: Data) throws -> Data {
+        let text = String(decoding: html, as: UTF8.self)
+        let script = try String(contentsOf: selfTestScript, encoding: .utf8)
+        let end = try XCTUnwrap(text.range(of: "</body>", options: .backwards), "the report has no </body>")
+        return Data(text.replacingCharacters(in: end, with: "<script>\n\(script)</script>\n</body>").utf8)
+    }
+
     /// Loads a report in headless Chromium and returns what its self-test saw.
     func browse(_ input: ReportInput, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         guard let chromium = Tools.which("chromium") ?? Tools.which("chromium-browser") else {
             throw XCTSkip("chromium is not installed: run Tests/ForkcastReportTests/browser/ensure-chromium.sh")
         }
-        let html = try HTMLReporter().render(input)
+        let html = try Self.withSelfTest(try HTMLReporter().render(input))
         let page = try Tools.write(html, name: "report.html")
         let profileDir = try Tools.tempDir()
         let r = try Tools.run(chromium, [
             "--headless=new", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions",
             "--user-data-dir=\(profileDir.path)", "--window-size=1280,1600", "--run-all-compositor-stages-before-draw",
             "--virtual-time-budget=5000", "--enable-logging=stderr", "--v=0", "--dump-dom",
-            page.absoluteString + "?selftest=1",
+            page.absoluteString,
         ])
         try? FileManager.default.removeItem(at: profileDir)
         XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)

@@ -26,9 +26,17 @@ done
 # line is mostly the read). Render-only figures, in-process, release build:
 FORKCAST_BENCH="$samples" FORKCAST_BENCH_OUT="$work" swift test -c release --filter RenderBenchmark 2>&1 | grep '^bench:' || true
 if command -v chromium >/dev/null 2>&1; then
+    # Reports carry no test hook: add the tests' self-test as a second inline script.
+    python3 - "$work/out.html" Tests/ForkcastReportTests/browser/selftest.js "$work/selftest.html" <<'PY'
+import sys
+page, script, out = sys.argv[1:]
+html = open(page, encoding="utf-8").read()
+at = html.rindex("</body>")
+open(out, "w", encoding="utf-8").write(html[:at] + "<script>\n" + open(script, encoding="utf-8").read() + "</script>\n" + html[at:])
+PY
     t0=$(now)
     chromium --headless=new --disable-gpu --no-sandbox --user-data-dir="$work/chrome" --window-size=1280,1600 \
-        --dump-dom "file://$work/out.html?selftest=1" 2>/dev/null > "$work/dom.html"
+        --dump-dom "file://$work/selftest.html" 2>/dev/null > "$work/dom.html"
     t1=$(now)
     ready=$(sed -n 's/.*"readyMs":\([0-9]*\).*/\1/p' "$work/dom.html")
     errors=$(sed -n 's/.*"errors":\[\([^]]*\)\].*/\1/p' "$work/dom.html" | head -c 300)
