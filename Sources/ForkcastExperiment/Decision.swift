@@ -48,9 +48,10 @@ public struct Decision: Sendable, Equatable {
 ///
 /// The leader is the configuration with the lowest median wall time, replaced by any
 /// configuration whose paired ratio against it lies wholly below 1. Each other
-/// configuration is then `equivalent` (ratio interval within 1 ± equivalence),
-/// `separated` (interval above 1), `dominated` (costlier than the leader and its interval
-/// above 1 − equivalence) or `open`. With nothing open the choice is the cheapest of the
+/// configuration is then `equivalent` (ratio interval within 1 ± equivalence; for a
+/// configuration cheaper than the leader, an interval below 1 + equivalence is enough:
+/// at most that much slower), `separated` (interval above 1), `dominated` (costlier than
+/// the leader and its interval above 1 − equivalence) or `open`. With nothing open the choice is the cheapest of the
 /// leader and its equivalents; otherwise there is no choice yet.
 public enum ExperimentDecider {
     /// Fewer paired rounds than this decide nothing. With n ≤ 5 the percentile bootstrap of
@@ -85,9 +86,13 @@ public enum ExperimentDecider {
             return PairComparison(configuration: ref(c), ratio: ratio, standing: .open, roundsLikelyNeeded: max(1, minimumPairs - have))
         }
         let standing: PairStanding
+        let leaderCheaper = ExperimentRecommender.cheaper(leader, c)
         if r.low >= 1 - eq && r.high <= 1 + eq { standing = .equivalent }
+        // A cheaper configuration at most `eq` slower than the leader (and maybe faster) ties
+        // with it just as well: the cheapest of the tie is the answer either way.
+        else if !leaderCheaper && r.high <= 1 + eq { standing = .equivalent }
         else if r.low > 1 { standing = .separated }
-        else if ExperimentRecommender.cheaper(leader, c) && r.low >= 1 - eq { standing = .dominated }
+        else if leaderCheaper && r.low >= 1 - eq { standing = .dominated }
         else { standing = .open }
         return PairComparison(configuration: ref(c), ratio: r, standing: standing,
                               roundsLikelyNeeded: standing == .open ? roundsNeeded(r, equivalence: eq, leaderCheaper: ExperimentRecommender.cheaper(leader, c)) : nil)
@@ -106,6 +111,7 @@ public enum ExperimentDecider {
         let inside = min(1 + eq - m, m - (1 - eq))
         if inside > 0 { distances.append(inside) }
         if leaderCheaper && m > 1 - eq { distances.append(m - (1 - eq)) }
+        if !leaderCheaper && m < 1 + eq { distances.append(1 + eq - m) }
         guard let d = distances.max(), d > 1e-4 else { return nil }
         let n = Double(r.pairs)
         let total = n * (half / d) * (half / d)

@@ -51,6 +51,7 @@ public struct ExperimentRunner: Sendable {
     }
 
     public func run(_ plan: ExperimentPlan) throws -> ExperimentResult {
+        var plan = plan
         try plan.validate()
         let runsDir = plan.outputDirectory.appendingPathComponent("runs")
         do {
@@ -65,6 +66,22 @@ public struct ExperimentRunner: Sendable {
             throw ExperimentError(failure)
         }
 
+        // The interpreters strategy needs CPython 3.14+: ask each interpreter once.
+        if plan.strategies.contains(.interpreters) && plan.strategyPlugin is PythonExecutorSwapStrategy {
+            for py in plan.pythons.isEmpty ? [nil] : plan.pythons.map({ Optional($0) }) {
+                var command = plan.workload.command
+                if let py, let prefix = plan.interpreterCommands[py] { command = PythonInterpreters.substitute(command, interpreter: prefix) }
+                let interpreter = PythonInterpreters.interpreterWords(command)
+                let probe = LaunchSpec(command: interpreter + ["-c", "import concurrent.futures as f, sys; sys.exit(0 if hasattr(f, 'InterpreterPoolExecutor') else 3)"],
+                                       environment: plan.workload.environment, workingDirectory: plan.workload.workingDirectory)
+                let m = launcher.run(probe, timeout: 60, stop: stop, outputDirectory: runsDir, label: "probe-interpreters")
+                if m.outcome != .ok {
+                    plan.interpretersUnavailable.insert(py ?? "")
+                    notes.append("interpreters not run\(py.map { " under \($0)" } ?? ""): it needs CPython 3.14+ (concurrent.futures.InterpreterPoolExecutor)")
+                }
+            }
+            if plan.configurations.isEmpty { throw ExperimentError("no configuration to run: " + notes.joined(separator: "; ")) }
+        }
         var configs = plan.configurations
         var runs: [ExperimentRun] = []
         var analyses: [Configuration: Analysis] = [:]
@@ -265,11 +282,12 @@ public struct ExperimentRunner: Sendable {
         else { return nil }
         let busy = leader.cpuSeconds / leader.medianWallSeconds
         guard busy < 0.5 * Double(plan.cores) else { return nil }
-        // Still improving: the leader beats the best smaller count by more than the equivalence.
+        // Still improving: the leader beats the best smaller count by more than the equivalence,
+        // separated (a starved CPU-bound program's noise must not pass for a gain).
         let smaller = summary.filter { $0.workers < top && $0.excludedReason == nil && $0.successfulRuns > 0 && $0.python == leader.python }
         guard let previous = smaller.min(by: { $0.medianWallSeconds < $1.medianWallSeconds }),
               let ratio = Statistics.pairedInterval(runs, decision.leader, ExperimentDecider.ref(previous), seed: plan.seed),
-              ratio.median < 1 - plan.equivalence else { return nil }
+              ratio.pairs >= ExperimentDecider.minimumPairs, ratio.high < 1, ratio.median < 1 - plan.equivalence else { return nil }
         let inPlay = Set([decision.leader] + decision.comparisons.filter { $0.standing == .open || $0.standing == .equivalent }.map(\.configuration))
         let next = top * 2
         var new: [Configuration] = []

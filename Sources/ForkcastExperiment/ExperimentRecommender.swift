@@ -40,11 +40,19 @@ public enum ExperimentRecommender {
                                  seed: UInt64 = 0x5EED, scaling: [ScalingFit] = [], analyses: [Configuration: Analysis] = [:],
                                  limit: String? = nil) -> ExperimentRecommendation? {
         let candidates = summary.filter { $0.excludedReason == nil && $0.successfulRuns > 0 && $0.medianWallSeconds > 0 }
-        guard let decision = ExperimentDecider.decide(summary: summary, runs: runs, equivalence: equivalence, seed: seed),
+        guard var decision = ExperimentDecider.decide(summary: summary, runs: runs, equivalence: equivalence, seed: seed),
               let leader = candidates.first(where: { ref($0) == decision.leader }) else { return nil }
         let serial = summary.first { $0.strategy == "serial" && $0.successfulRuns > 0 }
         var reasons: [Reason] = []
 
+        // Open only on the worker count: every open contender is the leader's strategy (and
+        // interpreter). The strategy is decided; the count is the leader's, said to be unsettled.
+        var countOpen: PairComparison?
+        if decision.chosen == nil, let other = decision.closestOpen,
+           decision.open.allSatisfy({ $0.configuration.strategy == decision.leader.strategy && $0.configuration.python == decision.leader.python }) {
+            countOpen = other
+            decision.chosen = decision.leader
+        }
         guard let chosenRef = decision.chosen, let chosen = candidates.first(where: { ref($0) == chosenRef }) else {
             // Undecided: name the two candidates, the margin seen and the rounds likely needed.
             let other = decision.closestOpen!
@@ -78,8 +86,8 @@ public enum ExperimentRecommender {
 
         let others = decision.comparisons.filter { $0.configuration != chosenRef }
         let runnerUp = others.min { ($0.ratio?.median ?? .infinity) < ($1.ratio?.median ?? .infinity) }
-        let decisive = chosenRef == decision.leader && decision.equivalents.isEmpty && !others.isEmpty
-            && others.allSatisfy { $0.standing == .separated }
+        let allSeparated = others.allSatisfy { (c: PairComparison) -> Bool in c.standing == PairStanding.separated }
+        let decisive = chosenRef == decision.leader && decision.equivalents.isEmpty && !others.isEmpty && allSeparated
         var margin = 0.0
         if chosenRef == decision.leader {
             margin = (runnerUp?.ratio?.median ?? 1) - 1
@@ -91,6 +99,12 @@ public enum ExperimentRecommender {
 
         reasons.append(measuredReason(chosen: chosen, decision: decision, runnerUp: runnerUp, decisive: decisive, tied: tied,
                                       equivalence: equivalence, serial: serial))
+        if let other = countOpen, let r = other.ratio {
+            var text = String(format: "The strategy is settled but the worker count is not%@: %@ took %.2f× %@'s time (95%% interval %.2f–%.2f×, %d rounds), neither separated nor within ±%.0f%%; %@ is the faster by median",
+                              limit.map { " " + $0 } ?? "", other.configuration.name, r.median, name(chosen), r.low, r.high, r.pairs, equivalence * 100, name(chosen))
+            if let n = other.roundsLikelyNeeded { text += "; about \(n) more rounds would likely settle it" }
+            reasons.append(Reason(factor: .measured, text: text + ".", metrics: ["ratio": r.median, "ratio_low": r.low, "ratio_high": r.high]))
+        }
         if let r = workloadReason(serial: serial, summary: candidates) { reasons.append(r) }
         if let starved = summary.first(where: { $0.strategy == "serial" })?.waitBreakdown?.runnable, starved > 0.3 {
             reasons.append(Reason(factor: .cpuStarvation, text: String(format: "Recorded: serial was runnable but not running %.0f%% of the time — with one thread, that means other work on this machine took the CPUs, so timings are noisy; repeat on a quiet machine.", starved * 100), metrics: ["runnable_share": starved]))
@@ -122,7 +136,7 @@ public enum ExperimentRecommender {
         return ExperimentRecommendation(
             strategy: strategy, workers: chosen.workers, margin: margin, decisive: decisive,
             fastest: decision.leader, runnerUp: runnerUp?.configuration, tiedWith: tied,
-            confidence: decisive ? min(1, 0.6 + min(margin, 0.4)) : 0.5, reasons: reasons, fixFirst: fixFirst, predictionAgrees: agrees,
+            confidence: decisive ? min(1, 0.6 + min(margin, 0.4)) : countOpen != nil ? 0.4 : 0.5, reasons: reasons, fixFirst: fixFirst, predictionAgrees: agrees,
             equivalence: equivalence)
     }
 

@@ -124,6 +124,9 @@ public struct ExperimentPlan: Sendable {
     public var pythons: [String]
     /// Each of `pythons` → the command words that run it (from `PythonInterpreters.resolve`).
     public var interpreterCommands: [String: [String]] = [:]
+    /// Interpreters (their `--python` name; "" for the command's own) without
+    /// InterpreterPoolExecutor: the `interpreters` strategy is not run under them.
+    public var interpretersUnavailable: Set<String> = []
 
     public init(workload: Workload, strategyPlugin: any StrategyPlugin, strategies: [ConcurrencyStrategy], workers: [Int],
                 repeatCount: Int = 5, warmup: Int = 1, timeout: Double? = nil, outputCheck: OutputCheck? = nil, record: Bool = false,
@@ -166,6 +169,7 @@ public struct ExperimentPlan: Sendable {
         for python in (pythons.isEmpty ? [nil] : pythons.map { Optional($0) }) {
             for s in strategies {
                 if s == .serial { if counts == workers { out.append(Configuration(.serial, 1, python: python)) }; continue }
+                if s == .interpreters && interpretersUnavailable.contains(python ?? "") { continue }
                 for w in counts where !(s == .hybrid && !hybridIsMixed(w)) { out.append(Configuration(s, w, python: python)) }
             }
         }

@@ -62,11 +62,20 @@ public enum PythonInterpreters {
         shift
         mount -t proc proc "$root/proc" 2>/dev/null || mount --rbind /proc "$root/proc"
         mount --rbind /dev "$root/dev"
-        exec chroot "$root" /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@"
+        exec chroot "$root" /bin/sh -c 'cd "$0" 2>/dev/null || cd /; exec "$@"' "$PWD" "$@"
         """
         let folders = Array(Set(binds.filter { $0.hasPrefix("/") && $0 != "/" && !$0.hasPrefix(root) })).sorted()
         return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "forkcast-chroot", root]
             + folders + ["--", program]
+    }
+
+    /// The words that start the interpreter of a Python command: `python3 x.py` → `python3`;
+    /// a chroot prefix up to and including the interpreter; a script run directly → `python3`.
+    public static func interpreterWords(_ command: [String]) -> [String] {
+        if let i = command.firstIndex(where: { (($0 as NSString).lastPathComponent).range(of: #"^(python|pypy)[0-9.]*[a-z]*$"#, options: .regularExpression) != nil }) {
+            return Array(command[...i])
+        }
+        return ["python3"]
     }
 
     /// The command with its interpreter replaced: `python3 x.py` → `PREFIX x.py`; a script

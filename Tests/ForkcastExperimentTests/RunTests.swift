@@ -45,8 +45,10 @@ final class RunTests: XCTestCase {
     private func probe(_ api: String, _ strategy: String, startMethod: String? = nil) throws -> (Probe, [String]) {
         let hook = try PythonSwapHook.install(in: dir.appendingPathComponent("hook"))
         let script = Self.examples.appendingPathComponent("swap_probe.py").path
-        var spec = try PythonExecutorSwapStrategy(hookDirectory: hook, hybridThreads: 3)
-            .launchSpecs(for: Workload(command: [Self.python, script, api] + (startMethod.map { [$0] } ?? [])), strategy: strategy, workers: 2)[0]
+        // Hybrid×4 with 2 threads per process: 2 processes × 2 threads (workers are total concurrency).
+        var spec = try PythonExecutorSwapStrategy(hookDirectory: hook, hybridThreads: 2)
+            .launchSpecs(for: Workload(command: [Self.python, script, api] + (startMethod.map { [$0] } ?? [])), strategy: strategy,
+                         workers: strategy == "hybrid" ? 4 : 2)[0]
         let report = dir.appendingPathComponent("\(api)-\(strategy).swaps")
         spec.environment["FORKCAST_SWAP_REPORT"] = report.path
         let m = ProcessRunner().run(spec, timeout: 60, stop: nil, outputDirectory: dir, label: "\(api)-\(strategy)")
@@ -77,7 +79,7 @@ final class RunTests: XCTestCase {
             default:
                 XCTAssertEqual(p.pids.count, 2, "hybrid must use 2 worker processes: \(p.pids)", file: file, line: line)
                 XCTAssertFalse(p.pids.contains(p.main_pid), file: file, line: line)
-                // 8 tasks of 50 ms on 2 processes × 3 threads: several threads per process ran tasks.
+                // 8 tasks of 50 ms on 2 processes × 2 threads: several threads per process ran tasks.
                 XCTAssertGreaterThan(p.workers.count, 2, "hybrid must run a thread pool inside each process: \(p.workers)", file: file, line: line)
                 XCTAssertEqual(swaps.count, 1, file: file, line: line)
                 XCTAssertTrue(swaps[0].hasPrefix("\(requested)→Hybrid"), swaps[0], file: file, line: line)

@@ -142,6 +142,18 @@ final class SequentialTests: XCTestCase {
         XCTAssertTrue(rec.undecided?.reason.contains("after 6 rounds (--max-repeat 6)") == true, rec.undecided?.reason ?? "")
     }
 
+    func testOpenOnlyOnTheWorkerCountStillSettlesTheStrategy() throws {
+        // serial is far behind; threads×2 and threads×4 cannot be told apart: the strategy
+        // is decided (threads), the count is said to be unsettled.
+        let stream = Stream(times: ["serial": 3.0, "threads×2": 1.00, "threads×4": 1.03], noise: 0.2, seed: 5)
+        let (result, _) = try run(plan([.serial, .threads], workers: [2, 4], repeat: 5, maxRepeat: 8), stream)
+        let rec = try XCTUnwrap(result.recommendation)
+        XCTAssertEqual(rec.strategy, .threads, "\(rec.reasons.map(\.text))")
+        XCTAssertFalse(rec.decisive)
+        XCTAssertNil(rec.undecided)
+        XCTAssertTrue(rec.reasons.contains { $0.text.hasPrefix("The strategy is settled but the worker count is not after 8 rounds") }, "\(rec.reasons.map(\.text))")
+    }
+
     func testDriftThatOnlyPairedRatiosCancel() throws {
         // The machine slows down round after round (a 1.0 → 2.4× drift); processes×2 is
         // always 15% faster than threads×2 in the same round. Medians' intervals overlap,
