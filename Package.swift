@@ -64,13 +64,21 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["README.md"]),
         // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis.
-        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastAnalysis", "CZlib"], exclude: ["README.md"]),
+        .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md"]),
         // The registry of built-in and external plugins, and the external JSON protocol.
-        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
+        .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
+        // The workflows that join the libraries: an experiment planned from a request and
+        // run with the recorder and the analyzers; the report pipeline every `--report` and
+        // `forkcast report` share. Its own module so that the plugin registry stays a
+        // registry and the CLI stays parsing and terminal output.
+        .target(name: "ForkcastWorkflow", dependencies: [
+            "ForkcastModel", "ForkcastSystem", "ForkcastSampling", "ForkcastAnalysis",
+            "ForkcastExperiment", "ForkcastReport", "ForkcastPlugins",
+        ], exclude: ["README.md"]),
         // Argument parsing and terminal output; every command is a thin layer over the libraries.
         .target(name: "ForkcastCLI", dependencies: [
             "ForkcastModel", "ForkcastSystem", "ForkcastSampling", "ForkcastAnalysis",
-            "ForkcastExperiment", "ForkcastReport", "ForkcastPlugins",
+            "ForkcastExperiment", "ForkcastReport", "ForkcastPlugins", "ForkcastWorkflow",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
         // The executable: a few lines that call ForkcastCLI.
@@ -84,6 +92,7 @@ let package = Package(
         .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"], exclude: ["Fixtures", "browser"]),
         .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastWorkflowTests", dependencies: ["ForkcastWorkflow", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastTestSupport"]),
         // Fuzz-regression replays, reader properties, soak, hostile targets, SIGKILL.
         .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastCLI", "ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),

@@ -26,6 +26,10 @@ OUTPUTS = [
          "`sitecustomize.py`: imported by CPython at start-up (the hook folder is first on\n"
          "PYTHONPATH); installs the swap, then runs the sitecustomize it shadows, if any."),
     ]),
+    ("Sources/ForkcastPlugins/PluginSDKSource.swift", "enum PluginSDKSource", [
+        ("module", "assets/sdk/forkcast_plugin.py",
+         "`forkcast_plugin.py`, the Python plugin SDK that `PluginSDK` puts on plugins' PYTHONPATH."),
+    ]),
     ("Sources/ForkcastReport/HTMLAssets.swift", "enum HTMLAssets", [
         ("css", "assets/report/report.css",
          "The report's stylesheet, inlined into every report (no external fonts or files)."),

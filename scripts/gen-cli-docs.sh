@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 forkcast="${1:-.build/debug/forkcast}"
 out="${2:-docs/cli.md}"
-commands=("" record analyze experiment report plugins "plugins list" "plugins info" "plugins check" "plugins sample")
+commands=("" record analyze experiment report plugins "plugins list" "plugins info" "plugins check" "plugins sample" "plugins sdk-path")
 {
   echo "# forkcast command-line reference"
   echo

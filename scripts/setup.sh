@@ -10,6 +10,10 @@ apt_packages=(libunwind-dev libelf-dev zlib1g-dev liblzma-dev pkg-config gcc pyt
 if [ "$want_tests" = 1 ]; then
   # nodejs and python3-pyflakes lint the embedded assets (assets/README.md).
   apt_packages+=(g++ binutils nodejs python3-pyflakes)
+  # Real servers from Debian's packages (Tests/ForkcastTestSupport/RealServers.swift),
+  # gdb for the unwinding-parity test, mmdebstrap for the container test's chroot.
+  apt_packages+=(postgresql postgresql-contrib nginx-light redis-server redis-tools memcached
+                 libmemcached-tools wrk gdb mmdebstrap)
 fi
 
 missing=()
@@ -39,5 +43,10 @@ if [ "$want_tests" = 1 ]; then
     echo "setup: pip installing ${pip_missing[*]}" >&2
     $py -m pip install -q "${pip_missing[@]}"
   fi
+  # Test interpreters beyond the host's 3.11 (docs/python.md), cached under
+  # ~/.cache/forkcast/: CPython 3.13, 3.14, 3.15 in a Debian sid chroot, and 3.13 with
+  # and without the GIL (3.13t) built from trixie's python3.13 source package.
+  scripts/assets/sid-chroot.sh >/dev/null
+  scripts/assets/cpython-3.13.sh >/dev/null
 fi
 echo "setup: ok" >&2

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -90,14 +92,16 @@ pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[],
     if (pid == 0) {
         // Child: only async-signal-safe calls from here on.
         close(pipefd[0]);
+        // The same signal policy as fc_spawn: empty mask, every disposition default.
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         struct sigaction dfl;
         memset(&dfl, 0, sizeof(dfl));
         dfl.sa_handler = SIG_DFL;
-        int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE};
-        for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) sigaction(sigs[i], &dfl, NULL);
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
+        }
         int e = 0;
         if (stdout_fd >= 0 && dup2(stdout_fd, 1) < 0) e = errno;
         if (!e && stderr_fd >= 0 && dup2(stderr_fd, 2) < 0) e = errno;
@@ -208,3 +212,48 @@ int fc_sleep_until_ns(uint64_t monotonic_ns) {
     } while (r == EINTR);
     return -r;
 }
+
+int fc_spawn(const char *path, int search_path, char *const argv[], char *const envp[], const char *cwd,
+             const fc_fd_action *actions, int action_count, int new_group, pid_t *pid_out) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int r = posix_spawn_file_actions_init(&fa);
+    if (r) return -r;
+    r = posix_spawnattr_init(&attr);
+    if (r) {
+        posix_spawn_file_actions_destroy(&fa);
+        return -r;
+    }
+    for (int i = 0; i < action_count && !r; i++) {
+        const fc_fd_action *a = &actions[i];
+        switch (a->kind) {
+        case FC_FD_DUP: r = posix_spawn_file_actions_adddup2(&fa, a->source_fd, a->child_fd); break;
+        case FC_FD_OPEN: r = posix_spawn_file_actions_addopen(&fa, a->child_fd, a->path, a->flags, a->mode); break;
+        case FC_FD_CLOSE: r = posix_spawn_file_actions_addclose(&fa, a->child_fd); break;
+        default: r = EINVAL;
+        }
+    }
+    if (!r && cwd) r = posix_spawn_file_actions_addchdir_np(&fa, cwd);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (new_group) flags |= POSIX_SPAWN_SETPGROUP;
+    if (!r) r = posix_spawnattr_setsigmask(&attr, &none);
+    if (!r) r = posix_spawnattr_setsigdefault(&attr, &all);
+    if (!r && new_group) r = posix_spawnattr_setpgroup(&attr, 0);
+    if (!r) r = posix_spawnattr_setflags(&attr, flags);
+    if (!r) {
+        pid_t pid = 0;
+        r = search_path ? posix_spawnp(&pid, path, &fa, &attr, argv, envp)
+                        : posix_spawn(&pid, path, &fa, &attr, argv, envp);
+        if (!r) *pid_out = pid;
+    }
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    return -r;
+}
+
+int fc_pipe_cloexec(int fds[2]) { return fc_result(pipe2(fds, O_CLOEXEC)); }
+
+int fc_set_child_subreaper(void) { return fc_result(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)); }

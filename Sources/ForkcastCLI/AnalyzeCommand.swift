@@ -1,6 +1,7 @@
 import ArgumentParser
 import ForkcastAnalysis
 import ForkcastModel
+import ForkcastWorkflow
 import ForkcastPlugins
 import ForkcastReport
 import ForkcastSystem
@@ -36,11 +37,7 @@ public struct Analyze: ParsableCommand {
     @Flag(help: "Never use colors (also: NO_COLOR in the environment, or output not a terminal).")
     public var noColor = false
 
-    @Option(name: .customLong("plugin"), help: "Also run this external plugin (repeatable; `all` for every one; see `forkcast plugins list`).")
-    public var plugins: [String] = []
-
-    @Option(name: .customLong("no-plugin"), help: "Skip this plugin, built-in or external (repeatable).")
-    public var noPlugins: [String] = []
+    @OptionGroup var pluginOptions: PluginOptions
 
     public init() {}
 
@@ -59,15 +56,9 @@ public struct Analyze: ParsableCommand {
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
         var timings: [(String, Double)] = []
-        let selected: PluginRegistry.Selected
-        do {
-            selected = try Plugins.registry().selecting(PluginRegistry.Selection(enabled: plugins, disabled: noPlugins))
-        } catch {
-            Self.fail("\(error)")
-        }
-        var analysis = Analyzer.analyze(loaded, analyzers: selected.registry.analyzers, rules: selected.registry.recommenderRules,
-                                        timing: timing ? { timings.append(($0, $1)) } : nil)
-        analysis.errors += selected.problems.map(\.description)
+        let pipeline: ReportPipeline
+        do { pipeline = try pluginOptions.pipeline() } catch { Self.fail("\(error)") }
+        let analysis = pipeline.analyze(loaded, timing: timing ? { timings.append(($0, $1)) } : nil)
         // Failed plugins are named in the summary; with --json, say so on stderr too.
         if json { for e in analysis.errors { FileHandle.standardError.write(Data("forkcast analyze: warning: \(e)\n".utf8)) } }
         let t2 = DispatchTime.now().uptimeNanoseconds
@@ -90,7 +81,7 @@ public struct Analyze: ParsableCommand {
         }
         if report {
             do {
-                let path = try HTMLReport.write(ReportInput(profile: loaded, analysis: analysis))
+                let path = try pipeline.writeHTML(ReportInput(profile: loaded, analysis: analysis))
                 FileHandle.standardError.write(Data("forkcast analyze: report: \(path)\n".utf8))
             } catch {
                 Self.fail("\(error)")

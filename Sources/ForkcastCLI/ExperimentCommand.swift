@@ -7,6 +7,8 @@ import ForkcastModel
 import ForkcastPlugins
 import ForkcastReport
 import ForkcastSampling
+import ForkcastSystem
+import ForkcastWorkflow
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,10 +73,7 @@ public struct Experiment: ParsableCommand {
     var seed: UInt64 = 0x5EED
     @Option(help: "Threads per worker process under hybrid (Python executor swap; default: N workers = min(cores, N) processes × the rest in threads).")
     var hybridThreads: Int?
-    @Option(name: .customLong("plugin"), help: "Use this external plugin: a strategy plugin launches the runs; analyzers and rules analyze each recorded run (repeatable; see `forkcast plugins list`).")
-    var plugins: [String] = []
-    @Option(name: .customLong("no-plugin"), help: "Skip this analyzer or rule when analyzing the recorded runs (repeatable).")
-    var noPlugins: [String] = []
+    @OptionGroup var pluginOptions: PluginOptions
 
     @Argument(help: "A workload file (YAML).")
     var workloadFile: String?
@@ -95,127 +94,50 @@ public struct Experiment: ParsableCommand {
         }
     }
 
+    /// The options as a request for the workflow layer, which plans and runs it.
+    var request: ExperimentRequest {
+        var r = ExperimentRequest()
+        r.workloadFile = workloadFile
+        r.command = command
+        r.strategies = strategies
+        r.workers = workers
+        r.repeatCount = repeatCount
+        r.warmup = warmup
+        r.timeout = timeout
+        r.outputDirectory = outputDirectory
+        r.checkOutput = checkOutput
+        r.noRecord = noRecord
+        r.recordRateHz = rate
+        r.seed = seed
+        r.hybridThreads = hybridThreads
+        r.maxRepeat = maxRepeat
+        r.budget = budget
+        r.equivalence = equivalence
+        r.pythons = python
+        r.plugins = pluginOptions.selection
+        return r
+    }
+
     private func runExperiment() throws {
-        if workloadFile != nil && !command.isEmpty { throw ExperimentError("give either a workload file or a command after --, not both") }
-        if workloadFile == nil && command.isEmpty { throw ExperimentError("no workload: give a command after -- or a workload file (see --help)") }
-        let file = try workloadFile.map(WorkloadFile.load)
-
-        let outDir = URL(fileURLWithPath: outputDirectory ?? defaultOutputDirectory())
-        let strategyList = try strategies.map(parseStrategies) ?? file?.strategies ?? ConcurrencyStrategy.allCases
-        // Launch the real program, not a pyenv shim: a shim adds bash and pyenv processes
-        // (~0.1 s) to every run and would blur the comparison. Unknown programs are left as
-        // given so the run reports that it cannot start.
-        let cmd = Self.resolveProgram(file?.command ?? command)
-        let pythons = try python.map(PythonInterpreters.parseList) ?? []
-        let explicitWorkers = try workers.map(parseWorkers) ?? file?.workers
-        var workerList = explicitWorkers ?? [1, 2, 4]
-        // A template with {strategy} but no {workers}: one worker count, unless asked otherwise.
-        if explicitWorkers == nil, !cmd.isEmpty, Placeholder.contains(cmd, Placeholder.strategy), !Placeholder.contains(cmd, Placeholder.workers) {
-            workerList = [1]
-        }
-        let workload = Workload(command: cmd.isEmpty ? ["(per-strategy commands)"] : cmd, environment: file?.environment ?? [:],
-                                workingDirectory: file?.workingDirectory)
-        let hookDir = outDir.appendingPathComponent("python-hook")
-        let selection = PluginRegistry.Selection(enabled: plugins, disabled: noPlugins)
-        let selected: PluginRegistry.Selected
-        do {
-            selected = try Plugins.registry().selecting(selection)
-        } catch {
-            throw ExperimentError("\(error)")
-        }
-        for p in selected.problems { FileHandle.standardError.write(Data("forkcast experiment: \(p)\n".utf8)) }
-        let externalStrategy = selected.registry.strategies.first { selected.registry.isExternal($0.descriptor.name) && selection.named.contains($0.descriptor.name) }
-        let plugin: any StrategyPlugin
-        if let externalStrategy {
-            for s in strategyList where !externalStrategy.strategies.contains(s.rawValue) {
-                throw ExperimentError("strategy \(s.rawValue) was asked for but plugin \(externalStrategy.descriptor.name) launches only \(externalStrategy.strategies.joined(separator: ", "))")
-            }
-            plugin = externalStrategy
-        } else if let file, !file.perStrategy.isEmpty {
-            for s in strategyList where file.perStrategy[s.rawValue] == nil {
-                throw ExperimentError("strategy \(s.rawValue) was asked for but the workload file gives no command for it")
-            }
-            let anyWorkers = file.perStrategy.values.contains { Placeholder.contains($0.command, Placeholder.workers) }
-            if !anyWorkers {
-                if explicitWorkers == nil { workerList = [1] } else if workerList.count > 1 {
-                    throw ExperimentError("worker counts \(workerList.map(String.init).joined(separator: ",")) were asked for but no strategy command has {workers}: they would all run the same command")
-                }
-            }
-            plugin = PerStrategyCommandStrategy(commands: file.perStrategy.mapValues { (Self.resolveProgram($0.command), $0.environment) })
-        } else {
-            let chosen = try chooseStrategyPlugin(command: cmd, strategies: strategyList, workers: workerList,
-                                                  workingDirectory: file?.workingDirectory, hookDirectory: hookDir)
-            if var swap = chosen as? PythonExecutorSwapStrategy, let t = hybridThreads ?? file?.hybridThreads {
-                swap.hybridThreads = t
-                plugin = swap
-            } else {
-                plugin = chosen
-            }
-        }
-        if !pythons.isEmpty && !(plugin is PythonExecutorSwapStrategy) && !PythonExecutorSwapStrategy.isPythonCommand(cmd) {
-            throw ExperimentError("--python needs a Python command (python3 SCRIPT …, or a .py script): \(cmd.first ?? "") is not one")
-        }
-
-        let recorder: (any RunRecorder)? = SamplingRunRecorder()
-        var record = !noRecord && (file?.record ?? true)
-        var preNotes: [String] = []
-        if record && recorder == nil {
-            record = false
-            preNotes.append("recording is not available in this build: measured without a wait breakdown (--no-record silences this)")
-        }
-        let check: OutputCheck? = checkOutput ? (file?.check ?? OutputCheck()) : file?.check
-        var plan = ExperimentPlan(
-            workload: workload, strategyPlugin: plugin, strategies: strategyList, workers: workerList,
-            repeatCount: repeatCount ?? file?.repeatCount ?? 5, warmup: warmup ?? file?.warmup ?? 1,
-            timeout: timeout ?? file?.timeout, outputCheck: check, record: record, recordRateHz: rate,
-            setup: file?.setup ?? [], teardown: file?.teardown ?? [], outputDirectory: outDir, seed: seed, workloadFile: workloadFile,
-            maxRepeat: maxRepeat, budgetSeconds: try budget.map(parseDuration) ?? 600,
-            equivalence: try equivalence.map(parseEquivalence) ?? 0.05,
-            hybridThreads: hybridThreads ?? file?.hybridThreads, pythons: pythons)
-        if !pythons.isEmpty {
-            let cwd = file?.workingDirectory ?? FileManager.default.currentDirectoryPath
-            let binds = [cwd, outDir.standardizedFileURL.path] + cmd.filter { $0.hasPrefix("/") }.map { ($0 as NSString).deletingLastPathComponent }
-            for p in pythons { plan.interpreterCommands[p] = try PythonInterpreters.resolve(p, binds: binds) }
-        }
-        try plan.validate()
+        let planned = try request.plan(registry: Plugins.registry())
+        let plan = planned.plan
+        for p in planned.problems { FileHandle.standardError.write(Data("forkcast experiment: \(p)\n".utf8)) }
 
         let stop = StopFlag()
         let signalSource = Self.watchInterrupt(stop)
         defer { signalSource.cancel() }
         let progress = ProgressPrinter(total: plan.schedule.count)
-        var runner = ExperimentRunner(stop: stop, recorder: recorder, analyzer: Self.makeAnalyzer(selected.registry), progress: { progress.report($0) })
-        runner.log = { progress.say($0) }
-        runner.saveProfile = Self.makeProfileSaver()
-        for n in preNotes { FileHandle.standardError.write(Data("forkcast experiment: \(n)\n".utf8)) }
-        FileHandle.standardError.write(Data("forkcast experiment: \(plan.configurations.count) configurations × \(plan.repeatCount) rounds (+\(plan.warmup) warm-up; up to \(plan.maxRepeat) rounds while undecided) with \(plugin.descriptor.name); outputs in \(outDir.path)\n".utf8))
+        for n in planned.notes { FileHandle.standardError.write(Data("forkcast experiment: \(n)\n".utf8)) }
+        FileHandle.standardError.write(Data("forkcast experiment: \(plan.configurations.count) configurations × \(plan.repeatCount) rounds (+\(plan.warmup) warm-up; up to \(plan.maxRepeat) rounds while undecided) with \(planned.strategyPluginName); outputs in \(plan.outputDirectory.path)\n".utf8))
 
-        var result = try runner.run(plan)
+        let (result, mainJSON) = try planned.run(stop: stop, jsonPath: json, progress: { progress.report($0) }, log: { progress.say($0) })
         progress.finish()
-        result.notes = preNotes + result.notes
-
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(result)
-        let mainJSON = outDir.appendingPathComponent("experiment.json")
-        try data.write(to: mainJSON)
-        if let json {
-            if json == "-" { FileHandle.standardOutput.write(data + Data("\n".utf8)) } else {
-                do { try data.write(to: URL(fileURLWithPath: json)) } catch {
-                    throw ExperimentError("cannot write \(json): \(error.localizedDescription)")
-                }
-            }
-        }
+        if json == "-" { FileHandle.standardOutput.write(try result.encodedJSON() + Data("\n".utf8)) }
         if json != "-" { print(ExperimentTable.render(result)) }
-        FileHandle.standardError.write(Data("forkcast experiment: results in \(mainJSON.path)\n".utf8))
+        FileHandle.standardError.write(Data("forkcast experiment: results in \(mainJSON)\n".utf8))
         if report {
-            // The same input `forkcast report experiment.json` builds: the result and the
-            // profile recorded for the recommended configuration, analyzed.
             do {
-                var input = try ReportInputLoader.load(paths: [mainJSON.path])
-                if input.analysis == nil, let profile = input.profile {
-                    input.analysis = Analyzer.analyze(profile, experiment: input.experiment)
-                }
-                let path = try HTMLReport.write(input)
+                let path = try planned.writeReport(experimentJSON: mainJSON, note: { Terminal.note($0) })
                 FileHandle.standardError.write(Data("forkcast experiment: report: \(path)\n".utf8))
             } catch {
                 Terminal.error("\(error)")
@@ -226,35 +148,6 @@ public struct Experiment: ParsableCommand {
             let why = result.summary.compactMap(\.excludedReason).first ?? "no configuration completed"
             throw ExperimentError("no strategy can be recommended: \(why)")
         }
-    }
-
-    private func defaultOutputDirectory() -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        f.timeZone = TimeZone(identifier: "UTC")
-        return "reports/experiment-\(f.string(from: Date()))"
-    }
-
-    static func resolveProgram(_ command: [String]) -> [String] {
-        guard let first = command.first, !first.contains("{"), let path = try? ProgramResolver.resolve(first) else { return command }
-        return [path] + command.dropFirst()
-    }
-
-    /// The analysis of each recorded run: ForkcastAnalysis's analyzers and recommender,
-    /// which give the wait breakdown per strategy and the single-run prediction the
-    /// experiment's recommendation is compared with. When the analyzers produce no thread
-    /// breakdown, the plain per-thread state count stands in.
-    static func makeAnalyzer(_ plugins: PluginRegistry? = nil) -> ProfileAnalyzer? {
-        { profile in
-            var analysis = plugins.map { Analyzer.analyze(profile, analyzers: $0.analyzers, rules: $0.recommenderRules) } ?? Analyzer.analyze(profile)
-            if analysis.threads.isEmpty { analysis.threads = ExperimentSummarizer.stateBreakdown(profile).threads }
-            return analysis
-        }
-    }
-
-    /// Writes a recorded profile (gzip JSON, docs/profile-format.md) next to the run outputs.
-    static func makeProfileSaver() -> (@Sendable (Profile, URL) throws -> Void)? {
-        { profile, url in try profile.encoded(gzip: true).write(to: url) }
     }
 
     /// Ctrl-C (and SIGTERM) stop the experiment: the running run is killed and recorded as
@@ -268,44 +161,6 @@ public struct Experiment: ParsableCommand {
         }
         source.resume()
         return source
-    }
-}
-
-/// ForkcastSampling's `Recorder` as the experiment's `RunRecorder`: launches the real
-/// executable under ptrace at a low rate, with the run's stdout/stderr sent to files (so
-/// they never mix with Forkcast's output), and kills what is left on timeout.
-struct SamplingRunRecorder: RunRecorder {
-    func record(_ spec: LaunchSpec, rateHz: Double, timeout: Double?, logPrefix: URL, stop: StopFlag) throws -> Profile {
-        guard let program = spec.command.first else { throw ExperimentError("empty command") }
-        let executable: String
-        do { executable = try ProgramResolver.resolve(program) } catch { throw ExperimentError("\(error)") }
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in spec.environment { env[k] = v }
-        // The run's output goes to its log files, like the unrecorded runs'.
-        let out = open(logPrefix.path + ".stdout", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        let err = open(logPrefix.path + ".stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        defer {
-            if out >= 0 { close(out) }
-            if err >= 0 { close(err) }
-        }
-        let io = LaunchIO(workingDirectory: spec.workingDirectory, standardOutput: out, standardError: err)
-        let outcome: RecordingOutcome
-        do {
-            outcome = try Recorder(options: RecordOptions(rateHz: rateHz, duration: timeout))
-                .record(.launch(executable: executable, arguments: spec.command, environment: env.map { "\($0.key)=\($0.value)" }, io: io))
-        } catch {
-            throw ExperimentError("\(error)")
-        }
-        switch outcome.endReason {
-        case .duration:
-            if let pid = outcome.launchedPid { ProcessTree.kill(pid) }
-        case .interrupted, .terminated:
-            if let pid = outcome.launchedPid { ProcessTree.kill(pid) }
-            stop.stop()
-        case .targetExited:
-            break
-        }
-        return outcome.profile
     }
 }
 

@@ -13,15 +13,13 @@ public struct Plugins: ParsableCommand {
         ~/.local/share/forkcast/plugins, and the plugins/ folder of the Forkcast checkout. They run only when \
         selected: `forkcast analyze --plugin NAME` (or --plugin all, or FORKCAST_PLUGINS=NAME,…). See docs/plugins.md.
         """,
-        subcommands: [List.self, Info.self, Check.self, Sample.self]
+        subcommands: [List.self, Info.self, Check.self, Sample.self, SDKPath.self]
     )
     public init() {}
 
-    /// The registry every command uses: built-ins plus what is found on disk, with the
-    /// handshake version set to this forkcast's.
+    /// The registry every command uses: built-ins plus what is found on disk.
     static func registry() -> PluginRegistry {
-        PluginRegistry.forkcastVersion = ForkcastCommand.version
-        return PluginRegistry.standard()
+        PluginRegistry.standard()
     }
 
     static func fail(_ command: String, _ message: String) -> Never {
@@ -147,7 +145,6 @@ public struct Plugins: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            PluginRegistry.forkcastVersion = ForkcastCommand.version
             guard let k = PluginKind(rawValue: kind) else {
                 Plugins.fail("sample", "unknown kind \(kind) (analyzer, recommender-rule, reporter, strategy)")
             }
@@ -176,6 +173,18 @@ public struct Plugins: ParsableCommand {
         }
     }
 
+    public struct SDKPath: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            commandName: "sdk-path",
+            abstract: "Print the folder holding forkcast_plugin.py, the Python plugin SDK forkcast puts on every plugin's PYTHONPATH.",
+            discussion: "forkcast plugins sample analyzer | PYTHONPATH=$(forkcast plugins sdk-path) python3 my_plugin.py")
+        public init() {}
+
+        public func run() throws {
+            do { print(try PluginSDK.folder()) } catch { Plugins.fail("sdk-path", "\(error)") }
+        }
+    }
+
     public struct Check: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Validate a plugin under development: manifest, handshake, and a sample request of its kind.")
@@ -184,7 +193,6 @@ public struct Plugins: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            PluginRegistry.forkcastVersion = ForkcastCommand.version
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
                 Plugins.fail("check", "\(dir): not a folder")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ForkcastAnalysis
 import ForkcastModel
+import ForkcastWorkflow
 import ForkcastReport
 import ForkcastSampling
 import ForkcastSystem
@@ -36,6 +37,8 @@ public struct Record: ParsableCommand {
 
     @Flag(help: "Also analyze the profile and write the HTML report (reports/<program>-<time>.html).")
     public var report = false
+
+    @OptionGroup var pluginOptions: PluginOptions
 
     @Argument(parsing: .postTerminator, help: "The command to launch, after --.")
     public var command: [String] = []
@@ -100,8 +103,7 @@ public struct Record: ParsableCommand {
         }
         if report {
             do {
-                let input = ReportInput(profile: outcome.profile, analysis: Analyzer.analyze(outcome.profile))
-                Terminal.note("report: \(try HTMLReport.write(input))")
+                Terminal.note("report: \(try pluginOptions.pipeline().writeHTML(ReportInput(profile: outcome.profile)))")
             } catch {
                 Terminal.error("\(error)")  // the profile is written; the target's status still decides the exit
             }

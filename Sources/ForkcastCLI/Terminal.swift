@@ -42,8 +42,3 @@ public struct ExitWithStatus: Error {
     public let status: Int32
 }
 
-/// A one-line user error: printed as `forkcast: error: …`, exit status 2.
-public struct UserError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import ForkcastModel
+import ForkcastSystem
 
 /// Errors from bad experiment input: each is one line for the user.
 public struct ExperimentError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -128,10 +129,10 @@ public enum PythonSwapHook {
     public static func install(in directory: URL) throws -> URL {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try PythonSwapSources.module.write(to: directory.appendingPathComponent("forkcast_swap.py"), atomically: true, encoding: .utf8)
-            try PythonSwapSources.sitecustomize.write(to: directory.appendingPathComponent("sitecustomize.py"), atomically: true, encoding: .utf8)
+            try AtomicFile.write(PythonSwapSources.module, to: directory.appendingPathComponent("forkcast_swap.py").path)
+            try AtomicFile.write(PythonSwapSources.sitecustomize, to: directory.appendingPathComponent("sitecustomize.py").path)
         } catch {
-            throw ExperimentError("cannot write the Python start-up hook into \(directory.path): \(error.localizedDescription)")
+            throw ExperimentError("cannot write the Python start-up hook into \(directory.path): \((error as? AtomicFile.WriteError)?.reason ?? error.localizedDescription)")
         }
         return directory
     }

@@ -38,20 +38,11 @@ public struct Analysis: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// The JSON form (`forkcast analyze --json`): sorted keys, pretty-printed.
-    public func encodedJSON() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try encoder.encode(self)
-    }
+    /// The JSON form (`forkcast analyze --json`): the rules of `DocumentCoding`.
+    public func encodedJSON() throws -> Data { try DocumentCoding.encoder().encode(self) }
 
     /// Reads the JSON form back.
-    public static func decode(_ data: Data) throws -> Analysis {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(Analysis.self, from: data)
-    }
+    public static func decode(_ data: Data) throws -> Analysis { try DocumentCoding.decoder().decode(Analysis.self, from: data) }
 }
 
 /// The facts of the recording an analysis rests on.

@@ -169,9 +169,13 @@ public struct ProcessInfo: Codable, Sendable, Equatable {
     public var runtime: String?
     /// How it came to be: "launched", "attached", "fork", "vfork", "clone".
     public var origin: String
+    /// What the recorder read of the CPython runtime (free-threaded build, GIL enabled,
+    /// interpreters); nil when the process is not CPython or its state was not readable.
+    public var python: PythonRuntimeInfo?
 
     public init(pid: Int32, ppid: Int32, command: [String], executable: String, startNs: UInt64,
-                endNs: UInt64? = nil, exit: ExitInfo? = nil, runtime: String? = nil, origin: String) {
+                endNs: UInt64? = nil, exit: ExitInfo? = nil, runtime: String? = nil, origin: String,
+                python: PythonRuntimeInfo? = nil) {
         self.pid = pid
         self.ppid = ppid
         self.command = command
@@ -181,6 +185,45 @@ public struct ProcessInfo: Codable, Sendable, Equatable {
         self.exit = exit
         self.runtime = runtime
         self.origin = origin
+        self.python = python
+    }
+}
+
+/// The CPython runtime of a recorded process, as read from its memory.
+public struct PythonRuntimeInfo: Codable, Sendable, Equatable {
+    /// "3.13.5", or "3.13" when only the file name told.
+    public var version: String
+    /// A free-threaded build (`--disable-gil`, `python3.13t`): the debug offsets'
+    /// `free_threaded` flag, else what the binary shows of its build.
+    public var freeThreaded: Bool
+    /// Whether the GIL was enabled while recording: always true on a default build; on a
+    /// free-threaded build true when `PYTHON_GIL=1` or an extension that is not
+    /// free-threading safe re-enabled it. nil when it could not be read.
+    public var gilEnabled: Bool?
+    /// The interpreters seen (the main one first, then subinterpreters), nil when the
+    /// reader does not walk them.
+    public var interpreters: [PythonInterpreterInfo]?
+
+    public init(version: String, freeThreaded: Bool, gilEnabled: Bool?, interpreters: [PythonInterpreterInfo]? = nil) {
+        self.version = version
+        self.freeThreaded = freeThreaded
+        self.gilEnabled = gilEnabled
+        self.interpreters = interpreters
+    }
+}
+
+/// One interpreter of a CPython process (the main interpreter has id 0).
+public struct PythonInterpreterInfo: Codable, Sendable, Equatable {
+    /// `PyInterpreterState.id`: 0 for the main interpreter.
+    public var id: Int64
+    /// True when the interpreter has a GIL of its own (a subinterpreter created with
+    /// `gil="own"`, as `InterpreterPoolExecutor`'s are); false when it shares the main
+    /// interpreter's; nil when unknown.
+    public var ownGIL: Bool?
+
+    public init(id: Int64, ownGIL: Bool? = nil) {
+        self.id = id
+        self.ownGIL = ownGIL
     }
 }
 
@@ -192,13 +235,17 @@ public struct ThreadInfo: Codable, Sendable, Equatable {
     public var name: String
     public var startNs: UInt64
     public var endNs: UInt64?
+    /// The id of the CPython interpreter whose thread state the thread had (0 = main,
+    /// see `PythonRuntimeInfo.interpreters`); nil for threads not running Python.
+    public var interpreter: Int64?
 
-    public init(pid: Int32, tid: Int32, name: String, startNs: UInt64, endNs: UInt64? = nil) {
+    public init(pid: Int32, tid: Int32, name: String, startNs: UInt64, endNs: UInt64? = nil, interpreter: Int64? = nil) {
         self.pid = pid
         self.tid = tid
         self.name = name
         self.startNs = startNs
         self.endNs = endNs
+        self.interpreter = interpreter
     }
 }
 

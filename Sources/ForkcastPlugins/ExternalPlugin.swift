@@ -59,7 +59,7 @@ public struct ExternalPlugin: Sendable {
         let process = try PluginProcess(name: name, argv: manifest.command, directory: folder, timeoutSeconds: timeoutSeconds, log: log)
         defer { process.kill() }
 
-        let hello = Wire.Hello(type: "hello", protocolVersion: pluginProtocolVersion, forkcastVersion: PluginRegistry.forkcastVersion,
+        let hello = Wire.Hello(type: "hello", protocolVersion: pluginProtocolVersion, forkcastVersion: ForkcastVersion.current,
                                kind: manifest.kind.rawValue, name: name, version: nil)
         process.send(try Wire.line(hello))
         let helloLine = try process.receiveLine(expecting: "handshake")
@@ -94,17 +94,9 @@ public struct ExternalPlugin: Sendable {
     static func decode<T: Decodable>(_ type: T.Type, _ line: Data, plugin: String, what: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: line)
-        } catch let DecodingError.keyNotFound(key, ctx) {
-            throw PluginError(plugin: plugin, reason: "malformed \(what): missing \"\(codingPath(ctx.codingPath + [key]))\"", named: false)
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx), let DecodingError.dataCorrupted(ctx) {
-            throw PluginError(plugin: plugin, reason: "malformed \(what): bad value at \"\(codingPath(ctx.codingPath))\"", named: false)
         } catch {
-            throw PluginError(plugin: plugin, reason: "malformed \(what): \(error)", named: false)
+            throw PluginError(plugin: plugin, reason: "malformed \(what): \(DecodeErrorText.describe(error))", named: false)
         }
-    }
-
-    static func codingPath(_ path: [CodingKey]) -> String {
-        path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 
     static func preview(_ line: Data) -> String {
@@ -180,7 +172,7 @@ extension ExternalStrategy {
 
 /// The `hello` forkcast sends first (one line, no newline).
 public func pluginHello(kind: PluginKind, name: String) throws -> Data {
-    try Wire.line(Wire.Hello(type: "hello", protocolVersion: pluginProtocolVersion, forkcastVersion: PluginRegistry.forkcastVersion,
+    try Wire.line(Wire.Hello(type: "hello", protocolVersion: pluginProtocolVersion, forkcastVersion: ForkcastVersion.current,
                              kind: kind.rawValue, name: name, version: nil))
 }
 

@@ -80,7 +80,7 @@ extension ExternalPlugin {
         }
         let process = try PluginProcess(name: name, argv: manifest.command, directory: folder, timeoutSeconds: timeoutSeconds, log: log)
         defer { process.kill() }
-        process.send(try Wire.line(Wire.Hello(type: "hello", protocolVersion: pluginProtocolVersion, forkcastVersion: PluginRegistry.forkcastVersion,
+        process.send(try Wire.line(Wire.Hello(type: "hello", protocolVersion: pluginProtocolVersion, forkcastVersion: ForkcastVersion.current,
                                               kind: manifest.kind.rawValue, name: name, version: nil)))
         let line = try process.receiveLine(expecting: "handshake")
         _ = try Self.envelope(line, plugin: name, expecting: "hello", what: "handshake")
@@ -106,7 +106,7 @@ public enum SampleInputs {
         let blas = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0"
         let libc = "/lib/x86_64-linux-gnu/libc.so.6"
         var b = ProfileBuilder(recording: RecordingInfo(
-            toolVersion: PluginRegistry.forkcastVersion, mode: .launch, command: ["python3", "train.py"], rootPid: 4100,
+            toolVersion: ForkcastVersion.current, mode: .launch, command: ["python3", "train.py"], rootPid: 4100,
             startedAt: "2026-01-01T00:00:00.000Z", durationNs: UInt64(ticks) * period, rateHz: rate,
             hostname: "sample", cores: 2, kernel: "sample", endReason: "target-exited", rootExit: ExitInfo(code: 0)))
         b.add(ForkcastModel.ProcessInfo(pid: 4100, ppid: 1, command: ["python3", "train.py"], executable: python, startNs: 0,

@@ -39,16 +39,12 @@ public struct PluginManifest: Codable, Sendable, Equatable {
         let m: PluginManifest
         do {
             m = try JSONDecoder().decode(PluginManifest.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw PluginError(plugin: label, reason: "broken manifest \(path): missing \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw PluginError(plugin: label, reason: "broken manifest \(path): wrong type at \"\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\"")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            let at = ctx.codingPath.map(\.stringValue).joined(separator: ".")
-            let what = at.isEmpty ? "not valid JSON" : "bad value at \"\(at)\" (kind must be one of \(PluginKind.allCases.map(\.rawValue).joined(separator: ", ")))"
-            throw PluginError(plugin: label, reason: "broken manifest \(path): \(what)")
         } catch {
-            throw PluginError(plugin: label, reason: "broken manifest \(path): \(error)")
+            var what = DecodeErrorText.describe(error)
+            if case DecodingError.dataCorrupted(let c) = error, !c.codingPath.isEmpty {
+                what += " (kind must be one of \(PluginKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            }
+            throw PluginError(plugin: label, reason: "broken manifest \(path): \(what)")
         }
         try m.validate(path: path)
         return m

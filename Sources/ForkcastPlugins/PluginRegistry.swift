@@ -8,9 +8,6 @@ import Foundation
 /// register the same way and are looked up the same way: external ones are wrapped in
 /// types implementing the same protocols (`ExternalAnalyzer`, …).
 public struct PluginRegistry: Sendable {
-    /// The version sent in the handshake.
-    nonisolated(unsafe) public static var forkcastVersion = "0.1.0"
-
     public private(set) var analyzers: [any AnalyzerPlugin] = []
     public private(set) var recommenderRules: [any RecommenderRulePlugin] = []
     public private(set) var reporters: [any ReporterPlugin] = []

@@ -1,5 +1,6 @@
 import Foundation
 import ForkcastModel
+import ForkcastSystem
 
 /// The self-contained HTML report: one file with inline CSS, JS and data (no network,
 /// no external fonts), light and dark. The data is aggregated in Swift (see
@@ -129,35 +130,11 @@ public enum ReportWriter {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw ReportWriteError(path: path, reason: "it is a directory")
         }
-        // Written to a temporary file beside the target, then renamed over it: a reader
-        // never sees half a report, and a failed write leaves the old file alone.
-        let temporary = "\(path).tmp-\(getpid())"
-        func failure(_ code: Int32) -> ReportWriteError {
-            var reason = String(cString: strerror(code))
+        // Atomic: a reader never sees half a report, and a failed write leaves the old file alone.
+        do { try AtomicFile.write(data, to: path) } catch {
+            var reason = error.errno.message
             if let first = reason.first { reason = first.lowercased() + reason.dropFirst() }
-            return ReportWriteError(path: path, reason: reason)
-        }
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure(errno) }
-        var writeError: Int32 = 0
-        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    writeError = errno
-                    return
-                }
-                offset += n
-            }
-        }
-        if writeError == 0 && fsync(fd) != 0 && errno != EINVAL { writeError = errno }
-        if close(fd) != 0 && writeError == 0 { writeError = errno }
-        if writeError == 0 && rename(temporary, path) != 0 { writeError = errno }
-        if writeError != 0 {
-            unlink(temporary)
-            throw failure(writeError)
+            throw ReportWriteError(path: path, reason: reason)
         }
     }
 }

@@ -18,86 +18,8 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// A fast JSON writer into a byte buffer, for outputs with millions of values where
-/// `JSONEncoder` would be the bottleneck. It writes exactly what it is told: callers
-/// put the commas.
-struct JSONOut {
-    var bytes: [UInt8] = []
-
-    init(capacity: Int = 1 << 16) { bytes.reserveCapacity(capacity) }
-
-    mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func raw(_ data: Data) { bytes.append(contentsOf: data) }
-
-    mutating func int<T: BinaryInteger>(_ v: T) {
-        if v >= 0 && v < 10 { bytes.append(UInt8(ascii: "0") + UInt8(v)); return }
-        bytes.append(contentsOf: String(v).utf8)
-    }
-
-    /// A finite double with at most `digits` decimals, trailing zeros trimmed; NaN and
-    /// infinities become `null` (JSON has neither).
-    mutating func double(_ v: Double, digits: Int = 3) {
-        guard v.isFinite else { raw("null"); return }
-        if v == v.rounded() && abs(v) < 1e15 { int(Int64(v)); return }
-        var s = String(format: "%.\(digits)f", v)
-        if s.contains(".") {
-            while s.hasSuffix("0") { s.removeLast() }
-            if s.hasSuffix(".") { s.removeLast() }
-        }
-        bytes.append(contentsOf: s.utf8)
-    }
-
-    mutating func bool(_ v: Bool) { v ? raw("true") : raw("false") }
-
-    /// A JSON string. Control characters (including ANSI escapes) are written as `\uXXXX`.
-    mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case 0x0a: raw("\\n")
-            case 0x0d: raw("\\r")
-            case 0x09: raw("\\t")
-            case 0..<0x20, 0x7f:
-                raw("\\u00")
-                bytes.append(Self.hex[Int(b >> 4)])
-                bytes.append(Self.hex[Int(b & 0xf)])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    mutating func optionalString(_ s: String?) {
-        if let s { string(s) } else { raw("null") }
-    }
-
-    mutating func key(_ k: StaticString) {
-        bytes.append(UInt8(ascii: "\""))
-        raw(k)
-        raw("\":")
-    }
-
-    /// A comma-separated array of integers.
-    mutating func intArray<C: Collection>(_ values: C) where C.Element: BinaryInteger {
-        bytes.append(UInt8(ascii: "["))
-        var first = true
-        for v in values {
-            if !first { bytes.append(UInt8(ascii: ",")) }
-            first = false
-            int(v)
-        }
-        bytes.append(UInt8(ascii: "]"))
-    }
-
-    var data: Data { Data(bytes) }
-
-    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-}
+/// The fast JSON byte writer, shared with the profile writer (`ForkcastModel.JSONWriter`).
+typealias JSONOut = JSONWriter
 
 /// Makes JSON safe to embed in an HTML `<script>` element: `<`, `>` and `&` (which can
 /// only occur inside JSON strings) and U+2028/U+2029 become `\uXXXX` escapes, so the

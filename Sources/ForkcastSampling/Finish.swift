@@ -19,11 +19,13 @@ extension TraceSession {
 
         for p in allProcesses {
             builder.add(ProcessInfo(pid: p.pid, ppid: p.ppid, command: p.command, executable: p.executable,
-                                    startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: p.runtime, origin: p.origin))
+                                    startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: p.runtime, origin: p.origin,
+                                    python: python.runtimeInfo[p.pid]))
         }
         let pythonNames = self.pythonNames
         for t in allThreads {
-            builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs))
+            builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs,
+                                   interpreter: python.interpreterOfTid[t.tid]))
         }
 
         // Symbolize.
@@ -86,9 +88,4 @@ extension TraceSession {
         }
         return builder.profile
     }
-}
-
-/// The version Forkcast writes into profiles.
-public enum ForkcastVersion {
-    public static let current = "0.1.0"
 }

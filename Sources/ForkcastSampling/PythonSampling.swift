@@ -2,6 +2,25 @@ import Foundation
 import ForkcastModel
 import ForkcastSystem
 
+/// What one sample of a Python thread adds to its native stack.
+struct PythonSample {
+    /// Leaf first.
+    var frames: [PythonFrame]
+    /// Whether the thread held its interpreter's GIL; nil when the process runs without one.
+    var holdsGIL: Bool?
+    /// The thread had asked for the GIL (3.15+ `gil_requested`).
+    var requestsGIL: Bool
+    /// Where the GIL of the thread's interpreter lies: a futex wait in there is a GIL wait.
+    var gilRange: Range<UInt64>?
+
+    /// Whether a blocked thread with this wait is waiting for the GIL.
+    func waitsForGIL(_ wait: WaitInfo?) -> Bool {
+        if requestsGIL { return true }
+        guard let futex = wait?.futex, let gilRange else { return false }
+        return gilRange.contains(futex)
+    }
+}
+
 /// The recorder's side of Python-aware recording: finds CPython in each traced process,
 /// reads the interpreter's threads and GIL holder once per tick, and each thread's
 /// Python stack while the thread is stopped (or blocked). Reading failures never lose a
@@ -17,6 +36,10 @@ public struct PythonSampling {
     }
 
     var processes: [Int32: ProcessState] = [:]
+    /// What was last read of each CPython process's runtime (kept after it exits).
+    var runtimeInfo: [Int32: PythonRuntimeInfo] = [:]
+    /// tid → the interpreter whose thread state it last had.
+    var interpreterOfTid: [Int32: Int64] = [:]
     /// Version notes already written (once per unsupported version).
     var notedVersions = Set<String>()
     let enabled: Bool
@@ -70,6 +93,8 @@ extension TraceSession {
                 do {
                     try inspector.beginTick()
                     state.readable = true
+                    let info = inspector.runtimeInfo
+                    if python.runtimeInfo[pid] != info { python.runtimeInfo[pid] = merged(python.runtimeInfo[pid], info) }
                 } catch {
                     stats.pythonReadErrors += 1
                 }
@@ -80,6 +105,21 @@ extension TraceSession {
             lastPythonNamesNs = now
             refreshPythonNames()
         }
+    }
+
+    /// Interpreters seen at any tick, not only the last one (subinterpreters come and go).
+    private func merged(_ old: PythonRuntimeInfo?, _ new: PythonRuntimeInfo) -> PythonRuntimeInfo {
+        guard let old else { return new }
+        var result = new
+        if new.gilEnabled == nil { result.gilEnabled = old.gilEnabled }
+        // Once enabled during the recording, it counts as enabled.
+        if old.gilEnabled == true { result.gilEnabled = true }
+        var byId: [Int64: PythonInterpreterInfo] = [:]
+        for i in (old.interpreters ?? []) + (new.interpreters ?? []) {
+            if byId[i.id]?.ownGIL == nil || i.ownGIL != nil { byId[i.id] = i }
+        }
+        result.interpreters = byId.isEmpty ? nil : byId.values.sorted { $0.id < $1.id }
+        return result
     }
 
     private func detectPython(_ process: TracedProcess, _ state: inout PythonSampling.ProcessState) {
@@ -99,16 +139,20 @@ extension TraceSession {
             state.inspector = inspector
             state.done = true
             process.runtime = inspector.runtimeDescription
+            python.runtimeInfo[process.pid] = inspector.runtimeInfo
         }
     }
 
     /// The Python stack of a thread (leaf first) and whether it holds the GIL; nil when
     /// the process is not (readable) CPython or the thread is not a Python thread.
-    func pythonSample(_ thread: TracedThread) -> (frames: [PythonFrame], holdsGIL: Bool)? {
+    func pythonSample(_ thread: TracedThread) -> PythonSample? {
         guard let inspector = python.inspector(pid: thread.pid) else { return nil }
         do {
             guard let frames = try inspector.stack(forTid: thread.tid) else { return nil }
-            return (frames, inspector.gilHolderTid() == thread.tid)
+            if let id = inspector.interpreterId(tid: thread.tid) { python.interpreterOfTid[thread.tid] = id }
+            return PythonSample(frames: frames, holdsGIL: inspector.holdsGIL(tid: thread.tid),
+                                requestsGIL: inspector.requestsGIL(tid: thread.tid) ?? false,
+                                gilRange: inspector.gilAddressRange(tid: thread.tid))
         } catch {
             stats.pythonReadErrors += 1
             return nil

@@ -159,7 +159,7 @@ extension TraceSession {
     /// Records the pending sample of `thread` (with or without a stack) and clears it;
     /// ticks that passed while the stop was on its way get the same stack, as runnable.
     func completePendingSample(_ thread: TracedThread, stack: Unwinder.Result?,
-                               python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) {
+                               python: PythonSample? = nil) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
         record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil, python: python)
@@ -236,8 +236,10 @@ extension TraceSession {
 
     /// Appends one sample. `cost` (when given) is when work on this sample began.
     func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?,
-                cost began: UInt64?, python: (frames: [PythonFrame], holdsGIL: Bool)? = nil) {
+                cost began: UInt64?, python: PythonSample? = nil) {
         guard let process = processes[thread.pid] else { return }
+        // A Python thread blocked on its GIL's futex, or asking for the GIL (3.15+), waits for the GIL.
+        let state = (state == .lockWait || state == .other) && python?.waitsForGIL(wait) == true ? .gilWait : state
         let pcs = stack?.pcs ?? []
         let complete = stack?.complete ?? false
         let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete, python: python?.frames ?? [])

@@ -24,7 +24,7 @@ final class TraceSession {
     var rootCommand: [String] = []
     var mode: RecordingInfo.Mode = .launch
     var launchedPid: Int32?
-    var execErrorFD: Int32 = -1
+    var stoppedChild: Subprocess.StoppedChild?
     var rootExecSeen = false
     var rootExit: ExitInfo?
     var stopSignal: Int32?
@@ -65,8 +65,8 @@ final class TraceSession {
         let reason = loop()
         refreshPythonNames()
         detachAll()
-        if mode == .launch, !rootExecSeen, execErrorFD >= 0, rootExit != nil,
-           let error = Launcher.execError(execErrorFD), let argv0 = rootCommand.first {
+        if mode == .launch, !rootExecSeen, stoppedChild?.execReportPending == true, rootExit != nil,
+           let error = stoppedChild?.execError(), let argv0 = rootCommand.first {
             throw RecordError.execFailed(argv0, error)
         }
         stats.tracerCPUNs = Clock.threadCPU() - cpuStart
@@ -160,22 +160,22 @@ final class TraceSession {
     private func launch(executable: String, arguments: [String], environment: [String], io: LaunchIO) throws {
         mode = .launch
         rootCommand = arguments
-        let spawned: (pid: Int32, execErrorFD: Int32)
+        let spawned: Subprocess.StoppedChild
         do {
-            spawned = try Launcher.spawnStopped(executable: executable, arguments: arguments, environment: environment,
+            spawned = try Subprocess.spawnStopped(executable: executable, arguments: arguments, environment: environment,
                                                 workingDirectory: io.workingDirectory, standardOutput: io.standardOutput,
                                                 standardError: io.standardError)
         } catch {
             throw RecordError.launchFailed("\(error)")
         }
         let pid = spawned.pid
-        execErrorFD = spawned.execErrorFD
+        stoppedChild = spawned
         launchedPid = pid
         rootPid = pid
         // The child stops itself before exec; seize it there so exec is followed.
         let first = try Wait.untraced(pid)
         guard case .stopped = first else {
-            if let error = Launcher.execError(execErrorFD) {
+            if let error = spawned.execError() {
                 throw RecordError.execFailed(io.workingDirectory.map { "\(executable) in \($0)" } ?? executable, error)
             }
             throw RecordError.launchFailed("the child ended before it could be traced")
@@ -183,7 +183,7 @@ final class TraceSession {
         do {
             try Ptrace.seize(pid)
         } catch let error as SystemError {
-            _ = Launcher.kill(pid, SIGKILL)
+            _ = Subprocess.signal(pid, SIGKILL)
             _ = try? Wait.untraced(pid)
             if error.isPermission { throw RecordError.notPermitted(pid: pid, detail: error.description) }
             throw RecordError.launchFailed(error.description)
@@ -196,7 +196,7 @@ final class TraceSession {
         process.awaitingExec = true
         _ = addThread(tid: pid, pid: pid, phase: .running, startNs: 0)
         process.threads.insert(pid)
-        _ = Launcher.kill(pid, SIGCONT)
+        _ = Subprocess.signal(pid, SIGCONT)
     }
 
     // MARK: - Bookkeeping
@@ -371,7 +371,7 @@ final class TraceSession {
         if pid == rootPid, !rootExecSeen {
             rootExecSeen = true
             rootCommand = process.command.isEmpty ? rootCommand : process.command
-            if execErrorFD >= 0 { close(execErrorFD); execErrorFD = -1 }
+            stoppedChild?.forgetExecReport()
         }
     }
 

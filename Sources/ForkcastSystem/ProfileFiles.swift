@@ -48,29 +48,15 @@ public enum ProfileFiles {
     }
 
     /// Writes `profile` to `path` (gzip when the name ends in `.gz`), replacing any file
-    /// there. Validates first: an invalid profile is not written.
+    /// there, through `AtomicFile`. Validates first: an invalid profile is not written.
     public static func write(_ profile: Profile, to path: String) throws {
         try checkWritable(path: path)
-        let target = resolvedTarget(path)
-        let dir = (target as NSString).deletingLastPathComponent
-        let temp = (dir.isEmpty ? "" : dir + "/") + ".\((target as NSString).lastPathComponent).\(getpid()).tmp"
-        let fd = try retrying { open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-            .orThrow(.write, path)
-        var closed = false
-        defer {
-            if !closed { _ = close(fd) }
-        }
         do {
-            try profile.write(gzip: path.hasSuffix(".gz")) { chunk in try writeAll(fd, chunk, path: path) }
-            closed = true
-            guard close(fd) == 0 else { throw osError(.write, path, Glibc.errno) }
-            guard rename(temp, target) == 0 else { throw osError(.write, path, Glibc.errno) }
+            try AtomicFile.write(to: path) { sink in try profile.write(gzip: path.hasSuffix(".gz"), to: sink) }
         } catch let error as ProfileError {
-            unlink(temp)
             throw ProfileFileError(.write, path: path, reason: error.description, profileError: error)
-        } catch {
-            unlink(temp)
-            throw error
+        } catch let error as AtomicFile.WriteError {
+            throw ProfileFileError(.write, path: path, reason: error.reason, errno: error.errno.rawValue)
         }
     }
 
@@ -79,43 +65,12 @@ public enum ProfileFiles {
     /// directory. `forkcast record` calls this before it starts the target, so a bad `-o`
     /// is reported before any work is done. Does not create directories.
     public static func checkWritable(path: String) throws {
-        guard !path.isEmpty else { throw ProfileFileError(.write, path: path, reason: "the path is empty") }
-        let target = resolvedTarget(path)
-        var st = stat()
-        if stat(target, &st) == 0 {
-            if st.st_mode & S_IFMT == S_IFDIR { throw osError(.write, path, EISDIR) }
-        } else if Glibc.errno != ENOENT {
-            throw osError(.write, path, Glibc.errno)
+        do { try AtomicFile.checkWritable(path) } catch {
+            throw ProfileFileError(.write, path: path, reason: error.reason, errno: error.errno.rawValue)
         }
-        let dir = (target as NSString).deletingLastPathComponent
-        let dirPath = dir.isEmpty ? "." : dir
-        guard stat(dirPath, &st) == 0 else {
-            let e = Glibc.errno
-            throw osError(.write, path, e, hint: e == ENOENT ? "the directory '\(dirPath)' does not exist" : nil)
-        }
-        guard st.st_mode & S_IFMT == S_IFDIR else {
-            throw osError(.write, path, ENOTDIR, hint: "'\(dirPath)' is not a directory")
-        }
-        // Creating a file is the only reliable test (root ignores modes; read-only mounts).
-        let probe = dirPath + "/.forkcast-write-test.\(getpid())"
-        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let e = Glibc.errno
-            throw osError(.write, path, e, hint: e == EACCES ? "the directory '\(dirPath)' is not writable" : nil)
-        }
-        close(fd)
-        unlink(probe)
     }
 
     // MARK: - Helpers
-
-    /// Writing through a symlink replaces the file it points to, not the link.
-    private static func resolvedTarget(_ path: String) -> String {
-        var st = stat()
-        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFLNK, let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
-    }
 
     private static func readAll(_ path: String) throws -> Data {
         guard !path.isEmpty else { throw ProfileFileError(.read, path: path, reason: "the path is empty") }
@@ -140,19 +95,6 @@ public enum ProfileFiles {
         }
         data.count = filled
         return data
-    }
-
-    private static func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, path: String) throws {
-        guard let base = chunk.baseAddress else { return }
-        var done = 0
-        while done < chunk.count {
-            let n = Glibc.write(fd, base + done, chunk.count - done)
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw osError(.write, path, Glibc.errno)
-            }
-            done += n
-        }
     }
 
     private static func retrying(_ call: () -> Int32) -> Int32 {

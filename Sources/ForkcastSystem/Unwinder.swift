@@ -57,42 +57,6 @@ public final class Unwinder {
     }
 }
 
-/// Launching a program stopped before its first instruction, for PTRACE_SEIZE.
-public enum Launcher {
-    /// Forks a child that stops itself; returns its pid and a descriptor that reports a
-    /// failed exec (`execError(fd)`).
-    public static func spawnStopped(executable: String, arguments: [String], environment: [String],
-                                    workingDirectory: String? = nil, standardOutput: Int32 = -1,
-                                    standardError: Int32 = -1) throws -> (pid: Int32, execErrorFD: Int32) {
-        var fd: Int32 = -1
-        let pid = withCStrings(arguments) { argv in
-            withCStrings(environment) { envp in
-                if let workingDirectory {
-                    return fc_spawn_stopped(executable, argv, envp, workingDirectory, standardOutput, standardError, &fd)
-                }
-                return fc_spawn_stopped(executable, argv, envp, nil, standardOutput, standardError, &fd)
-            }
-        }
-        if pid < 0 { throw SystemError("fork", negated: pid) }
-        return (pid, fd)
-    }
-
-    /// The errno of a failed exec, or nil once exec succeeded (blocks until one of the two).
-    public static func execError(_ fd: Int32) -> SystemError? {
-        let e = fc_read_exec_error(fd)
-        return e == 0 ? nil : SystemError("exec", e)
-    }
-
-    public static func kill(_ pid: Int32, _ signal: Int32) -> Bool { fc_kill(pid, signal) == 0 }
-
-    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-        pointers.append(nil)
-        defer { for p in pointers { free(p) } }
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-    }
-}
-
 /// Reads another process's memory with process_vm_readv.
 public enum RemoteMemory {
     public static func read(pid: Int32, address: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -133,11 +133,14 @@ final class PluginCLITests: XCTestCase {
             XCTAssertEqual(lines.first??["type"] as? String, "hello")
             XCTAssertEqual(lines.last??["type"] as? String, type)
         }
-        // A real profile, straight into a shipped plugin.
+        // A real profile, straight into a shipped plugin, with the SDK from `plugins sdk-path`.
         let profile = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/plugins/numpy-process-pool.json.gz").path
         let folder = Fixtures.repositoryRoot.appendingPathComponent("plugins/blas-oversubscription").path
-        let r = try Fixtures.run("/bin/sh", ["-c", "\"$0\" plugins sample analyzer --profile \"$1\" | (cd \"$2\" && python3 blas_oversubscription.py)",
-                                             binary, profile, folder])
+        var env = Foundation.ProcessInfo.processInfo.environment
+        env["HOME"] = dir.path
+        env["XDG_CACHE_HOME"] = nil
+        let r = try Fixtures.run("/bin/sh", ["-c", "\"$0\" plugins sample analyzer --profile \"$1\" | (cd \"$2\" && PYTHONPATH=$(\"$0\" plugins sdk-path) python3 blas_oversubscription.py)",
+                                             binary, profile, folder], environment: env)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("NumPy/BLAS threads oversubscribe the CPU: "), r.stdout)
         let bad = try forkcast(["plugins", "sample", "profiler"])
@@ -349,21 +352,34 @@ final class PluginCLITests: XCTestCase {
 
     // MARK: the shipped plugins' own tests
 
+    /// Each shipped plugin's own tests, with the SDK on PYTHONPATH as forkcast gives it.
     func testShippedPluginsOwnPythonTests() throws {
         let root = Fixtures.repositoryRoot.appendingPathComponent("plugins")
+        var env = Foundation.ProcessInfo.processInfo.environment
+        env["PYTHONPATH"] = Fixtures.repositoryRoot.appendingPathComponent("assets/sdk").path
         for name in ["blas-oversubscription", "pickle-cost", "scaling-knee", "markdown", "joblib"] {
-            let r = try Fixtures.run("/usr/bin/env", ["python3", "-m", "unittest", "discover", "-s", root.appendingPathComponent(name).path])
+            let r = try Fixtures.run("/usr/bin/env", ["python3", "-m", "unittest", "discover", "-s", root.appendingPathComponent(name).path], environment: env)
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("\nOK"), "\(name): \(r.stderr)")
         }
     }
 
-    func testEachPluginFolderCarriesTheSameProtocolHelper() throws {
+    /// One SDK: no plugin folder carries a copy of forkcast_plugin.py (forkcast puts the
+    /// one in assets/sdk/ on their PYTHONPATH), each folder has its README, and the
+    /// plugins and the SDK pass the linters.
+    func testPluginFoldersCarryNoCopyOfTheSDK() throws {
         let root = Fixtures.repositoryRoot.appendingPathComponent("plugins")
-        let canonical = try Data(contentsOf: root.appendingPathComponent("forkcast_plugin.py"))
+        var python: [String] = []
+        let walker = try XCTUnwrap(FileManager.default.enumerator(atPath: root.path))
+        for case let path as String in walker where path.hasSuffix(".py") && !path.contains("__pycache__") {
+            XCTAssertNotEqual((path as NSString).lastPathComponent, PluginSDK.fileName, "a copy of the SDK: plugins/\(path)")
+            python.append(root.appendingPathComponent(path).path)
+        }
         for name in ["blas-oversubscription", "pickle-cost", "scaling-knee", "markdown", "joblib"] {
-            XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("\(name)/forkcast_plugin.py")), canonical, name)
             XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("\(name)/README.md").path), name)
         }
+        XCTAssertGreaterThanOrEqual(python.count, 10)
+        python.append(Fixtures.repositoryRoot.appendingPathComponent("assets/sdk/forkcast_plugin.py").path)
+        XCTAssertEqual(try Linters.python(python), [])
     }
 }

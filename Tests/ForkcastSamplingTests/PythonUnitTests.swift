@@ -191,7 +191,7 @@ final class PythonFakeMemoryTests: XCTestCase {
         let runtime: UInt64 = 0x10000, interp: UInt64 = 0x20000, tstate: UInt64 = 0x30000, cframe: UInt64 = 0x40000
         m.write(runtime, [UInt8](repeating: 0, count: 600))
         m.write(runtime + l.runtimeInterpretersHead, u64: interp)
-        m.write(runtime + l.runtimeGilLocked, (0..<4).map { UInt8(truncatingIfNeeded: gilLocked >> (8 * $0)) })
+        m.write(runtime + l.runtimeGilLocked!, (0..<4).map { UInt8(truncatingIfNeeded: gilLocked >> (8 * $0)) })
         m.write(runtime + l.runtimeTstateCurrent!, u64: tstate)
         m.write(interp, [UInt8](repeating: 0, count: 1000))
         m.write(interp + l.interpThreadsHead, u64: tstate)

@@ -67,6 +67,32 @@ pid_t fc_spawn_stopped(const char *path, char *const argv[], char *const envp[],
 /// Reads the errno a failed exec wrote; returns 0 when exec succeeded (EOF).
 int fc_read_exec_error(int fd);
 
+/// What to do with one descriptor of a child started by fc_spawn, in order.
+enum {
+    FC_FD_DUP = 1,      ///< dup2(source_fd, child_fd)
+    FC_FD_OPEN = 2,     ///< open(path, flags, mode) as child_fd
+    FC_FD_CLOSE = 3,    ///< close(child_fd)
+};
+typedef struct {
+    int kind;           ///< FC_FD_*
+    int child_fd;
+    int source_fd;      ///< FC_FD_DUP
+    const char *path;   ///< FC_FD_OPEN
+    int flags;          ///< FC_FD_OPEN
+    mode_t mode;        ///< FC_FD_OPEN
+} fc_fd_action;
+/// posix_spawn(p) with the one policy every child of forkcast gets: an empty signal mask
+/// and default dispositions for every signal (forkcast blocks or ignores some itself),
+/// the descriptor actions in order, `cwd` (when not NULL, via addchdir_np), and its own
+/// process group when `new_group`. `search_path` looks `path` up in PATH. Returns 0 and
+/// the pid in *pid_out, or -errno (of the spawn, a file action, chdir or exec).
+int fc_spawn(const char *path, int search_path, char *const argv[], char *const envp[], const char *cwd,
+             const fc_fd_action *actions, int action_count, int new_group, pid_t *pid_out);
+/// pipe2(fds, O_CLOEXEC): both ends close-on-exec (a spawn dup2s the child's end).
+int fc_pipe_cloexec(int fds[2]);
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to this process.
+int fc_set_child_subreaper(void);
+
 // ---- signals ------------------------------------------------------------------------
 /// Blocks SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT in the calling thread (inherited by
 /// threads it creates) so that the tracer receives them with fc_wait_signal.

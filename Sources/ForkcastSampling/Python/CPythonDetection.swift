@@ -59,16 +59,39 @@ extension CPythonInspector {
                let fromMemory = versionString(hex: hex) {
                 version = fromMemory
             }
+            // 3.13+: the build describes itself at the start of _PyRuntime.
+            if let hex = try? memory.value(UInt64.self, at: runtime + 8),
+               (try? memory.bytes(at: runtime, count: 8)) == CPythonDebugOffsets.cookie,
+               let fromTable = versionString(hex: hex) {
+                version = fromTable
+            }
+            do {
+                let offsets = try CPythonDebugOffsets.read(at: runtime, memory: memory)
+                if let fromTable = versionString(hex: offsets.versionHex) { version = fromTable }
+                let layout = try CPythonLayout(debugOffsets: offsets)
+                return .supported(CPythonInspector(pid: pid, version: version, layout: layout,
+                                                   runtimeAddress: runtime, memory: memory))
+            } catch .unknownVersion(let found) {
+                let known = CPythonDebugOffsets.shapes.map(\.minor).joined(separator: ", ")
+                return .unsupported(
+                    version: found,
+                    note: "Python frames unavailable for CPython \(found): its _Py_DebugOffsets is a version this "
+                        + "reader has not seen (known: \(known)); native stacks are recorded")
+            } catch .implausible(let why) {
+                return .unsupported(
+                    version: version,
+                    note: "Python frames unavailable for CPython \(version): its _Py_DebugOffsets does not match "
+                        + "the known shape (\(why)); native stacks are recorded")
+            } catch {
+                // .noCookie: 3.12 and older, read with a table.
+            }
             guard let layout = CPythonLayout.forVersion(version) else {
-                let supported = CPythonLayout.all.map(\.version).joined(separator: ", ")
-                // 3.13+ starts _PyRuntime with _Py_DebugOffsets ("xdebugpy"): the offsets
-                // would come from there, but its frame semantics need a reader of their own.
-                let cookie = (try? memory.bytes(at: runtime, count: 8)).map { String(decoding: $0, as: UTF8.self) }
-                let debugOffsets = cookie == "xdebugpy" ? "; it publishes _Py_DebugOffsets, but the 3.13+ frame reader is not written yet" : ""
+                let supported = (CPythonLayout.all.map(\.version) + CPythonDebugOffsets.shapes.map(\.minor))
+                    .joined(separator: ", ")
                 return .unsupported(
                     version: version,
                     note: "Python frames unavailable for CPython \(version): no struct layout for this version "
-                        + "(supported: \(supported))\(debugOffsets); native stacks are recorded")
+                        + "(supported: \(supported)); native stacks are recorded")
             }
             return .supported(CPythonInspector(pid: pid, version: version, layout: layout,
                                                runtimeAddress: runtime, memory: memory))

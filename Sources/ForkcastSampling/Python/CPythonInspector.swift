@@ -1,3 +1,5 @@
+import ForkcastModel
+
 /// Reads one CPython process's interpreter state from outside, with `process_vm_readv`:
 /// its thread states, which thread holds the GIL, each thread's Python stack, and the
 /// names `threading` gave its threads.
@@ -34,6 +36,19 @@ public final class CPythonInspector {
     /// pthread_t (`threading.get_ident()`) → tid.
     var tidByIdent: [UInt64: Int32] = [:]
     private var gilHolder: Int32?
+    private var gilHolders: Set<Int32> = []
+    private var gilRequesters: Set<Int32> = []
+    private var interpreterOfTid: [Int32: Int64] = [:]
+    /// Interpreter id → address of the `_gil_runtime_state` it uses.
+    private var gilOfInterpreter: [Int64: UInt64] = [:]
+    /// Bytes of a `_gil_runtime_state` (interval, last_holder, locked, switch_number,
+    /// cond, mutex, switch_cond, switch_mutex: 208 on x86-64 glibc, 3.11–3.15).
+    static let gilStateSize: UInt64 = 208
+    /// Interpreters seen at the last tick that had any (id, own GIL).
+    private var lastInterpreters: [(id: Int64, ownGIL: Bool?)] = []
+    /// Whether the GIL is enabled: always on default builds; read from the interpreter's
+    /// GIL state on free-threaded ones (nil until read).
+    private(set) var gilEnabled: Bool?
     private var codeCache: [UInt64: CodeInfo] = [:]
     /// Type object address → tp_name, for the few types checked (str, bytes, …).
     private var typeNames: [UInt64: String] = [:]
@@ -42,6 +57,10 @@ public final class CPythonInspector {
     /// Idents already looked up and not found in `threading._active` (not started by
     /// `threading`), so they are not looked up every tick.
     var identsWithoutName: Set<UInt64> = []
+    /// How many times each ident was looked up without a name: a thread is in
+    /// `threading._active` only once `Thread._bootstrap_inner` registered it, a moment
+    /// after its thread state exists, so a few misses are retried before giving up.
+    var nameMisses: [UInt64: Int] = [:]
 
     /// What the reader keeps of a code object, with the pointers it was decoded from so
     /// that a freed and reused address is noticed.
@@ -61,29 +80,59 @@ public final class CPythonInspector {
         self.layout = layout
         self.runtimeAddress = runtimeAddress
         self.memory = memory
+        self.gilEnabled = layout.freeThreaded ? nil : true
     }
 
     // MARK: - Per tick
 
-    /// Reads the interpreters' thread lists (tid → thread state) and the GIL's holder.
-    /// Before the interpreter is initialised (or after it is finalised) there are no
-    /// threads and no holder; that is not an error.
+    /// Reads the interpreters' thread lists (tid → thread state), the GIL's holder (and,
+    /// where the build says, who asks for it), and whether the GIL is enabled. Before the
+    /// interpreter is initialised (or after it is finalised) there are no threads and no
+    /// holder; that is not an error.
     public func beginTick() throws(PythonReadError) {
         threadStates.removeAll(keepingCapacity: true)
         tidByIdent.removeAll(keepingCapacity: true)
+        interpreterOfTid.removeAll(keepingCapacity: true)
+        gilRequesters.removeAll(keepingCapacity: true)
+        gilOfInterpreter.removeAll(keepingCapacity: true)
         gilHolder = nil
 
         let l = layout
-        let runtimeEnd = [l.runtimeInterpretersHead + 8, l.runtimeGilLastHolder + 8, l.runtimeGilLocked + 4,
+        let runtimeEnd = [l.runtimeInterpretersHead + 8, (l.runtimeGilLastHolder ?? 0) + 8, (l.runtimeGilLocked ?? 0) + 4,
                           (l.runtimeTstateCurrent ?? 0) + 8].max()!
         let runtime = try read(runtimeAddress, Int(runtimeEnd))
         var interp = runtime.u64(l.runtimeInterpretersHead)
         var seenInterps = Set<UInt64>()
         var seenStates = Set<UInt64>()
+        var holderStates = Set<UInt64>()
+        var interpreters: [(id: Int64, ownGIL: Bool?)] = []
+        var anyGILEnabled: Bool?
         while interp != 0 {
             guard seenInterps.insert(interp).inserted, seenInterps.count <= Self.maxInterpreters else {
                 throw .inconsistent("interpreter list loops or is too long")
             }
+            let id: Int64 = try l.interpId.map { offset throws(PythonReadError) in
+                Int64(bitPattern: try pointer(interp + offset))
+            } ?? 0
+            guard id >= 0, id < 1 << 40 else { throw .inconsistent("interpreter id \(id)") }
+            // 3.12+: each interpreter points at the GIL it uses (its own, or the main one's).
+            var ownGIL: Bool?
+            if let gilPointerOffset = l.interpGilPointer, let lockedOffset = l.gilLocked, let holderOffset = l.gilLastHolder {
+                let gil = try pointer(interp + gilPointerOffset)
+                if gil != 0 {
+                    gilOfInterpreter[id] = gil
+                    if let own = l.interpOwnGil { ownGIL = gil == interp + own }
+                    let state = try read(gil, Int(max(lockedOffset + 4, holderOffset + 8, (l.gilEnabled ?? 0) + 4)))
+                    var enabled = true
+                    if let enabledOffset = l.gilEnabled { enabled = state.i32(enabledOffset) > 0 }
+                    anyGILEnabled = (anyGILEnabled ?? false) || enabled
+                    if enabled, state.i32(lockedOffset) == 1 {
+                        let holder = state.u64(holderOffset)
+                        if holder != 0 { holderStates.insert(holder) }
+                    }
+                }
+            }
+            interpreters.append((id, ownGIL))
             var tstate = try pointer(interp + l.interpThreadsHead)
             while tstate != 0 {
                 guard seenStates.insert(tstate).inserted, seenStates.count <= Self.maxThreads else {
@@ -93,29 +142,83 @@ public final class CPythonInspector {
                 let tid = state.u64(l.tstateNativeThreadId)
                 // A thread state created but not yet bound to a thread has tid 0.
                 if tid > 0, tid < UInt64(Int32.max) {
-                    threadStates[Int32(tid)] = tstate
-                    tidByIdent[state.u64(l.tstateThreadId)] = Int32(tid)
+                    let t = Int32(tid)
+                    // A thread that runs code of several interpreters has a state in
+                    // each: the one with a frame is the one it runs now.
+                    if threadStates[t] == nil || (l.tstateCurrentFrame.map { state.u64($0) != 0 } ?? false) {
+                        threadStates[t] = tstate
+                        interpreterOfTid[t] = id
+                    }
+                    tidByIdent[state.u64(l.tstateThreadId)] = t
+                    if let offset = l.tstateHoldsGil, state.i32(offset) != 0 { holderStates.insert(tstate) }
+                    if let offset = l.tstateGilRequested, state.i32(offset) != 0 { gilRequesters.insert(t) }
                 }
                 tstate = state.u64(l.tstateNext)
             }
             interp = try pointer(interp + l.interpNext)
         }
+        lastInterpreters = interpreters.sorted { $0.id < $1.id }
+        if l.interpGilPointer != nil, !interpreters.isEmpty { gilEnabled = anyGILEnabled ?? gilEnabled }
 
-        // The GIL: `locked` is 1 while held. The holder is `tstate_current` once the
-        // taking thread has installed itself, `last_holder` in the short window before.
-        let locked = runtime.i32(l.runtimeGilLocked)
-        if locked == 1 {
+        // 3.11: one GIL in the runtime. `locked` is 1 while held; the holder is
+        // `tstate_current` once the taking thread has installed itself, `last_holder` in
+        // the short window before.
+        if let lockedOffset = l.runtimeGilLocked, runtime.i32(lockedOffset) == 1 {
             var holder = l.runtimeTstateCurrent.map { runtime.u64($0) } ?? 0
-            if holder == 0 { holder = runtime.u64(l.runtimeGilLastHolder) }
-            if holder != 0 {
-                gilHolder = threadStates.first { $0.value == holder }?.key
-            }
+            if holder == 0, let last = l.runtimeGilLastHolder { holder = runtime.u64(last) }
+            if holder != 0 { holderStates.insert(holder) }
         }
+        // The holder's tid; with several GILs (subinterpreters with their own) the
+        // recorder asks per thread, so keep every holder.
+        gilHolders = Set(threadStates.compactMap { holderStates.contains($0.value) ? $0.key : nil })
+        gilHolder = gilHolders.count == 1 ? gilHolders.first : gilHolders.min()
     }
 
     /// The tid of the thread holding the GIL at the last `beginTick`, nil when the GIL
-    /// was free (or held by a thread state not bound to a known thread).
+    /// was free (or held by a thread state not bound to a known thread). With
+    /// subinterpreters that have their own GIL, the lowest of the holders: use
+    /// `holdsGIL(tid:)` to ask about one thread.
     public func gilHolderTid() -> Int32? { gilHolder }
+
+    /// Whether the thread held a GIL (its interpreter's) at the last `beginTick`; nil
+    /// when the process runs without a GIL (free-threaded build with the GIL disabled).
+    public func holdsGIL(tid: Int32) -> Bool? {
+        if gilEnabled == false { return nil }
+        return gilHolders.contains(tid)
+    }
+
+    /// Whether the thread had asked for the GIL (`gil_requested`, 3.15+); nil when the
+    /// build does not say (the recorder then looks for `take_gil` in the native stack).
+    public func requestsGIL(tid: Int32) -> Bool? {
+        guard layout.tstateGilRequested != nil, gilEnabled != false else { return nil }
+        return gilRequesters.contains(tid)
+    }
+
+    /// The bytes of the GIL the thread's interpreter uses: a thread blocked on a futex
+    /// in there waits for the GIL (its condition variable or mutex), whatever the
+    /// native stack's symbols say. nil when unknown or when the GIL is disabled.
+    public func gilAddressRange(tid: Int32) -> Range<UInt64>? {
+        guard gilEnabled != false else { return nil }
+        let gil: UInt64?
+        if let id = interpreterOfTid[tid], let address = gilOfInterpreter[id] {
+            gil = address
+        } else if let lastHolder = layout.runtimeGilLastHolder {
+            gil = runtimeAddress + lastHolder - 8  // 3.11: _PyRuntime.ceval.gil, `interval` first
+        } else {
+            gil = nil
+        }
+        return gil.map { $0..<($0 + Self.gilStateSize) }
+    }
+
+    /// The interpreter id whose thread state the thread had at the last `beginTick`.
+    public func interpreterId(tid: Int32) -> Int64? { interpreterOfTid[tid] }
+
+    /// What the profile records of this runtime: version, build, GIL, interpreters.
+    public var runtimeInfo: PythonRuntimeInfo {
+        PythonRuntimeInfo(version: version, freeThreaded: layout.freeThreaded, gilEnabled: gilEnabled,
+                          interpreters: lastInterpreters.isEmpty ? nil
+                              : lastInterpreters.map { PythonInterpreterInfo(id: $0.id, ownGIL: $0.id == 0 ? nil : $0.ownGIL) })
+    }
 
     /// The tids that had a Python thread state at the last `beginTick`.
     public var pythonThreadIds: [Int32] { threadStates.keys.sorted() }
@@ -150,19 +253,23 @@ public final class CPythonInspector {
             let frame = try read(frameAddress, l.frameReadSize)
             let previous = frame.u64(l.framePrevious)
             let owner = frame.u8(l.frameOwner)
-            if let cstack = l.ownerCStack, owner == cstack {
-                // A C-stack shim (3.12+): the Python frame below it was entered from C.
+            if let shim = l.ownerShimMinimum, owner >= shim {
+                // A shim pushed where C called into Python (3.12+): the Python frame
+                // below it was entered from C.
                 if let last = frames.indices.last { frames[last].isEntry = true }
                 frameAddress = previous
                 continue
             }
-            let codeAddress = frame.u64(l.frameCode)
+            let codeAddress = frame.u64(l.frameCode) & ~l.frameExecutableTagMask
             let code = try codeInfo(at: codeAddress)
-            let prevInstr = frame.u64(l.framePrevInstr)
-            let codeStart = codeAddress &+ l.codeCodeAdaptive
+            let instr = frame.u64(l.framePrevInstr)
+            var codeStart = codeAddress &+ l.codeCodeAdaptive
+            if let tlbcOffset = l.frameTlbcIndex, let copy = try threadLocalBytecode(code: codeAddress, index: frame.i32(tlbcOffset)) {
+                codeStart = copy
+            }
             var line = code.firstLine
-            if prevInstr >= codeStart {
-                let unit = Int(truncatingIfNeeded: (prevInstr &- codeStart) / 2)
+            if instr >= codeStart {
+                let unit = Int(truncatingIfNeeded: (instr &- codeStart) / 2)
                 switch l.lineTableFormat {
                 case .locationTable311:
                     line = PythonLineTable.line311(table: code.lineTable, firstLine: code.firstLine, codeUnit: unit)
@@ -173,7 +280,22 @@ public final class CPythonInspector {
             frames.append(PythonFrame(name: code.name, file: code.file, line: line, isEntry: isEntry))
             frameAddress = previous
         }
+        // 3.12+: the root frame is entered from C even without a shim after it.
+        if l.ownerShimMinimum != nil, let last = frames.indices.last { frames[last].isEntry = true }
         return frames
+    }
+
+    /// Free-threaded 3.14+: the start of the thread-local copy `index` of a code
+    /// object's bytecode (`co_tlbc->entries[index]`); nil for copy 0 (the code object's
+    /// own `_co_code_adaptive`) or when the array does not have it.
+    private func threadLocalBytecode(code: UInt64, index: Int32) throws(PythonReadError) -> UInt64? {
+        guard index > 0, let tlbcOffset = layout.codeTlbc else { return nil }
+        let array = try pointer(code + tlbcOffset)
+        guard array != 0 else { return nil }
+        let size = Int64(bitPattern: try pointer(array))
+        guard size > Int64(index), size < 1 << 20 else { return nil }
+        let entry = try pointer(array + 8 + UInt64(index) * 8)
+        return entry == 0 ? nil : entry
     }
 
     // MARK: - Reading objects
@@ -186,6 +308,10 @@ public final class CPythonInspector {
                    UInt64(bitPattern: Int64(header.i32(l.codeFirstLineNo)))]
         if let cached = codeCache[address], cached.key == key { return cached }
         if codeCache.count >= Self.maxCachedCodes { codeCache.removeAll(keepingCapacity: true) }
+        // 3.13+ frames point at "executables" that are not always code objects.
+        if l.fromDebugOffsets, try typeName(ofObject: address) != "code" {
+            throw .inconsistent("frame executable at 0x\(String(address, radix: 16)) is not a code object")
+        }
         let firstLine = Int(header.i32(l.codeFirstLineNo))
         guard firstLine >= 0 else { throw .inconsistent("code object at 0x\(String(address, radix: 16)) has line \(firstLine)") }
         var info = CodeInfo(
@@ -215,13 +341,13 @@ public final class CPythonInspector {
     /// looks at), cut at `maxStringLength` characters.
     func string(at address: UInt64) throws(PythonReadError) -> String {
         let l = layout
-        let header = try read(address, Int(l.unicodeASCIIData))
+        let header = try read(address, Int(max(l.unicodeASCIIData, l.unicodeState + 4)))
         guard try typeName(ofObject: address) == "str" else {
             throw .inconsistent("object at 0x\(String(address, radix: 16)) is not a str")
         }
         let length = Int(bitPattern: UInt(header.u64(l.unicodeLength)))
         guard length >= 0, length < 1 << 31 else { throw .inconsistent("str length \(length)") }
-        let state = header.u8(l.unicodeState)
+        let state = header.u32(l.unicodeState) >> l.unicodeStateShift
         let kind = Int((state >> 2) & 7)
         let compact = (state >> 5) & 1 == 1
         let ascii = (state >> 6) & 1 == 1

@@ -8,7 +8,10 @@ extension CPythonInspector {
         if !missing.isEmpty {
             if let active = try? readActiveThreads() {
                 for (ident, name) in active { threadNameByIdent[ident] = name }
-                for ident in missing where active[ident] == nil { identsWithoutName.insert(ident) }
+                for ident in missing where active[ident] == nil {
+                    nameMisses[ident, default: 0] += 1
+                    if nameMisses[ident]! >= 5 { identsWithoutName.insert(ident) }
+                }
             }
         }
         var result: [Int32: String] = [:]
@@ -39,7 +42,13 @@ extension CPythonInspector {
 
     /// A non-negative `int` that fits 64 bits (thread idents), nil otherwise.
     private func smallInt(_ object: UInt64) throws(PythonReadError) -> UInt64? {
-        let size = Int64(bitPattern: try pointer(object + layout.varObjectSize))
+        var size = Int64(bitPattern: try pointer(object + layout.varObjectSize))
+        if let tagOffset = layout.longTag {
+            // 3.12+: lv_tag = digits << 3 | sign (0 positive, 1 zero, 2 negative).
+            let tag = try pointer(object + tagOffset)
+            guard tag & 3 != 2 else { return nil }
+            size = Int64(bitPattern: tag >> 3)
+        }
         guard size >= 0, size <= 3 else { return nil }
         let digits = size == 0 ? [] : try read(object + layout.longDigits, Int(size) * 4)
         var value: UInt64 = 0
@@ -55,6 +64,31 @@ extension CPythonInspector {
     /// managed dict pointer or as inline values keyed by the type's cached keys.
     private func attribute(of object: UInt64, named name: String) throws(PythonReadError) -> UInt64? {
         let l = layout
+        if let flagsOffset = l.typeFlags {
+            // 3.13+: with Py_TPFLAGS_INLINE_VALUES the values follow the object (at the
+            // type's tp_basicsize): `PyDictValues {capacity, size, embedded, valid; values[]}`,
+            // keyed by the type's cached keys while `valid`; otherwise the managed dict
+            // pointer 3 words before the object.
+            let type = try pointer(object + l.objectType)
+            let flags = try pointer(type + flagsOffset)
+            if flags & (1 << 2) != 0 {
+                let basicSize = try pointer(type + l.typeName + 8)
+                guard basicSize > 0, basicSize < 1 << 16 else { throw .inconsistent("tp_basicsize \(basicSize)") }
+                let values = object + basicSize
+                if try read(values, 4)[3] != 0 {
+                    let keys = try pointer(type + l.heapTypeCachedKeys)
+                    guard keys != 0 else { return nil }
+                    for (index, key, _) in try dictKeyEntries(keys) where try string(at: key) == name {
+                        let value = try pointer(values + 8 + UInt64(index) * 8)
+                        return value == 0 ? nil : value
+                    }
+                    return nil
+                }
+            }
+            let dict = try pointer(object &- l.managedDictBefore)
+            guard dict != 0 else { return nil }
+            return try dictLookup(dict, key: name)
+        }
         let values = try pointer(object &- l.managedValuesBefore)
         if values != 0 {
             let type = try pointer(object + l.objectType)

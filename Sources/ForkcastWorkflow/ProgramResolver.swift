@@ -1,4 +1,12 @@
 import Foundation
+import ForkcastSystem
+
+/// A one-line error about what the user asked for (a program that is not there, a file
+/// that cannot be used): printed as `forkcast: error: …`, exit status 2.
+public struct UserError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
 
 /// Finds the executable for a command name the way a shell would (PATH search), and
 /// looks through pyenv's shell-script shims so that the real interpreter is launched
@@ -33,16 +41,14 @@ public enum ProgramResolver {
     }
 
     private static func pyenvWhich(_ name: String) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["pyenv", "which", name]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        let options = Subprocess.Options(standardInput: .null, standardOutput: .pipe, standardError: .null, newProcessGroup: false)
+        guard let child = try? Subprocess.spawn(["/usr/bin/env", "pyenv", "which", name], options: options),
+              let out = child.standardOutput else { return nil }
+        var bytes = [UInt8]()
+        while out.readAvailable(into: &bytes) {}
+        out.close()
+        guard child.wait()?.0 == .exited(0) else { return nil }
+        let data = Data(bytes)
         let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }

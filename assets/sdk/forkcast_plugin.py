@@ -1,6 +1,10 @@
 """forkcast_plugin — the Forkcast external plugin protocol (version 1) in one file.
 
-Copy this file next to your plugin and call `serve(handler)`. Standard library only.
+`import forkcast_plugin` and call `serve(handler, name, version)`. Standard library only.
+forkcast puts this module on every external plugin's PYTHONPATH; to run a plugin by hand,
+`PYTHONPATH=$(forkcast plugins sdk-path) python3 my_plugin.py`. Its one copy lives in
+assets/sdk/ of the Forkcast repository, embedded into forkcast by scripts/gen-assets.py.
+
 The protocol (docs/plugins.md): forkcast writes one JSON object per line on the plugin's
 stdin and reads one per line from its stdout:
 

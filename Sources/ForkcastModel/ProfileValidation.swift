@@ -1,0 +1,94 @@
+import Foundation
+
+// MARK: - Validation
+
+extension Profile {
+    /// The largest time or duration a profile may hold, in nanoseconds (`Int64.max`, about
+    /// 292 years), so that readers can convert any time to `Int` without trapping.
+    public static let maxTimeNs = UInt64(Int64.max)
+    /// The highest sampling rate a profile may claim, in Hz.
+    public static let maxRateHz = 1_000_000.0
+
+    /// Checks every cross-reference (stack → frame, sample → stack/wait/thread) and every
+    /// value with a range (times, rate, ids), so that a profile that passes can be indexed
+    /// without bounds checks and its numbers converted without overflow. Called before
+    /// writing and after reading.
+    public func validate() throws {
+        guard formatVersion == Profile.currentFormatVersion else {
+            throw ProfileError.unsupportedVersion(found: formatVersion, supported: Profile.currentFormatVersion)
+        }
+        let r = recording
+        guard r.rateHz.isFinite, r.rateHz > 0, r.rateHz <= Profile.maxRateHz else {
+            throw ProfileError.invalid("sampling rate \(r.rateHz) Hz is not between 0 and \(Int(Profile.maxRateHz)) Hz")
+        }
+        guard r.durationNs <= Profile.maxTimeNs else {
+            throw ProfileError.invalid("recording duration \(r.durationNs) ns is absurd")
+        }
+        guard r.cores >= 1 else { throw ProfileError.invalid("recording says the machine has \(r.cores) cores") }
+        let statsFields: [(String, Int)] = [
+            ("ticks", stats.ticks), ("lateTicks", stats.lateTicks), ("samplesExpected", stats.samplesExpected),
+            ("samplesTaken", stats.samplesTaken), ("stacksComplete", stats.stacksComplete),
+            ("unwindErrors", stats.unwindErrors), ("inconsistentStacks", stats.inconsistentStacks),
+            ("missedStops", stats.missedStops), ("pythonReadErrors", stats.pythonReadErrors),
+        ]
+        for (name, value) in statsFields where value < 0 {
+            throw ProfileError.invalid("stats.\(name) is negative (\(value))")
+        }
+        for (i, p) in processes.enumerated() {
+            guard p.pid > 0 else { throw ProfileError.invalid("process \(i) has pid \(p.pid)") }
+            guard p.startNs <= Profile.maxTimeNs, (p.endNs ?? 0) <= Profile.maxTimeNs else {
+                throw ProfileError.invalid("process \(p.pid) has an absurd start or end time")
+            }
+            if let end = p.endNs, end < p.startNs {
+                throw ProfileError.invalid("process \(p.pid) ends (\(end) ns) before it starts (\(p.startNs) ns)")
+            }
+        }
+        var knownThreads = Set<UInt64>()
+        knownThreads.reserveCapacity(threads.count)
+        for (i, t) in threads.enumerated() {
+            guard t.pid > 0, t.tid > 0 else { throw ProfileError.invalid("thread \(i) has pid \(t.pid), tid \(t.tid)") }
+            guard t.startNs <= Profile.maxTimeNs, (t.endNs ?? 0) <= Profile.maxTimeNs else {
+                throw ProfileError.invalid("thread \(t.tid) has an absurd start or end time")
+            }
+            if let end = t.endNs, end < t.startNs {
+                throw ProfileError.invalid("thread \(t.tid) ends (\(end) ns) before it starts (\(t.startNs) ns)")
+            }
+            knownThreads.insert(Profile.threadKey(t.pid, t.tid))
+        }
+        for (i, f) in frames.enumerated() {
+            if let line = f.line, line < 0 { throw ProfileError.invalid("frame \(i) has line number \(line)") }
+        }
+        let frameCount = frames.count
+        for (i, stack) in stacks.enumerated() {
+            for f in stack.frames where f < 0 || Int(f) >= frameCount {
+                throw ProfileError.invalid("stack \(i) refers to frame \(f), but there are \(frameCount) frames")
+            }
+        }
+        let stackCount = stacks.count
+        let waitCount = waits.count
+        var lastKey: UInt64 = 0
+        for i in samples.indices {
+            let s = samples[i]
+            if s.stack < 0 || Int(s.stack) >= stackCount {
+                throw ProfileError.invalid("sample \(i) refers to stack \(s.stack), but there are \(stackCount) stacks")
+            }
+            if s.wait < -1 || Int(s.wait) >= waitCount {
+                throw ProfileError.invalid("sample \(i) refers to wait \(s.wait), but there are \(waitCount) waits")
+            }
+            if s.timeNs > Profile.maxTimeNs {
+                throw ProfileError.invalid("sample \(i) has an absurd time (\(s.timeNs) ns)")
+            }
+            let key = Profile.threadKey(s.pid, s.tid)
+            if key != lastKey {
+                guard knownThreads.contains(key) else {
+                    throw ProfileError.invalid("sample \(i) is of thread \(s.tid) in process \(s.pid), which is not in the thread table")
+                }
+                lastKey = key
+            }
+        }
+    }
+
+    private static func threadKey(_ pid: Int32, _ tid: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(bitPattern: tid))
+    }
+}
