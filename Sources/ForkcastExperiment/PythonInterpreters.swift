@@ -3,8 +3,8 @@ import Foundation
 /// Finds the interpreters named by `--python A,B` and the command words that run each.
 ///
 /// An interpreter is looked up, in order: as a path; on PATH; under the Forkcast cache
-/// (`~/.cache/forkcast/*/bin/NAME`, where the test set-up builds CPython from Debian's
-/// sources); in the cached Debian sid chroot (`~/.cache/forkcast/sid-chroot`, made by
+/// (`~/.cache/forkcast/*/bin/NAME` or `*/*/bin/NAME`, where scripts/assets/cpython-3.13.sh
+/// builds 3.13 and 3.13t from Debian's sources); in the cached Debian sid chroot (`~/.cache/forkcast/sid-chroot`, made by
 /// scripts/assets/sid-chroot.sh). An interpreter inside the chroot runs in a private
 /// mount namespace where the working directory, the experiment's folder (the swap hook,
 /// the run reports) and the folders of the command's absolute paths are bind-mounted
@@ -39,15 +39,20 @@ public enum PythonInterpreters {
             if fm.isExecutableFile(atPath: p) { return [p] }
         }
         let cache = cacheDirectory
+        // cache/NAME/bin and one level deeper (cache/cpython-3.13/ft/bin/python3.13t).
         for sub in ((try? fm.contentsOfDirectory(atPath: cache)) ?? []).sorted() where sub != "sid-chroot" {
             let p = "\(cache)/\(sub)/bin/\(name)"
             if fm.isExecutableFile(atPath: p) { return [p] }
+            for inner in ((try? fm.contentsOfDirectory(atPath: "\(cache)/\(sub)")) ?? []).sorted() {
+                let q = "\(cache)/\(sub)/\(inner)/bin/\(name)"
+                if fm.isExecutableFile(atPath: q) { return [q] }
+            }
         }
         let root = "\(cache)/sid-chroot"
         if fm.isExecutableFile(atPath: "\(root)/usr/bin/\(name)") {
             return chrootCommand(root: root, binds: binds, program: name)
         }
-        throw ExperimentError("--python \(name): not found on PATH, under \(cache)/*/bin or in the sid chroot (scripts/assets/sid-chroot.sh builds python3.13–3.15)")
+        throw ExperimentError("--python \(name): not found on PATH, under \(cache)/*/bin, \(cache)/*/*/bin or in the sid chroot (scripts/assets/sid-chroot.sh builds python3.13–3.15)")
     }
 
     /// `unshare` into a private mount namespace, bind the folders, mount /proc and /dev,
