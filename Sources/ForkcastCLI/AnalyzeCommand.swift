@@ -51,7 +51,7 @@ public struct Analyze: ParsableCommand {
         let loaded: Profile
         do {
             loaded = try Self.load(path: profile)
-        } catch let error as AnalyzeInputError {
+        } catch let error as UserError {
             Self.fail(error.description)
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
@@ -60,12 +60,11 @@ public struct Analyze: ParsableCommand {
         do { pipeline = try pluginOptions.pipeline() } catch { Self.fail("\(error)") }
         let analysis = pipeline.analyze(loaded, timing: timing ? { timings.append(($0, $1)) } : nil)
         // Failed plugins are named in the summary; with --json, say so on stderr too.
-        if json { for e in analysis.errors { FileHandle.standardError.write(Data("forkcast analyze: warning: \(e)\n".utf8)) } }
+        if json { for e in analysis.errors { Terminal.warning(e) } }
         let t2 = DispatchTime.now().uptimeNanoseconds
         if timing {
-            FileHandle.standardError.write(Data((
-                "forkcast analyze: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
-                + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")\n").utf8))
+            Terminal.note("analyze timing: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
+                          + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")")
         }
         if json {
             do {
@@ -82,7 +81,7 @@ public struct Analyze: ParsableCommand {
         if report {
             do {
                 let path = try pipeline.writeHTML(ReportInput(profile: loaded, analysis: analysis))
-                FileHandle.standardError.write(Data("forkcast analyze: report: \(path)\n".utf8))
+                Terminal.note("report: \(path)")
             } catch {
                 Self.fail("\(error)")
             }
@@ -113,22 +112,16 @@ public struct Analyze: ParsableCommand {
         do {
             return try ProfileFiles.read(path: path)
         } catch let error as ProfileFileError {
-            throw AnalyzeInputError(error.description)
+            throw UserError(error.description)
         } catch {
-            throw AnalyzeInputError("cannot read profile '\(path)': \(error)")
+            throw UserError("cannot read profile '\(path)': \(error)")
         }
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("forkcast analyze: error: \(Terminal.sanitize(message))\n".utf8))
+        Terminal.error(message)
         Analyze.exit(withError: ExitCode(2))
     }
-}
-
-/// A bad input file for `forkcast analyze`: a one-line message.
-struct AnalyzeInputError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// The terminal summary of an `Analysis`: aligned plain-text tables, colors only when asked.
@@ -154,11 +147,11 @@ public enum AnalysisText {
             line(bold("Recommendation: \(r.strategy.rawValue)\(workers)") + "  (confidence \(fixed(r.confidence, 2)))")
             if let f = r.fixFirst {
                 line(warn("  ! \(f.text)"))
-                if let s = f.stack { line("      at \(stackLine(s))") }
+                if let s = f.stack { line("      at \(Formatting.stackLine(s))") }
             }
             for reason in r.reasons where reason != r.fixFirst {
                 line("  • \(reason.text)")
-                if let s = reason.stack, !s.isEmpty { line("      at \(stackLine(s))") }
+                if let s = reason.stack, !s.isEmpty { line("      at \(Formatting.stackLine(s))") }
             }
             line()
         }
@@ -178,7 +171,7 @@ public enum AnalysisText {
                     rows.append(["pid \(p.pid) \(name)", "\(p.samples)"] + stateCells(p.states))
                 }
             }
-            out += table(rows, rightAlignedFrom: 1, indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1))
             line("  Parallelism: \(fixed(o.parallelism, 2)) threads on CPU on average (peak \(o.peakParallelism)) of \(o.cores) cores — "
                  + "\(pct(o.coreUtilization)) of the machine; \(fixed(o.liveThreads, 1)) threads alive.")
             line("  CPU starvation: runnable threads with every core busy at \(pct(o.starvedTickShare)) of ticks "
@@ -193,7 +186,7 @@ public enum AnalysisText {
             for t in sorted.prefix(limit) {
                 rows.append(["\(t.pid)", "\(t.tid)", clip(t.name, 16), "\(t.samples)"] + stateCells(t.states) + [pct(t.idleShare)])
             }
-            out += table(rows, rightAlignedFrom: 3, leftAligned: [2], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 3, except: [2]))
             if sorted.count > limit { line("  … \(sorted.count - limit) more threads (--limit, or --json for all)") }
             line()
         }
@@ -208,11 +201,11 @@ public enum AnalysisText {
                 rows.append([clip(l.lock, 40), l.kind, "\(l.pid)", "\(fixed(l.waitSeconds, 2)) s", pct(l.waitShare), "\(l.waiters)",
                              l.holder.map { h in h + (l.holderShare.map { " (\(pct($0)))" } ?? "") } ?? "-"])
             }
-            out += table(rows, rightAlignedFrom: 2, leftAligned: [6], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [6]))
             let hidden = allContended.count - min(contended.count, limit)
             if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
-                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(stackLine(s))") }
+                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(Formatting.stackLine(s))") }
             }
             line()
         }
@@ -231,7 +224,7 @@ public enum AnalysisText {
                 rows.append([g.kind.rawValue, clip(g.callSite, 48), "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), "\(g.threads)",
                              g.syscalls.joined(separator: ","), clip(g.targets.prefix(2).joined(separator: ", "), 40)])
             }
-            out += table(rows, rightAlignedFrom: 2, leftAligned: [5, 6], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [5, 6]))
             line()
         }
 
@@ -242,7 +235,7 @@ public enum AnalysisText {
                 rows.append(["\(g.pid)", "\(g.pythonThreads)", "\(fixed(g.cpuSeconds, 2)) s", pct(g.heldShare), g.heldEvidence,
                              "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), fixed(g.parallelism, 2)])
             }
-            out += table(rows, rightAlignedFrom: 1, leftAligned: [4], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1, except: [4]))
             line()
         }
 
@@ -256,7 +249,7 @@ public enum AnalysisText {
                  + "queue locks \(fixed(m.queueLockWaitSeconds, 2)) s.")
             line("  Start-up: \(fixed(m.startupSeconds, 2)) s over the workers (\(pct(m.startupShare)) of their life); "
                  + "overhead \(fixed(m.overheadRatio, 2))× the useful work.")
-            if let s = m.topStacks.first { line("  at \(stackLine(s))") }
+            if let s = m.topStacks.first { line("  at \(Formatting.stackLine(s))") }
             line()
         }
 
@@ -281,34 +274,4 @@ public enum AnalysisText {
     static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
-
-    /// A stack on one line, nearest the leaf last. Mixed Python/native stacks show their
-    /// innermost Python frames and the native leaf (the interpreter's own frames between them
-    /// say little to a reader).
-    static func stackLine(_ stack: [String], limit: Int = 6) -> String {
-        let python = stack.indices.filter { stack[$0].contains(".py:") || stack[$0].contains(".py)") }
-        if let lastPython = python.last, lastPython < stack.count - 1 {
-            let shown = python.suffix(limit - 1).map { stack[$0] } + [stack[stack.count - 1]]
-            return (stack.count > shown.count ? "… → " : "") + shown.joined(separator: " → ")
-        }
-        return (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
-    }
-
-    /// Aligned columns: text columns left-aligned, numeric ones (from `rightAlignedFrom`) right-aligned.
-    static func table(_ rows: [[String]], rightAlignedFrom: Int, leftAligned: Set<Int> = [], indent: Int) -> String {
-        guard let width = rows.map(\.count).max() else { return "" }
-        var widths = [Int](repeating: 0, count: width)
-        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        var out = ""
-        for r in rows {
-            var cells: [String] = []
-            for (i, c) in r.enumerated() {
-                let pad = String(repeating: " ", count: widths[i] - c.count)
-                let last = i == r.count - 1
-                if i >= rightAlignedFrom && !leftAligned.contains(i) { cells.append(pad + c) } else { cells.append(last ? c : c + pad) }
-            }
-            out += String(repeating: " ", count: indent) + cells.joined(separator: "  ") + "\n"
-        }
-        return out
-    }
 }

@@ -132,7 +132,7 @@ public struct ExperimentRunner: Sendable {
                                         round: item.round, python: c.python)
                     switch m.outcome {
                     case .notStarted: run.error = m.startError
-                    case .timedOut: run.error = "timed out after \(formatSeconds(plan.timeout ?? 0)); the process group was killed"
+                    case .timedOut: run.error = "timed out after \(Formatting.seconds(plan.timeout ?? 0)); the process group was killed"
                     case .failed: run.error = errorLine(m)
                     default: break
                     }
@@ -211,7 +211,7 @@ public struct ExperimentRunner: Sendable {
                 let members = configs.filter { decision.contenders.contains($0.ref) }
                 let wanted = min(remaining, max(2, min(decision.roundsLikelyNeeded ?? remaining, plan.repeatCount)))
                 let k = budgetRounds(wanted, members.count)
-                if k < 1 { limit = "at the time budget (--budget \(formatSeconds(plan.budgetSeconds ?? 0)))"; break }
+                if k < 1 { limit = "at the time budget (--budget \(Formatting.seconds(plan.budgetSeconds ?? 0)))"; break }
                 let other = decision.closestOpen?.configuration.name ?? "the others"
                 let line = "\(decision.leader.name) vs \(other) undecided: \(k) more round\(k == 1 ? "" : "s")"
                 roundLog.append(line)
@@ -379,10 +379,6 @@ func errorLine(_ m: RunMeasurement) -> String? {
         parts.append(String(last.prefix(300)))
     }
     return parts.isEmpty ? nil : parts.joined(separator: ": ")
-}
-
-func formatSeconds(_ s: Double) -> String {
-    s >= 100 ? String(format: "%.0f s", s) : s >= 1 ? String(format: "%.2f s", s) : String(format: "%.0f ms", s * 1000)
 }
 
 func kernelRelease() -> String {

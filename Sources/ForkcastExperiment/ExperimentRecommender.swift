@@ -157,7 +157,7 @@ public enum ExperimentRecommender {
     static func same(_ a: ConfigurationSummary, _ b: ConfigurationSummary) -> Bool { ref(a) == ref(b) }
     static func ref(_ s: ConfigurationSummary) -> ConfigurationRef { ConfigurationRef(strategy: s.strategy, workers: s.workers, python: s.python) }
     static func name(_ s: ConfigurationSummary) -> String { ref(s).name }
-    static func secs(_ s: Double) -> String { formatSeconds(s) }
+    static func secs(_ s: Double) -> String { Formatting.seconds(s) }
 
     static func measuredReason(chosen: ConfigurationSummary, decision: Decision, runnerUp: PairComparison?, decisive: Bool,
                                tied: [ConfigurationRef], equivalence: Double, serial: ConfigurationSummary?) -> Reason {
