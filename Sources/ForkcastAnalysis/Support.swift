@@ -49,10 +49,4 @@ enum Text {
     }
 
     static func hex(_ x: UInt64) -> String { "0x" + String(x, radix: 16) }
-
-    /// A stack on one line, outermost first, keeping the last `limit` frames (nearest the leaf).
-    static func stackLine(_ stack: [String], limit: Int = 5) -> String {
-        let tail = stack.suffix(limit)
-        return (stack.count > limit ? "… → " : "") + tail.joined(separator: " → ")
-    }
 }

@@ -51,7 +51,7 @@ public struct Analyze: ParsableCommand {
         let loaded: Profile
         do {
             loaded = try Self.load(path: profile)
-        } catch let error as AnalyzeInputError {
+        } catch let error as UserError {
             Self.fail(error.description)
         }
         let t1 = DispatchTime.now().uptimeNanoseconds
@@ -60,12 +60,11 @@ public struct Analyze: ParsableCommand {
         do { pipeline = try pluginOptions.pipeline() } catch { Self.fail("\(error)") }
         let analysis = pipeline.analyze(loaded, timing: timing ? { timings.append(($0, $1)) } : nil)
         // Failed plugins are named in the summary; with --json, say so on stderr too.
-        if json { for e in analysis.errors { FileHandle.standardError.write(Data("forkcast analyze: warning: \(e)\n".utf8)) } }
+        if json { for e in analysis.errors { Terminal.warning(e) } }
         let t2 = DispatchTime.now().uptimeNanoseconds
         if timing {
-            FileHandle.standardError.write(Data((
-                "forkcast analyze: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
-                + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")\n").utf8))
+            Terminal.note("analyze timing: load \((t1 - t0) / 1_000_000) ms, analyze \((t2 - t1) / 1_000_000) ms (\(loaded.samples.count) samples; "
+                          + timings.map { "\($0.0) \(Int($0.1)) ms" }.joined(separator: ", ") + ")")
         }
         if json {
             do {
@@ -82,7 +81,7 @@ public struct Analyze: ParsableCommand {
         if report {
             do {
                 let path = try pipeline.writeHTML(ReportInput(profile: loaded, analysis: analysis))
-                FileHandle.standardError.write(Data("forkcast analyze: report: \(path)\n".utf8))
+                Terminal.note("report: \(path)")
             } catch {
                 Self.fail("\(error)")
             }
@@ -113,22 +112,16 @@ public struct Analyze: ParsableCommand {
         do {
             return try ProfileFiles.read(path: path)
         } catch let error as ProfileFileError {
-            throw AnalyzeInputError(error.description)
+            throw UserError(error.description)
         } catch {
-            throw AnalyzeInputError("cannot read profile '\(path)': \(error)")
+            throw UserError("cannot read profile '\(path)': \(error)")
         }
     }
 
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("forkcast analyze: error: \(Terminal.sanitize(message))\n".utf8))
+        Terminal.error(message)
         Analyze.exit(withError: ExitCode(2))
     }
-}
-
-/// A bad input file for `forkcast analyze`: a one-line message.
-struct AnalyzeInputError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// The terminal summary of an `Analysis`: aligned plain-text tables, colors only when asked.
@@ -154,11 +147,11 @@ public enum AnalysisText {
             line(bold("Recommendation: \(r.strategy.rawValue)\(workers)") + "  (confidence \(fixed(r.confidence, 2)))")
             if let f = r.fixFirst {
                 line(warn("  ! \(f.text)"))
-                if let s = f.stack { line("      at \(stackLine(s))") }
+                if let s = f.stack { line("      at \(Formatting.stackLine(s))") }
             }
             for reason in r.reasons where reason != r.fixFirst {
                 line("  • \(reason.text)")
-                if let s = reason.stack, !s.isEmpty { line("      at \(stackLine(s))") }
+                if let s = reason.stack, !s.isEmpty { line("      at \(Formatting.stackLine(s))") }
             }
             line()
         }
@@ -212,7 +205,7 @@ public enum AnalysisText {
             let hidden = allContended.count - min(contended.count, limit)
             if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
-                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(stackLine(s))") }
+                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(Formatting.stackLine(s))") }
             }
             line()
         }
@@ -256,7 +249,7 @@ public enum AnalysisText {
                  + "queue locks \(fixed(m.queueLockWaitSeconds, 2)) s.")
             line("  Start-up: \(fixed(m.startupSeconds, 2)) s over the workers (\(pct(m.startupShare)) of their life); "
                  + "overhead \(fixed(m.overheadRatio, 2))× the useful work.")
-            if let s = m.topStacks.first { line("  at \(stackLine(s))") }
+            if let s = m.topStacks.first { line("  at \(Formatting.stackLine(s))") }
             line()
         }
 
@@ -281,18 +274,6 @@ public enum AnalysisText {
     static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
-
-    /// A stack on one line, nearest the leaf last. Mixed Python/native stacks show their
-    /// innermost Python frames and the native leaf (the interpreter's own frames between them
-    /// say little to a reader).
-    static func stackLine(_ stack: [String], limit: Int = 6) -> String {
-        let python = stack.indices.filter { stack[$0].contains(".py:") || stack[$0].contains(".py)") }
-        if let lastPython = python.last, lastPython < stack.count - 1 {
-            let shown = python.suffix(limit - 1).map { stack[$0] } + [stack[stack.count - 1]]
-            return (stack.count > shown.count ? "… → " : "") + shown.joined(separator: " → ")
-        }
-        return (stack.count > limit ? "… → " : "") + stack.suffix(limit).joined(separator: " → ")
-    }
 
     /// Aligned columns: text columns left-aligned, numeric ones (from `rightAlignedFrom`) right-aligned.
     static func table(_ rows: [[String]], rightAlignedFrom: Int, leftAligned: Set<Int> = [], indent: Int) -> String {

@@ -69,14 +69,10 @@ public struct Experiment: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        do {
-            try runExperiment()
-        } catch let error as ExperimentError {
-            FileHandle.standardError.write(Data("forkcast experiment: \(error.description)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as PluginError {
-            FileHandle.standardError.write(Data("forkcast experiment: strategy \(error.plugin): \(error.reason)\n".utf8))
-            throw ExitCode(2)
+        try Terminal.run {
+            do { try runExperiment() } catch let error as PluginError {
+                throw UserError("strategy \(error.plugin): \(error.reason)")
+            }
         }
     }
 
@@ -103,24 +99,24 @@ public struct Experiment: ParsableCommand {
     private func runExperiment() throws {
         let planned = try request.plan(registry: Plugins.registry())
         let plan = planned.plan
-        for p in planned.problems { FileHandle.standardError.write(Data("forkcast experiment: \(p)\n".utf8)) }
+        for p in planned.problems { Terminal.warning(p) }
 
         let stop = StopFlag()
         let signalSource = Self.watchInterrupt(stop)
         defer { signalSource.cancel() }
         let progress = ProgressPrinter(total: plan.schedule.count)
-        for n in planned.notes { FileHandle.standardError.write(Data("forkcast experiment: \(n)\n".utf8)) }
-        FileHandle.standardError.write(Data("forkcast experiment: \(plan.configurations.count) configurations × \(plan.repeatCount) runs (+\(plan.warmup) warm-up) with \(planned.strategyPluginName); outputs in \(plan.outputDirectory.path)\n".utf8))
+        for n in planned.notes { Terminal.note(n) }
+        Terminal.note("\(plan.configurations.count) configurations × \(plan.repeatCount) runs (+\(plan.warmup) warm-up) with \(planned.strategyPluginName); outputs in \(plan.outputDirectory.path)")
 
         let (result, mainJSON) = try planned.run(stop: stop, jsonPath: json, progress: { progress.report($0) })
         progress.finish()
         if json == "-" { FileHandle.standardOutput.write(try result.encodedJSON() + Data("\n".utf8)) }
         if json != "-" { print(ExperimentTable.render(result)) }
-        FileHandle.standardError.write(Data("forkcast experiment: results in \(mainJSON)\n".utf8))
+        Terminal.note("results in \(mainJSON)")
         if report {
             do {
                 let path = try planned.writeReport(experimentJSON: mainJSON, note: { Terminal.note($0) })
-                FileHandle.standardError.write(Data("forkcast experiment: report: \(path)\n".utf8))
+                Terminal.note("report: \(path)")
             } catch {
                 Terminal.error("\(error)")
             }
@@ -139,7 +135,8 @@ public struct Experiment: ParsableCommand {
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
             stop.stop()
-            FileHandle.standardError.write(Data("\nforkcast experiment: interrupted; writing the results of the completed runs\n".utf8))
+            Terminal.progressDone()
+            Terminal.note("interrupted; writing the results of the completed runs")
         }
         source.resume()
         return source
@@ -149,7 +146,6 @@ public struct Experiment: ParsableCommand {
 /// Prints progress on stderr: a self-overwriting line on a terminal, one line per run otherwise.
 final class ProgressPrinter: @unchecked Sendable {
     private let total: Int
-    private let tty = isatty(2) != 0
     private let lock = NSLock()
     init(total: Int) { self.total = total }
 
@@ -164,15 +160,11 @@ final class ProgressPrinter: @unchecked Sendable {
         if r.outputMatchesBaseline == false { status += " (output differs)" }
         let eta = p.done < p.total ? String(format: "  ETA %d:%02d", Int(p.etaSeconds) / 60, Int(p.etaSeconds) % 60) : ""
         let line = "[\(p.done)/\(p.total)] \(name) \(kind): \(status)\(eta)"
-        if tty {
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(line.prefix(160))".utf8))
-        } else {
-            FileHandle.standardError.write(Data("forkcast experiment: \(line)\n".utf8))
-        }
+        Terminal.progress(line)
     }
 
     func finish() {
-        if tty { FileHandle.standardError.write(Data("\n".utf8)) }
+        Terminal.progressDone()
     }
 }
 

@@ -19,11 +19,11 @@ public struct Plugins: ParsableCommand {
 
     /// The registry every command uses: built-ins plus what is found on disk.
     static func registry() -> PluginRegistry {
-        PluginRegistry.standard()
+        PluginRegistry.standard(log: Terminal.pluginLog)
     }
 
     static func fail(_ command: String, _ message: String) -> Never {
-        FileHandle.standardError.write(Data("forkcast plugins \(command): error: \(message)\n".utf8))
+        Terminal.error(message)
         Plugins.exit(withError: ExitCode(2))
     }
 
@@ -198,7 +198,7 @@ public struct Plugins: ParsableCommand {
                 Plugins.fail("check", "\(dir): not a folder")
             }
             let folder = URL(fileURLWithPath: dir).standardizedFileURL.path
-            let steps = PluginCheck.run(folder: folder)
+            let steps = PluginCheck.run(folder: folder, log: Terminal.pluginLog)
             for s in steps { print("\(s.ok ? "ok  " : "FAIL") \(s.name): \(s.detail)") }
             if steps.contains(where: { !$0.ok }) {
                 Plugins.exit(withError: ExitCode(1))

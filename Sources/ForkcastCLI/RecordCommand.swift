@@ -55,15 +55,7 @@ public struct Record: ParsableCommand {
     }
 
     public func run() throws {
-        do {
-            try execute()
-        } catch let error as UserError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
-        } catch let error as RecordError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
-        }
+        try Terminal.run { try execute() }
     }
 
     private func execute() throws {
@@ -78,7 +70,7 @@ public struct Record: ParsableCommand {
             let executable = try ProgramResolver.resolve(cmd[0])
             let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
             target = .launch(executable: executable, arguments: cmd, environment: env)
-            programName = Self.programName(cmd)
+            programName = Formatting.programName(cmd)
         }
         let outputPath = output ?? Self.defaultOutput(programName: programName)
         try OutputFile.checkWritable(outputPath)
@@ -99,7 +91,7 @@ public struct Record: ParsableCommand {
             throw ExitCode(2)
         }
         if !quiet {
-            Terminal.stderr(RecordSummary.render(outcome.profile, path: outputPath))
+            Terminal.block(RecordSummary.render(outcome.profile, path: outputPath))
         }
         if report {
             do {
@@ -137,22 +129,8 @@ public struct Record: ParsableCommand {
         if exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
     }
 
-    static func programName(_ cmd: [String]) -> String {
-        var name = (cmd.first.map { ($0 as NSString).lastPathComponent }) ?? "program"
-        // For interpreters, the script is the more telling name.
-        if name.hasPrefix("python") || name == "node" || name == "ruby" || name == "perl" || name == "bash" || name == "sh",
-           let script = cmd.dropFirst().first(where: { !$0.hasPrefix("-") }) {
-            name = ((script as NSString).lastPathComponent as NSString).deletingPathExtension
-        }
-        let safe = name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" }
-        return String(safe.prefix(40))
-    }
-
     static func defaultOutput(programName: String) -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        f.timeZone = TimeZone(identifier: "UTC")
-        return "reports/\(programName)-\(f.string(from: Date())).profile.json.gz"
+        "reports/\(programName)-\(Formatting.fileTimestamp(Date())).profile.json.gz"
     }
 
     static func formatRate(_ rate: Double) -> String {

@@ -53,7 +53,7 @@ public struct Report: ParsableCommand {
     }
 
     public func run() throws {
-        do {
+        try Terminal.run {
             let pipeline = try pluginOptions.pipeline()
             // A profile given without its analysis is analyzed here, so the report has the
             // recommendation, locks, I/O and GIL sections.
@@ -85,18 +85,6 @@ public struct Report: ParsableCommand {
             }
             let path = try ReportWriter.write(reportInput, reporter: reporter, to: output)
             print(path)
-        } catch let error as UserError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
-        } catch let error as ReportInputError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
-        } catch let error as ReportError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
-        } catch let error as ReportWriteError {
-            Terminal.error(error.description)
-            throw ExitCode(2)
         }
     }
 

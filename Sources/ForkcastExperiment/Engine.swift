@@ -90,7 +90,7 @@ public struct ExperimentRunner: Sendable {
                                     involuntaryContextSwitches: m.involuntaryContextSwitches, outcome: m.outcome, command: spec.command)
                 switch m.outcome {
                 case .notStarted: run.error = m.startError; startErrors += 1
-                case .timedOut: run.error = "timed out after \(formatSeconds(plan.timeout ?? 0)); the process group was killed"
+                case .timedOut: run.error = "timed out after \(Formatting.seconds(plan.timeout ?? 0)); the process group was killed"
                 case .failed: run.error = errorLine(m)
                 default: break
                 }
@@ -223,10 +223,6 @@ func errorLine(_ m: RunMeasurement) -> String? {
         parts.append(String(last.prefix(300)))
     }
     return parts.isEmpty ? nil : parts.joined(separator: ": ")
-}
-
-func formatSeconds(_ s: Double) -> String {
-    s >= 100 ? String(format: "%.0f s", s) : s >= 1 ? String(format: "%.2f s", s) : String(format: "%.0f ms", s * 1000)
 }
 
 func kernelRelease() -> String {

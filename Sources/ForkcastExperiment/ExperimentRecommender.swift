@@ -83,7 +83,7 @@ public enum ExperimentRecommender {
     static func same(_ a: ConfigurationSummary, _ b: ConfigurationSummary) -> Bool { a.strategy == b.strategy && a.workers == b.workers }
     static func ref(_ s: ConfigurationSummary) -> ConfigurationRef { ConfigurationRef(strategy: s.strategy, workers: s.workers) }
     static func name(_ s: ConfigurationSummary) -> String { s.strategy == "serial" ? "serial" : "\(s.strategy)×\(s.workers)" }
-    static func secs(_ s: Double) -> String { formatSeconds(s) }
+    static func secs(_ s: Double) -> String { Formatting.seconds(s) }
 
     static func measuredReason(chosen: ConfigurationSummary, fastest: ConfigurationSummary, runnerUp: ConfigurationSummary?, decisive: Bool,
                                tied: [ConfigurationSummary], serial: ConfigurationSummary?) -> Reason {

@@ -17,7 +17,7 @@ public struct ExternalPlugin: Sendable {
     public var log: PluginLog
 
     public init(manifest: PluginManifest, folder: String, source: PluginSource, timeoutSeconds: Double? = nil,
-                log: @escaping PluginLog = PluginLogs.standardError) {
+                log: @escaping PluginLog = PluginLogs.discard) {
         self.manifest = manifest
         self.folder = folder
         self.source = source

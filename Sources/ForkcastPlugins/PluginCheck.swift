@@ -13,7 +13,7 @@ public enum PluginCheck {
     }
 
     /// Runs the checks in order and stops at the first failure.
-    public static func run(folder: String, log: @escaping PluginLog = PluginLogs.standardError) -> [Step] {
+    public static func run(folder: String, log: @escaping PluginLog = PluginLogs.discard) -> [Step] {
         var steps: [Step] = []
         let manifest: PluginManifest
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import ForkcastModel
 import ForkcastSystem
 
 /// Why an external plugin could not be used: always one line, naming the plugin.
@@ -24,15 +25,14 @@ public struct PluginError: Error, CustomStringConvertible, Sendable, Equatable {
     public var unnamed: PluginError { PluginError(plugin: plugin, reason: reason, named: false) }
 }
 
-/// Where a plugin's stderr lines go (the user's log). Default: forkcast's stderr, each
-/// line prefixed with `[plugin NAME]`.
+/// Where a plugin's stderr lines go (the user's log). The application chooses: the CLI
+/// passes its terminal layer's (`[plugin NAME] line`, sanitized); the library itself never
+/// writes to stderr.
 public typealias PluginLog = @Sendable (_ plugin: String, _ line: String) -> Void
 
 public enum PluginLogs {
-    /// Writes `[plugin NAME] line` to forkcast's stderr.
-    public static let standardError: PluginLog = { plugin, line in
-        FileHandle.standardError.write(Data("[plugin \(plugin)] \(line)\n".utf8))
-    }
+    /// Drops the lines (the default for library users that pass no log).
+    public static let discard: PluginLog = { _, _ in }
 }
 
 /// One run of an external plugin's executable: its own process group, stdin/stdout
@@ -176,7 +176,7 @@ final class PluginProcess {
         let now = DispatchTime.now().uptimeNanoseconds
         guard now < deadline else {
             kill()
-            throw PluginError(plugin: name, reason: "timed out after \(formatSeconds(timeoutSeconds)) s (killed its process group)")
+            throw PluginError(plugin: name, reason: "timed out after \(Formatting.seconds(timeoutSeconds)) (killed its process group)")
         }
         var interests: [(FileDescriptor, Poll.Events)] = []
         if let stdinFD, inputOffset < pendingInput.count { interests.append((stdinFD, .writable)) }
@@ -274,8 +274,4 @@ final class PluginProcess {
         exitDescription = "did not exit (killed its process group)"
         return exitDescription!
     }
-}
-
-func formatSeconds(_ s: Double) -> String {
-    s == s.rounded() ? String(Int(s)) : s < 1 ? String(format: "%.2g", s) : String(format: "%.1f", s)
 }

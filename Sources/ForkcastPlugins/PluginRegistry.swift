@@ -83,7 +83,7 @@ public struct PluginRegistry: Sendable {
 
     /// Built-ins, then the external plugins found in `folders` (see `PluginDiscovery`).
     public static func standard(folders: [PluginDiscovery.Folder] = PluginDiscovery.searchFolders(),
-                                log: @escaping PluginLog = PluginLogs.standardError) -> PluginRegistry {
+                                log: @escaping PluginLog = PluginLogs.discard) -> PluginRegistry {
         var r = PluginRegistry()
         for b in builtins() { r.register(b) }
         r.configuredBuiltins = configuredBuiltinDescriptors()

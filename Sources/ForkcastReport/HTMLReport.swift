@@ -21,7 +21,7 @@ public struct HTMLReporter: ReporterPlugin {
         let data = try HTMLReportData(maxLaneBins: maxLaneBins).build(input)
         let title: String
         if let p = input.profile {
-            title = "Forkcast — " + ProfileIndex.programName(p.recording.command)
+            title = "Forkcast — " + Formatting.programName(p.recording.command)
         } else {
             title = "Forkcast — experiment"
         }
@@ -88,17 +88,13 @@ public enum ReportWriter {
     public static func defaultPath(for input: ReportInput, fileExtension: String, directory: String = "reports", now: Date = Date()) -> String {
         let program: String
         if let p = input.profile {
-            program = ProfileIndex.programName(p.recording.command)
+            program = Formatting.programName(p.recording.command)
         } else if input.experiment != nil {
             program = "experiment"
         } else {
             program = "report"
         }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        return "\(directory)/\(program)-\(f.string(from: now)).\(fileExtension)"
+        return "\(directory)/\(program)-\(Formatting.fileTimestamp(now)).\(fileExtension)"
     }
 
     /// Renders `input` with `reporter` and writes it to `path` (default: `defaultPath`).

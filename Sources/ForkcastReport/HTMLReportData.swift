@@ -38,7 +38,7 @@ struct HTMLReportData {
         let index = ProfileIndex(p)
         let r = p.recording
         out.raw(","); out.key("meta"); out.raw("{")
-        out.key("program"); out.string(ProfileIndex.programName(r.command))
+        out.key("program"); out.string(Formatting.programName(r.command))
         out.raw(","); out.key("command"); out.string(r.command.joined(separator: " "))
         out.raw(","); out.key("startedAt"); out.string(r.startedAt)
         out.raw(","); out.key("durationNs"); out.int(r.durationNs)

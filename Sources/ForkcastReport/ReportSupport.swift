@@ -62,25 +62,6 @@ struct ProfileIndex {
         for (i, t) in profile.threads.enumerated() where idx[t.tid] == nil { idx[t.tid] = i }
         threadIndex = idx
     }
-
-    /// A short program name for file names and titles: the basename of the command's
-    /// first word that is not an interpreter (`python3 work.py` → `work`).
-    static func programName(_ command: [String]) -> String {
-        let interpreters: Set<String> = ["python", "python3", "env", "node", "ruby", "perl", "bash", "sh"]
-        var pick = command.first ?? "program"
-        for word in command {
-            let base = (word as NSString).lastPathComponent
-            if word.hasPrefix("-") { continue }
-            if interpreters.contains(base) || base.hasPrefix("python3.") { continue }
-            pick = word
-            break
-        }
-        var base = (pick as NSString).lastPathComponent
-        for ext in [".py", ".sh", ".rb", ".js"] where base.hasSuffix(ext) { base.removeLast(ext.count) }
-        let safe = base.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" || $0 == "." ? Character($0) : "_" }
-        let name = String(safe).trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        return name.isEmpty ? "program" : String(name.prefix(60))
-    }
 }
 
 extension ThreadState {

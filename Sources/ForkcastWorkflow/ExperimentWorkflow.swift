@@ -113,10 +113,7 @@ extension ExperimentRequest {
     }
 
     static func defaultOutputDirectory() -> String {
-        let f = DateFormatter()
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        f.timeZone = TimeZone(identifier: "UTC")
-        return "reports/experiment-\(f.string(from: Date()))"
+        "reports/experiment-\(Formatting.fileTimestamp(Date()))"
     }
 
     /// The command with its program resolved to the real executable (see `ProgramResolver`);

@@ -38,27 +38,27 @@ final class ExperimentCLITests: XCTestCase {
     func testUnknownStrategy() throws {
         let r = try forkcast(["--strategies", "serial,fibers", "--", "prog", "{strategy}"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, ["forkcast experiment: unknown strategy \"fibers\" (known: serial, threads, processes, hybrid)"])
+        XCTAssertEqual(r.stderr, ["forkcast: error: unknown strategy \"fibers\" (known: serial, threads, processes, hybrid)"])
     }
 
     func testWorkersWithoutStrategyToVary() throws {
         let r = try forkcast(["--", "prog", "-j", "{workers}"])
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.stderr.count, 1)
-        XCTAssertTrue(r.stderr[0].hasPrefix("forkcast experiment: the command has {workers} but no {strategy}"), r.stderr[0])
+        XCTAssertTrue(r.stderr[0].hasPrefix("forkcast: error: the command has {workers} but no {strategy}"), r.stderr[0])
     }
 
     func testCommandThatCannotStart() throws {
         let r = try forkcast(["--strategies", "serial,threads", "--workers", "1", "--no-record", "--", "/no/such/prog", "{strategy}"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr.last, "forkcast experiment: cannot start \"/no/such/prog\": No such file or directory")
+        XCTAssertEqual(r.stderr.last, "forkcast: error: cannot start \"/no/such/prog\": No such file or directory")
     }
 
     func testHangingRunTimesOutAndResultsAreKept() throws {
         let r = try forkcast(["--strategies", "serial", "--repeat", "1", "--warmup", "0", "--timeout", "0.3", "--no-record",
                               "--", "/bin/sh", "-c", "sleep 20 # {strategy}"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr.last, "forkcast experiment: no strategy can be recommended: 1 of 1 runs timed out (timed out after 300 ms; the process group was killed)")
+        XCTAssertEqual(r.stderr.last, "forkcast: error: no strategy can be recommended: 1 of 1 runs timed out (timed out after 300 ms; the process group was killed)")
         let data = try Data(contentsOf: dir.appendingPathComponent("experiment.json"))
         let result = try JSONDecoder().decode(ExperimentResult.self, from: data)
         XCTAssertEqual(result.runs.map(\.outcome), [.timedOut])
@@ -69,7 +69,7 @@ final class ExperimentCLITests: XCTestCase {
         try "command: ./app {strategy}\nworkers: [1, 2]\nstrategies: [serial, green-threads]\n".write(to: file, atomically: true, encoding: .utf8)
         let r = try forkcast([file.path])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, ["forkcast experiment: \(file.path):3: unknown strategy \"green-threads\" (known: serial, threads, processes, hybrid)"])
+        XCTAssertEqual(r.stderr, ["forkcast: error: \(file.path):3: unknown strategy \"green-threads\" (known: serial, threads, processes, hybrid)"])
     }
 
     func testEndToEndFromTheCommandLine() throws {

@@ -265,7 +265,7 @@ final class PluginCLITests: XCTestCase {
         let slow = try forkcast(["report", Self.numpyRecording, "--plugin", "markdown", "-o", dir.appendingPathComponent("x.md").path],
                                 extra: ["FORKCAST_PLUGIN_TIMEOUT": "0.01"])
         XCTAssertEqual(slow.status, 2)
-        XCTAssertEqual(slow.stderr, "forkcast: error: reporter markdown: timed out after 0.01 s (killed its process group)\n")
+        XCTAssertEqual(slow.stderr, "forkcast: error: reporter markdown: timed out after 10 ms (killed its process group)\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("x.md").path))
         let fallback = try forkcast(["report", Self.numpyRecording, "--plugin", "markdown"], extra: ["FORKCAST_PLUGIN_TIMEOUT": "0.01"])
         XCTAssertEqual(fallback.status, 0, fallback.stderr)
@@ -289,7 +289,7 @@ final class PluginCLITests: XCTestCase {
         let wrong = try forkcast(["experiment", "--plugin", "joblib", "--strategies", "serial", "--workers", "1", "--repeat", "1",
                                   "--no-record", "-o", out.path, "--", "./a.out"])
         XCTAssertEqual(wrong.status, 2)
-        XCTAssertTrue(wrong.stderr.hasSuffix("forkcast experiment: strategy joblib: reported an error: ValueError: ./a.out is not a Python program (run it as `python3 script.py ...`)\n"), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.hasSuffix("forkcast: error: strategy joblib: reported an error: ValueError: ./a.out is not a Python program (run it as `python3 script.py ...`)\n"), wrong.stderr)
     }
 
     // MARK: isolation
@@ -326,7 +326,7 @@ final class PluginCLITests: XCTestCase {
             let lines = a.errors.filter { $0.contains(name) }
             XCTAssertEqual(lines.count, 1, "\(name): \(a.errors)")
             XCTAssertTrue(lines.first?.hasPrefix(text) == true, "\(name): \(lines)")
-            XCTAssertEqual(r.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("forkcast analyze: warning: ") && $0.contains(text) }.count, 1,
+            XCTAssertEqual(r.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("forkcast: warning: ") && $0.contains(text) }.count, 1,
                            "\(name) on stderr: \(r.stderr)")
         }
         XCTAssertEqual(a.errors.count, expected.count, "\(a.errors)")
