@@ -171,7 +171,7 @@ public enum AnalysisText {
                     rows.append(["pid \(p.pid) \(name)", "\(p.samples)"] + stateCells(p.states))
                 }
             }
-            out += table(rows, rightAlignedFrom: 1, indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1))
             line("  Parallelism: \(fixed(o.parallelism, 2)) threads on CPU on average (peak \(o.peakParallelism)) of \(o.cores) cores — "
                  + "\(pct(o.coreUtilization)) of the machine; \(fixed(o.liveThreads, 1)) threads alive.")
             line("  CPU starvation: runnable threads with every core busy at \(pct(o.starvedTickShare)) of ticks "
@@ -186,7 +186,7 @@ public enum AnalysisText {
             for t in sorted.prefix(limit) {
                 rows.append(["\(t.pid)", "\(t.tid)", clip(t.name, 16), "\(t.samples)"] + stateCells(t.states) + [pct(t.idleShare)])
             }
-            out += table(rows, rightAlignedFrom: 3, leftAligned: [2], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 3, except: [2]))
             if sorted.count > limit { line("  … \(sorted.count - limit) more threads (--limit, or --json for all)") }
             line()
         }
@@ -201,7 +201,7 @@ public enum AnalysisText {
                 rows.append([clip(l.lock, 40), l.kind, "\(l.pid)", "\(fixed(l.waitSeconds, 2)) s", pct(l.waitShare), "\(l.waiters)",
                              l.holder.map { h in h + (l.holderShare.map { " (\(pct($0)))" } ?? "") } ?? "-"])
             }
-            out += table(rows, rightAlignedFrom: 2, leftAligned: [6], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [6]))
             let hidden = allContended.count - min(contended.count, limit)
             if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
@@ -224,7 +224,7 @@ public enum AnalysisText {
                 rows.append([g.kind.rawValue, clip(g.callSite, 48), "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), "\(g.threads)",
                              g.syscalls.joined(separator: ","), clip(g.targets.prefix(2).joined(separator: ", "), 40)])
             }
-            out += table(rows, rightAlignedFrom: 2, leftAligned: [5, 6], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [5, 6]))
             line()
         }
 
@@ -235,7 +235,7 @@ public enum AnalysisText {
                 rows.append(["\(g.pid)", "\(g.pythonThreads)", "\(fixed(g.cpuSeconds, 2)) s", pct(g.heldShare), g.heldEvidence,
                              "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), fixed(g.parallelism, 2)])
             }
-            out += table(rows, rightAlignedFrom: 1, leftAligned: [4], indent: 2)
+            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1, except: [4]))
             line()
         }
 
@@ -274,22 +274,4 @@ public enum AnalysisText {
     static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
-
-    /// Aligned columns: text columns left-aligned, numeric ones (from `rightAlignedFrom`) right-aligned.
-    static func table(_ rows: [[String]], rightAlignedFrom: Int, leftAligned: Set<Int> = [], indent: Int) -> String {
-        guard let width = rows.map(\.count).max() else { return "" }
-        var widths = [Int](repeating: 0, count: width)
-        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        var out = ""
-        for r in rows {
-            var cells: [String] = []
-            for (i, c) in r.enumerated() {
-                let pad = String(repeating: " ", count: widths[i] - c.count)
-                let last = i == r.count - 1
-                if i >= rightAlignedFrom && !leftAligned.contains(i) { cells.append(pad + c) } else { cells.append(last ? c : c + pad) }
-            }
-            out += String(repeating: " ", count: indent) + cells.joined(separator: "  ") + "\n"
-        }
-        return out
-    }
 }

@@ -181,13 +181,7 @@ enum ExperimentTable {
                          String(format: "%.2f×", s.speedup), sec(s.cpuSeconds), String(format: "%.0f MiB", Double(s.peakRSSBytes) / 1_048_576),
                          String(s.processes), "\(s.successfulRuns)/\(s.measuredRuns)", s.excludedReason ?? ""])
         }
-        let widths = header.indices.map { i in ([(i == 0 ? "  " : "") + header[i]] + rows.map { $0[i] }).map(\.count).max()! }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }
-        out.append(line(["  " + header[0]] + header.dropFirst()))
-        rows.forEach { out.append(line($0)) }
+        out.append(String(TextTable.render([["  " + header[0]] + header.dropFirst()] + rows).dropLast()))
         if !r.scaling.isEmpty {
             out.append("")
             out.append("Scaling — predictions from a model fit, not measurements:")

@@ -82,7 +82,7 @@ public struct Plugins: ParsableCommand {
                 let origin = r.origin == "builtin" ? "builtin" : r.status == "broken" ? "external (BROKEN)" : "external \(r.folder ?? "")"
                 table.append([r.name, r.kind, r.version, origin, r.status == "broken" ? r.summary : r.summary])
             }
-            print(AnalysisText.table(table, rightAlignedFrom: 99, indent: 0), terminator: "")
+            print(TextTable.render(table), terminator: "")
             let externals = rows.filter { $0.origin == "external" && $0.status == "ok" }.count
             print("\n\(rows.count - externals) built-in, \(externals) external. External plugins run when selected: --plugin NAME (or all).")
         }

@@ -22,21 +22,16 @@ enum RecordSummary {
         // Per-thread state shares (the analysis module's breakdown).
         let breakdown = TimeBreakdown.compute(profile)
         let shown = ThreadState.allCases
-        out += "\n  " + "thread".padding(toLength: 28, withPad: " ", startingAt: 0) + "samples"
-        for state in shown { out += " " + state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) }
-        out += "\n"
+        var rows = [["thread", "samples"] + shown.map(\.rawValue)]
         let threads = breakdown.threads.prefix(40)
         for t in threads {
             let label = Terminal.sanitize("\(t.pid)/\(t.tid) \(t.name)")
-            out += "  " + String(label.prefix(27)).padding(toLength: 28, withPad: " ", startingAt: 0)
-            out += String(t.samples).padding(toLength: 7, withPad: " ", startingAt: 0)
-            for state in shown {
+            rows.append([String(label.prefix(27)), String(t.samples)] + shown.map { state in
                 let share = t.states[state]
-                let cell = share == 0 ? "-" : String(format: "%.0f%%", share * 100)
-                out += " " + cell.padding(toLength: 10, withPad: " ", startingAt: 0)
-            }
-            out += "\n"
+                return share == 0 ? "-" : String(format: "%.0f%%", share * 100)
+            })
         }
+        out += "\n" + TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1))
         if breakdown.threads.count > threads.count { out += "  … \(breakdown.threads.count - threads.count) more threads\n" }
 
         // Top stacks.

@@ -180,13 +180,13 @@ struct JSONScanner {
     /// The members of the object at `pos`, by name, each as its value's span. The whole
     /// document must be that one object (white space may follow).
     mutating func objectMembers() throws -> [String: Range<Int>] {
-        var unused: Result<[Sample], Error>?
+        var unused: Result<SampleColumns, Error>?
         return try objectMembers(samples: &unused, parseSamples: false)
     }
 
     /// Like `objectMembers()`, and parses a member named `samples` as the sample table
     /// on the way, into `samples` (the outcome, success or error).
-    mutating func objectMembers(samples: inout Result<[Sample], Error>?, parseSamples: Bool = true) throws -> [String: Range<Int>] {
+    mutating func objectMembers(samples: inout Result<SampleColumns, Error>?, parseSamples: Bool = true) throws -> [String: Range<Int>] {
         try expect(UInt8(ascii: "{"), "'{'")
         var members: [String: Range<Int>] = [:]
         skipWhitespace()

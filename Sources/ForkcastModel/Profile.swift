@@ -7,10 +7,19 @@ import Foundation
 /// function executing), the last element is the outermost caller (`_start`, `clone3`).
 /// All indices are 0-based positions in the profile's tables.
 ///
+/// Format version 2 keys samples by thread row and frames by mapping row (pprof's way):
+/// `Sample.thread` indexes `threads` (so a thread id the kernel reused is two rows, never
+/// one), `Frame.mapping` indexes `mappings`. `Sample.pid`/`tid` and `Frame.module` stay
+/// filled in memory for convenience; the reader derives them from the rows.
+/// `normalized()` is the form the writer writes and the reader returns.
+///
 /// The file format is documented in `docs/profile-format.md`.
 public struct Profile: Sendable, Equatable {
-    /// The format version this build writes and reads.
-    public static let currentFormatVersion = 1
+    /// The format version this build writes.
+    public static let currentFormatVersion = 2
+    /// The format versions this build reads (version 1 keyed samples by (pid, tid) and
+    /// repeated each frame's module path).
+    public static let readableFormatVersions: ClosedRange<Int> = 1...2
     public static let formatName = "forkcast-profile"
 
     public var formatVersion: Int = Profile.currentFormatVersion
@@ -19,6 +28,8 @@ public struct Profile: Sendable, Equatable {
     public var processes: [ProcessInfo]
     public var threads: [ThreadInfo]
     public var frames: [Frame]
+    /// The mapped files frames came from (file, build-id, load bias), referenced by `Frame.mapping`.
+    public var mappings: [MappingInfo]
     public var stacks: [Stack]
     public var waits: [WaitInfo]
     public var samples: [Sample]
@@ -26,13 +37,15 @@ public struct Profile: Sendable, Equatable {
     public init(
         recording: RecordingInfo, stats: RecordingStats = RecordingStats(),
         processes: [ProcessInfo] = [], threads: [ThreadInfo] = [],
-        frames: [Frame] = [], stacks: [Stack] = [], waits: [WaitInfo] = [], samples: [Sample] = []
+        frames: [Frame] = [], mappings: [MappingInfo] = [], stacks: [Stack] = [], waits: [WaitInfo] = [],
+        samples: [Sample] = []
     ) {
         self.recording = recording
         self.stats = stats
         self.processes = processes
         self.threads = threads
         self.frames = frames
+        self.mappings = mappings
         self.stacks = stacks
         self.waits = waits
         self.samples = samples
@@ -255,8 +268,10 @@ public struct Frame: Codable, Sendable, Hashable {
     public var kind: Kind
     /// Function name (demangled). For an unknown native address: `module+0xOFFSET`.
     public var name: String
-    /// The ELF object (native) the address falls in.
+    /// The ELF object (native) the address falls in: the file of `mapping` when that is set.
     public var module: String?
+    /// Index into `Profile.mappings`: the mapping the address falls in (native frames).
+    public var mapping: Int32?
     /// File offset-relative virtual address within `module` (native frames).
     public var offset: UInt64?
     /// Source file: the `.py` file for Python frames.
@@ -267,10 +282,11 @@ public struct Frame: Codable, Sendable, Hashable {
     public var symbolized: Bool
 
     public init(kind: Kind, name: String, module: String? = nil, offset: UInt64? = nil,
-                file: String? = nil, line: Int? = nil, symbolized: Bool = true) {
+                file: String? = nil, line: Int? = nil, symbolized: Bool = true, mapping: Int32? = nil) {
         self.kind = kind
         self.name = name
         self.module = module
+        self.mapping = mapping
         self.offset = offset
         self.file = file
         self.line = line
@@ -283,6 +299,25 @@ public struct Frame: Codable, Sendable, Hashable {
             return "\(name) (\(file)\(line.map { ":\($0)" } ?? ""))"
         }
         return name
+    }
+}
+
+/// A file mapped into a recorded process that frames came from, interned: pprof's
+/// `Mapping`. The same library loaded at two addresses (two processes without a common
+/// parent) is two rows.
+public struct MappingInfo: Codable, Sendable, Hashable {
+    /// The file's path as the process saw it (`/proc/PID/maps`).
+    public var file: String
+    /// The GNU build-id of the file (hex), when it has one and it could be read.
+    public var buildId: String?
+    /// What was added to the file's virtual addresses to load it (`Frame.offset` is the
+    /// address minus this), when known.
+    public var loadBias: UInt64?
+
+    public init(file: String, buildId: String? = nil, loadBias: UInt64? = nil) {
+        self.file = file
+        self.buildId = buildId
+        self.loadBias = loadBias
     }
 }
 
@@ -325,6 +360,11 @@ public struct Sample: Sendable, Equatable {
     /// Nanoseconds since the recording started (the tick's time; every thread sampled in
     /// one tick carries the same time).
     public var timeNs: UInt64
+    /// Index into `Profile.threads`: the thread row, which tells a reused thread id's
+    /// threads apart. -1 until resolved: `Profile.normalized()` finds the row from
+    /// (`pid`, `tid`, `timeNs`); decoded profiles always have it.
+    public var thread: Int32
+    /// The thread's process and thread id (the thread row's, in a decoded profile).
     public var pid: Int32
     public var tid: Int32
     /// Index into `Profile.stacks`.
@@ -335,8 +375,10 @@ public struct Sample: Sendable, Equatable {
     /// GIL ownership: nil when not a Python thread or unknown.
     public var holdsGIL: Bool?
 
-    public init(timeNs: UInt64, pid: Int32, tid: Int32, stack: Int32, state: ThreadState, wait: Int32 = -1, holdsGIL: Bool? = nil) {
+    public init(timeNs: UInt64, pid: Int32, tid: Int32, stack: Int32, state: ThreadState, wait: Int32 = -1,
+                holdsGIL: Bool? = nil, thread: Int32 = -1) {
         self.timeNs = timeNs
+        self.thread = thread
         self.pid = pid
         self.tid = tid
         self.stack = stack

@@ -2,11 +2,14 @@ import Foundation
 
 // The profile file format (docs/profile-format.md, docs/profile.schema.json):
 //
-//   { "format": "forkcast-profile", "format_version": 1,
-//     "frames": [...], "processes": [...], "recording": {...}, "stacks": [...],
-//     "stats": {...}, "threads": [...], "waits": [...],
-//     "samples": { "t": [...], "pid": [...], "tid": [...], "stack": [...],
+//   { "format": "forkcast-profile", "format_version": 2,
+//     "frames": [...], "mappings": [...], "processes": [...], "recording": {...},
+//     "stacks": [...], "stats": {...}, "threads": [...], "waits": [...],
+//     "samples": { "t": [...], "thread": [...], "stack": [...],
 //                  "state": [...], "wait": [...], "gil": [...] } }
+//
+// Version 1 (still read) had "pid" and "tid" columns instead of "thread", no
+// "mappings", and a "module" path in every native frame.
 //
 // The small tables go through Foundation's JSONEncoder/JSONDecoder. The sample columns
 // (millions of integers) and the stack table (tens of thousands of integer arrays) are
@@ -17,6 +20,7 @@ import Foundation
 // The codec, one concern per file:
 //   ProfileError.swift       the one-line errors (this file)
 //   ProfileCodable.swift     Codable conformance (for embedding a profile in messages)
+//   ProfileRows.swift        thread rows and mapping rows: `normalized()`, version 1 → 2
 //   ProfileValidation.swift  `validate()`: every index in range, every value sane
 //   ProfileWriter.swift      `encoded(gzip:)`, the streaming `write(gzip:to:)`
 //   ProfileReader.swift      `Profile.decode(_:)`: finds the members, decodes the tables
@@ -41,7 +45,7 @@ public enum ProfileError: Error, CustomStringConvertible, Equatable {
         case .unsupportedVersion(let found, let supported) where found > supported:
             "profile format version \(found) is newer than this forkcast reads (version \(supported)); upgrade forkcast to read it"
         case .unsupportedVersion(let found, let supported):
-            "profile format version \(found) is not supported (this forkcast reads version \(supported) only)"
+            "profile format version \(found) is not supported (this forkcast reads versions \(Profile.readableFormatVersions.lowerBound) to \(supported))"
         case .corrupt(let why): "corrupt profile: \(why)"
         case .invalid(let why): "invalid profile: \(why)"
         }

@@ -41,7 +41,7 @@ struct ProfileReader {
         }
         // One pass: the sample columns are parsed where they stand (their errors are kept
         // until format and version have been checked).
-        var parsedSamples: Result<[Sample], Error>?
+        var parsedSamples: Result<SampleColumns, Error>?
         let members = try s.catching { try $0.objectMembers(samples: &parsedSamples) }
 
         // Format and version first, so a future version's other changes cannot hide them.
@@ -62,7 +62,7 @@ struct ProfileReader {
         guard let version = vs.integer(as: Int.self), vs.pos == versionSpan.upperBound else {
             throw ProfileError.corrupt("\"format_version\" is not an integer")
         }
-        guard version == Profile.currentFormatVersion else {
+        guard Profile.readableFormatVersions.contains(version) else {
             throw ProfileError.unsupportedVersion(found: version, supported: Profile.currentFormatVersion)
         }
         guard let samplesSpan = members["samples"] else { throw ProfileError.corrupt("missing \"samples\"") }
@@ -100,16 +100,22 @@ struct ProfileReader {
             throw ProfileError.corrupt(oneLine(error))
         }
 
+        if version >= 2 && header.mappings == nil { throw ProfileError.corrupt("missing \"mappings\"") }
+
         var ss = JSONScanner(bytes, range: stacksSpan)
         let stacks = try ss.catching { try $0.stackTable() }
         var profile = Profile(recording: header.recording, stats: header.stats, processes: header.processes,
-                              threads: header.threads, frames: header.frames, stacks: stacks, waits: header.waits)
-        profile.formatVersion = header.formatVersion
+                              threads: header.threads, frames: header.frames, mappings: header.mappings ?? [],
+                              stacks: stacks, waits: header.waits)
         var cs = JSONScanner(bytes, range: samplesSpan)
-        profile.samples = try cs.catching { scanner in
+        let columns = try cs.catching { scanner in
             if let parsedSamples { return try parsedSamples.get() }
             return try scanner.sampleColumns()
         }
+        profile.samples = try Profile.assembleSamples(columns, version: version, threads: profile.threads)
+        try profile.resolveFrameModules()
+        // Version 1: find each sample's thread row and give frames mapping rows.
+        profile.normalize()
         try profile.validate()
         return profile
     }
@@ -124,6 +130,7 @@ struct ProfileReader {
             ("processes", { _ = try JSONDecoder().decode([ProcessInfo].self, from: $0) }, { array(ProcessInfo.self, $0, $1) }),
             ("threads", { _ = try JSONDecoder().decode([ThreadInfo].self, from: $0) }, { array(ThreadInfo.self, $0, $1) }),
             ("frames", { _ = try JSONDecoder().decode([Frame].self, from: $0) }, { array(Frame.self, $0, $1) }),
+            ("mappings", { _ = try JSONDecoder().decode([MappingInfo].self, from: $0) }, { array(MappingInfo.self, $0, $1) }),
             ("waits", { _ = try JSONDecoder().decode([WaitInfo].self, from: $0) }, { array(WaitInfo.self, $0, $1) }),
         ]
         for (name, decode, narrow) in tables {
@@ -194,10 +201,12 @@ struct ProfileHeader: Decodable {
     var processes: [ProcessInfo]
     var threads: [ThreadInfo]
     var frames: [Frame]
+    /// Required from version 2 on (checked by the reader); version 1 has none.
+    var mappings: [MappingInfo]?
     var waits: [WaitInfo]
 
     enum CodingKeys: String, CodingKey {
-        case format, formatVersion = "format_version", recording, stats, processes, threads, frames, waits
+        case format, formatVersion = "format_version", recording, stats, processes, threads, frames, mappings, waits
     }
 }
 
@@ -266,12 +275,13 @@ extension JSONScanner {
         }
     }
 
-    /// Parses the `samples` object at `pos` (the whole span) into samples.
-    mutating func sampleColumns() throws -> [Sample] {
+    /// Parses the `samples` object at `pos` (the whole span) into its columns; which
+    /// columns a version needs is checked when they are zipped (`Profile.assembleSamples`).
+    mutating func sampleColumns() throws -> SampleColumns {
         skipWhitespace()
         guard try peek() == UInt8(ascii: "{") else { throw Failure.malformed(at: pos, "\"samples\" is not an object") }
         pos += 1
-        var t: [UInt64]?, pid: [Int32]?, tid: [Int32]?, stack: [Int32]?, wait: [Int32]?
+        var t: [UInt64]?, pid: [Int32]?, tid: [Int32]?, thread: [Int32]?, stack: [Int32]?, wait: [Int32]?
         var state: [UInt8]?, gil: [UInt8]?
         var capacity = 0
         skipWhitespace()
@@ -284,17 +294,21 @@ extension JSONScanner {
                 try expect(UInt8(ascii: ":"), "':'")
                 skipWhitespace()
                 let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
-                func once<T>(_ existing: [T]?) throws {
+                func column<T: FixedWidthInteger>(_ existing: [T]?) throws -> [T] {
                     if existing != nil { throw Failure.malformed(at: nameRange.lowerBound, "samples.\(name) appears twice") }
+                    let values = try intArray("samples.\(name)", as: T.self, capacity: capacity)
+                    capacity = values.count
+                    return values
                 }
                 switch name {
-                case "t": try once(t); t = try intArray("samples.\(name)", as: UInt64.self, capacity: capacity); capacity = t!.count
-                case "pid": try once(pid); pid = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = pid!.count
-                case "tid": try once(tid); tid = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = tid!.count
-                case "stack": try once(stack); stack = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = stack!.count
-                case "wait": try once(wait); wait = try intArray("samples.\(name)", as: Int32.self, capacity: capacity); capacity = wait!.count
-                case "state": try once(state); state = try intArray("samples.\(name)", as: UInt8.self, capacity: capacity); capacity = state!.count
-                case "gil": try once(gil); gil = try intArray("samples.\(name)", as: UInt8.self, capacity: capacity); capacity = gil!.count
+                case "t": t = try column(t)
+                case "pid": pid = try column(pid)
+                case "tid": tid = try column(tid)
+                case "thread": thread = try column(thread)
+                case "stack": stack = try column(stack)
+                case "wait": wait = try column(wait)
+                case "state": state = try column(state)
+                case "gil": gil = try column(gil)
                 default: _ = try value()  // a column a later writer added: ignored
                 }
                 skipWhitespace()
@@ -304,10 +318,10 @@ extension JSONScanner {
                 guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or '}' in \"samples\"") }
             }
         }
-        for (name, column) in [("t", t == nil), ("pid", pid == nil), ("tid", tid == nil), ("stack", stack == nil),
-                               ("state", state == nil), ("wait", wait == nil), ("gil", gil == nil)] where column {
+        for (name, missing) in [("t", t == nil), ("stack", stack == nil), ("state", state == nil), ("wait", wait == nil),
+                                ("gil", gil == nil)] where missing {
             throw ProfileError.corrupt("missing sample column \"samples.\(name)\"")
         }
-        return try Profile.assembleSamples(t: t!, pid: pid!, tid: tid!, stack: stack!, state: state!, wait: wait!, gil: gil!)
+        return SampleColumns(t: t!, pid: pid, tid: tid, thread: thread, stack: stack!, state: state!, wait: wait!, gil: gil!)
     }
 }

@@ -9,12 +9,13 @@ extension Profile {
     /// The highest sampling rate a profile may claim, in Hz.
     public static let maxRateHz = 1_000_000.0
 
-    /// Checks every cross-reference (stack → frame, sample → stack/wait/thread) and every
+    /// Checks every cross-reference (stack → frame, frame → mapping, sample →
+    /// stack/wait/thread) and every
     /// value with a range (times, rate, ids), so that a profile that passes can be indexed
     /// without bounds checks and its numbers converted without overflow. Called before
     /// writing and after reading.
     public func validate() throws {
-        guard formatVersion == Profile.currentFormatVersion else {
+        guard Profile.readableFormatVersions.contains(formatVersion) else {
             throw ProfileError.unsupportedVersion(found: formatVersion, supported: Profile.currentFormatVersion)
         }
         let r = recording
@@ -53,10 +54,19 @@ extension Profile {
             if let end = t.endNs, end < t.startNs {
                 throw ProfileError.invalid("thread \(t.tid) ends (\(end) ns) before it starts (\(t.startNs) ns)")
             }
-            knownThreads.insert(Profile.threadKey(t.pid, t.tid))
+            knownThreads.insert(ThreadRows.key(t.pid, t.tid))
         }
+        let mappingCount = mappings.count
         for (i, f) in frames.enumerated() {
             if let line = f.line, line < 0 { throw ProfileError.invalid("frame \(i) has line number \(line)") }
+            if let m = f.mapping {
+                guard m >= 0, Int(m) < mappingCount else {
+                    throw ProfileError.invalid("frame \(i) refers to mapping \(m), but there are \(mappingCount) mappings")
+                }
+                if let module = f.module, module != mappings[Int(m)].file {
+                    throw ProfileError.invalid("frame \(i) is in module \(module.prefix(80)) but refers to mapping \(m) of \(mappings[Int(m)].file.prefix(80))")
+                }
+            }
         }
         let frameCount = frames.count
         for (i, stack) in stacks.enumerated() {
@@ -66,6 +76,7 @@ extension Profile {
         }
         let stackCount = stacks.count
         let waitCount = waits.count
+        let threadCount = threads.count
         var lastKey: UInt64 = 0
         for i in samples.indices {
             let s = samples[i]
@@ -78,7 +89,20 @@ extension Profile {
             if s.timeNs > Profile.maxTimeNs {
                 throw ProfileError.invalid("sample \(i) has an absurd time (\(s.timeNs) ns)")
             }
-            let key = Profile.threadKey(s.pid, s.tid)
+            if s.thread >= 0 {
+                guard Int(s.thread) < threadCount else {
+                    throw ProfileError.invalid("sample \(i) refers to thread row \(s.thread), but there are \(threadCount) threads")
+                }
+                let row = threads[Int(s.thread)]
+                guard row.pid == s.pid, row.tid == s.tid else {
+                    throw ProfileError.invalid("sample \(i) is of thread \(s.tid) in process \(s.pid), but its thread row \(s.thread) is thread \(row.tid) in process \(row.pid)")
+                }
+                continue
+            }
+            guard s.thread == -1 else {
+                throw ProfileError.invalid("sample \(i) refers to thread row \(s.thread)")
+            }
+            let key = ThreadRows.key(s.pid, s.tid)
             if key != lastKey {
                 guard knownThreads.contains(key) else {
                     throw ProfileError.invalid("sample \(i) is of thread \(s.tid) in process \(s.pid), which is not in the thread table")
@@ -86,9 +110,5 @@ extension Profile {
                 lastKey = key
             }
         }
-    }
-
-    private static func threadKey(_ pid: Int32, _ tid: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: pid)) << 32 | UInt64(UInt32(bitPattern: tid))
     }
 }

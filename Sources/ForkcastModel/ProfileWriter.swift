@@ -19,8 +19,20 @@ extension Profile {
     /// most a few hundred KiB, handing each to `sink` as it is made: memory use stays
     /// at one chunk plus the small tables, whatever the number of samples. Validates first;
     /// nothing reaches `sink` when validation fails.
+    ///
+    /// Always writes the current format version (2): the profile is `normalized()` first,
+    /// so samples are written by thread row and frames by mapping row.
     public func write(gzip: Bool, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         try validate()
+        try normalized().writeNormalized(gzip: gzip, to: sink)
+    }
+
+    private func writeNormalized(gzip: Bool, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        // Every sample has its thread row now, unless its thread is missing (validate()
+        // has ruled that out) — checked again so a bad row can never be written.
+        if let i = samples.firstIndex(where: { $0.thread < 0 }) {
+            throw ProfileError.invalid("sample \(i) is of thread \(samples[i].tid) in process \(samples[i].pid), which is not in the thread table")
+        }
         // The tables, in name order, through JSONEncoder (all encoded before any byte is
         // handed on, so an encoding failure writes nothing). Stacks are written by hand:
         // they can number tens of thousands.
@@ -31,7 +43,8 @@ extension Profile {
                 throw ProfileError.invalid("cannot encode as JSON: \(oneLine(error))")
             }
         }
-        let framesJSON = try json(frames), processesJSON = try json(processes), recordingJSON = try json(recording)
+        // A frame's module is its mapping row's file: written once, in `mappings`.
+        let framesJSON = try json(fileFrames), mappingsJSON = try json(mappings), processesJSON = try json(processes), recordingJSON = try json(recording)
         let statsJSON = try json(stats), threadsJSON = try json(threads), waitsJSON = try json(waits)
 
         let deflater: Gzip.Deflater? = try gzip ? Gzip.Deflater(level: Profile.gzipLevel) : nil
@@ -49,9 +62,11 @@ extension Profile {
         w.raw("{\"format\":\"")
         w.raw(text: Profile.formatName)
         w.raw("\",\"format_version\":")
-        w.int(formatVersion)
+        w.int(Profile.currentFormatVersion)
         w.raw(",\"frames\":")
         w.raw(framesJSON)
+        w.raw(",\"mappings\":")
+        w.raw(mappingsJSON)
         w.raw(",\"processes\":")
         w.raw(processesJSON)
         w.raw(",\"recording\":")
@@ -73,8 +88,7 @@ extension Profile {
         w.raw(",\"samples\":{")
         // validate() keeps every time ≤ Int64.max, so it converts exactly.
         try column(&w, "\"t\":[", chunk, emit) { Int64($0.timeNs) }
-        try column(&w, ",\"pid\":[", chunk, emit) { Int64($0.pid) }
-        try column(&w, ",\"tid\":[", chunk, emit) { Int64($0.tid) }
+        try column(&w, ",\"thread\":[", chunk, emit) { Int64($0.thread) }
         try column(&w, ",\"stack\":[", chunk, emit) { Int64($0.stack) }
         try column(&w, ",\"state\":[", chunk, emit) { Int64($0.state.code) }
         try column(&w, ",\"wait\":[", chunk, emit) { Int64($0.wait) }

@@ -85,10 +85,18 @@ class Profile:
         self.period_s = 1.0 / self.rate_hz if self.rate_hz > 0 else 0.01
         self.processes = doc.get("processes", [])
         self.threads = doc.get("threads", [])
-        self.frames = doc.get("frames", [])
+        self.mappings = doc.get("mappings", [])
+        # Format version 2 names a frame's mapping row instead of its module path, and a
+        # sample's thread row instead of its pid and tid: fill in both, so plugins read
+        # `frame["module"]` and the `pid`/`tid` columns whatever the version.
+        self.frames = [dict(f, module=self.mappings[f["mapping"]]["file"]) if "mapping" in f and "module" not in f else f
+                       for f in doc.get("frames", [])]
         self.stacks = [[self.frames[i] for i in s["frames"]] for s in doc.get("stacks", [])]
         self.waits = doc.get("waits", [])
-        cols = doc["samples"]
+        cols = dict(doc["samples"])
+        if "thread" in cols and "tid" not in cols:
+            cols["pid"] = [self.threads[r]["pid"] for r in cols["thread"]]
+            cols["tid"] = [self.threads[r]["tid"] for r in cols["thread"]]
         self.columns = cols
         self.count = len(cols["t"])
 

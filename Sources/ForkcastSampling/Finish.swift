@@ -23,6 +23,7 @@ extension TraceSession {
                                     python: python.runtimeInfo[p.pid]))
         }
         let pythonNames = self.pythonNames
+        // In `allThreads` order: a thread's row is its index there (`TracedThread.row`).
         for t in allThreads {
             builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs,
                                    interpreter: python.interpreterOfTid[t.tid]))
@@ -43,7 +44,13 @@ extension TraceSession {
                 if let f = frameCache[key.addressSpace]?[cacheKey] {
                     frames.append(f)
                 } else {
-                    let f = symbolizer.frame(for: pc, in: space.map, isReturnAddress: isReturn)
+                    var f = symbolizer.frame(for: pc, in: space.map, isReturnAddress: isReturn)
+                    // Which mapping the frame came from (file, build-id, load bias): its row.
+                    if let module = f.module,
+                       var mapping = symbolizer.mappingInfo(for: pc, in: space.map, isReturnAddress: isReturn) {
+                        mapping.file = module
+                        f.mapping = builder.intern(mapping)
+                    }
                     frameCache[key.addressSpace, default: [:]][cacheKey] = f
                     frames.append(f)
                 }
@@ -62,7 +69,7 @@ extension TraceSession {
             let native = stackFrames[Int(s.stack)]
             let state = PythonStateRules.refine(StackStateRules.refine(s.state, wait: wait, frames: native), nativeStack: native)
             samples.append(Sample(timeNs: s.timeNs, pid: s.pid, tid: s.tid, stack: stackMap[Int(s.stack)], state: state,
-                                  wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL))
+                                  wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL, thread: s.thread))
         }
 
         // Samples filled in from a late stop were appended after later ticks: restore time

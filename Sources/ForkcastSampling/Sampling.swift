@@ -14,6 +14,8 @@ struct RawStore {
 
     struct Sample {
         var timeNs: UInt64
+        /// The thread's row (`TracedThread.row`).
+        var thread: Int32
         var pid: Int32
         var tid: Int32
         var stack: Int32
@@ -250,7 +252,7 @@ extension TraceSession {
         if complete { stats.stacksComplete += 1 }
         if stack?.failed ?? false { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
-        store.samples.append(RawStore.Sample(timeNs: timeNs, pid: thread.pid, tid: thread.tid, stack: index, state: state,
+        store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: index, state: state,
                                              wait: store.intern(wait), holdsGIL: python?.holdsGIL))
         if let began {
             let cost = Clock.now() - began

@@ -223,6 +223,7 @@ final class TraceSession {
         t.name = ProcFS.threadName(pid: pid, tid: tid) ?? ""
         if threads[tid] == nil { threadOrder.append(tid) }
         threads[tid] = t
+        t.row = Int32(allThreads.count)
         allThreads.append(t)
         return t
     }
@@ -472,6 +473,9 @@ final class TracedThread {
 
     let tid: Int32
     var pid: Int32
+    /// This thread's row in the profile's thread table (its index in `allThreads`): a
+    /// thread id the kernel reuses gets a new `TracedThread`, so a new row.
+    var row: Int32 = -1
     var phase: Phase
     var name = ""
     let startNs: UInt64

@@ -57,7 +57,7 @@ final class AnalyzeCLITests: XCTestCase {
 
     func testWrongVersion() throws {
         let full = try SyntheticProfiles.mutexContention(ticks: 10).encoded(gzip: false)
-        let text = String(decoding: full, as: UTF8.self).replacingOccurrences(of: "\"format_version\":1", with: "\"format_version\":99")
+        let text = String(decoding: full, as: UTF8.self).replacingOccurrences(of: "\"format_version\":\(Profile.currentFormatVersion)", with: "\"format_version\":99")
         XCTAssertNotEqual(text, String(decoding: full, as: UTF8.self))
         let r = try CLI.run(["analyze", try write("v99.json", Data(text.utf8))])
         r.assertOneLineError(containing: "profile format version 99")

@@ -28,9 +28,10 @@ final class ProfileCodecTests: XCTestCase {
         let a = try p.encoded(gzip: false), b = try p.encoded(gzip: false)
         XCTAssertEqual(a, b)
         let text = String(decoding: a, as: UTF8.self)
-        XCTAssertTrue(text.hasPrefix("{\"format\":\"forkcast-profile\",\"format_version\":1,"), String(text.prefix(80)))
+        XCTAssertTrue(text.hasPrefix("{\"format\":\"forkcast-profile\",\"format_version\":2,"), String(text.prefix(80)))
         XCTAssertTrue(text.hasSuffix("}}\n"))
-        XCTAssertTrue(text.contains("\"module\":\"/usr/lib/module.so\""), "slashes are not escaped")
+        XCTAssertTrue(text.contains("\"file\":\"/usr/lib/module.so\""), "slashes are not escaped")
+        XCTAssertFalse(text.contains("\"module\":"), "a frame's module is written once, as its mapping row's file")
     }
 
     /// The reader accepts any JSON layout of the same data: pretty-printed, keys in any

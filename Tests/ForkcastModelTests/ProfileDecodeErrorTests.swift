@@ -30,17 +30,17 @@ final class ProfileDecodeErrorTests: XCTestCase {
 
     func testNewerVersionIsRejectedWithAdvice() throws {
         // A future version may change anything else; the version is still reported.
-        let future = Data(#"{"format":"forkcast-profile","format_version":2,"samples":"elsewhere"}"#.utf8)
-        assertDecodeFails(future, "profile format version 2 is newer than this forkcast reads (version 1); upgrade forkcast") {
-            $0 == .unsupportedVersion(found: 2, supported: 1)
+        let future = Data(#"{"format":"forkcast-profile","format_version":3,"samples":"elsewhere"}"#.utf8)
+        assertDecodeFails(future, "profile format version 3 is newer than this forkcast reads (version 2); upgrade forkcast") {
+            $0 == .unsupportedVersion(found: 3, supported: 2)
         }
-        assertDecodeFails(try Gzip.compress(future), "version 2 is newer") { $0.isVersion }
+        assertDecodeFails(try Gzip.compress(future), "version 3 is newer") { $0.isVersion }
     }
 
     func testOlderVersionIsRejected() throws {
         let old = try Fixtures.edited { $0["format_version"] = 0 }
-        assertDecodeFails(old, "profile format version 0 is not supported (this forkcast reads version 1 only)") {
-            $0 == .unsupportedVersion(found: 0, supported: 1)
+        assertDecodeFails(old, "profile format version 0 is not supported (this forkcast reads versions 1 to 2)") {
+            $0 == .unsupportedVersion(found: 0, supported: 2)
         }
     }
 
@@ -138,20 +138,32 @@ final class ProfileDecodeErrorTests: XCTestCase {
     }
 
     func testColumnsOfDifferentLengths() throws {
-        let data = try Fixtures.edited { t in Fixtures.setColumn(&t, "tid", Fixtures.column(t, "tid").dropLast()) }
-        assertDecodeFails(data, #"sample columns have different lengths ("t" has 100 values, "tid" has 99)"#) { $0.isCorrupt }
+        let data = try Fixtures.edited { t in Fixtures.setColumn(&t, "thread", Fixtures.column(t, "thread").dropLast()) }
+        assertDecodeFails(data, #"sample columns have different lengths ("t" has 100 values, "thread" has 99)"#) { $0.isCorrupt }
+        let v1 = try Fixtures.editedV1 { t in Fixtures.setColumn(&t, "tid", Fixtures.column(t, "tid").dropLast()) }
+        assertDecodeFails(v1, #"sample columns have different lengths ("t" has 100 values, "tid" has 99)"#) { $0.isCorrupt }
+        // Each version's own columns are required.
+        assertDecodeFails(try Fixtures.edited { t in Fixtures.setColumn(&t, "thread", nil) }, #"missing sample column "samples.thread""#)
+        assertDecodeFails(try Fixtures.editedV1 { t in Fixtures.setColumn(&t, "pid", nil) }, #"missing sample column "samples.pid""#)
+        assertDecodeFails(try Fixtures.edited { $0["mappings"] = nil }, #"missing "mappings""#) { $0.isCorrupt }
     }
 
     func testColumnValuesOfTheWrongKind() throws {
         for (value, message) in [(1.5 as Any, "samples.pid[4] is not an integer"), ("x", "samples.pid[4] is not an integer"),
                                  (NSNull(), "samples.pid[4] is not an integer"),
                                  (3_000_000_000 as Any, "samples.pid[4] is out of range (-2147483648…2147483647)")] {
-            let data = try Fixtures.edited { t in
+            let data = try Fixtures.editedV1 { t in
                 var col = Fixtures.column(t, "pid")
                 col[4] = value
                 Fixtures.setColumn(&t, "pid", col)
             }
             assertDecodeFails(data, message) { $0.isCorrupt }
+            let v2 = try Fixtures.edited { t in
+                var col = Fixtures.column(t, "thread")
+                col[4] = value
+                Fixtures.setColumn(&t, "thread", col)
+            }
+            assertDecodeFails(v2, message.replacingOccurrences(of: "pid", with: "thread")) { $0.isCorrupt }
         }
     }
 
@@ -178,11 +190,31 @@ final class ProfileDecodeErrorTests: XCTestCase {
             stacks[1]["frames"] = [0, 1, 1000]
             t["stacks"] = stacks
         }, "stack 1 refers to frame 1000") { $0.isInvalid }
-        assertDecodeFails(try Fixtures.edited { t in
+        assertDecodeFails(try Fixtures.editedV1 { t in
             var col = Fixtures.column(t, "tid")
             col[9] = 999
             Fixtures.setColumn(&t, "tid", col)
         }, "sample 9 is of thread 999 in process 100, which is not in the thread table") { $0.isInvalid }
+        assertDecodeFails(try Fixtures.edited { t in
+            var col = Fixtures.column(t, "thread")
+            col[9] = 4
+            Fixtures.setColumn(&t, "thread", col)
+        }, "sample 9 refers to thread row 4, but there are 4 threads") { $0.isInvalid }
+        assertDecodeFails(try Fixtures.edited { t in
+            var col = Fixtures.column(t, "thread")
+            col[9] = -1
+            Fixtures.setColumn(&t, "thread", col)
+        }, "sample 9 refers to thread row -1") { $0.isInvalid }
+        assertDecodeFails(try Fixtures.edited { t in
+            var frames = t["frames"] as! [[String: Any]]
+            frames[0]["mapping"] = 7
+            t["frames"] = frames
+        }, "frame 0 refers to mapping 7, but there are 2 mappings") { $0.isInvalid }
+        assertDecodeFails(try Fixtures.edited { t in
+            var frames = t["frames"] as! [[String: Any]]
+            frames[0]["module"] = "/somewhere/else.so"
+            t["frames"] = frames
+        }, "frame 0 is in module /somewhere/else.so but refers to mapping 0 of /lib/libc.so.6") { $0.isInvalid }
     }
 
     func testUnknownStateAndGILCodes() throws {

@@ -66,8 +66,40 @@ enum Fixtures {
         return try JSONSerialization.data(withJSONObject: t)
     }
 
+    /// The tree of `profile` as format version 1 wrote it: `pid` and `tid` columns instead
+    /// of `thread`, each frame's `module` path instead of a `mapping` row, no `mappings`.
+    static func v1Tree(_ profile: Profile) throws -> [String: Any] {
+        var t = try tree(profile)
+        let mappings = t["mappings"] as! [[String: Any]]
+        let threads = t["threads"] as! [[String: Any]]
+        t["mappings"] = nil
+        t["format_version"] = 1
+        t["frames"] = (t["frames"] as! [[String: Any]]).map { f in
+            var f = f
+            if let m = f["mapping"] as? Int {
+                f["module"] = mappings[m]["file"]
+                f["mapping"] = nil
+            }
+            return f
+        }
+        var samples = t["samples"] as! [String: Any]
+        let rows = samples["thread"] as! [Int]
+        samples["pid"] = rows.map { threads[$0]["pid"]! }
+        samples["tid"] = rows.map { threads[$0]["tid"]! }
+        samples["thread"] = nil
+        t["samples"] = samples
+        return t
+    }
+
+    /// JSON bytes of `small()` written as format version 1, after `change` edits its tree.
+    static func editedV1(_ change: (inout [String: Any]) -> Void) throws -> Data {
+        var t = try v1Tree(small())
+        change(&t)
+        return try JSONSerialization.data(withJSONObject: t)
+    }
+
     /// Replaces one sample column of a tree.
-    static func setColumn(_ t: inout [String: Any], _ name: String, _ values: [Any]) {
+    static func setColumn(_ t: inout [String: Any], _ name: String, _ values: [Any]?) {
         var samples = t["samples"] as! [String: Any]
         samples[name] = values
         t["samples"] = samples

@@ -33,7 +33,13 @@ final class ProfileSchemaTests: XCTestCase {
                 col[0] = 9
                 Fixtures.setColumn(&t, "state", col)
             }),
-            ("format version 2", try Fixtures.edited { $0["format_version"] = 2 }),
+            ("format version 3", try Fixtures.edited { $0["format_version"] = 3 }),
+            ("a version 1 file (the schema is of the version written)", try Fixtures.editedV1 { _ in }),
+            ("a frame's mapping that is negative", try Fixtures.edited { t in
+                var frames = t["frames"] as! [[String: Any]]
+                frames[0]["mapping"] = -1
+                t["frames"] = frames
+            }),
             ("unknown frame kind", try Fixtures.edited { t in
                 var frames = t["frames"] as! [[String: Any]]
                 frames[0]["kind"] = "ruby"

@@ -54,6 +54,21 @@ class BlasTests(unittest.TestCase):
         self.assertEqual(f["severity"], "critical")
         self.assertTrue(f["stacks"] and "blas_thread_server" in " ".join(f["stacks"][0]))
 
+    def test_format_version_2_reads_the_same(self):
+        """Version 2 names mapping rows and thread rows; the SDK fills module, pid and tid."""
+        v1 = profile(processes=4, threads_per_process=4, cores=4)
+        v2 = json.loads(json.dumps(v1))
+        v2["format_version"] = 2
+        files = sorted({f["module"] for f in v2["frames"] if "module" in f})
+        v2["mappings"] = [{"file": f} for f in files]
+        for f in v2["frames"]:
+            if "module" in f:
+                f["mapping"] = files.index(f.pop("module"))
+        rows = {(t["pid"], t["tid"]): i for i, t in enumerate(v2["threads"])}
+        cols = v2["samples"]
+        cols["thread"] = [rows[k] for k in zip(cols.pop("pid"), cols.pop("tid"))]
+        self.assertEqual(plugin.analyze(Profile(v2)), plugin.analyze(Profile(v1)))
+
     def test_pool_within_the_cores_is_only_information(self):
         [f] = plugin.analyze(Profile(profile(processes=1, threads_per_process=2, cores=4)))
         self.assertEqual(f["severity"], "info")

@@ -84,7 +84,7 @@ public final class Symbolizer {
         return module.elf.symbol(named: name) ?? module.debugFile?.symbol(named: name)
     }
 
-    private func loadedModule(for mapping: MemoryMapping) -> LoadedModule? {
+    func loadedModule(for mapping: MemoryMapping) -> LoadedModule? {
         if mapping.path == "[vdso]" { return vdsoModule(size: mapping.end - mapping.start) }
         guard mapping.isFileBacked else { return nil }
         return module(path: mapping.path)
