@@ -350,13 +350,19 @@ public struct WaitInfo: Codable, Sendable, Hashable {
     public var target: String?
     /// The futex address for lock waits.
     public var futex: UInt64?
+    /// For a wait on a pthread mutex: the TID that owned it (glibc's `__owner`, read from the
+    /// mutex word at the futex address when the waiter was sampled, and checked to be a live
+    /// thread of the same process). Nil when not a mutex, unreadable, or not a live thread.
+    public var owner: Int32?
 
-    public init(syscall: String, fd: Int32? = nil, fdKind: FDKind? = nil, target: String? = nil, futex: UInt64? = nil) {
+    public init(syscall: String, fd: Int32? = nil, fdKind: FDKind? = nil, target: String? = nil, futex: UInt64? = nil,
+                owner: Int32? = nil) {
         self.syscall = syscall
         self.fd = fd
         self.fdKind = fdKind
         self.target = target
         self.futex = futex
+        self.owner = owner
     }
 }
 

@@ -209,6 +209,9 @@ extension TraceSession {
             let c = SyscallClassifier.classify(number: number, args: args)
             threadState = c.state
             var info = WaitInfo(syscall: c.name, futex: c.futexAddress)
+            if number == 202, let address = c.futexAddress, args.count > 2 {
+                info.owner = mutexOwner(pid: thread.pid, waiter: thread.tid, address: address, op: args[1], value: args[2])
+            }
             var fd: Int32?
             switch c.fd {
             case .none: break
@@ -249,6 +252,24 @@ extension TraceSession {
         }
         record(thread, timeNs: timeNs, state: threadState, wait: wait, stack: result, cost: began, python: pythonSample(thread))
         return true
+    }
+
+    /// The owner of the pthread mutex a thread waits on, when the futex is one: glibc's
+    /// `pthread_mutex_t` keeps the lock word (`__lock`, the futex) at offset 0 and the owner's
+    /// TID (`__owner`) at offset 8. A waiter in `__lll_lock_wait` waits for the value 2
+    /// (locked, with waiters); a PI mutex waits with FUTEX_LOCK_PI. The owner counts only when
+    /// the lock word is still taken and the TID is a live thread of the same process (a
+    /// semaphore or a condition variable has other things at offset 8).
+    private func mutexOwner(pid: Int32, waiter: Int32, address: UInt64, op: UInt64, value: UInt64) -> Int32? {
+        let command = op & 0x7f // without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
+        let lockPI = command == 6 || command == 13
+        guard (command == 0 && value == 2) || lockPI, address % 4 == 0 else { return nil }
+        var words: (Int32, UInt32, Int32) = (0, 0, 0)
+        let n = withUnsafeMutableBytes(of: &words) { try? RemoteMemory.read(pid: pid, address: address, into: $0) }
+        guard n == 12 else { return nil }
+        let lock = words.0, owner = lockPI ? words.0 & 0x3fff_ffff : words.2
+        guard lock != 0, owner > 0, owner != waiter, processes[pid]?.threads.contains(owner) == true else { return nil }
+        return owner
     }
 
     private func firstPollFD(pid: Int32, address: UInt64, count: UInt64) -> Int32? {
