@@ -2,7 +2,19 @@
 // Forkcast — a concurrency profiler for Linux.
 //
 // Data flows one way: system → samples → profile → analysis → recommendation → report.
-// Each target below owns one step; see the README.md inside each Sources/ folder.
+// Each target below owns one step; see the README.md inside each Sources/ folder and
+// docs/architecture.md. Every target lists exactly the modules it imports, so this
+// manifest is the dependency graph:
+//
+//   ForkcastModel        ← CZlib                                  (pure data, no I/O)
+//   ForkcastSystem       ← Model, CForkcastSys, CElf              (the only one touching the OS)
+//   ForkcastSampling     ← Model, System                          (the recorder)
+//   ForkcastAnalysis     ← Model                                  (pure)
+//   ForkcastExperiment   ← Model, System, Yams                    (runs through Subprocess)
+//   ForkcastReport       ← Model, System                          (writes through AtomicFile)
+//   ForkcastPlugins      ← Model, System, Analysis, Report, Experiment (built-ins + external)
+//   ForkcastWorkflow     ← all of the above                       (plans, pipelines)
+//   ForkcastCLI          ← Workflow and the libraries it prints   (parsing, terminal)
 import PackageDescription
 
 let package = Package(
@@ -51,19 +63,23 @@ let package = Package(
         // the plugin protocols. Codable, validated, no I/O.
         .target(name: "ForkcastModel", dependencies: ["CZlib"], exclude: ["README.md"]),
         // The only module that touches the OS: ptrace, waitpid, /proc, process_vm_readv,
-        // ELF symbols, unwinding.
-        .target(name: "ForkcastSystem", dependencies: ["ForkcastModel", "CForkcastSys", "CUnwind", "CElf"], exclude: ["README.md"]),
+        // ELF symbols, unwinding (libunwind through CForkcastSys), starting processes
+        // (Subprocess), writing output files (AtomicFile), typed errno.
+        .target(name: "ForkcastSystem", dependencies: ["ForkcastModel", "CForkcastSys", "CElf"], exclude: ["README.md"]),
         // Samplers: the ptrace tracer thread, thread-state classification, native stacks,
         // Python frames. Produces a Profile; never formats output.
         .target(name: "ForkcastSampling", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md", "Python/README.md"]),
         // Analyzers and recommender rules: profile → findings → recommendation. No I/O.
         .target(name: "ForkcastAnalysis", dependencies: ["ForkcastModel"], exclude: ["README.md"]),
-        // Strategies, the run matrix, statistics and scaling-model fits.
+        // Strategies, the run matrix, statistics and scaling-model fits; runs are launched
+        // through ForkcastSystem's Subprocess. The recorder and the analyzers are injected
+        // (RunRecorder, ProfileAnalyzer) by ForkcastWorkflow, not imported.
         .target(name: "ForkcastExperiment", dependencies: [
-            "ForkcastModel", "ForkcastAnalysis", "ForkcastSystem", "ForkcastSampling",
+            "ForkcastModel", "ForkcastSystem",
             .product(name: "Yams", package: "Yams"),
         ], exclude: ["README.md"]),
-        // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis.
+        // Reporters: HTML, JSON, speedscope, folded, Chrome trace, pprof. No analysis;
+        // files written through ForkcastSystem's AtomicFile.
         .target(name: "ForkcastReport", dependencies: ["ForkcastModel", "ForkcastSystem"], exclude: ["README.md"]),
         // The registry of built-in and external plugins, and the external JSON protocol.
         .target(name: "ForkcastPlugins", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastAnalysis", "ForkcastReport", "ForkcastExperiment"], exclude: ["README.md"]),
@@ -87,14 +103,14 @@ let package = Package(
         .target(name: "ForkcastTestSupport", dependencies: ["ForkcastModel"], path: "Tests/ForkcastTestSupport"),
         .testTarget(name: "ForkcastModelTests", dependencies: ["ForkcastModel", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastSystemTests", dependencies: ["ForkcastSystem", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastSamplingTests", dependencies: ["ForkcastSampling", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastSamplingTests", dependencies: ["ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastAnalysisTests", dependencies: ["ForkcastAnalysis", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"], exclude: ["Fixtures", "browser"]),
         .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
         .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastWorkflowTests", dependencies: ["ForkcastWorkflow", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastWorkflowTests", dependencies: ["ForkcastWorkflow", "ForkcastExperiment", "ForkcastPlugins", "ForkcastReport", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastAnalysis", "ForkcastTestSupport"]),
         // Fuzz-regression replays, reader properties, soak, hostile targets, SIGKILL.
-        .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastCLI", "ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastCLI", "ForkcastExperiment", "ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
     ]
 )

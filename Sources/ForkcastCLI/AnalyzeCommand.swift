@@ -6,9 +6,6 @@ import ForkcastPlugins
 import ForkcastReport
 import ForkcastSystem
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `forkcast analyze PROFILE` — where the time went, the hot locks, the I/O waits, the
 /// cost of processes, and a recommendation; `--json` prints the same as JSON
@@ -75,7 +72,7 @@ public struct Analyze: ParsableCommand {
                 Self.fail("cannot encode the analysis as JSON: \(error)")
             }
         } else {
-            let color = !noColor && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            let color = !noColor && Terminal.stdoutIsTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
             print(AnalysisText.render(Self.terminalSafe(analysis), limit: limit, color: color), terminator: "")
         }
         if report {

@@ -9,9 +9,6 @@ import ForkcastReport
 import ForkcastSampling
 import ForkcastSystem
 import ForkcastWorkflow
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `forkcast experiment`: run a workload under each concurrency strategy, measure,
 /// fit scaling, recommend. A thin layer over ForkcastExperiment.
@@ -131,7 +128,7 @@ public struct Experiment: ParsableCommand {
     /// Ctrl-C (and SIGTERM) stop the experiment: the running run is killed and recorded as
     /// interrupted, the completed runs are summarized and written.
     static func watchInterrupt(_ stop: StopFlag) -> DispatchSourceSignal {
-        signal(SIGINT, SIG_IGN)
+        _ = IgnoredSignal(SIGINT)  // delivered to the dispatch source instead, for the whole run
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
             stop.stop()

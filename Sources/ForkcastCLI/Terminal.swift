@@ -62,6 +62,7 @@ public enum Terminal {
     }
 
     public static var stderrIsTTY: Bool { isatty(2) == 1 }
+    public static var stdoutIsTTY: Bool { isatty(1) == 1 }
 
     private static func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))

@@ -1,8 +1,5 @@
 import ForkcastModel
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// An external plugin found on disk: its manifest, folder, and how to talk to it.
 /// One exchange = one process: handshake, one request, one response (docs/plugins.md).

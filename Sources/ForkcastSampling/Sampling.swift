@@ -154,7 +154,8 @@ extension TraceSession {
             return
         }
         thread.pending?.unwindStartedAt = Clock.now()
-        let result = unwinder.unwindStopped(tid: thread.tid)
+        let (result, registers) = unwinder.unwindStoppedKeepingRegisters(tid: thread.tid)
+        thread.stoppedRegisters = registers
         completePendingSample(thread, stack: result, python: pythonSample(thread))
     }
 
@@ -164,7 +165,7 @@ extension TraceSession {
                                python: PythonSample? = nil) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
-        record(thread, timeNs: pending.timeNs, state: pending.state, wait: nil, stack: stack, cost: nil, python: python)
+        record(thread, timeNs: pending.timeNs, state: pending.state, wait: pending.wait, stack: stack, cost: nil, python: python)
         for later in pending.laterTicks {
             stats.missedStops += 1
             record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil, python: python)
@@ -218,6 +219,20 @@ extension TraceSession {
         var result: Unwinder.Result?
         if let unwinder = processes[thread.pid]?.unwinder {
             var r = unwinder.unwindBlocked(tid: thread.tid, pc: pc, sp: sp)
+            if r.needsRegisters {
+                // A caller's CFA is register-based (rbp in a frame-pointer function) and
+                // the register is still live: pc/sp are not enough. Registers from this
+                // thread's last stop at the same pc and sp pin it (the frames up to that
+                // caller are the same, so is its frame pointer); else stop it once.
+                if let known = thread.stoppedRegisters, known.pc == pc, known.sp == sp {
+                    let again = unwinder.unwindBlocked(tid: thread.tid, pc: pc, sp: sp, known: known)
+                    if again.complete { r = again }
+                }
+                if !r.complete && thread.phase == .running {
+                    requestStop(thread, PendingSample(timeNs: timeNs, state: threadState, requestedAt: began, wait: wait))
+                    return true
+                }
+            }
             if files.syscall() != state {
                 // It woke while we read its stack: only the leaf is trustworthy.
                 stats.inconsistentStacks += 1

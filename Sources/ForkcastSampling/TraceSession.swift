@@ -484,6 +484,10 @@ final class TracedThread {
     var lastSched: SchedStat?
     /// The sample being taken: set when the interrupt is sent, completed at the stop.
     var pending: PendingSample?
+    /// Registers read at this thread's last sampling stop: a blocked thread whose stack
+    /// needs more than pc/sp (a frame-pointer caller above the syscall) is unwound with
+    /// them, without stopping it again, while it blocks at the same pc and sp.
+    var stoppedRegisters: Unwinder.Registers?
 
     init(tid: Int32, pid: Int32, phase: Phase, startNs: UInt64) {
         self.tid = tid
@@ -497,6 +501,8 @@ struct PendingSample {
     var timeNs: UInt64
     var state: ThreadState
     var requestedAt: UInt64
+    /// What a blocked thread waits on, when it was stopped only to read its registers.
+    var wait: WaitInfo? = nil
     /// Tracer time spent reading /proc and sending the interrupt.
     var requestCostNs: UInt64 = 0
     var unwindStartedAt: UInt64?

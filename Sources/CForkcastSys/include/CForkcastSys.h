@@ -119,8 +119,11 @@ uint64_t fc_thread_cpu_ns(void);
 int fc_sleep_until_ns(uint64_t monotonic_ns);
 
 // ---- remote unwinding ----------------------------------------------------------------
-/// Per-process unwinder state: a libunwind address space with caching, and the
-/// _UPT info that finds unwind tables in the target's ELF images.
+/// Per-process unwinder state: a libunwind address space with caching, the unwind
+/// tables (.eh_frame_hdr) of the target's ELF images found in the target's own memory
+/// (so files in another mount namespace need not be opened), and _UPT as the fallback
+/// for images without .eh_frame_hdr (it opens those by the path in /proc/PID/maps,
+/// which for a process in another mount namespace is the wrong file or none).
 typedef struct fc_unwinder fc_unwinder;
 fc_unwinder *fc_unwinder_create(pid_t pid);
 void fc_unwinder_destroy(fc_unwinder *unwinder);
@@ -132,16 +135,27 @@ enum {
     FC_UNWIND_TRUNCATED = 2,    ///< stopped at max_frames
     FC_UNWIND_ERROR = 4,        ///< unw_step failed before the root
     FC_UNWIND_NO_REGS = 8,      ///< registers could not be read
+    FC_UNWIND_NEEDS_REGS = 16,  ///< (blocked unwind) a step needed a register other than pc/sp
 };
 /// Unwinds a thread that is in a ptrace stop (registers via PTRACE_GETREGS).
 /// Writes up to max_frames program counters (leaf first) and returns how many;
 /// *flags receives FC_UNWIND_* bits.
 int fc_unwind_stopped(fc_unwinder *unwinder, pid_t tid, uint64_t *pcs, int max_frames, int *flags);
+/// A thread's user registers as PTRACE_GETREGS returns them (struct user_regs_struct).
+typedef struct { uint64_t words[27]; } fc_regs;
+/// fc_unwind_stopped that also copies the registers it read into *regs (when not NULL).
+int fc_unwind_stopped_regs(fc_unwinder *unwinder, pid_t tid, fc_regs *regs, uint64_t *pcs, int max_frames, int *flags);
 /// Unwinds a thread that is blocked in a system call and NOT stopped, from the user
 /// pc and sp that /proc/TID/syscall reports; stack memory is read with process_vm_readv.
-/// Other registers are unknown (reported as 0). The caller validates the result by
-/// re-reading /proc/TID/syscall afterwards.
+/// Other registers are unknown: when a step needs one (a caller whose CFA is
+/// rbp-based, with rbp still live in the register), the walk stops and *flags gets
+/// FC_UNWIND_NEEDS_REGS — the caller must stop the thread and use fc_unwind_stopped.
+/// The caller validates the result by re-reading /proc/TID/syscall afterwards.
 int fc_unwind_blocked(fc_unwinder *unwinder, pid_t tid, uint64_t pc, uint64_t sp, uint64_t *pcs, int max_frames, int *flags);
+/// fc_unwind_blocked with the other registers taken from `known` (read at an earlier
+/// stop of this thread at the same pc and sp); pc and sp are the ones given.
+int fc_unwind_blocked_regs(fc_unwinder *unwinder, pid_t tid, uint64_t pc, uint64_t sp, const fc_regs *known,
+                           uint64_t *pcs, int max_frames, int *flags);
 
 #ifdef __cplusplus
 }
