@@ -23,11 +23,24 @@ public enum Analyzer {
                                experiment: ExperimentResult? = nil,
                                timing: ((String, Double) -> Void)? = nil) -> Analysis {
         var analysis = Analysis()
+        // Built once: the classifier's caches and the breakdown serve every built-in analyzer.
+        var context: AnalysisContext?
         for a in analyzers {
             analysis.plugins.append("analyzer:\(a.descriptor.name)")
             let start = DispatchTime.now().uptimeNanoseconds
             do {
-                try a.analyze(profile, into: &analysis)
+                if let builtin = a as? any ContextAnalyzer {
+                    let c = context ?? AnalysisContext(profile)
+                    context = c
+                    if !(builtin is TimeBreakdownAnalyzer) && (analysis.profile == nil || analysis.overall == nil) {
+                        var base = AnalysisPart()
+                        base.breakdown = c.breakdown
+                        base.merge(into: &analysis)
+                    }
+                    builtin.part(c).merge(into: &analysis)
+                } else {
+                    try a.analyze(profile, into: &analysis)
+                }
             } catch {
                 analysis.errors.append("analyzer \(a.descriptor.name): \(error)")
             }

@@ -7,7 +7,7 @@ import ForkcastModel
 /// Ownership comes from the sampler's `holdsGIL` when it read it; otherwise it is inferred
 /// from the leaf frame: inside the interpreter (python / libpython) means held, inside
 /// another library means released (CPython's C modules release the GIL around long work).
-public struct GILAnalyzer: AnalyzerPlugin {
+public struct GILAnalyzer: ContextAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "gil", kind: .analyzer, version: "1.0",
@@ -22,8 +22,15 @@ public struct GILAnalyzer: AnalyzerPlugin {
     }
 
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        let period = Support.breakdown(profile, &analysis)
-        var classifier = StackClassifier(profile)
+        analyzeAlone(profile, into: &analysis)
+    }
+
+    func part(_ context: AnalysisContext) -> AnalysisPart {
+        var part = AnalysisPart()
+        let profile = context.profile
+        let period = context.period
+        var classifier = context.classifier
+        defer { context.classifier = classifier }
         let pythonRuntime = Dictionary(profile.processes.map { p in
             (p.pid, (p.runtime ?? "").lowercased().contains("python") || p.executable.contains("python"))
         }, uniquingKeysWith: { a, _ in a })
@@ -69,24 +76,29 @@ public struct GILAnalyzer: AnalyzerPlugin {
                 continue
             }
         }
-        let parallelism = Dictionary(analysis.processes.map { ($0.pid, $0.parallelism) }, uniquingKeysWith: { a, _ in a })
-        analysis.gil = acc.keys.sorted().compactMap { pid in
+        let noGIL = Dictionary(profile.processes.compactMap { p in
+            p.python.map { (p.pid, $0.freeThreaded && $0.gilEnabled != true) }
+        }, uniquingKeysWith: { a, _ in a })
+        let parallelism = Dictionary(context.breakdown.processes.map { ($0.pid, $0.parallelism) }, uniquingKeysWith: { a, _ in a })
+        let usage: [GILUsage] = acc.keys.sorted().compactMap { pid in
             let a = acc[pid]!
             // Use the flag when it was read for most on-CPU samples.
             let useFlag = a.onCPU > 0 && Double(a.known) >= 0.5 * Double(a.onCPU)
             let inferred = a.inferredHeld + a.inferredReleased
             let heldShare = a.onCPU == 0 ? 0 : useFlag ? Double(a.knownHeld) / Double(max(a.known, 1))
                 : inferred == 0 ? 0.5 : Double(a.inferredHeld) / Double(inferred)
-            let working = Support.workingSamples(analysis, pid: pid)
+            let working = context.workingSamples(pid: pid)
             return GILUsage(
                 pid: pid, pythonThreads: a.threads.count, cpuSeconds: Double(a.onCPU) * period, heldShare: heldShare,
                 heldEvidence: useFlag ? "flag" : "interpreter-frames", waitSeconds: Double(a.waits) * period,
                 waitShare: working > 0 ? Double(a.waits) / Double(working) : 0, parallelism: parallelism[pid] ?? 0,
                 releasedStack: Support.top(a.released, 1).first.map { classifier.labels($0.key) } ?? [],
-                heldStack: Support.top(a.held, 1).first.map { classifier.labels($0.key) } ?? [])
+                heldStack: Support.top(a.held, 1).first.map { classifier.labels($0.key) } ?? [],
+                freeThreaded: noGIL[pid])
         }
-        for g in analysis.gil where g.waitShare >= 0.15 {
-            analysis.findings.append(Finding(
+        part.gil = usage
+        for g in usage where g.waitShare >= 0.15 {
+            part.findings.append(Finding(
                 source: descriptor.name, id: "gil.contention", severity: g.waitShare >= 0.4 ? .critical : .warning, factor: .gil,
                 title: "GIL contention in pid \(g.pid): threads waited \(Text.pct(g.waitShare)) of their time for the GIL",
                 detail: "\(g.pythonThreads) Python threads waited \(Text.secs(g.waitSeconds)) in take_gil while on-CPU time held the GIL "
@@ -94,5 +106,6 @@ public struct GILAnalyzer: AnalyzerPlugin {
                 metrics: ["wait_share": g.waitShare, "wait_seconds": g.waitSeconds, "held_share": g.heldShare, "parallelism": g.parallelism],
                 stacks: g.heldStack.isEmpty ? [] : [g.heldStack]))
         }
+        return part
     }
 }

@@ -3,7 +3,7 @@ import ForkcastModel
 /// The `io-wait` analyzer: groups I/O waits by fd kind (socket, file, pipe, tty) and call
 /// site (the innermost user Python frame, or the first native frame outside the system
 /// libraries), with the peers or paths the fds revealed, the wait time and the threads.
-public struct IOWaitAnalyzer: AnalyzerPlugin {
+public struct IOWaitAnalyzer: ContextAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "io-wait", kind: .analyzer, version: "1.0",
@@ -22,12 +22,21 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
     }
 
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        let period = Support.breakdown(profile, &analysis)
-        var classifier = StackClassifier(profile)
+        analyzeAlone(profile, into: &analysis)
+    }
+
+    func part(_ context: AnalysisContext) -> AnalysisPart {
+        var part = AnalysisPart()
+        let profile = context.profile
+        let period = context.period
+        var classifier = context.classifier
+        defer { context.classifier = classifier }
         var groups: [Group] = []
         var index: [String: Int] = [:]
         var slots: [SIMD2<Int32>: Int] = [:]
-        for s in profile.samples where s.state == .ioWait {
+        // Working time only: an event loop's wait for events, a listening socket, a pool
+        // worker's wait for its next task are idle, not I/O the work waits on.
+        for s in profile.samples where s.state == .ioWait && !context.isIdle(s, flags: classifier.flags(s.stack)) {
             let slot = SIMD2(s.stack, s.wait)
             let g: Int
             if let known = slots[slot] {
@@ -58,8 +67,8 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
                 if let t = wait.target { groups[g].targets[t, default: 0] += n }
             }
         }
-        let total = analysis.overall?.samples ?? profile.samples.count
-        analysis.io = groups.map { g in
+        let total = context.breakdown.overall.workingSamples
+        let io: [IOWaitGroup] = groups.map { g in
             IOWaitGroup(kind: g.kind, callSite: g.site, targets: Support.top(g.targets, 5).map(\.key),
                         waitSeconds: Double(g.samples) * period, threads: g.threads.count,
                         syscalls: Support.top(g.syscalls, 4).map(\.key), samples: g.samples,
@@ -69,9 +78,10 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
 
         // Findings: I/O that takes a large part of the working threads' time (pipes between
         // processes are the multiprocessing analyzer's business).
-        let workingThreads = analysis.threads.filter { $0.idleShare < 0.8 }
-        let workingSamples = workingThreads.reduce(0) { $0 + $1.samples }
-        guard workingSamples > 0 else { return }
+        part.io = io
+        let workingThreads = context.breakdown.threads.filter { !$0.idle }
+        let workingSamples = workingThreads.reduce(0) { $0 + Int((Double($1.samples) * (1 - $1.idleShare)).rounded()) }
+        guard workingSamples > 0 else { return part }
         let workingTids = Set(workingThreads.map(\.tid))
         var ioWorking = 0
         let threadIndex = ThreadIndex(profile)
@@ -79,13 +89,13 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
         for (i, t) in profile.threads.enumerated() where workingTids.contains(t.tid) { working[i] = true }
         let pipeWait = profile.waits.map { $0.fdKind == .pipe }
         for s in profile.samples where s.state == .ioWait {
-            guard let t = threadIndex[s.tid], working[t] else { continue }
+            guard let t = threadIndex[s.tid], working[t], !context.isIdle(s, flags: classifier.flags(s.stack)) else { continue }
             if s.wait < 0 || !pipeWait[Int(s.wait)] { ioWorking += 1 }
         }
         let share = Double(ioWorking) / Double(workingSamples)
-        if share >= 0.3, let top = analysis.io.first(where: { $0.kind != .pipe }) {
+        if share >= 0.3, let top = io.first(where: { $0.kind != .pipe }) {
             let peers = top.targets.isEmpty ? "" : " (\(top.targets.prefix(3).joined(separator: ", ")))"
-            analysis.findings.append(Finding(
+            part.findings.append(Finding(
                 source: descriptor.name, id: "io.bound", severity: share >= 0.6 ? .warning : .info, factor: .taskType,
                 title: "I/O-bound: working threads waited on I/O \(Text.pct(share)) of their time",
                 detail: "Most of it at \(top.callSite): \(top.kind.rawValue) \(top.syscalls.joined(separator: "/"))\(peers), "
@@ -93,5 +103,6 @@ public struct IOWaitAnalyzer: AnalyzerPlugin {
                 metrics: ["io_share": share, "wait_seconds": top.waitSeconds, "threads": Double(top.threads)],
                 stacks: top.stack.isEmpty ? [] : [top.stack]))
         }
+        return part
     }
 }

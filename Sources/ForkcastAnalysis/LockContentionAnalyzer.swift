@@ -12,7 +12,7 @@ import ForkcastModel
 ///
 /// Waits for work (condition variables, joins, queue gets, futures) are reported with
 /// `idle: true` and never make a lock "hot".
-public struct LockContentionAnalyzer: AnalyzerPlugin {
+public struct LockContentionAnalyzer: ContextAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "lock-contention", kind: .analyzer, version: "1.0",
@@ -33,6 +33,12 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
         var holders: [Int32: Int] = [:]
         var holderEvidence: [Int32: String] = [:]
         var lastTick: UInt64 = .max
+        /// Processes of the waiters (more than one only for a lock grouped by caller).
+        var pids: Set<Int32> = []
+        /// "futex-address", "caller", "python-line", "gil", "site".
+        var grouping = "futex-address"
+        /// The holder's stacks at the ticks it was identified from the mutex word.
+        var holderStacks: [Int32: Int] = [:]
     }
 
     struct LockSlot: Hashable {
@@ -43,8 +49,15 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
     }
 
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        let period = Support.breakdown(profile, &analysis)
-        var classifier = StackClassifier(profile)
+        analyzeAlone(profile, into: &analysis)
+    }
+
+    func part(_ context: AnalysisContext) -> AnalysisPart {
+        var part = AnalysisPart()
+        let profile = context.profile
+        let period = context.period
+        var classifier = context.classifier
+        defer { context.classifier = classifier }
         var groups: [Group] = []
         var groupIndex: [String: Int] = [:]
         let samples = profile.samples
@@ -81,6 +94,22 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                 groups[g].contendedTicks += 1
                 if groups[g].kind.isIdle { continue }
                 let pid = groups[g].pid
+                // A pthread mutex whose owner the recorder read from the mutex word: the holder,
+                // and its stack at this tick.
+                if groups[g].kind == .pthreadMutex {
+                    var owner: Int32?
+                    for (i, gg) in tickWaits where gg == g && samples[i].wait >= 0 {
+                        if let o = waits[Int(samples[i].wait)].owner { owner = o; break }
+                    }
+                    if let owner {
+                        groups[g].holders[owner, default: 0] += 1
+                        groups[g].holderEvidence[owner] = "mutex-owner"
+                        if let j = (tickStart..<end).first(where: { samples[$0].tid == owner }) {
+                            groups[g].holderStacks[samples[j].stack, default: 0] += 1
+                        }
+                        continue
+                    }
+                }
                 let isGIL = groups[g].kind == .gil
                 let fn = groups[g].siteFunction.map { classifier.baseID($0) }
                 var best: (tid: Int32, rank: Int, evidence: String)?
@@ -153,22 +182,25 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
                     group.site = kind == .gil ? nil : f.lockSite
                     group.siteFunction = f.lockSiteFunction
                     group.futex = s.wait >= 0 ? waits[Int(s.wait)].futex : nil
+                    group.grouping = kind == .gil ? "gil" : kind == .pythonLock ? "python-line" : group.futex != nil ? "futex-address" : "site"
                     groups.append(group)
                 }
                 slots[slot] = g
             }
             groups[g].samples += 1
             groups[g].waiters.insert(s.tid)
+            groups[g].pids.insert(s.pid)
             groups[g].stacks[s.stack, default: 0] += 1
             tickWaits.append((i, g))
         }
         closeTick(samples.count)
+        groups = Self.groupByCaller(groups, idle: context.idleTids, classifier: &classifier)
 
         let names = Dictionary(profile.threads.map { ($0.tid, $0.name) }, uniquingKeysWith: { _, b in b })
         var result: [LockContention] = []
         for g in groups {
             let seconds = Double(g.samples) * period
-            let denominator = Support.workingSamples(analysis, pid: g.pid)
+            let denominator = g.pids.reduce(0) { $0 + context.workingSamples(pid: $1) }
             let share = denominator > 0 ? Double(g.samples) / Double(denominator) : 0
             let top = Support.top(g.stacks, 3).map { classifier.labels($0.key) }
             var holder: String?
@@ -185,36 +217,87 @@ public struct LockContentionAnalyzer: AnalyzerPlugin {
             let lockName: String
             switch g.kind {
             case .gil: lockName = "gil"
-            case .pthreadMutex, .futex: lockName = g.futex.map { "futex:\(Text.hex($0))" } ?? "\(g.kind.rawValue):\(g.site ?? "?")"
+            case .pthreadMutex, .futex:
+                lockName = g.grouping == "caller" ? "caller:\(g.site ?? "?")"
+                    : g.futex.map { "futex:\(Text.hex($0))" } ?? "\(g.kind.rawValue):\(g.site ?? "?")"
             case .pythonLock: lockName = "python:\(g.site ?? "?")"
             default: lockName = "\(g.kind.rawValue):\(g.site ?? g.futex.map(Text.hex) ?? "?")"
             }
             result.append(LockContention(
                 lock: lockName, kind: g.kind.rawValue, waitSeconds: seconds, waiters: g.waiters.count, topStacks: top,
                 holder: holder, pid: g.pid, samples: g.samples, waitShare: share, idle: g.kind.isIdle, site: g.site,
-                holderEvidence: evidence, holderShare: holderShare))
+                holderEvidence: evidence, holderShare: holderShare, grouping: g.grouping,
+                holderStack: Support.top(g.holderStacks, 1).first.map { classifier.labels($0.key) },
+                waiterPids: g.pids.count > 1 ? g.pids.sorted() : nil))
         }
         // Contention first (hottest first), idle waits after.
         result.sort { a, b in
             if a.idle != b.idle { return !a.idle }
             return a.waitSeconds != b.waitSeconds ? a.waitSeconds > b.waitSeconds : a.lock < b.lock
         }
-        analysis.locks = result
+        part.locks = result
 
         for l in result where !l.idle && l.kind != LockWaitKind.gil.rawValue && l.isContention && l.waitShare >= 0.1 {
             let what = l.kind == LockWaitKind.pthreadMutex.rawValue ? "pthread mutex" : l.kind == LockWaitKind.pythonLock.rawValue ? "Python lock" : "lock"
-            var detail = "\(l.waiters) thread\(l.waiters == 1 ? "" : "s") of pid \(l.pid) waited \(Text.secs(l.waitSeconds)) on this \(what) "
+            let who = (l.waiterPids?.count ?? 1) > 1 ? "in \(l.waiterPids!.count) processes" : "of pid \(l.pid)"
+            var detail = "\(l.waiters) thread\(l.waiters == 1 ? "" : "s") \(who) waited \(Text.secs(l.waitSeconds)) on this \(what) "
                 + "(\(Text.pct(l.waitShare)) of their working time)"
             if let site = l.site { detail += ", taken in \(site)" }
             if let h = l.holder {
                 detail += "; held by \(h)" + (l.holderShare.map { " (a holder seen at \(Text.pct($0)) of contended ticks)" } ?? "")
             }
             detail += "."
-            analysis.findings.append(Finding(
+            part.findings.append(Finding(
                 source: descriptor.name, id: "lock.hot", severity: l.waitShare >= 0.3 ? .critical : .warning, factor: .locks,
                 title: "Hot \(what) \(l.lock)" + (l.site.map { " in \($0)" } ?? ""), detail: detail,
                 metrics: ["wait_seconds": l.waitSeconds, "wait_share": l.waitShare, "waiters": Double(l.waiters)],
                 stacks: Array(l.topStacks.prefix(2))))
         }
+        return part
+    }
+
+    /// Lock identity: when every waiter sleeps on a futex of its own (a semaphore per
+    /// process, a condition variable or parking slot per thread: one waiter per address),
+    /// the address names the waiter, not the lock. Such waits are grouped by where the lock
+    /// is taken instead: the first frames above the system libraries (the lock library's
+    /// entry and its caller, `PGSemaphoreLock ← LWLockAcquire ← XLogFlush`). Waits of idle
+    /// threads never take part (a pool of threads each parked on its own condition is
+    /// waiting for work, not contending). Groups with a real shared address keep it.
+    static func groupByCaller(_ groups: [Group], idle: Set<Int32>, classifier: inout StackClassifier) -> [Group] {
+        var byKey: [String: [Int]] = [:]
+        for (i, g) in groups.enumerated() {
+            guard g.kind == .futex || g.kind == .pthreadMutex, g.futex != nil, g.waiters.count == 1,
+                  !g.waiters.contains(where: idle.contains),
+                  let top = g.stacks.max(by: { $0.value < $1.value })?.key else { continue }
+            let key = classifier.callerKey(top, depth: 3)
+            guard !key.isEmpty else { continue }
+            byKey[key.joined(separator: " ← "), default: []].append(i)
+        }
+        var merged: [Group] = []
+        var used = Set<Int>()
+        for (key, members) in byKey where members.count >= 2 {
+            var m = groups[members[0]]
+            for i in members.dropFirst() {
+                let g = groups[i]
+                m.samples += g.samples
+                m.waiters.formUnion(g.waiters)
+                m.pids.formUnion(g.pids)
+                m.stacks.merge(g.stacks, uniquingKeysWith: +)
+                m.holders.merge(g.holders, uniquingKeysWith: +)
+                m.holderEvidence.merge(g.holderEvidence) { a, _ in a }
+                m.holderStacks.merge(g.holderStacks, uniquingKeysWith: +)
+                m.contendedTicks += g.contendedTicks
+            }
+            let bySamples = members.map { groups[$0] }.reduce(into: [Int32: Int]()) { $0[$1.pid, default: 0] += $1.samples }
+            m.pid = bySamples.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key ?? m.pid
+            m.grouping = "caller"
+            m.site = key
+            m.futex = nil
+            m.key = "caller:" + key
+            merged.append(m)
+            used.formUnion(members)
+        }
+        guard !merged.isEmpty else { return groups }
+        return groups.enumerated().filter { !used.contains($0.offset) }.map(\.element) + merged.sorted { $0.key < $1.key }
     }
 }

@@ -5,7 +5,7 @@ import ForkcastModel
 /// pipes, and each worker's start-up (from its process start to its first sample in user
 /// code: the innermost Python frame outside the standard library, or for a native process
 /// its first sample on CPU).
-public struct MultiprocessingAnalyzer: AnalyzerPlugin {
+public struct MultiprocessingAnalyzer: ContextAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "multiprocessing", kind: .analyzer, version: "1.0",
@@ -17,8 +17,15 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
     static let writeCalls: Set<String> = ["write", "writev", "pwrite64", "pwritev", "sendto", "sendmsg", "send", "splice"]
 
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        let period = Support.breakdown(profile, &analysis)
-        var classifier = StackClassifier(profile)
+        analyzeAlone(profile, into: &analysis)
+    }
+
+    func part(_ context: AnalysisContext) -> AnalysisPart {
+        var part = AnalysisPart()
+        let profile = context.profile
+        let period = context.period
+        var classifier = context.classifier
+        defer { context.classifier = classifier }
         let pids = Set(profile.processes.map(\.pid))
         let root = profile.recording.rootPid
         // Worker processes: children of a recorded process (not the root, not attached ones).
@@ -100,8 +107,8 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
             }
         }
         guard profile.processes.count > 1 || pickleSamples > 0 || transfer > 0 else {
-            analysis.multiprocessing = nil
-            return
+            part.multiprocessing = .some(nil)
+            return part
         }
 
         let duration = Double(profile.recording.durationNs) / 1e9
@@ -138,10 +145,10 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
             overheadRatio: (serialization + startup) / max(computeSeconds, period),
             topStacks: Support.top(ipcStacks, 3).map { classifier.labels($0.key) })
         if poolWorkers.isEmpty { costs.overheadRatio = 0 }
-        analysis.multiprocessing = costs
+        part.multiprocessing = .some(costs)
 
         if costs.serializationShare >= 0.15 {
-            analysis.findings.append(Finding(
+            part.findings.append(Finding(
                 source: descriptor.name, id: "ipc.serialization", severity: costs.serializationShare >= 0.3 ? .critical : .warning,
                 factor: .ipc,
                 title: "Moving data between processes took \(Text.pct(costs.serializationShare)) of the CPU time",
@@ -152,7 +159,7 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
                 stacks: Array(costs.topStacks.prefix(2))))
         }
         if !poolWorkers.isEmpty && (costs.startupShare >= 0.2 || costs.overheadRatio >= 1) {
-            analysis.findings.append(Finding(
+            part.findings.append(Finding(
                 source: descriptor.name, id: "ipc.overhead", severity: costs.overheadRatio >= 1 ? .warning : .info, factor: .startup,
                 title: "Process overhead vs work: \(Text.num(costs.overheadRatio))× the workers' useful CPU time",
                 detail: "\(poolWorkers.count) worker processes computed \(Text.secs(computeSeconds)) in user code, against "
@@ -160,5 +167,6 @@ public struct MultiprocessingAnalyzer: AnalyzerPlugin {
                 metrics: ["overhead_ratio": costs.overheadRatio, "startup_seconds": startup, "startup_share": costs.startupShare,
                           "worker_compute_seconds": computeSeconds]))
         }
+        return part
     }
 }

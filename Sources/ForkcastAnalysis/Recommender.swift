@@ -1,14 +1,22 @@
 import ForkcastModel
 
-/// Weighs the advice of recommender rules into one `Recommendation`.
+/// Weighs the advice of recommender rules into one `Recommendation`, and says `undecided`
+/// or `keep` where the evidence does not support a change of model.
 ///
+/// - `undecided` first, unless an experiment measured the answer: too few working samples,
+///   a recording that is mostly idle, or working time mostly in waits Forkcast cannot name.
 /// - Each piece of advice with a strategy is a vote of `weight`; the strategy with the most
 ///   weight wins, and its heaviest advice with a worker count sets the workers.
+/// - `keep` when the design is not what limits the program: an event-driven program (its
+///   concurrency follows its clients) without model-level evidence (the GIL, IPC costs, a
+///   measurement), or no vote at all; the reasons name what does limit it (CPU starvation,
+///   a hot lock, a disk flush, a slow peer).
 /// - Confidence is the winner's share of all voting weight, scaled down for thin evidence
-///   (under 500 samples) and when a lock must be fixed first.
+///   (under 500 working samples), when a lock must be fixed first, and capped where the
+///   recording cannot see a cost the change would add (a threads recording cannot see
+///   pickling or process start-up).
 /// - Reasons: the winner's first, then the reasons that cast no vote, then dissent.
 /// - `fixFirst`: the heaviest advice marked fix-first (a hot lock) is surfaced on its own.
-/// - With no vote at all: serial, at low confidence (nothing shows parallelism would pay).
 public enum Recommender {
     public static func recommend(analysis: inout Analysis, rules: [any RecommenderRulePlugin],
                                  experiment: ExperimentResult? = nil) -> Recommendation {
@@ -24,24 +32,43 @@ public enum Recommender {
         return weigh(advice, analysis: analysis)
     }
 
+    /// Working samples under which the recording cannot tell.
+    static let minWorkingSamples = 50
+    /// Rules whose votes are evidence about the concurrency *model* itself (not the task type).
+    static let modelFactors: Set<DecisionFactor> = [.gil, .ipc, .startup, .measured]
+
     public static func weigh(_ advice: [Advice], analysis: Analysis) -> Recommendation {
         let cores = analysis.cores
         var votes: [ConcurrencyStrategy: Double] = [:]
         for a in advice where a.strategy != nil && a.weight > 0 { votes[a.strategy!, default: 0] += a.weight }
         let fixFirst = advice.filter(\.fixFirst).max { $0.reason.metrics["wait_share"] ?? $0.weight < $1.reason.metrics["wait_share"] ?? $1.weight }
-        let samples = analysis.profile?.samples ?? analysis.overall?.samples ?? 0
-        let coverage = min(1, Double(samples) / 500)
+        let allSamples = analysis.profile?.samples ?? analysis.overall?.samples ?? 0
+        let workingSamples = analysis.overall?.workingSamples ?? allSamples
+        let coverage = min(1, Double(workingSamples) / 500)
+        let work = WorkMix(analysis)
+        let measured = advice.contains { $0.reason.factor == .measured && $0.weight > 0 }
+        let observed = max(1, observedWorkers(analysis))
 
+        if !measured, let why = undecided(analysis, workingSamples: workingSamples, allSamples: allSamples, work: work) {
+            return Recommendation(strategy: .undecided, workers: observed, confidence: 0.1 + 0.2 * coverage,
+                                  reasons: [why] + advice.map(\.reason).filter { $0 != why }, fixFirst: fixFirst?.reason)
+        }
+
+        let eventDriven = analysis.findings.contains { $0.id == "design.event-driven" }
+        let limits = limiters(analysis, work: work)
         guard let winner = ConcurrencyStrategy.allCases.filter({ votes[$0] != nil })
             .max(by: { votes[$0]! < votes[$1]! }) else {
-            var reasons = advice.map(\.reason)
+            var reasons = limits
             let parallelism = analysis.overall?.parallelism ?? 0
             reasons.append(Reason(factor: .other,
-                                  text: "No rule found work that parallelism would speed up (achieved parallelism \(Text.num(parallelism))); "
-                                    + "keep it serial until a profile shows CPU-bound or waiting work.",
+                                  text: "No rule found evidence that another concurrency model would speed this up (achieved parallelism "
+                                    + "\(Text.num(parallelism)) on \(cores) cores); keep the current design"
+                                    + (limits.isEmpty ? "." : " and work on what limits it."),
                                   metrics: ["parallelism": parallelism]))
-            return Recommendation(strategy: .serial, workers: 1, confidence: max(0.05, 0.3 * coverage), reasons: reasons,
-                                  fixFirst: fixFirst?.reason)
+            reasons += advice.map(\.reason).filter { !reasons.contains($0) }
+            let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
+            return Recommendation(strategy: .keep, workers: observed, confidence: rounded((0.3 + 0.4 * strength) * (0.5 + 0.5 * coverage)),
+                                  reasons: reasons, fixFirst: fixFirst?.reason)
         }
         let total = votes.values.reduce(0, +)
         var confidence = votes[winner]! / max(total, 1e-9)
@@ -50,7 +77,39 @@ public enum Recommender {
         confidence *= min(1, 0.55 + 0.45 * agreeing.map(\.weight).reduce(0, +))
         confidence *= 0.5 + 0.5 * coverage
         if fixFirst != nil && !(fixFirst!.strategy == winner) { confidence *= 0.8 }
-        confidence = min(0.99, max(0.05, confidence))
+
+        // An event-driven program whose only case for a change is the task type (or a lock,
+        // which no model fixes): keep the design, say what limits it.
+        let modelEvidence = agreeing.contains { modelFactors.contains($0.reason.factor) }
+        if eventDriven && !modelEvidence {
+            var reasons = limits
+            reasons.append(Reason(factor: .other,
+                                  text: "Event-driven: the workload waits for connections and requests, so its concurrency follows its clients; "
+                                    + "no evidence here (GIL, IPC cost, a measurement) that another model would do better. Keep the design"
+                                    + (limits.isEmpty ? "." : " and work on what limits it.")))
+            reasons += advice.map { a in
+                var r = a.reason
+                if a.strategy != nil && a.weight > 0 { r.text = "Not advised (\(a.strategy!.rawValue)): " + r.text }
+                return r
+            }.filter { !reasons.contains($0) }
+            let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
+            return Recommendation(strategy: .keep, workers: observed, confidence: rounded((0.45 + 0.35 * strength) * (0.5 + 0.5 * coverage)),
+                                  reasons: reasons, fixFirst: fixFirst?.reason)
+        }
+
+        var extra: [Reason] = []
+        // A threads recording sees neither pickling nor process start-up: advising processes
+        // from it rests on the task size, which it can only estimate.
+        let workerProcesses = analysis.multiprocessing?.poolWorkerProcesses ?? 0
+        if winner == .processes && workerProcesses == 0 && !measured {
+            let cap = 0.75
+            if confidence > cap { confidence = cap }
+            extra.append(Reason(factor: .startup,
+                                text: "This recording ran the work on threads: it cannot see what processes would add (pickling arguments and "
+                                    + "results, starting workers, a round trip per task). `forkcast experiment` measures it.",
+                                metrics: ["confidence_cap": cap]))
+        }
+        confidence = min(0.95, max(0.05, confidence))
 
         var workers = winner == .serial ? 1 : (agreeing.filter { $0.workers != nil }.max { $0.weight < $1.weight }?.workers ?? cores)
         let ioBound = agreeing.contains { $0.reason.factor == .taskType && ($0.reason.metrics["io_share"] ?? 0) >= 0.5 }
@@ -60,13 +119,100 @@ public enum Recommender {
 
         var reasons = agreeing.sorted { $0.weight > $1.weight }.map(\.reason)
         reasons += advice.filter { $0.strategy == nil || $0.weight == 0 }.map(\.reason).filter { r in !reasons.contains(r) }
+        reasons += extra
         reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.sorted { $0.weight > $1.weight }
             .map { a in
                 var r = a.reason
                 r.text = "Against (\(a.strategy!.rawValue)): " + r.text
                 return r
             }
-        return Recommendation(strategy: winner, workers: max(1, workers), confidence: (confidence * 100).rounded() / 100,
+        return Recommendation(strategy: RecommendedStrategy(winner), workers: max(1, workers), confidence: rounded(confidence),
                               reasons: reasons, fixFirst: fixFirst?.reason)
+    }
+
+    static func rounded(_ x: Double) -> Double { (min(0.95, max(0.05, x)) * 100).rounded() / 100 }
+
+    /// How many workers run now: worker processes, else worker threads, else working threads.
+    static func observedWorkers(_ a: Analysis) -> Int {
+        let processes = a.processes.filter { $0.role == .worker }.count
+        if processes > 0 { return processes }
+        let threads = a.threads.filter { $0.role == .worker && !$0.idle }.count
+        if threads > 0 { return threads }
+        return a.threads.filter { !$0.idle }.count
+    }
+
+    /// Why the recording cannot tell, or nil when it can.
+    static func undecided(_ a: Analysis, workingSamples: Int, allSamples: Int, work: WorkMix) -> Reason? {
+        // How idle the workload was: background helpers parked all along do not make a busy
+        // program "mostly idle".
+        let helpers = Set(a.processes.filter { $0.role == .helper }.map(\.pid))
+        let workload = a.threads.filter { !helpers.contains($0.pid) && $0.role != .helper }
+        let n = workload.reduce(0) { $0 + $1.samples }
+        let idle = n > 0 ? workload.reduce(0.0) { $0 + Double($1.samples) * $1.idleShare } / Double(n) : (a.overall?.idleShare ?? 0)
+        if workingSamples < minWorkingSamples {
+            return Reason(factor: .other,
+                          text: "Undecided: too few working samples (\(workingSamples) of \(allSamples)"
+                            + (idle > 0 ? "; \(Text.pct(idle)) of thread time waited for work" : "")
+                            + ") to tell what limits the program. Record longer, or under load.",
+                          metrics: ["working_samples": Double(workingSamples), "idle_share": idle])
+        }
+        if idle >= 0.9 && workingSamples < 1000 {
+            return Reason(factor: .other,
+                          text: "Undecided: mostly idle — the workload's threads waited for work \(Text.pct(idle)) of their time (\(workingSamples) working samples). "
+                            + "Record it while it does the work in question (under load).",
+                          metrics: ["working_samples": Double(workingSamples), "idle_share": idle])
+        }
+        if work.other >= 0.4 {
+            return Reason(factor: .other,
+                          text: "Undecided: \(Text.pct(work.other)) of the working time was in waits Forkcast cannot name "
+                            + "(page faults, unknown system calls, stopped threads).",
+                          metrics: ["unknown_share": work.other])
+        }
+        return nil
+    }
+
+    /// What limits the program, strongest first, each with `share` in its metrics: CPU
+    /// starvation, a hot lock, a disk flush, a slow peer.
+    static func limiters(_ a: Analysis, work: WorkMix) -> [Reason] {
+        var out: [Reason] = []
+        let cores = a.cores
+        if let o = a.overall, work.runnable >= 0.15 {
+            // Runnable without a CPU: either the program alone has more runnable work than
+            // cores, or other programs (a load generator, a build) hold the cores.
+            let own = o.starvedTickShare >= 0.25
+            out.append(Reason(factor: .cpuStarvation,
+                              text: "CPU starvation limits it: the working threads were runnable without a CPU \(Text.pct(work.runnable)) of their time "
+                                + "(\(Text.num(o.runnableThreads)) waiting on average while \(Text.num(o.parallelism)) ran on \(o.cores) cores). "
+                                + (own ? "More runnable work than cores: fewer concurrent workers or connections (about \(cores)) would queue less."
+                                       : "The recorded threads alone did not fill the cores: other programs on the machine (a load generator?) held them."),
+                              metrics: ["share": work.runnable, "starved_tick_share": o.starvedTickShare]))
+        }
+        if let hot = a.locks.first(where: { !$0.idle && $0.kind != LockWaitKind.gil.rawValue && $0.isContention }), hot.waitShare >= 0.15 {
+            out.append(Reason(factor: .locks,
+                              text: "A hot lock limits it: \(hot.waiters) thread\(hot.waiters == 1 ? "" : "s") waited \(Text.pct(hot.waitShare)) of their working time on "
+                                + "\(hot.kind) \(hot.lock)" + (hot.site.map { " taken in \($0)" } ?? "")
+                                + (hot.holder.map { "; held by \($0)" } ?? "") + ".",
+                              metrics: ["share": hot.waitShare, "waiters": Double(hot.waiters)], stack: hot.topStacks.first))
+        }
+        let working = Double(max(a.overall?.workingSamples ?? 0, 1))
+        let flushCalls: Set<String> = ["fsync", "fdatasync", "sync_file_range", "write", "pwrite64", "writev", "pwritev", "pwritev2"]
+        let flush = a.io.filter { $0.kind == .file && $0.syscalls.contains(where: flushCalls.contains) }
+        let flushShare = flush.reduce(0.0) { $0 + Double($1.samples) } / working
+        if flushShare >= 0.1, let top = flush.first {
+            out.append(Reason(factor: .taskType,
+                              text: "Disk flushes limit it: \(Text.pct(flushShare)) of the working time waited on "
+                                + "\(top.syscalls.joined(separator: "/")) at \(top.callSite)" + (top.targets.first.map { " (\($0))" } ?? "")
+                                + ". More workers do not make the disk faster.",
+                              metrics: ["share": flushShare], stack: top.stack))
+        }
+        let peers = a.io.filter { $0.kind == .socket }
+        let peerShare = peers.reduce(0.0) { $0 + Double($1.samples) } / working
+        if peerShare >= 0.2, let top = peers.first {
+            out.append(Reason(factor: .taskType,
+                              text: "A slow peer limits it: \(Text.pct(peerShare)) of the working time waited on sockets, most at \(top.callSite)"
+                                + (top.targets.first.map { " (\($0))" } ?? "") + ".",
+                              metrics: ["share": peerShare], stack: top.stack))
+        }
+        return out.sorted { ($0.metrics["share"] ?? 0) > ($1.metrics["share"] ?? 0) }
     }
 }

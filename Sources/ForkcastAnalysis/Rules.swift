@@ -18,38 +18,38 @@ struct WorkMix {
         return total > 0 ? offCPU / total : 0
     }
 
-    /// The threads of `pid`, or of the workload: the root process and its pool workers (a
-    /// helper child such as a local server is not the workload), or every process when the
-    /// root only waits (a shell or launcher).
+    /// The working time of the threads of `pid`, or of the workload: the threads whose process
+    /// and own role are not background helpers (a helper child such as a local server, a
+    /// flusher thread), idle threads left out, and each thread's waits for work left out.
     init(_ analysis: Analysis, pid: Int32? = nil) {
         let candidates: [ThreadBreakdown]
         if let pid {
             candidates = analysis.threads.filter { $0.pid == pid }
         } else {
-            let root = analysis.profile?.rootPid ?? 0
-            let pool = Set(analysis.multiprocessing?.poolWorkerPids ?? [])
-            let workload = analysis.threads.filter { $0.pid == root || pool.contains($0.pid) }
-            let rootWorks = workload.contains { $0.idleShare < 0.8 }
-            candidates = rootWorks ? workload : analysis.threads
+            let helpers = Set(analysis.processes.filter { $0.role == .helper }.map(\.pid))
+            let workload = analysis.threads.filter { !helpers.contains($0.pid) && $0.role != .helper }
+            candidates = workload.contains { !$0.idle } ? workload : analysis.threads
         }
-        // Working threads: not mostly waiting for work, and not mostly parked on a lock while
-        // barely running (a main thread waiting on results, or a lock's victims — the lock rule's business).
+        // Working threads: not idle, and not mostly parked on a lock while barely running (a
+        // main thread waiting on results, or a lock's victims — the lock rule's business).
         var working = candidates.filter { t in
-            t.idleShare < 0.8 && !(t.states.lockWait >= 0.6 && t.states.onCPU + t.states.runnable < 0.2)
+            !t.idle && t.idleShare < 0.95
+                && !(t.workingStates.lockWait >= 0.6 && t.workingStates.onCPU + t.workingStates.runnable < 0.2)
         }
-        if working.isEmpty { working = candidates }
+        if working.isEmpty { working = candidates.filter { !$0.idle } }
         threads = working.count
         for t in working {
-            let n = Double(t.samples)
-            samples += t.samples
-            onCPU += t.states.onCPU * n
-            runnable += t.states.runnable * n
-            gil += t.states.gilWait * n
-            lock += t.states.lockWait * n
-            io += t.states.ioWait * n
-            sleep += t.states.sleep * n
-            child += t.states.childWait * n
-            other += t.states.other * n
+            let n = (Double(t.samples) * (1 - t.idleShare)).rounded()
+            let s = t.workingStates
+            samples += Int(n)
+            onCPU += s.onCPU * n
+            runnable += s.runnable * n
+            gil += s.gilWait * n
+            lock += s.lockWait * n
+            io += s.ioWait * n
+            sleep += s.sleep * n
+            child += s.childWait * n
+            other += s.other * n
         }
         guard samples > 0 else { return }
         let n = Double(samples)
@@ -180,7 +180,7 @@ public struct GILRule: RecommenderRulePlugin {
         let metrics = ["held_share": g.heldShare, "gil_wait_share": g.waitShare, "cpu_demand": w.demand,
                        "io_share": all.offCPU, "intrinsic_wait": all.intrinsicWait, "parallelism": g.parallelism]
         let evidence = g.heldEvidence == "flag" ? "read from the interpreter" : "inferred from the leaf frames"
-        if g.heldShare >= 0.6 && all.intrinsicWait >= 0.25 && all.intrinsicWait <= 0.8 && all.demand >= 0.2 {
+        if g.freeThreaded != true && g.heldShare >= 0.6 && all.intrinsicWait >= 0.25 && all.intrinsicWait <= 0.8 && all.demand >= 0.2 {
             return [Advice(rule: descriptor.name, strategy: .hybrid, weight: 0.7, workers: cores, reason: Reason(
                 factor: .gil,
                 text: "Mixed work: the tasks wait on I/O or sleep \(Text.pct(all.intrinsicWait)) of their own time and run Python "
@@ -190,6 +190,15 @@ public struct GILRule: RecommenderRulePlugin {
                 metrics: metrics, stack: g.heldStack.isEmpty ? nil : g.heldStack))]
         }
         guard w.demand >= 0.5 else { return [] }
+        if g.freeThreaded == true {
+            // No GIL: CPU-bound Python threads run in parallel, with no copy to other processes.
+            return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.8, workers: cores, reason: Reason(
+                factor: .gil,
+                text: "Free-threaded CPython without the GIL: Python threads run bytecode in parallel (parallelism "
+                    + "\(Text.num(g.parallelism))), so threads, one per core (\(cores)), scale CPU-bound Python work without "
+                    + "copying data to other processes.",
+                metrics: metrics))]
+        }
         if g.heldShare >= 0.6 {
             var text = "GIL held: \(Text.pct(g.heldShare)) of on-CPU samples ran Python bytecode holding the GIL (\(evidence))"
             if g.waitShare >= 0.05 {

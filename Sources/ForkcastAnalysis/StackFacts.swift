@@ -173,6 +173,32 @@ struct StackClassifier {
         return false
     }
 
+    /// The thread's start routine as this stack shows it: the outermost frame outside the
+    /// system libraries (`main`, a pthread's start function, the interpreter's thread entry).
+    mutating func startRoutine(_ stack: Int32) -> String? {
+        for f in profile.stacks[Int(stack)].frames.reversed() {
+            let frame = profile.frames[Int(f)]
+            guard frame.kind == .native, frame.symbolized, !Self.isSystemNative(frame) else { continue }
+            let b = Self.base(frame.name)
+            if b == "_start" || b == "clone" || b == "clone3" || b == "start_thread" { continue }
+            return String(b)
+        }
+        return nil
+    }
+
+    /// Up to `depth` frames above the system libraries, innermost first (the lock library's
+    /// entry and its callers): the identity of a lock taken through a per-waiter futex.
+    func callerKey(_ stack: Int32, depth: Int) -> [String] {
+        var out: [String] = []
+        for f in profile.stacks[Int(stack)].frames {
+            let frame = profile.frames[Int(f)]
+            if frame.kind == .native && (Self.isSystemNative(frame) || !frame.symbolized) && out.isEmpty { continue }
+            out.append(frame.kind == .python ? Self.pythonSite(frame) : String(Self.base(frame.name)))
+            if out.count == depth { break }
+        }
+        return out
+    }
+
     /// The stack's labels outermost first, as people read stacks.
     func labels(_ stack: Int32) -> [String] {
         profile.stacks[Int(stack)].frames.reversed().map { profile.frames[Int($0)].label }

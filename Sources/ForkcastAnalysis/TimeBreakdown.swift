@@ -11,6 +11,9 @@ public struct TimeBreakdown: Sendable, Equatable {
     public var processes: [ProcessBreakdown]
     /// Threads with at least one sample, in the profile's thread-table order.
     public var threads: [ThreadBreakdown]
+    /// Threads that waited for events as an event loop does (epoll/select with nothing ready,
+    /// a listening socket, an eventfd) for at least a tenth of their samples.
+    public var eventDrivenTids: Set<Int32> = []
 
     /// Computes the breakdown. A lock wait whose stack is in CPython's `take_gil` counts as a
     /// GIL wait even when the sampler recorded it as `lock_wait`.
@@ -37,9 +40,18 @@ public struct TimeBreakdown: Sendable, Equatable {
         let threadIndex = ThreadIndex(profile)
         let nThreads = profile.threads.count
         let nStates = ThreadState.allCases.count
-        // counts[thread * nStates + state.code]
+        // counts[thread * nStates + state.code]; working: the same, less waits for work.
         var counts = [Int](repeating: 0, count: nThreads * nStates)
+        var working = [Int](repeating: 0, count: nThreads * nStates)
         var idle = [Int](repeating: 0, count: nThreads)
+        // idleBy[thread * nEvidence + evidence]: why its idle samples were idle.
+        let nEvidence = IdleEvidence.allCases.count
+        var idleBy = [Int](repeating: 0, count: nThreads * nEvidence)
+        // The thread's first (stack, wait) and how many of its samples repeat it exactly.
+        var firstSlot = [SIMD2<Int32>](repeating: SIMD2(-1, -1), count: nThreads)
+        var sameAsFirst = [Int](repeating: 0, count: nThreads)
+        var startRoutine = [String?](repeating: nil, count: nThreads)
+        let waitEvidence: [IdleEvidence?] = profile.waits.map { IdleEvidence.of($0) }
         var processOfThread = [Int](repeating: 0, count: nThreads)
         var processIndex: [Int32: Int] = [:]
         var processPids: [Int32] = []
@@ -64,6 +76,9 @@ public struct TimeBreakdown: Sendable, Equatable {
         // Per-stack cache of "lock wait here is really a GIL wait" and "idle": -1 unknown.
         var gilFlag = [Int8](repeating: -1, count: profile.stacks.count)
         var idleFlag = [Int8](repeating: -1, count: profile.stacks.count)
+        // Lock waits that are contention whoever waits (a mutex, a Python lock, the GIL): never
+        // "the same wait all along" idle.
+        var contentionKind = [Int8](repeating: -1, count: profile.stacks.count)
 
         var ticks = 0
         var peak = 0
@@ -81,6 +96,11 @@ public struct TimeBreakdown: Sendable, Equatable {
             if tickRunnable > 0 && tickOn + tickRunnable > cores { starvedTicks += 1 }
         }
 
+        // Where each thread's work happens: its main loop, and the branches below it that run.
+        let loops = LoopModel(profile, threadIndex: threadIndex)
+        // (thread, stack) → is this multiplexing wait at the loop (idle) or inside the work?
+        var atLoop: [SIMD2<Int32>: Bool] = [:]
+
         for s in samples {
             if s.timeNs != lastTime {
                 if lastTime != .max { closeTick() }
@@ -92,7 +112,19 @@ public struct TimeBreakdown: Sendable, Equatable {
             guard let t = threadIndex[s.tid] else { continue }
             var state = s.state
             let si = Int(s.stack)
-            if stacks[si].truncated { truncated += 1 }
+            if stacks[si].truncated {
+                truncated += 1
+            } else if startRoutine[t] == nil {
+                startRoutine[t] = classifier.startRoutine(s.stack) ?? ""
+            }
+            let slot = SIMD2(s.stack, s.wait)
+            if firstSlot[t] == slot {
+                sameAsFirst[t] += 1
+            } else if firstSlot[t].x < 0 {
+                firstSlot[t] = slot
+                sameAsFirst[t] = 1
+            }
+            var evidence = IdleEvidence.none
             switch state {
             case .onCPU:
                 tickOn += 1
@@ -105,20 +137,42 @@ public struct TimeBreakdown: Sendable, Equatable {
                     idleFlag[si] = (f.lockKind.isIdle || f.inQueueGet) ? 1 : 0
                 }
                 if gilFlag[si] == 1 { state = .gilWait }
-                if idleFlag[si] == 1 { idle[t] += 1 }
+                if idleFlag[si] == 1 { evidence = .waitsForWork }
             case .ioWait:
                 if idleFlag[si] < 0 {
                     let f = classifier.facts(s.stack)
                     gilFlag[si] = f.isGIL ? 1 : 0
                     idleFlag[si] = f.inQueueGet ? 1 : 0
                 }
-                if idleFlag[si] == 1 { idle[t] += 1 }
+                if idleFlag[si] == 1 { evidence = .waitsForWork }
             case .childWait:
-                idle[t] += 1
+                evidence = .childWait
             default:
                 break
             }
+            if evidence == .none && state.isWaiting && state != .gilWait && s.wait >= 0, let e = waitEvidence[Int(s.wait)] {
+                evidence = e
+                // An epoll/select wait is idle only at the thread's main loop: a wait inside
+                // the work (a lock built on a latch, a query waiting for a row lock) is not.
+                if e == .eventLoop {
+                    let key = SIMD2(Int32(t), s.stack)
+                    let idleHere: Bool
+                    if let known = atLoop[key] {
+                        idleHere = known
+                    } else {
+                        idleHere = loops.waitIsAtLoop(thread: t, stack: s.stack)
+                        atLoop[key] = idleHere
+                    }
+                    if !idleHere { evidence = .none }
+                }
+            }
             counts[t * nStates + Int(state.code)] += 1
+            if evidence == .none {
+                working[t * nStates + Int(state.code)] += 1
+            } else {
+                idle[t] += 1
+                idleBy[t * nEvidence + Int(evidence.rawValue)] += 1
+            }
             let p = processOfThread[t]
             if processLastTick[p] != s.timeNs {
                 processLastTick[p] = s.timeNs
@@ -138,28 +192,95 @@ public struct TimeBreakdown: Sendable, Equatable {
         }
 
         let period = period(profile, ticks: ticks)
+
+        // Thread verdicts: idle when it waited for work nearly all the time and barely ran, or
+        // when one wait that is not contention filled the whole recording and it never ran.
+        var idleReason = [String?](repeating: nil, count: nThreads)
+        for t in 0..<nThreads {
+            let row = counts[(t * nStates)..<((t + 1) * nStates)]
+            let n = row.reduce(0, +)
+            guard n > 0 else { continue }
+            let busy = row[row.startIndex + Int(ThreadState.onCPU.code)] + row[row.startIndex + Int(ThreadState.runnable.code)]
+            let busyShare = Double(busy) / Double(n)
+            guard busyShare < IdleVerdicts.maxBusyShare else { continue }
+            if Double(idle[t]) >= IdleVerdicts.minIdleShare * Double(n) {
+                var best = IdleEvidence.none, bestCount = 0
+                for e in IdleEvidence.allCases where e != .none && idleBy[t * nEvidence + Int(e.rawValue)] > bestCount {
+                    best = e
+                    bestCount = idleBy[t * nEvidence + Int(e.rawValue)]
+                }
+                idleReason[t] = "\(best.sentence) \(Text.pct(Double(idle[t]) / Double(n))) of its samples, on a CPU \(Text.pct(busyShare))"
+            } else if Double(sameAsFirst[t]) >= IdleVerdicts.sameWaitShare * Double(n) {
+                let slot = firstSlot[t]
+                let wait: WaitInfo? = slot.y >= 0 ? profile.waits[Int(slot.y)] : nil
+                let si = Int(slot.x)
+                if contentionKind[si] < 0 {
+                    let f = classifier.facts(slot.x)
+                    contentionKind[si] = (f.isGIL || f.lockKind == .pthreadMutex || f.lockKind == .pythonLock) ? 1 : 0
+                }
+                // Reading data from a peer, a pipe or a file, sleeping, and lock contention are
+                // work or its cost, however long; an unnamed futex or another wait that never
+                // changes and never runs is waiting for something that did not come.
+                let dataWait = wait.map { w in w.fdKind == .socket || w.fdKind == .pipe || w.fdKind == .file || w.fdKind == .tty } ?? false
+                let sleeping = counts[t * nStates + Int(ThreadState.sleep.code)] > 0
+                if contentionKind[si] == 0 && !dataWait && !sleeping && wait != nil {
+                    idleReason[t] = "the same wait (\(wait!.syscall) at \(classifier.facts(slot.x).callSite)) for the whole recording; it never ran"
+                    // Its samples are all idle now.
+                    idle[t] = n
+                }
+            }
+            if idleReason[t] != nil {
+                for st in 0..<nStates { working[t * nStates + st] = 0 }
+            }
+        }
+
         var threads: [ThreadBreakdown] = []
         var processStates = [[Int]](repeating: [Int](repeating: 0, count: nStates), count: nProcesses)
         var processSamples = [Int](repeating: 0, count: nProcesses)
         var processThreads = [Int](repeating: 0, count: nProcesses)
         var totalStates = [Int](repeating: 0, count: nStates)
+        var processWorking = [Int](repeating: 0, count: nProcesses)
+        var processIdleThreads = [Int](repeating: 0, count: nProcesses)
+        var processIdleReason = [String?](repeating: nil, count: nProcesses)
         var total = 0
+        var totalWorking = 0
+        var startRoutineByTid: [Int32: String] = [:]
+        var eventDriven = Set<Int32>()
         for (i, info) in profile.threads.enumerated() {
             let row = counts[(i * nStates)..<((i + 1) * nStates)]
             let n = row.reduce(0, +)
             guard n > 0 else { continue }
+            let p = processOfThread[i]
             var shares = StateShares()
+            var workingShares = StateShares()
+            let workRow = working[(i * nStates)..<((i + 1) * nStates)]
+            let w = workRow.reduce(0, +)
             for st in ThreadState.allCases {
                 let c = row[row.startIndex + Int(st.code)]
+                let wc = workRow[workRow.startIndex + Int(st.code)]
                 shares[st] = Double(c) / Double(n)
-                processStates[processOfThread[i]][Int(st.code)] += c
-                totalStates[Int(st.code)] += c
+                workingShares[st] = w > 0 ? Double(wc) / Double(w) : 0
+                processStates[p][Int(st.code)] += wc
+                totalStates[Int(st.code)] += wc
             }
-            processSamples[processOfThread[i]] += n
-            processThreads[processOfThread[i]] += 1
+            processSamples[p] += n
+            processWorking[p] += w
+            processThreads[p] += 1
             total += n
-            threads.append(ThreadBreakdown(pid: info.pid, tid: info.tid, name: info.name, samples: n, states: shares,
-                                           seconds: Double(n) * period, idleShare: Double(idle[i]) / Double(n)))
+            totalWorking += w
+            if let r = idleReason[i] {
+                processIdleThreads[p] += 1
+                if processIdleReason[p] == nil || info.tid == info.pid { processIdleReason[p] = r }
+            }
+            if let r = startRoutine[i], !r.isEmpty { startRoutineByTid[info.tid] = r }
+            let events = [IdleEvidence.eventLoop, .listening, .eventFD].reduce(0) { $0 + idleBy[i * nEvidence + Int($1.rawValue)] }
+            if events > 0 && Double(events) >= 0.1 * Double(n) { eventDriven.insert(info.tid) }
+            var row2 = ThreadBreakdown(pid: info.pid, tid: info.tid, name: info.name, samples: n, states: shares,
+                                       seconds: Double(n) * period, idleShare: Double(idle[i]) / Double(n))
+            row2.workingStates = workingShares
+            row2.idle = idleReason[i] != nil
+            row2.idleReason = idleReason[i]
+            threads.append(row2)
         }
 
         func shares(_ c: [Int], _ n: Int) -> StateShares {
@@ -174,28 +295,38 @@ public struct TimeBreakdown: Sendable, Equatable {
         for (p, pid) in processPids.enumerated() {
             let info = infoByPid[pid]
             guard processSamples[p] > 0 || info != nil else { continue }
-            processes.append(ProcessBreakdown(
+            var row = ProcessBreakdown(
                 pid: pid, ppid: info?.ppid ?? 0, command: info?.command ?? [], origin: info?.origin ?? "unknown",
                 runtime: info?.runtime, threads: processThreads[p], samples: processSamples[p],
-                states: shares(processStates[p], processSamples[p]), cpuSeconds: Double(processOnCPU[p]) * period,
+                states: shares(processStates[p], processWorking[p]), cpuSeconds: Double(processOnCPU[p]) * period,
                 parallelism: processTicks[p] > 0 ? Double(processOnCPU[p]) / Double(processTicks[p]) : 0,
-                startSeconds: Double(info?.startNs ?? 0) / 1e9, endSeconds: info?.endNs.map { Double($0) / 1e9 }))
+                startSeconds: Double(info?.startNs ?? 0) / 1e9, endSeconds: info?.endNs.map { Double($0) / 1e9 })
+            if processThreads[p] > 0 && processIdleThreads[p] == processThreads[p] {
+                row.idle = true
+                row.idleReason = processIdleReason[p]
+            }
+            processes.append(row)
         }
+        Roles.assign(processes: &processes, threads: &threads, rootPid: profile.recording.rootPid,
+                     executables: Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b }),
+                     startRoutine: startRoutineByTid)
 
         let parallelism = ticks > 0 ? Double(onCPUTotal) / Double(ticks) : 0
-        let overall = OverallBreakdown(
-            samples: total, ticks: ticks, states: shares(totalStates, total), threadSeconds: Double(total) * period,
+        var overall = OverallBreakdown(
+            samples: total, ticks: ticks, states: shares(totalStates, totalWorking), threadSeconds: Double(total) * period,
             cpuSeconds: Double(onCPUTotal) * period, parallelism: parallelism, peakParallelism: peak,
             runnableThreads: ticks > 0 ? Double(runnableTotal) / Double(ticks) : 0,
             liveThreads: ticks > 0 ? Double(total) / Double(ticks) : 0, cores: profile.recording.cores,
             coreUtilization: min(1, parallelism / Double(cores)),
             starvedTickShare: ticks > 0 ? Double(starvedTicks) / Double(ticks) : 0)
+        overall.workingSamples = totalWorking
+        overall.idleShare = total > 0 ? Double(total - totalWorking) / Double(total) : 0
         let summary = ProfileSummary(
             command: profile.recording.command, rootPid: profile.recording.rootPid, durationSeconds: Double(profile.recording.durationNs) / 1e9,
             rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: ticks,
             periodSeconds: period, processes: processes.count, threads: threads.count,
             truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)
-        return TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads)
+        return TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven)
     }
 
     static func isSortedByTime(_ samples: [Sample]) -> Bool {
@@ -240,7 +371,7 @@ struct ThreadIndex {
 }
 
 /// The `time-breakdown` analyzer: fills `profile`, `overall`, `processes` and `threads`.
-public struct TimeBreakdownAnalyzer: AnalyzerPlugin {
+public struct TimeBreakdownAnalyzer: ContextAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "time-breakdown", kind: .analyzer, version: "1.0",
@@ -248,14 +379,46 @@ public struct TimeBreakdownAnalyzer: AnalyzerPlugin {
     }
 
     public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        let b = TimeBreakdown.compute(profile)
-        analysis.profile = b.summary
-        analysis.overall = b.overall
-        analysis.processes = b.processes
-        analysis.threads = b.threads
+        analyzeAlone(profile, into: &analysis)
+    }
+
+    func part(_ context: AnalysisContext) -> AnalysisPart {
+        var part = AnalysisPart()
+        let b = context.breakdown
+        part.breakdown = b
         let o = b.overall
+        let idleThreads = b.threads.filter(\.idle)
+        if !idleThreads.isEmpty {
+            let idleProcesses = b.processes.filter(\.idle)
+            part.findings.append(Finding(
+                source: descriptor.name, id: "idle", severity: .info, factor: .other,
+                title: "\(idleThreads.count) idle thread\(idleThreads.count == 1 ? "" : "s")"
+                    + (idleProcesses.isEmpty ? "" : " (\(idleProcesses.count) idle process\(idleProcesses.count == 1 ? "" : "es"))")
+                    + ": left out of the working time",
+                detail: idleThreads.prefix(6).map { "tid \($0.tid) \($0.name): \($0.idleReason ?? "idle")" }.joined(separator: "; ")
+                    + (idleThreads.count > 6 ? "; +\(idleThreads.count - 6) more" : ""),
+                metrics: ["idle_threads": Double(idleThreads.count), "idle_processes": Double(idleProcesses.count),
+                          "idle_share": o.idleShare]))
+        }
+        // An event-driven design: the workload's threads wait for events (connections,
+        // requests, wake-ups), so the work arrives from outside and its concurrency follows
+        // the clients', not a pool size the program chose.
+        let helpers = Set(b.processes.filter { $0.role == .helper }.map(\.pid))
+        let driven = b.threads.filter { b.eventDrivenTids.contains($0.tid) && !helpers.contains($0.pid) && $0.role != .helper }
+        if !driven.isEmpty {
+            let workers = b.processes.filter { $0.role == .worker }.count
+            let workerThreads = b.threads.filter { $0.role == .worker && !helpers.contains($0.pid) }.count
+            part.findings.append(Finding(
+                source: descriptor.name, id: "design.event-driven", severity: .info, factor: .other,
+                title: "Event-driven: \(driven.count) thread\(driven.count == 1 ? "" : "s") of the workload wait for events (connections, requests, wake-ups)",
+                detail: "Work arrives from outside (\(driven.prefix(4).map { "tid \($0.tid) \($0.name)" }.joined(separator: ", "))); "
+                    + (workers > 0 ? "\(workers) worker processes" : workerThreads > 0 ? "\(workerThreads) worker threads" : "one event loop")
+                    + " serve it. Its concurrency follows the clients'.",
+                metrics: ["event_driven_threads": Double(driven.count), "worker_processes": Double(workers),
+                          "worker_threads": Double(workerThreads)]))
+        }
         if o.starvedTickShare >= 0.25 && o.runnableThreads >= 0.25 {
-            analysis.findings.append(Finding(
+            part.findings.append(Finding(
                 source: descriptor.name, id: "cpu.starvation", severity: o.starvedTickShare >= 0.5 ? .warning : .info,
                 factor: .cpuStarvation,
                 title: "CPU starvation: threads runnable without a CPU at \(Text.pct(o.starvedTickShare)) of ticks",
@@ -263,7 +426,7 @@ public struct TimeBreakdownAnalyzer: AnalyzerPlugin {
                 metrics: ["starved_tick_share": o.starvedTickShare, "runnable_threads": o.runnableThreads, "parallelism": o.parallelism]))
         }
         if o.ticks > 0 && o.liveThreads >= 1.5 && o.parallelism < 1.2 && o.cores > 1 {
-            analysis.findings.append(Finding(
+            part.findings.append(Finding(
                 source: descriptor.name, id: "cpu.low-parallelism", severity: .info, factor: .scaling,
                 title: "Low parallelism: \(Text.num(o.parallelism)) threads on CPU on average with \(Text.num(o.liveThreads)) alive",
                 detail: "The run used \(Text.pct(o.coreUtilization)) of \(o.cores) cores; the other threads were waiting "
@@ -271,5 +434,97 @@ public struct TimeBreakdownAnalyzer: AnalyzerPlugin {
                     + "sleep \(Text.pct(o.states.sleep))).",
                 metrics: ["parallelism": o.parallelism, "live_threads": o.liveThreads, "core_utilization": o.coreUtilization]))
         }
+        return part
+    }
+}
+
+/// Each thread's main loop as its on-CPU stacks show it: the deepest function common to
+/// all of them (outermost first), and the branches below it that do the work. A
+/// multiplexing wait (epoll_wait, select) whose stack leaves the loop by a branch that does
+/// no work is the loop waiting for events — idle; one that leaves by a working branch waits
+/// inside the work (a lock built on a latch, a row lock) — not idle. Functions are compared
+/// by name: the loop calls the wait and the work from different call sites.
+struct LoopModel {
+    /// Per thread row: the loop as the outermost-first function prefix, nil when the thread
+    /// never ran with a complete stack.
+    private var prefix: [[Int32]?]
+    /// Per thread row: the functions directly below the loop in its on-CPU stacks, with counts.
+    private var branches: [[Int32: Int]]
+    private var onCPU: [Int]
+    private let profile: Profile
+    /// Frame index → function-name id.
+    private let nameID: [Int32]
+    /// Frame index → in a system library (libc, …).
+    private let system: [Bool]
+
+    init(_ profile: Profile, threadIndex: ThreadIndex) {
+        self.profile = profile
+        var ids: [String: Int32] = [:]
+        nameID = profile.frames.map { f in
+            if let id = ids[f.name] { return id }
+            let id = Int32(ids.count)
+            ids[f.name] = id
+            return id
+        }
+        system = profile.frames.map { StackClassifier.isSystemNative($0) }
+        // On a CPU inside the multiplexing call itself (the kernel returning the events) is
+        // the wait ending, not work: such stacks neither shape the loop nor make a branch work.
+        let inWaitCall: [Bool] = profile.stacks.map { s in
+            guard let leaf = s.frames.first else { return false }
+            let name = StackClassifier.base(profile.frames[Int(leaf)].name)
+            return name.hasSuffix("epoll_wait") || name.hasSuffix("epoll_pwait") || name.hasSuffix("epoll_pwait2")
+                || name.hasSuffix("select") || name.hasSuffix("pselect6") || name.hasSuffix("poll") || name.hasSuffix("ppoll")
+        }
+        let n = profile.threads.count
+        var distinct = [[Int32: Int]](repeating: [:], count: n)
+        for s in profile.samples where s.state == .onCPU && !profile.stacks[Int(s.stack)].truncated && !inWaitCall[Int(s.stack)] {
+            guard let t = threadIndex[s.tid] else { continue }
+            distinct[t][s.stack, default: 0] += 1
+        }
+        prefix = Array(repeating: nil, count: n)
+        branches = Array(repeating: [:], count: n)
+        onCPU = distinct.map { $0.values.reduce(0, +) }
+        for t in 0..<n where !distinct[t].isEmpty {
+            var common: [Int32]?
+            for stack in distinct[t].keys {
+                let names = outermostFirst(stack)
+                guard var p = common else { common = names; continue }
+                var k = 0
+                while k < p.count && k < names.count && p[k] == names[k] { k += 1 }
+                p.removeSubrange(k...)
+                common = p
+            }
+            guard let p = common, !p.isEmpty else { continue }
+            prefix[t] = p
+            for (stack, count) in distinct[t] {
+                // A branch into a system library (the wait's own wrapper, on a CPU in the
+                // kernel as the wait returns) is not work.
+                let frames = profile.stacks[Int(stack)].frames
+                let i = frames.count - p.count - 1
+                guard i >= 0, !system[Int(frames[i])] else { continue }
+                branches[t][nameID[Int(frames[i])], default: 0] += count
+            }
+        }
+    }
+
+    private func outermostFirst(_ stack: Int32) -> [Int32] {
+        profile.stacks[Int(stack)].frames.reversed().map { nameID[Int($0)] }
+    }
+
+    /// True when the wait on `stack` is the loop waiting: its stack leaves the path common to
+    /// all the thread's work above that path's end, or at its end by a branch that does no
+    /// work (under a fifth of the on-CPU samples); also when the thread never ran with a
+    /// complete stack (nothing tells the loop from the work). False when the wait is inside
+    /// a working branch, or when its stack shares nothing with the work (truncated).
+    func waitIsAtLoop(thread t: Int, stack: Int32) -> Bool {
+        guard let p = prefix[t] else { return true }
+        let names = outermostFirst(stack)
+        var k = 0
+        while k < p.count && k < names.count && p[k] == names[k] { k += 1 }
+        if k == 0 { return false }
+        if k < p.count { return true }
+        guard names.count > k else { return false }
+        let work = branches[t][names[k]] ?? 0
+        return Double(work) < 0.2 * Double(max(onCPU[t], 1))
     }
 }

@@ -140,7 +140,7 @@ public enum AnalysisText {
         }
 
         if let r = a.recommendation {
-            let workers = r.strategy == .serial ? "" : " × \(r.workers) workers"
+            let workers = r.strategy == .serial || !r.strategy.isModel ? "" : " × \(r.workers) workers"
             line(bold("Recommendation: \(r.strategy.rawValue)\(workers)") + "  (confidence \(fixed(r.confidence, 2)))")
             if let f = r.fixFirst {
                 line(warn("  ! \(f.text)"))

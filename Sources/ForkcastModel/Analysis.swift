@@ -89,8 +89,14 @@ public struct ProfileSummary: Codable, Sendable, Equatable {
 public struct OverallBreakdown: Codable, Sendable, Equatable {
     public var samples: Int
     public var ticks: Int
-    /// Shares over every sample of every thread.
+    /// Shares over the *working* samples: those of threads that are not idle, less their
+    /// waits for work (see `idleShare`).
     public var states: StateShares
+    /// Samples that were work (the denominator of `states`).
+    public var workingSamples: Int = 0
+    /// Share of all samples that waited for work (idle threads, event loops with nothing
+    /// ready, pool workers between tasks, joins): left out of `states` and of every rule.
+    public var idleShare: Double = 0
     /// Samples × period: the thread-time observed.
     public var threadSeconds: Double
     /// On-CPU samples × period.
@@ -114,7 +120,27 @@ public struct OverallBreakdown: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case samples, ticks, states, threadSeconds = "thread_seconds", cpuSeconds = "cpu_seconds", parallelism,
              peakParallelism = "peak_parallelism", runnableThreads = "runnable_threads", liveThreads = "live_threads",
-             cores, coreUtilization = "core_utilization", starvedTickShare = "starved_tick_share"
+             cores, coreUtilization = "core_utilization", starvedTickShare = "starved_tick_share",
+             workingSamples = "working_samples", idleShare = "idle_share"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        samples = try c.decode(Int.self, forKey: .samples)
+        ticks = try c.decode(Int.self, forKey: .ticks)
+        states = try c.decode(StateShares.self, forKey: .states)
+        threadSeconds = try c.decode(Double.self, forKey: .threadSeconds)
+        cpuSeconds = try c.decode(Double.self, forKey: .cpuSeconds)
+        parallelism = try c.decode(Double.self, forKey: .parallelism)
+        peakParallelism = try c.decode(Int.self, forKey: .peakParallelism)
+        runnableThreads = try c.decode(Double.self, forKey: .runnableThreads)
+        liveThreads = try c.decode(Double.self, forKey: .liveThreads)
+        cores = try c.decode(Int.self, forKey: .cores)
+        coreUtilization = try c.decode(Double.self, forKey: .coreUtilization)
+        starvedTickShare = try c.decode(Double.self, forKey: .starvedTickShare)
+        // Analyses written before idle time was told apart: every sample counted as work.
+        workingSamples = try c.decodeIfPresent(Int.self, forKey: .workingSamples) ?? samples
+        idleShare = try c.decodeIfPresent(Double.self, forKey: .idleShare) ?? 0
     }
 
     public init(samples: Int, ticks: Int, states: StateShares, threadSeconds: Double, cpuSeconds: Double, parallelism: Double,
@@ -135,6 +161,20 @@ public struct OverallBreakdown: Codable, Sendable, Equatable {
     }
 }
 
+/// What a process or thread is for, as far as the recording shows it (process tree,
+/// command lines, stacks). Rules reason about the workers.
+public enum Role: String, Codable, CaseIterable, Sendable {
+    /// The only process (or thread) doing the program's work.
+    case main
+    /// A parent that starts and watches others and does little of the work itself
+    /// (a postmaster, nginx's master, a pool's parent waiting on results).
+    case supervisor
+    /// One of several doing the same work (backends, worker processes, pool workers).
+    case worker
+    /// A background helper (a flusher, a logger, a timer, a crawler): not the workload.
+    case helper
+}
+
 /// One process's breakdown.
 public struct ProcessBreakdown: Codable, Sendable, Equatable {
     public var pid: Int32
@@ -153,10 +193,36 @@ public struct ProcessBreakdown: Codable, Sendable, Equatable {
     /// Seconds since the recording started.
     public var startSeconds: Double
     public var endSeconds: Double?
+    /// True when every sampled thread of the process was idle: waiting for work for the
+    /// whole recording. Its time is left out of the breakdown's working time and the rules.
+    public var idle: Bool = false
+    /// Why it is idle, in a sentence (nil when working).
+    public var idleReason: String?
+    public var role: Role?
 
     private enum CodingKeys: String, CodingKey {
         case pid, ppid, command, origin, runtime, threads, samples, states, cpuSeconds = "cpu_seconds", parallelism,
-             startSeconds = "start_s", endSeconds = "end_s"
+             startSeconds = "start_s", endSeconds = "end_s", idle, idleReason = "idle_reason", role
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        pid = try c.decode(Int32.self, forKey: .pid)
+        ppid = try c.decode(Int32.self, forKey: .ppid)
+        command = try c.decode([String].self, forKey: .command)
+        origin = try c.decode(String.self, forKey: .origin)
+        runtime = try c.decodeIfPresent(String.self, forKey: .runtime)
+        threads = try c.decode(Int.self, forKey: .threads)
+        samples = try c.decode(Int.self, forKey: .samples)
+        states = try c.decode(StateShares.self, forKey: .states)
+        cpuSeconds = try c.decode(Double.self, forKey: .cpuSeconds)
+        parallelism = try c.decode(Double.self, forKey: .parallelism)
+        startSeconds = try c.decode(Double.self, forKey: .startSeconds)
+        endSeconds = try c.decodeIfPresent(Double.self, forKey: .endSeconds)
+        // Analyses written before idle and roles existed read as working, role unknown.
+        idle = try c.decodeIfPresent(Bool.self, forKey: .idle) ?? false
+        idleReason = try c.decodeIfPresent(String.self, forKey: .idleReason)
+        role = try c.decodeIfPresent(Role.self, forKey: .role)
     }
 
     public init(pid: Int32, ppid: Int32, command: [String], origin: String, runtime: String?, threads: Int, samples: Int,
@@ -322,11 +388,35 @@ public struct ThreadBreakdown: Codable, Sendable, Equatable {
     /// Samples × period.
     public var seconds: Double
     /// Share of its samples spent waiting for work (an idle pool worker, a thread joining
-    /// others or waiting on a future): such waits are not contention.
+    /// others or waiting on a future, an event loop with nothing ready): such waits are not
+    /// contention and not work.
     public var idleShare: Double
+    /// Shares over its working samples only (all zero for an idle thread).
+    public var workingStates: StateShares = StateShares()
+    /// True when the thread was idle for the recording: waiting for work nearly all the time.
+    public var idle: Bool = false
+    /// Why it is idle, in a sentence naming the evidence (nil when working).
+    public var idleReason: String?
+    public var role: Role?
 
     private enum CodingKeys: String, CodingKey {
-        case pid, tid, name, samples, states, seconds, idleShare = "idle_share"
+        case pid, tid, name, samples, states, seconds, idleShare = "idle_share", idle, idleReason = "idle_reason", role,
+             workingStates = "working_states"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        pid = try c.decode(Int32.self, forKey: .pid)
+        tid = try c.decode(Int32.self, forKey: .tid)
+        name = try c.decode(String.self, forKey: .name)
+        samples = try c.decode(Int.self, forKey: .samples)
+        states = try c.decode(StateShares.self, forKey: .states)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        idleShare = try c.decode(Double.self, forKey: .idleShare)
+        workingStates = try c.decodeIfPresent(StateShares.self, forKey: .workingStates) ?? states
+        idle = try c.decodeIfPresent(Bool.self, forKey: .idle) ?? false
+        idleReason = try c.decodeIfPresent(String.self, forKey: .idleReason)
+        role = try c.decodeIfPresent(Role.self, forKey: .role)
     }
 
     public init(pid: Int32, tid: Int32, name: String, samples: Int, states: StateShares, seconds: Double = 0, idleShare: Double = 0) {
@@ -364,21 +454,34 @@ public struct LockContention: Codable, Sendable, Equatable {
     public var idle: Bool
     /// Where the waiters call the lock: the innermost user frame above the lock call.
     public var site: String?
-    /// How the holder was found: "gil-flag", "python-on-cpu", "same-site-on-cpu", "same-site",
+    /// How the holder was found: "mutex-owner" (read from the mutex word), "gil-flag", "python-on-cpu", "same-site-on-cpu", "same-site",
     /// "peer-not-waiting" (the one thread that waits on this lock at other times but was
     /// running or sleeping then), or nil.
     public var holderEvidence: String?
     /// Share of contended ticks at which a holder was identified (0–1).
     public var holderShare: Double?
+    /// How waits were grouped into this lock: "futex-address" (one address, its waiters),
+    /// "caller" (per-waiter futexes grouped by the frames taking the lock), "python-line",
+    /// "gil", or "site".
+    public var grouping: String?
+    /// The holder's most common stack at the ticks it was read from the mutex word, outermost first.
+    public var holderStack: [String]?
+    /// The waiters' processes, when they are several (a lock in shared memory).
+    public var waiterPids: [Int32]?
 
     private enum CodingKeys: String, CodingKey {
         case lock, kind, waitSeconds = "wait_seconds", waiters, topStacks = "top_stacks", holder, pid, samples,
-             waitShare = "wait_share", idle, site, holderEvidence = "holder_evidence", holderShare = "holder_share"
+             waitShare = "wait_share", idle, site, holderEvidence = "holder_evidence", holderShare = "holder_share",
+             grouping, holderStack = "holder_stack", waiterPids = "waiter_pids"
     }
 
     public init(lock: String, kind: String, waitSeconds: Double, waiters: Int, topStacks: [[String]], holder: String? = nil,
                 pid: Int32 = 0, samples: Int = 0, waitShare: Double = 0, idle: Bool = false, site: String? = nil,
-                holderEvidence: String? = nil, holderShare: Double? = nil) {
+                holderEvidence: String? = nil, holderShare: Double? = nil, grouping: String? = nil, holderStack: [String]? = nil,
+                waiterPids: [Int32]? = nil) {
+        self.grouping = grouping
+        self.holderStack = holderStack
+        self.waiterPids = waiterPids
         self.lock = lock
         self.kind = kind
         self.waitSeconds = waitSeconds
@@ -480,15 +583,20 @@ public struct GILUsage: Codable, Sendable, Equatable {
     public var releasedStack: [String]
     /// The most common on-CPU stack that held the GIL, outermost first.
     public var heldStack: [String]
+    /// True for a free-threaded CPython running without the GIL (`ProcessInfo.python`:
+    /// free-threaded and the GIL not enabled): its Python threads run bytecode in parallel.
+    public var freeThreaded: Bool?
 
     private enum CodingKeys: String, CodingKey {
         case pid, pythonThreads = "python_threads", cpuSeconds = "cpu_seconds", heldShare = "held_share",
              heldEvidence = "held_evidence", waitSeconds = "wait_seconds", waitShare = "wait_share", parallelism,
-             releasedStack = "released_stack", heldStack = "held_stack"
+             releasedStack = "released_stack", heldStack = "held_stack", freeThreaded = "free_threaded"
     }
 
     public init(pid: Int32, pythonThreads: Int, cpuSeconds: Double, heldShare: Double, heldEvidence: String,
-                waitSeconds: Double, waitShare: Double, parallelism: Double, releasedStack: [String], heldStack: [String]) {
+                waitSeconds: Double, waitShare: Double, parallelism: Double, releasedStack: [String], heldStack: [String],
+                freeThreaded: Bool? = nil) {
+        self.freeThreaded = freeThreaded
         self.pid = pid
         self.pythonThreads = pythonThreads
         self.cpuSeconds = cpuSeconds

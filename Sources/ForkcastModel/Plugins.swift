@@ -157,7 +157,9 @@ public struct RecommendationInput: Sendable {
 
 /// The final answer: which strategy, how many workers, how sure, and why.
 public struct Recommendation: Codable, Sendable, Equatable {
-    public var strategy: ConcurrencyStrategy
+    /// A model to change to, `keep` (the design is not what limits the program; the
+    /// reasons say what does) or `undecided` (the recording cannot tell; the reasons say why).
+    public var strategy: RecommendedStrategy
     public var workers: Int
     /// 0–1.
     public var confidence: Double
@@ -165,7 +167,7 @@ public struct Recommendation: Codable, Sendable, Equatable {
     /// Set when a hot lock (or similar) should be fixed before choosing a strategy.
     public var fixFirst: Reason?
 
-    public init(strategy: ConcurrencyStrategy, workers: Int, confidence: Double, reasons: [Reason], fixFirst: Reason? = nil) {
+    public init(strategy: RecommendedStrategy, workers: Int, confidence: Double, reasons: [Reason], fixFirst: Reason? = nil) {
         self.strategy = strategy
         self.workers = workers
         self.confidence = confidence

@@ -57,6 +57,23 @@ public enum ThreadState: String, Codable, CaseIterable, Sendable, Hashable {
 }
 
 /// The kind of file a blocked thread's file descriptor refers to.
+///
+/// The finer kinds say a wait is for *events*, not for data: a listening socket waits for
+/// new connections, an eventfd / signalfd / timerfd for a wake-up, an epoll set for any of
+/// the fds registered in it.
 public enum FDKind: String, Codable, CaseIterable, Sendable, Hashable {
     case socket, file, pipe, tty, other
+    /// A socket in the LISTEN state (accept, or a poll on it): waiting for new connections.
+    case listeningSocket = "listening_socket"
+    case eventfd, signalfd, timerfd
+    /// An epoll instance (`anon_inode:[eventpoll]`).
+    case epoll
+
+    /// True for fds whose readiness is an event, not data arriving from a peer or a file.
+    public var isEventSource: Bool {
+        switch self {
+        case .listeningSocket, .eventfd, .signalfd, .timerfd, .epoll: true
+        case .socket, .file, .pipe, .tty, .other: false
+        }
+    }
 }

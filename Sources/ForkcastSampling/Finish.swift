@@ -18,7 +18,15 @@ extension TraceSession {
         var builder = ProfileBuilder(recording: info)
 
         for p in allProcesses {
-            builder.add(ProcessInfo(pid: p.pid, ppid: p.ppid, command: p.command, executable: p.executable,
+            // A forked server child retitles itself after the fork (`postgres: walwriter`,
+            // `nginx: worker process`): re-read the command line of those still alive, so
+            // roles can tell them apart.
+            var command = p.command
+            if p.endNs == nil, p.origin != "launched", p.origin != "attached" {
+                let now = ProcFS.commandLine(pid: p.pid)
+                if !now.isEmpty { command = now }
+            }
+            builder.add(ProcessInfo(pid: p.pid, ppid: p.ppid, command: command, executable: p.executable,
                                     startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: p.runtime, origin: p.origin,
                                     python: python.runtimeInfo[p.pid]))
         }

@@ -42,6 +42,7 @@ public enum ProcParse {
     // Text entry points for tests and one-off reads; the tick path parses bytes
     // directly (ProcBytes.swift) — one implementation either way.
     public static func stat(_ text: Substring) -> TaskStat? { withBytes(text, stat(bytes:)) }
+    public static func statState(_ text: Substring) -> UInt8? { withBytes(text, statState(bytes:)) }
     public static func schedstat(_ text: Substring) -> SchedStat? { withBytes(text, schedstat(bytes:)) }
     public static func syscall(_ text: Substring) -> SyscallState? { withBytes(text, syscall(bytes:)) }
 
@@ -97,6 +98,9 @@ public final class TaskFiles {
     }
 
     public func stat() -> TaskStat? { readBytes(statFD, ProcParse.stat(bytes:)) }
+    /// Only the state letter of /proc/TID/stat (no name, no numbers): the per-tick check
+    /// of a thread whose sample may be reused.
+    public func statState() -> UInt8? { readBytes(statFD, ProcParse.statState(bytes:)) }
     public func schedstat() -> SchedStat? { readBytes(schedFD, ProcParse.schedstat(bytes:)) }
     public func syscall() -> SyscallState? { readBytes(syscallFD, ProcParse.syscall(bytes:)) }
 }
@@ -182,9 +186,12 @@ public enum ProcFS {
 
 /// Describes file descriptors: their kind and, where the kernel reveals it, the peer
 /// address or path. Socket peers are looked up in /proc/PID/net/{tcp,tcp6,udp,udp6,unix}
-/// once per socket inode.
+/// once per socket inode; a TCP socket in the LISTEN state (0A) or a unix socket with
+/// `__SO_ACCEPTCON` is a listening socket. Event sources (`anon_inode:[eventfd]`,
+/// `[signalfd]`, `[timerfd]`, `[eventpoll]`) get their own kinds: a wait on them is a wait
+/// for events, not for data.
 public final class FDDescriber {
-    private var socketPeers: [UInt64: String] = [:]
+    private var socketPeers: [UInt64: (text: String, listening: Bool)] = [:]
 
     public init() {}
 
@@ -196,15 +203,22 @@ public final class FDDescriber {
     public func classify(link: String, pid: Int32) -> (kind: FDKind, target: String?) {
         if link.hasPrefix("socket:[") {
             let inode = UInt64(link.dropFirst(8).dropLast()) ?? 0
-            return (.socket, peer(pid: pid, inode: inode) ?? link)
+            guard let p = peer(pid: pid, inode: inode) else { return (.socket, link) }
+            return (p.listening ? .listeningSocket : .socket, p.text)
         }
         if link.hasPrefix("pipe:[") { return (.pipe, link) }
+        if let kind = Self.anonInodeKinds[link] { return (kind, link) }
         if link.hasPrefix("/dev/pts/") || link.hasPrefix("/dev/tty") || link == "/dev/console" { return (.tty, link) }
         if link.hasPrefix("/") { return (.file, link) }
         return (.other, link)
     }
 
-    private func peer(pid: Int32, inode: UInt64) -> String? {
+    static let anonInodeKinds: [String: FDKind] = [
+        "anon_inode:[eventfd]": .eventfd, "anon_inode:[signalfd]": .signalfd, "anon_inode:[timerfd]": .timerfd,
+        "anon_inode:[eventpoll]": .epoll,
+    ]
+
+    private func peer(pid: Int32, inode: UInt64) -> (text: String, listening: Bool)? {
         if let known = socketPeers[inode] { return known }
         for (file, family) in [("tcp", 4), ("tcp6", 6), ("udp", 4), ("udp6", 6)] {
             guard let text = ProcFS.readText("/proc/\(pid)/net/\(file)") else { continue }
@@ -214,19 +228,23 @@ public final class FDDescriber {
                 let local = Self.address(f[1], family: family) ?? "?"
                 let remote = Self.address(f[2], family: family) ?? "?"
                 let proto = file.hasPrefix("tcp") ? "tcp" : "udp"
-                let text = remote.hasSuffix(":0") && (remote.hasPrefix("0.0.0.0") || remote.hasPrefix("[::]"))
+                // State 0A is TCP_LISTEN.
+                let listening = proto == "tcp" && f[3] == "0A"
+                let text = listening || (remote.hasSuffix(":0") && (remote.hasPrefix("0.0.0.0") || remote.hasPrefix("[::]")))
                     ? "\(proto) listening on \(local)" : "\(proto) \(local) -> \(remote)"
-                socketPeers[inode] = text
-                return text
+                socketPeers[inode] = (text, listening)
+                return (text, listening)
             }
         }
         if let text = ProcFS.readText("/proc/\(pid)/net/unix") {
             for line in text.split(separator: "\n").dropFirst() {
                 let f = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard f.count > 6, UInt64(f[6]) == inode else { continue }
-                let result = f.count > 7 ? "unix \(f[7])" : "unix socket"
-                socketPeers[inode] = result
-                return result
+                // Flags (hex) with __SO_ACCEPTCON (0x10000): a listening socket.
+                let listening = (UInt32(f[3], radix: 16) ?? 0) & 0x10000 != 0
+                let result = (f.count > 7 ? "unix \(f[7])" : "unix socket") + (listening ? " (listening)" : "")
+                socketPeers[inode] = (result, listening)
+                return (result, listening)
             }
         }
         return nil

@@ -163,11 +163,13 @@ final class AnalyzerTests: XCTestCase {
         XCTAssertEqual(r.reasons.first?.factor, .gil)
     }
 
-    func testEmptyProfileGivesLowConfidenceSerial() throws {
+    /// Nothing recorded: nothing to advise (issue 11: too few working samples → undecided).
+    func testEmptyProfileIsUndecided() throws {
         let p = SyntheticProfiles.make(threads: [], ticks: 0)
         let a = Analyzer.analyze(p)
         XCTAssertEqual(a.threads.count, 0)
-        XCTAssertEqual(a.recommendation?.strategy, .serial)
+        XCTAssertEqual(a.recommendation?.strategy, .undecided)
+        XCTAssertTrue(a.recommendation?.reasons.first?.text.contains("too few working samples") ?? false)
         XCTAssertLessThanOrEqual(a.recommendation?.confidence ?? 1, 0.3)
         XCTAssertTrue(a.errors.isEmpty)
     }

@@ -132,6 +132,8 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
       case 'threads': phrase = 'Use threads: ' + w + ' worker thread' + (w === 1 ? '' : 's') + '.'; break;
       case 'processes': phrase = 'Use processes: ' + w + ' worker process' + (w === 1 ? '' : 'es') + '.'; break;
       case 'hybrid': phrase = 'Use a hybrid: processes with threads inside (' + w + ' workers).'; break;
+      case 'keep': phrase = 'Keep the current design: its concurrency model is not what limits this program.'; break;
+      case 'undecided': phrase = 'Undecided: this recording cannot tell what would help.'; break;
       default: phrase = 'Use ' + REC.strategy + ' with ' + w + ' workers.';
     }
     var c = REC.confidence, cw = c >= 0.8 ? 'high' : c >= 0.5 ? 'medium' : 'low';

@@ -36,7 +36,7 @@ def render(analysis, experiment):
                    f"{p.get('samples', 0)} samples · {p.get('threads', 0)} threads in {p.get('processes', 0)} processes")
     r = analysis.get("recommendation")
     if r:
-        workers = "" if r["strategy"] == "serial" else f" × {r['workers']} workers"
+        workers = "" if r["strategy"] in ("serial", "keep", "undecided") else f" × {r['workers']} workers"
         out += ["", f"### Recommendation: **{r['strategy']}{workers}** (confidence {r['confidence']:.2f})"]
         if r.get("fixFirst"):
             out.append(f"> ⚠️ **Fix first:** {esc(r['fixFirst']['text'])}")

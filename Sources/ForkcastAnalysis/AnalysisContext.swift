@@ -1,0 +1,101 @@
+import ForkcastModel
+
+/// What every analyzer of one analysis shares, built once: the profile, the stack
+/// classifier (with its per-stack and per-frame caches) and the time breakdown.
+///
+/// Built-in analyzers read it and return an `AnalysisPart`; `Analyzer.analyze` merges the
+/// parts into the `Analysis` and the recommender weighs the result. A class, so the
+/// classifier's caches fill once for all analyzers.
+public final class AnalysisContext {
+    public let profile: Profile
+    /// Where the time went, per thread, process and run.
+    public let breakdown: TimeBreakdown
+    var classifier: StackClassifier
+
+    public init(_ profile: Profile) {
+        self.profile = profile
+        var classifier = StackClassifier(profile)
+        breakdown = TimeBreakdown.compute(profile, classifier: &classifier)
+        self.classifier = classifier
+    }
+
+    /// Seconds one sample stands for.
+    public var period: Double { breakdown.summary.periodSeconds }
+
+    /// Working samples of the threads of `pid`: idle threads left out, and the others' waits
+    /// for work. Falls back to all the process's samples when it never worked.
+    func workingSamples(pid: Int32) -> Int {
+        let threads = breakdown.threads.filter { $0.pid == pid }
+        let working = threads.filter { !$0.idle }.reduce(0) { $0 + Int((Double($1.samples) * (1 - $1.idleShare)).rounded()) }
+        return working > 0 ? working : threads.reduce(0) { $0 + $1.samples }
+    }
+
+    /// Threads the breakdown found idle for the whole recording.
+    lazy var idleTids: Set<Int32> = Set(breakdown.threads.filter(\.idle).map(\.tid))
+    /// What each wait alone says about idleness.
+    lazy var waitEvidence: [IdleEvidence?] = profile.waits.map { IdleEvidence.of($0) }
+
+    /// True when the sample waited for work (the same verdict the breakdown used): its
+    /// thread is idle, or the wait is for work or events rather than data.
+    func isIdle(_ s: Sample, flags: StackFlags) -> Bool {
+        if idleTids.contains(s.tid) { return true }
+        switch s.state {
+        case .onCPU, .runnable, .gilWait: return false
+        case .childWait: return true
+        case .lockWait:
+            if flags.contains(.gil) { return false }
+            if flags.contains(.idleLock) || flags.contains(.queueGet) { return true }
+        case .ioWait:
+            if flags.contains(.queueGet) { return true }
+        default: break
+        }
+        return s.wait >= 0 && waitEvidence[Int(s.wait)] != nil
+    }
+}
+
+/// What one built-in analyzer adds to an analysis. A nil section is left as it is.
+public struct AnalysisPart: Sendable {
+    public var breakdown: TimeBreakdown?
+    public var locks: [LockContention]?
+    public var io: [IOWaitGroup]?
+    public var gil: [GILUsage]?
+    /// Set (to a value or to nil) by the multiprocessing analyzer only.
+    public var multiprocessing: MultiprocessingCosts??
+    public var findings: [Finding] = []
+
+    public init() {}
+
+    /// Writes the sections this part holds into `analysis` and appends its findings.
+    public func merge(into analysis: inout Analysis) {
+        if let b = breakdown {
+            analysis.profile = b.summary
+            analysis.overall = b.overall
+            analysis.processes = b.processes
+            analysis.threads = b.threads
+        }
+        if let locks { analysis.locks = locks }
+        if let io { analysis.io = io }
+        if let gil { analysis.gil = gil }
+        if let multiprocessing { analysis.multiprocessing = multiprocessing }
+        analysis.findings += findings
+    }
+}
+
+/// A built-in analyzer: reads the shared context, returns its part.
+protocol ContextAnalyzer: AnalyzerPlugin {
+    func part(_ context: AnalysisContext) -> AnalysisPart
+}
+
+extension ContextAnalyzer {
+    /// The `AnalyzerPlugin` entry point for an analyzer run on its own: builds a context,
+    /// fills the breakdown when the analysis has none yet, and merges this analyzer's part.
+    func analyzeAlone(_ profile: Profile, into analysis: inout Analysis) {
+        let context = AnalysisContext(profile)
+        if analysis.profile == nil || analysis.overall == nil {
+            var base = AnalysisPart()
+            base.breakdown = context.breakdown
+            base.merge(into: &analysis)
+        }
+        part(context).merge(into: &analysis)
+    }
+}

@@ -1,0 +1,157 @@
+import ForkcastModel
+
+/// Why one sample is a wait for work rather than work, decided from what the recording
+/// shows — the wait's system call, the kind of fd it waits on, the lock it waits in — never
+/// from one program's function names.
+enum IdleEvidence: UInt8, CaseIterable {
+    case none
+    /// A condition variable, a queue get, a join, a future: waiting for work or for others.
+    case waitsForWork
+    /// Waiting for a child process to end.
+    case childWait
+    /// An event loop's multiplexing wait (epoll_wait, select, pselect) with nothing ready.
+    case eventLoop
+    /// accept or a poll on a listening socket: waiting for new connections.
+    case listening
+    /// An eventfd, signalfd or timerfd: waiting for a wake-up.
+    case eventFD
+    /// pause, sigsuspend, sigtimedwait: waiting for a signal.
+    case signal
+
+    var sentence: String {
+        switch self {
+        case .none: "working"
+        case .waitsForWork: "waits for work (a condition, a queue get, a join or a future)"
+        case .childWait: "waits for a child process to end"
+        case .eventLoop: "an event loop waiting in epoll/select with nothing ready"
+        case .listening: "waits for new connections on a listening socket"
+        case .eventFD: "waits for a wake-up on an eventfd/signalfd/timerfd"
+        case .signal: "waits for a signal"
+        }
+    }
+
+    static let multiplexing: Set<String> = ["epoll_wait", "epoll_pwait", "epoll_pwait2", "select", "pselect6"]
+    static let polls: Set<String> = ["poll", "ppoll"]
+    static let signalWaits: Set<String> = ["pause", "rt_sigsuspend", "rt_sigtimedwait", "sigsuspend", "sigwaitinfo"]
+
+    /// What the wait alone says (nil: nothing; the stack decides).
+    static func of(_ wait: WaitInfo) -> IdleEvidence? {
+        if signalWaits.contains(wait.syscall) { return .signal }
+        if let kind = wait.fdKind {
+            switch kind {
+            case .listeningSocket: return .listening
+            case .eventfd, .signalfd, .timerfd: return .eventFD
+            case .epoll: return .eventLoop
+            default: break
+            }
+        }
+        if multiplexing.contains(wait.syscall) { return .eventLoop }
+        // A poll on one connected socket is how a socket with a timeout reads: data, not events.
+        if polls.contains(wait.syscall) && (wait.fdKind == nil || wait.fdKind == .other) && wait.fd == nil { return .eventLoop }
+        return nil
+    }
+}
+
+/// The per-thread verdicts the breakdown carries: idle or working (and why), and roles.
+struct IdleVerdicts {
+    /// A thread is idle when at least this share of its samples waited for work and it was
+    /// on a CPU (or runnable) for less than `maxBusyShare`.
+    static let minIdleShare = 0.9
+    static let maxBusyShare = 0.05
+    /// …or when one wait (same stack, same wait) fills this share of its samples and it never ran.
+    static let sameWaitShare = 0.95
+}
+
+/// Roles from the process tree, command lines, thread names and stacks.
+enum Roles {
+    /// A command line reduced to what names the kind of process: the words before the first
+    /// one with a digit (`postgres: bench bench 127.0.0.1(5021) idle` → `postgres: bench bench`).
+    static func commandSignature(_ command: [String]) -> String {
+        let words = command.joined(separator: " ").split(separator: " ")
+        var kept: [Substring] = []
+        for w in words {
+            if w.contains(where: \.isNumber) { break }
+            kept.append(w)
+            if kept.count == 4 { break }
+        }
+        return kept.joined(separator: " ")
+    }
+
+    /// A thread name without its digits (`ThreadPoolExecutor-0_3` → `ThreadPoolExecutor-_`).
+    static func nameSignature(_ name: String) -> String { String(name.filter { !$0.isNumber }) }
+
+    /// Assigns roles to `processes` and `threads` (breakdown rows, idle already decided).
+    /// `startRoutine[tid]` is the outermost non-system frame of the thread (its start routine).
+    static func assign(processes: inout [ProcessBreakdown], threads: inout [ThreadBreakdown], rootPid: Int32,
+                       executables: [Int32: String], startRoutine: [Int32: String]) {
+        // Threads within each process.
+        var byPid: [Int32: [Int]] = [:]
+        for (i, t) in threads.enumerated() { byPid[t.pid, default: []].append(i) }
+        for (pid, rows) in byPid {
+            if rows.count == 1 {
+                threads[rows[0]].role = .main
+                continue
+            }
+            // Threads named by the program (`mc-worker`, `ThreadPoolExecutor-0_1`) group by
+            // name; threads that kept the process's name group by name and start routine.
+            let mainName = rows.first { threads[$0].tid == pid }.map { threads[$0].name }
+            var groups: [String: [Int]] = [:]
+            for r in rows {
+                let t = threads[r]
+                let named = mainName != nil && t.name != mainName
+                groups[nameSignature(t.name) + (named ? "" : "|" + (startRoutine[t.tid] ?? "?")), default: []].append(r)
+            }
+            // Idle or not: a pool of identical threads with nothing to do is idle workers.
+            let workerRows = Set(groups.values.filter { $0.count >= 2 }.flatMap { $0 })
+            for r in rows {
+                if workerRows.contains(r) {
+                    threads[r].role = .worker
+                } else if threads[r].tid == pid {
+                    // The main thread: the program itself, or (with workers) the one that started them.
+                    let mostlyWaiting = threads[r].idle || threads[r].idleShare >= 0.5
+                    threads[r].role = workerRows.isEmpty ? .main : (mostlyWaiting ? .supervisor : .main)
+                } else {
+                    threads[r].role = workerRows.isEmpty && !threads[r].idle && !rows.contains(where: { threads[$0].tid == pid && !threads[$0].idle })
+                        ? .main : .helper
+                }
+            }
+        }
+
+        // Processes.
+        guard processes.count > 1 else {
+            if !processes.isEmpty { processes[0].role = .main }
+            return
+        }
+        let pids = Set(processes.map(\.pid))
+        func signature(_ p: ProcessBreakdown) -> String {
+            (executables[p.pid] ?? "") + "|" + commandSignature(p.command)
+        }
+        var siblings: [String: [Int]] = [:]
+        for (i, p) in processes.enumerated() where p.pid != rootPid || !pids.contains(p.ppid) {
+            siblings["\(p.ppid)|" + signature(p), default: []].append(i)
+        }
+        let workerRows = Set(siblings.values.filter { $0.count >= 2 }.flatMap { $0 })
+        let work = Dictionary(processes.map { ($0.pid, Double($0.samples) * ($0.states.onCPU + $0.states.runnable)) },
+                              uniquingKeysWith: { a, _ in a })
+        for i in processes.indices {
+            let p = processes[i]
+            let children = processes.filter { $0.ppid == p.pid && $0.pid != p.pid }
+            if workerRows.contains(i) {
+                processes[i].role = .worker
+            } else if !children.isEmpty {
+                let childWork = children.reduce(0.0) { $0 + (work[$1.pid] ?? 0) }
+                let own = work[p.pid] ?? 0
+                let supervises = children.contains { c in workerRows.contains(processes.firstIndex { $0.pid == c.pid } ?? -1) }
+                    || children.count >= 2
+                processes[i].role = (p.idle || (supervises && own < childWork)) ? .supervisor : .main
+            } else {
+                processes[i].role = .helper
+            }
+        }
+        // With no worker and no supervisor, the root is the program; other processes help it.
+        if !processes.contains(where: { $0.role == .worker || $0.role == .supervisor || $0.role == .main }),
+           let root = processes.firstIndex(where: { $0.pid == rootPid }) {
+            processes[root].role = .main
+        }
+    }
+}

@@ -1,0 +1,236 @@
+import ForkcastModel
+import ForkcastTestSupport
+import XCTest
+@testable import ForkcastAnalysis
+
+/// Issue 11 on synthetic profiles shaped like the real recordings: idle is not work, roles,
+/// `keep` / `undecided`, lock identity by caller, pthread mutex holders.
+final class IdleRolesKeepTests: XCTestCase {
+    typealias Step = SyntheticProfiles.Step
+    static let libc = "/lib/x86_64-linux-gnu/libc.so.6"
+    static func n(_ name: String, _ module: String = "/usr/sbin/server") -> Frame { SyntheticProfiles.native(name, module: module) }
+    static func c(_ name: String) -> Frame { n(name, libc) }
+
+    /// Gives the profile's processes a tree and command lines (the maker makes flat ones).
+    static func tree(_ p: Profile, root: Int32, commands: [Int32: [String]]) -> Profile {
+        var p = p
+        p.recording.rootPid = root
+        p.processes = p.processes.map { info in
+            var info = info
+            info.ppid = info.pid == root ? 1 : root
+            info.origin = info.pid == root ? "attached" : "fork"
+            info.command = commands[info.pid] ?? info.command
+            return info
+        }
+        return p
+    }
+
+    /// A master in sigsuspend and two workers that serve requests from an event loop: 30% on
+    /// CPU, 70% in epoll_wait on their epoll fd.
+    static func eventServer(ticks: Int = 1000) -> Profile {
+        let master: Step = (.other, [c("__sigsuspend"), n("master_cycle"), n("main"), c("__libc_start_main"), n("_start")],
+                            WaitInfo(syscall: "rt_sigsuspend"), nil)
+        let wait: Step = (.ioWait, [c("epoll_wait"), n("process_events"), n("worker_cycle"), n("spawn"), n("master_cycle"), n("main"),
+                                    c("__libc_start_main"), n("_start")],
+                          WaitInfo(syscall: "epoll_wait", fd: 9, fdKind: .epoll, target: "anon_inode:[eventpoll]"), nil)
+        let work: Step = (.onCPU, [n("http_handler"), n("process_events"), n("worker_cycle"), n("spawn"), n("master_cycle"), n("main"),
+                                   c("__libc_start_main"), n("_start")], nil, nil)
+        let cycle = SyntheticProfiles.repeated(work, 3) + SyntheticProfiles.repeated(wait, 7)
+        let p = SyntheticProfiles.make(threads: [
+            .init(name: "server", pid: 300, tid: 300, cycle: [master]),
+            .init(name: "server", pid: 301, tid: 301, cycle: cycle),
+            .init(name: "server", pid: 302, tid: 302, cycle: Array(cycle.reversed())),
+        ], ticks: ticks, command: ["server: master process"])
+        return tree(p, root: 300, commands: [301: ["server: worker process"], 302: ["server: worker process"]])
+    }
+
+    func testEventLoopWaitsAreIdleAndTheServerIsKept() throws {
+        let a = Analyzer.analyze(Self.eventServer())
+        let master = try XCTUnwrap(a.processes.first { $0.pid == 300 })
+        XCTAssertTrue(master.idle)
+        XCTAssertTrue(master.idleReason?.contains("signal") ?? false, master.idleReason ?? "")
+        XCTAssertEqual(master.role, .supervisor)
+        let workers = a.processes.filter { $0.pid != 300 }
+        XCTAssertEqual(workers.map(\.role), [.worker, .worker])
+        XCTAssertFalse(workers.contains { $0.idle })
+        // Working time only: the epoll waits are idle, not I/O.
+        XCTAssertEqual(a.overall?.states.ioWait ?? 1, 0, accuracy: 1e-9)
+        XCTAssertEqual(a.overall?.states.onCPU ?? 0, 1, accuracy: 1e-9)
+        XCTAssertTrue(a.io.isEmpty, "\(a.io.map(\.callSite))")
+        XCTAssertEqual(a.threads.first { $0.tid == 301 }?.idleShare ?? 0, 0.7, accuracy: 0.01)
+        XCTAssertTrue(a.findings.contains { $0.id == "design.event-driven" })
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertEqual(r.workers, 2)
+    }
+
+    /// The same server with nothing to do: undecided, mostly idle.
+    func testIdleServerIsUndecided() throws {
+        var p = Self.eventServer(ticks: 500)
+        // The workers saw no request: every sample is the epoll wait.
+        let epoll = p.samples.first { $0.state == .ioWait }!
+        p.samples = p.samples.map { s in
+            var s = s
+            if s.pid != 300 { s.state = .ioWait; s.stack = epoll.stack; s.wait = epoll.wait }
+            return s
+        }
+        let a = Analyzer.analyze(p)
+        XCTAssertTrue(a.processes.allSatisfy(\.idle), "\(a.processes.map { ($0.pid, $0.idle) })")
+        XCTAssertTrue(a.threads.first { $0.tid == 301 }?.idleReason?.contains("event loop") ?? false)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .undecided)
+        XCTAssertLessThan(r.confidence, 0.35)
+    }
+
+    /// Issue 11's database: a postmaster in select, background helpers parked on their own
+    /// latches, and four backends (8 connections' worth of work on 2 cores) that are
+    /// runnable half the time and otherwise sleep on a semaphore of their own while
+    /// waiting for the same WAL lock, or wait for the client.
+    static func database(ticks: Int = 1000) -> Profile {
+        let pm = "/usr/lib/postgresql/15/bin/postgres"
+        func b(_ name: String) -> Frame { n(name, pm) }
+        let root = [b("PostgresMain"), b("BackendRun"), b("ServerLoop"), b("PostmasterMain"), b("main"), c("__libc_start_main"), b("_start")]
+        let postmaster: Step = (.ioWait, [c("select"), b("ServerLoop"), b("PostmasterMain"), b("main"), c("__libc_start_main"), b("_start")],
+                                WaitInfo(syscall: "select"), nil)
+        let walwriter: Step = (.ioWait, [c("epoll_wait"), b("WaitEventSetWait"), b("WaitLatch"), b("WalWriterMain"), b("AuxiliaryProcessMain"),
+                                         b("main"), c("__libc_start_main"), b("_start")],
+                               WaitInfo(syscall: "epoll_wait", fd: 5, fdKind: .epoll), nil)
+        let run: Step = (.onCPU, [b("ExecUpdate")] + root, nil, nil)
+        let starved: Step = (.runnable, [b("ExecUpdate")] + root, nil, nil)
+        let client: Step = (.ioWait, [c("epoll_wait"), b("WaitEventSetWait"), b("secure_read"), b("pq_getbyte"), b("ReadCommand")] + root,
+                            WaitInfo(syscall: "epoll_wait", fd: 4, fdKind: .epoll), nil)
+        var threads: [SyntheticProfiles.ThreadScript] = [
+            .init(name: "postgres", pid: 400, tid: 400, cycle: [postmaster]),
+            .init(name: "postgres", pid: 401, tid: 401, cycle: [walwriter]),
+        ]
+        for i in 0..<4 {
+            let pid = Int32(410 + i)
+            // Each backend's own semaphore: a different futex address per process.
+            let lock: Step = (.lockWait, [c("futex_wait"), c("do_futex_wait"), c("__new_sem_wait_slow64"), b("PGSemaphoreLock"),
+                                          b("LWLockAcquire"), b("XLogFlush"), b("RecordTransactionCommit")] + root,
+                              WaitInfo(syscall: "futex", futex: 0x7f00_0000_0000 + UInt64(i) * 0x40), nil)
+            var cycle = SyntheticProfiles.repeated(run, 3) + SyntheticProfiles.repeated(starved, 4) + SyntheticProfiles.repeated(lock, 2) + [client]
+            cycle = Array(cycle[(i * 2)...] + cycle[..<(i * 2)])
+            threads.append(.init(name: "postgres", pid: pid, tid: pid, cycle: cycle))
+        }
+        let p = SyntheticProfiles.make(threads: threads, ticks: ticks, command: [pm, "-D", "/tmp/db"])
+        var commands: [Int32: [String]] = [401: ["postgres: walwriter "]]
+        for i in 0..<4 { commands[Int32(410 + i)] = ["postgres: postgres bench 127.0.0.1(\(50000 + i)) UPDATE"] }
+        var t = tree(p, root: 400, commands: commands)
+        t.processes = t.processes.map { var x = $0; x.executable = pm; return x }
+        return t
+    }
+
+    func testDatabaseRolesLockByCallerAndKeep() throws {
+        let a = Analyzer.analyze(Self.database())
+        let roles = Dictionary(uniqueKeysWithValues: a.processes.map { ($0.pid, $0.role) })
+        XCTAssertEqual(roles[400], .supervisor)
+        XCTAssertEqual(roles[401], .helper)
+        XCTAssertEqual((410...413).map { roles[Int32($0)] }, Array(repeating: .worker, count: 4))
+        XCTAssertTrue(a.processes.first { $0.pid == 400 }?.idle ?? false)
+        XCTAssertTrue(a.processes.first { $0.pid == 401 }?.idle ?? false)
+
+        // One lock, four waiters in four processes, grouped by the caller.
+        let hot = try XCTUnwrap(a.locks.first { !$0.idle })
+        XCTAssertEqual(hot.grouping, "caller")
+        XCTAssertEqual(hot.waiters, 4)
+        XCTAssertEqual(hot.waiterPids, [410, 411, 412, 413])
+        XCTAssertTrue(hot.lock.contains("LWLockAcquire ← XLogFlush"), hot.lock)
+        XCTAssertEqual(a.locks.filter { !$0.idle }.count, 1, "\(a.locks.map(\.lock))")
+        // 2 of the 9 working ticks of each backend (the client wait is idle).
+        XCTAssertEqual(hot.waitShare, 2.0 / 9.0, accuracy: 0.02)
+
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertEqual(r.reasons.first?.factor, .cpuStarvation, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertTrue(r.reasons.contains { $0.factor == .locks && $0.text.contains("XLogFlush") })
+        XCTAssertFalse(r.reasons.contains { $0.text.hasPrefix("I/O-bound") }, "client waits are idle, not I/O work")
+    }
+
+    /// A pthread mutex whose owner the recorder read: the holder is that thread, with its stack.
+    func testMutexOwnerNamesTheHolderAndItsStack() throws {
+        var p = SyntheticProfiles.mutexContention(ticks: 200)
+        // The waits' owner: the one thread sleeping (holding the lock) at that tick.
+        var waits = p.waits
+        var waitIndex: [Int32: Int32] = [:]
+        var samples = p.samples
+        var start = 0
+        while start < samples.count {
+            var end = start
+            while end < samples.count && samples[end].timeNs == samples[start].timeNs { end += 1 }
+            let holder = samples[start..<end].first { $0.state == .sleep }?.tid
+            for i in start..<end where samples[i].state == .lockWait {
+                guard let holder else { continue }
+                if waitIndex[holder] == nil {
+                    var w = waits[Int(samples[i].wait)]
+                    w.owner = holder
+                    waitIndex[holder] = Int32(waits.count)
+                    waits.append(w)
+                }
+                samples[i].wait = waitIndex[holder]!
+            }
+            start = end
+        }
+        p.waits = waits
+        p.samples = samples
+        let a = Analyzer.analyze(p)
+        let hot = try XCTUnwrap(a.locks.first)
+        XCTAssertEqual(hot.holderEvidence, "mutex-owner")
+        XCTAssertEqual(hot.holderShare ?? 0, 1, accuracy: 0.01)
+        XCTAssertTrue(hot.holderStack?.contains("nanosleep") ?? false, "\(hot.holderStack ?? [])")
+        XCTAssertEqual(hot.grouping, "futex-address")
+    }
+
+    /// Waiters each on their own futex but idle (parked for the whole recording, never
+    /// running) are not merged into a "lock".
+    func testIdleParkedThreadsAreNotALock() throws {
+        let park: (Int) -> Step = { i in
+            (.lockWait, [Self.c("futex_wait"), Self.n("park"), Self.n("pool_worker_loop"), Self.c("start_thread")],
+             WaitInfo(syscall: "futex", futex: 0x1000 + UInt64(i) * 8), nil)
+        }
+        let work: Step = (.onCPU, [Self.n("compute"), Self.n("main"), Self.c("__libc_start_main")], nil, nil)
+        let p = SyntheticProfiles.make(threads: [.init(name: "app", pid: 500, tid: 500, cycle: [work])]
+                                       + (0..<3).map { .init(name: "pool", pid: 500, tid: 501 + Int32($0), cycle: [park($0)]) }, ticks: 400)
+        let a = Analyzer.analyze(p)
+        XCTAssertEqual(a.threads.filter(\.idle).count, 3, "\(a.threads.map { ($0.tid, $0.idle, $0.idleReason ?? "") })")
+        XCTAssertTrue(a.threads.first { $0.tid == 501 }?.idleReason?.contains("same wait") ?? false)
+        XCTAssertFalse(a.locks.contains { $0.grouping == "caller" })
+        XCTAssertEqual(a.threads.first { $0.tid == 500 }?.role, .main)
+    }
+
+    /// A threads recording that advises processes says what it cannot see and caps its confidence.
+    func testProcessesFromAThreadsRecordingIsCapped() throws {
+        let a = Analyzer.analyze(SyntheticProfiles.pythonCPUThreads())
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .processes)
+        XCTAssertLessThanOrEqual(r.confidence, 0.75)
+        XCTAssertTrue(r.reasons.contains { $0.text.contains("forkcast experiment") })
+    }
+
+    /// CPU-bound Python threads on a free-threaded CPython without the GIL scale on threads:
+    /// threads, where a GIL build would be advised processes.
+    func testFreeThreadedPythonThreadsAdviseThreads() throws {
+        var p = SyntheticProfiles.pythonCPUThreads()
+        p.processes = p.processes.map { var x = $0; x.python = PythonRuntimeInfo(version: "3.13.5", freeThreaded: true, gilEnabled: false); return x }
+        // No GIL: every thread runs (two on CPU, two runnable on 2 cores).
+        let run = p.samples.first { $0.state == .onCPU }!.stack
+        p.samples = p.samples.enumerated().map { i, s in
+            var s = s
+            s.state = i % 2 == 0 ? .onCPU : .runnable
+            s.stack = run
+            s.wait = -1
+            s.holdsGIL = nil
+            return s
+        }
+        let a = Analyzer.analyze(p)
+        XCTAssertEqual(a.gil.first?.freeThreaded, true)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .threads, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertTrue(r.reasons.first?.text.contains("Free-threaded") ?? false)
+        // The same work on a GIL build: processes.
+        var gil = p
+        gil.processes = gil.processes.map { var x = $0; x.python = PythonRuntimeInfo(version: "3.13.5", freeThreaded: false, gilEnabled: true); return x }
+        gil.samples = gil.samples.map { var s = $0; s.holdsGIL = s.state == .onCPU; return s }
+        XCTAssertEqual(Analyzer.analyze(gil).recommendation?.strategy, .processes)
+    }
+}
