@@ -321,7 +321,7 @@ public struct TimeBreakdown: Sendable, Equatable {
         }
         Roles.assign(processes: &processes, threads: &threads, rootPid: profile.recording.rootPid,
                      executables: Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b }),
-                     startRoutine: startRoutineByTid)
+                     startRoutine: startRoutineByTid, duration: Double(profile.recording.durationNs) / 1e9)
 
         let parallelism = ticks > 0 ? Double(onCPUTotal) / Double(ticks) : 0
         var overall = OverallBreakdown(
