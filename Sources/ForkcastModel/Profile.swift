@@ -127,8 +127,33 @@ public struct RecordingStats: Codable, Sendable, Equatable {
     public var pythonReadErrors: Int = 0
     /// CPU time the tracer used, in nanoseconds.
     public var tracerCPUNs: UInt64 = 0
+    /// Samples of blocked threads that had not run since their previous sample, recorded
+    /// again from it without reading their stack (exact: see docs/recording.md). Absent
+    /// (0) in profiles written before it existed.
+    public var reusedSamples: Int = 0
 
     public init() {}
+}
+
+extension RecordingStats {
+    /// Every field is required except `reusedSamples`, which profiles written before it
+    /// existed do not have.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ticks = try c.decode(Int.self, forKey: .ticks)
+        lateTicks = try c.decode(Int.self, forKey: .lateTicks)
+        samplesExpected = try c.decode(Int.self, forKey: .samplesExpected)
+        samplesTaken = try c.decode(Int.self, forKey: .samplesTaken)
+        stacksComplete = try c.decode(Int.self, forKey: .stacksComplete)
+        unwindErrors = try c.decode(Int.self, forKey: .unwindErrors)
+        inconsistentStacks = try c.decode(Int.self, forKey: .inconsistentStacks)
+        missedStops = try c.decode(Int.self, forKey: .missedStops)
+        sampleCostMedianNs = try c.decode(UInt64.self, forKey: .sampleCostMedianNs)
+        sampleCostP99Ns = try c.decode(UInt64.self, forKey: .sampleCostP99Ns)
+        pythonReadErrors = try c.decode(Int.self, forKey: .pythonReadErrors)
+        tracerCPUNs = try c.decode(UInt64.self, forKey: .tracerCPUNs)
+        reusedSamples = try c.decodeIfPresent(Int.self, forKey: .reusedSamples) ?? 0
+    }
 }
 
 /// How a process or the recording's root ended.

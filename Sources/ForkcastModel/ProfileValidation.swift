@@ -31,6 +31,7 @@ extension Profile {
             ("samplesTaken", stats.samplesTaken), ("stacksComplete", stats.stacksComplete),
             ("unwindErrors", stats.unwindErrors), ("inconsistentStacks", stats.inconsistentStacks),
             ("missedStops", stats.missedStops), ("pythonReadErrors", stats.pythonReadErrors),
+            ("reusedSamples", stats.reusedSamples),
         ]
         for (name, value) in statsFields where value < 0 {
             throw ProfileError.invalid("stats.\(name) is negative (\(value))")

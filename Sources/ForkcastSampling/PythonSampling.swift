@@ -122,7 +122,7 @@ extension TraceSession {
         return result
     }
 
-    private func detectPython(_ process: TracedProcess, _ state: inout PythonSampling.ProcessState) {
+    func detectPython(_ process: TracedProcess, _ state: inout PythonSampling.ProcessState) {
         addressSpaces[Int(process.addressSpace)].refresh()
         let space = addressSpaces[Int(process.addressSpace)]
         let maps = space.mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }

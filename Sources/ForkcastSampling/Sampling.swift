@@ -57,12 +57,15 @@ struct AddressSpace {
     var mappings: [MemoryMapping] = []
     var map = AddressSpaceMap([])
     var lastRefreshNs: UInt64 = 0
+    /// A stack had a pc outside these mappings shortly after the last re-read.
+    var stale = false
 
     init(pid: Int32) { self.pid = pid }
 
     mutating func refresh() {
         guard let fresh = try? ProcMaps.read(pid: pid), !fresh.isEmpty else { return }
         lastRefreshNs = Clock.now()
+        stale = false
         // Newest first so they win where ranges overlap.
         var merged = fresh
         let freshSet = Set(fresh)
@@ -86,11 +89,33 @@ extension TraceSession {
         let t = now - startNs
         stats.ticks += 1
         beginPythonTick(now: now)
-        for tid in threadOrder {
-            guard let thread = threads[tid], thread.phase == .running || thread.phase == .jobStopped || thread.phase == .interrupting
-            else { continue }
-            guard let files = thread.files, processes[thread.pid]?.awaitingExec != true, let stat = files.stat() else { continue }
+        var exited = 0
+        // Threads of one process are mostly consecutive: look their process up once.
+        var current: (pid: Int32, process: TracedProcess?, pythonKnown: Bool) = (-1, nil, false)
+        for thread in tickThreads {
+            guard thread.phase == .running || thread.phase == .jobStopped || thread.phase == .interrupting else {
+                if thread.phase == .exited { exited += 1 }
+                continue
+            }
+            if thread.pid != current.pid {
+                current = (thread.pid, processes[thread.pid], python.processes[thread.pid]?.inspector != nil)
+            }
+            guard let files = thread.files, let process = current.process, !process.awaitingExec else { continue }
             let began = Clock.now()
+            if let reusable = thread.reusable {
+                // The reuse rule (ReusableSample): the state letter, *then* schedstat — the
+                // sample stands for the moment of the stat read, when the thread was
+                // sleeping and had not run since the sample was read.
+                if thread.phase == .running, let letter = files.statState(), let sched = files.schedstat(),
+                   reusable.stillValid(state: letter, sched: sched, addressSpace: process.addressSpace),
+                   reusable.pythonKnown == current.pythonKnown {
+                    thread.lastSched = sched
+                    recordReused(thread, reusable, timeNs: t, began: began)
+                    continue
+                }
+                thread.reusable = nil
+            }
+            guard let stat = files.stat() else { continue }
             if !stat.comm.isEmpty { thread.name = stat.comm }
             let sched = files.schedstat()
             let previous = thread.lastSched
@@ -105,7 +130,7 @@ extension TraceSession {
                 if stat.state == UInt8(ascii: "R") {
                     thread.pending?.laterTicks.append(t)
                 } else if stat.state == UInt8(ascii: "D") {
-                    _ = sampleBlocked(thread, files: files, timeNs: t, uninterruptible: true, began: began)
+                    _ = sampleBlocked(thread, files: files, timeNs: t, stat: stat.state, sched: nil, began: began)
                 }
                 continue
             }
@@ -113,7 +138,7 @@ extension TraceSession {
             case UInt8(ascii: "R"):
                 requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began))
             case UInt8(ascii: "S"), UInt8(ascii: "D"):
-                if !sampleBlocked(thread, files: files, timeNs: t, uninterruptible: stat.state == UInt8(ascii: "D"), began: began) {
+                if !sampleBlocked(thread, files: files, timeNs: t, stat: stat.state, sched: sched, began: began) {
                     requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
                 }
             case UInt8(ascii: "Z"), UInt8(ascii: "X"):
@@ -124,6 +149,25 @@ extension TraceSession {
                 record(thread, timeNs: t, state: .other, wait: nil, stack: nil, cost: began)
             }
         }
+        if exited > 64, exited * 4 > tickThreads.count {
+            tickThreads.removeAll { $0.phase == .exited }
+        }
+        if anyStaleMappings { refreshStaleMappings() }
+    }
+
+    /// Re-reads the mappings of live processes whose stacks went outside them soon after
+    /// the previous re-read (`intern` limits re-reads to one per 20 ms per process).
+    func refreshStaleMappings() {
+        let now = Clock.now()
+        var pending = false
+        for p in processes.values where p.endNs == nil && addressSpaces[Int(p.addressSpace)].stale {
+            if now &- addressSpaces[Int(p.addressSpace)].lastRefreshNs > 20_000_000 {
+                addressSpaces[Int(p.addressSpace)].refresh()
+            } else {
+                pending = true
+            }
+        }
+        anyStaleMappings = pending
     }
 
     private func requestStop(_ thread: TracedThread, _ pending: PendingSample) {
@@ -176,21 +220,90 @@ extension TraceSession {
         sampleCosts.append(UInt32(min(pending.requestCostNs + unwindCost, UInt64(UInt32.max))))
     }
 
-    /// Samples a thread blocked in the kernel without stopping it: the syscall and its
-    /// arguments say what it waits for; the user pc/sp let us unwind its stack from
-    /// memory; re-reading the syscall afterwards proves the stack did not move.
-    /// Returns false when the thread turned out to be running.
-    private func sampleBlocked(_ thread: TracedThread, files: TaskFiles, timeNs: UInt64, uninterruptible: Bool, began: UInt64) -> Bool {
-        guard let state = files.syscall() else {
+    /// Records again the sample of a thread that has not run since it was read
+    /// (`ReusableSample.stillValid`): no /proc/TID/syscall read, no unwind, no Python read.
+    private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64) {
+        var holdsGIL = r.holdsGIL
+        if r.python, let inspector = python.inspector(pid: thread.pid) {
+            holdsGIL = inspector.holdsGIL(tid: thread.tid)  // read this tick, like any sample's
+        }
+        if r.complete { stats.stacksComplete += 1 }
+        if r.failed { stats.unwindErrors += 1 }
+        stats.samplesTaken += 1
+        stats.reusedSamples += 1
+        store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: r.stack,
+                                             state: r.state, wait: r.wait, holdsGIL: holdsGIL))
+        sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max))))
+    }
+
+    /// Samples a thread blocked in the kernel without stopping it (`readBlocked`).
+    /// Returns false when the thread turned out to be running. `sched` is the thread's
+    /// schedstat read this tick *before* the stack: given, a consistent sample is kept
+    /// for reuse at later ticks while the thread does not run.
+    private func sampleBlocked(_ thread: TracedThread, files: TaskFiles, timeNs: UInt64, stat statState: UInt8,
+                               sched: SchedStat?, began: UInt64) -> Bool {
+        switch readBlocked(thread, files: files, uninterruptible: statState == UInt8(ascii: "D")) {
+        case .running:
+            return false
+        case .unreadable:
             record(thread, timeNs: timeNs, state: .other, wait: nil, stack: nil, cost: began)
             return true
+        case .needsStop(let state, let wait):
+            requestStop(thread, PendingSample(timeNs: timeNs, state: state, requestedAt: began, wait: wait))
+            return true
+        case .read(let read):
+            let pythonErrors = stats.pythonReadErrors
+            let python = pythonSample(thread)
+            let (stack, waitIndex, recorded) = record(thread, timeNs: timeNs, state: read.state, wait: read.wait,
+                                                      stack: read.stack, cost: began, python: python)
+            if read.consistent, let sched, stats.pythonReadErrors == pythonErrors {
+                keepForReuse(thread, read, state: recorded, statState: statState, sched: sched, stack: stack, wait: waitIndex,
+                             python: python)
+            }
+            return true
         }
+    }
+
+    /// Keeps a consistent in-place read for reuse; `state` is the state recorded for it
+    /// (after the GIL refinement).
+    func keepForReuse(_ thread: TracedThread, _ read: BlockedRead, state: ThreadState, statState: UInt8, sched: SchedStat,
+                      stack: Int32, wait: Int32, python: PythonSample?) {
+        guard stack >= 0, let process = processes[thread.pid] else { return }
+        thread.reusable = ReusableSample(
+            statState: statState, sched: sched, addressSpace: process.addressSpace, stack: stack, wait: wait,
+            state: state, complete: read.stack?.complete ?? false, failed: read.stack?.failed ?? false,
+            python: python != nil, holdsGIL: python?.holdsGIL,
+            pythonKnown: self.python.processes[thread.pid]?.inspector != nil)
+    }
+
+    enum BlockedReadResult {
+        /// /proc/TID/syscall says the thread is running.
+        case running
+        /// /proc/TID/syscall could not be read.
+        case unreadable
+        /// Its stack needs registers that only a stop gives (see `readBlocked`).
+        case needsStop(state: ThreadState, wait: WaitInfo?)
+        case read(BlockedRead)
+    }
+
+    /// What a blocked thread is doing, read in place: the syscall and its arguments say
+    /// what it waits for; the user pc/sp let us unwind its stack from memory; re-reading
+    /// the syscall afterwards proves the stack did not move (`consistent`).
+    struct BlockedRead {
+        var state: ThreadState
+        var wait: WaitInfo?
+        var stack: Unwinder.Result?
+        var consistent: Bool
+    }
+
+    func readBlocked(_ thread: TracedThread, files: TaskFiles, uninterruptible: Bool) -> BlockedReadResult {
+        guard let state = files.syscall() else { return .unreadable }
         let pc: UInt64, sp: UInt64
         var threadState: ThreadState
         var wait: WaitInfo?
         switch state {
         case .running:
-            return false
+            return .running
         case .blockedOutsideSyscall(let s, let p):
             sp = s
             pc = p
@@ -220,6 +333,7 @@ extension TraceSession {
             wait = info
         }
         var result: Unwinder.Result?
+        var consistent = false
         if let unwinder = processes[thread.pid]?.unwinder {
             var r = unwinder.unwindBlocked(tid: thread.tid, pc: pc, sp: sp)
             if r.needsRegisters {
@@ -232,19 +346,19 @@ extension TraceSession {
                     if again.complete { r = again }
                 }
                 if !r.complete && thread.phase == .running {
-                    requestStop(thread, PendingSample(timeNs: timeNs, state: threadState, requestedAt: began, wait: wait))
-                    return true
+                    return .needsStop(state: threadState, wait: wait)
                 }
             }
             if files.syscall() != state {
                 // It woke while we read its stack: only the leaf is trustworthy.
                 stats.inconsistentStacks += 1
                 r = Unwinder.Result(pcs: [pc], complete: false, truncated: true, failed: false)
+            } else {
+                consistent = true
             }
             result = r
         }
-        record(thread, timeNs: timeNs, state: threadState, wait: wait, stack: result, cost: began, python: pythonSample(thread))
-        return true
+        return .read(BlockedRead(state: threadState, wait: wait, stack: result, consistent: consistent))
     }
 
     /// The owner of the pthread mutex a thread waits on, when the futex is one: glibc's
@@ -272,27 +386,88 @@ extension TraceSession {
         return n == 4 ? fd : nil
     }
 
-    /// Appends one sample. `cost` (when given) is when work on this sample began.
-    func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?,
-                cost began: UInt64?, python: PythonSample? = nil) {
-        guard let process = processes[thread.pid] else { return }
-        // A Python thread blocked on its GIL's futex, or asking for the GIL (3.15+), waits for the GIL.
-        let state = (state == .lockWait || state == .other) && python?.waitsForGIL(wait) == true ? .gilWait : state
+    /// Interns a stack of `process`; a new stack with a pc outside the known mappings
+    /// re-reads them (for symbolization at the end), at most every 20 ms per address space.
+    func intern(_ stack: Unwinder.Result?, python: [PythonFrame]?, in process: TracedProcess) -> Int32 {
         let pcs = stack?.pcs ?? []
-        let complete = stack?.complete ?? false
-        let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !complete, python: python?.frames ?? [])
+        let key = RawStore.StackKey(addressSpace: process.addressSpace, pcs: pcs, truncated: !(stack?.complete ?? false),
+                                    python: python ?? [])
         let (index, isNew) = store.intern(key)
-        if isNew, !pcs.isEmpty, !addressSpaces[Int(process.addressSpace)].covers(pcs), process.endNs == nil {
-            addressSpaces[Int(process.addressSpace)].refresh()
+        let space = Int(process.addressSpace)
+        if isNew, !pcs.isEmpty, process.endNs == nil, !addressSpaces[space].covers(pcs) {
+            if Clock.now() &- addressSpaces[space].lastRefreshNs > 20_000_000 {
+                addressSpaces[space].refresh()
+            } else {
+                addressSpaces[space].stale = true  // re-read after a later tick (refreshStaleMappings)
+                anyStaleMappings = true
+            }
         }
+        return index
+    }
+
+    /// A Python thread blocked on its GIL's futex, or asking for the GIL (3.15+), waits for the GIL.
+    static func refine(_ state: ThreadState, wait: WaitInfo?, python: PythonSample?) -> ThreadState {
+        (state == .lockWait || state == .other) && python?.waitsForGIL(wait) == true ? .gilWait : state
+    }
+
+    /// Appends one sample. `cost` (when given) is when work on this sample began.
+    /// Returns the interned stack and wait indices and the state recorded (-1, -1 when the
+    /// process is unknown).
+    @discardableResult
+    func record(_ thread: TracedThread, timeNs: UInt64, state: ThreadState, wait: WaitInfo?, stack: Unwinder.Result?,
+                cost began: UInt64?, python: PythonSample? = nil) -> (stack: Int32, wait: Int32, state: ThreadState) {
+        guard let process = processes[thread.pid] else { return (-1, -1, state) }
+        let state = Self.refine(state, wait: wait, python: python)
+        let complete = stack?.complete ?? false
+        let index = intern(stack, python: python?.frames, in: process)
         if complete { stats.stacksComplete += 1 }
         if stack?.failed ?? false { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
-        store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: index, state: state,
-                                             wait: store.intern(wait), holdsGIL: python?.holdsGIL))
+        let waitIndex = store.intern(wait)
+        store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: index,
+                                             state: state, wait: waitIndex, holdsGIL: python?.holdsGIL))
         if let began {
             let cost = Clock.now() - began
             sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
         }
+        return (index, waitIndex, state)
+    }
+}
+
+/// A blocked thread's last sample, kept while the thread provably has not run since: the
+/// reuse rule of docs/recording.md ("Cost proportional to activity").
+///
+/// The scheduler counters were read *before* the stack was read, and the stack was read
+/// consistently (the same /proc/TID/syscall line before and after). If at a later tick the
+/// thread is still in the same sleeping state and its schedstat is unchanged — run time,
+/// run-queue wait and the number of times it was put on a CPU — it has not executed one
+/// instruction in between: its registers, its stack, its Python frames and the system call
+/// it is in are those that were read. Reusing the sample is then exact, not an estimate.
+/// The entry lives in its `TracedThread`, so a new thread that reuses the id, and the
+/// thread itself after an exec (a new address space), never see it.
+struct ReusableSample {
+    /// The /proc stat state letter (S or D) at the read.
+    var statState: UInt8
+    /// schedstat read before the stack.
+    var sched: SchedStat
+    var addressSpace: Int32
+    var stack: Int32
+    var wait: Int32
+    var state: ThreadState
+    var complete: Bool
+    var failed: Bool
+    /// It had a Python sample (its GIL holding is re-read at each reuse).
+    var python: Bool
+    /// Whether it held the GIL (nil: not a Python thread, or no GIL).
+    var holdsGIL: Bool?
+    /// Whether CPython had been found in the process at the read: once it is found, a
+    /// sample read before (without Python frames) is not reused.
+    var pythonKnown: Bool
+
+    func stillValid(state letter: UInt8, sched now: SchedStat, addressSpace space: Int32) -> Bool {
+        // slices > 0: a kernel that reports schedstat as zeros (no scheduler statistics)
+        // proves nothing, so nothing is reused there.
+        letter == statState && (letter == UInt8(ascii: "S") || letter == UInt8(ascii: "D"))
+            && now == sched && now.slices > 0 && space == addressSpace
     }
 }

@@ -16,6 +16,14 @@ final class TraceSession {
     var processOrder: [Int32] = []
     var threads: [Int32: TracedThread] = [:]
     var threadOrder: [Int32] = []
+    /// The threads a tick visits, in creation order: every thread added, with exited ones
+    /// compacted away by the tick (so a tick's cost follows the live threads, not every id
+    /// ever seen).
+    var tickThreads: [TracedThread] = []
+    /// Processes met after the start, to be warmed in idle time (WarmUp.swift).
+    var coldProcesses: [Int32] = []
+    /// Some address space has `stale` mappings to re-read.
+    var anyStaleMappings = false
     /// Every thread and process ever traced, in creation order: the kernel reuses ids
     /// (past pid_max), so the id-keyed tables hold only the latest of each id.
     var allThreads: [TracedThread] = []
@@ -94,6 +102,7 @@ final class TraceSession {
             }
             var wait = Int64(nextTick - now)
             if let deadline { wait = min(wait, Int64(deadline - now)) }
+            if warmNext(budgetNs: UInt64(wait)) { continue }  // idle time: warm a new process
             waitForSignal(timeoutNs: min(wait, 50_000_000))
         }
     }
@@ -106,7 +115,7 @@ final class TraceSession {
     }
 
     var liveThreadCount: Int {
-        threads.values.reduce(0) { $0 + ($1.phase == .exited ? 0 : 1) }
+        tickThreads.reduce(0) { $0 + ($1.phase == .exited ? 0 : 1) }
     }
 
     // MARK: - Starting
@@ -148,6 +157,11 @@ final class TraceSession {
             queue.append(contentsOf: childProcesses(of: p))
         }
         if processes[pid]?.threads.isEmpty ?? true { throw RecordError.noSuchProcess(pid) }
+        // Warm every process before the first tick, then start the clock: the recording
+        // runs at full rate from its first tick (WarmUp.swift).
+        warmAll()
+        startNs = Clock.now()
+        startWall = Date()
     }
 
     private func childProcesses(of pid: Int32) -> [Int32] {
@@ -225,6 +239,7 @@ final class TraceSession {
         threads[tid] = t
         t.row = Int32(allThreads.count)
         allThreads.append(t)
+        tickThreads.append(t)
         return t
     }
 
@@ -278,6 +293,7 @@ final class TraceSession {
         if let existing = threads[newTid], existing.phase != .exited { return }
         let live = processes[tgid].flatMap { $0.endNs == nil ? $0 : nil }
         let process = live ?? addProcess(pid: tgid, ppid: ppid, origin: origin, startNs: elapsed)
+        if live == nil { noteCold(process) }
         addThread(tid: newTid, pid: tgid, phase: .newborn, startNs: elapsed)
         process.threads.insert(newTid)
     }
@@ -366,9 +382,11 @@ final class TraceSession {
         process.awaitingExec = false
         process.runtime = nil
         python.forget(pid: pid)
+        noteCold(process)
         thread.files = try? TaskFiles(pid: pid, tid: thread.tid)
         thread.name = ProcFS.threadName(pid: pid, tid: thread.tid) ?? thread.name
         thread.lastSched = nil
+        thread.reusable = nil
         if pid == rootPid, !rootExecSeen {
             rootExecSeen = true
             rootCommand = process.command.isEmpty ? rootCommand : process.command
@@ -484,6 +502,9 @@ final class TracedThread {
     var lastSched: SchedStat?
     /// The sample being taken: set when the interrupt is sent, completed at the stop.
     var pending: PendingSample?
+    /// The last in-place sample of this thread while blocked, reused at ticks where the
+    /// thread provably has not run since (see `ReusableSample`).
+    var reusable: ReusableSample?
     /// Registers read at this thread's last sampling stop: a blocked thread whose stack
     /// needs more than pc/sp (a frame-pointer caller above the syscall) is unwound with
     /// them, without stopping it again, while it blocks at the same pc and sp.
@@ -527,6 +548,8 @@ final class TracedProcess {
     var execCount = 0
     /// "CPython 3.11.7" once detected.
     var runtime: String?
+    /// Mappings, unwinder and Python detection warmed, blocked threads read (WarmUp.swift).
+    var warm = false
     /// A launched root before its first exec is still a copy of Forkcast: not sampled.
     var awaitingExec = false
 

@@ -78,6 +78,15 @@ extension ProcParse {
                         startTicks: UInt64(max(0, values.start)), processor: Int32(truncatingIfNeeded: values.cpu))
     }
 
+    /// The state letter of a stat line: the first non-blank after the last ')' (the name
+    /// may itself hold parentheses).
+    public static func statState(bytes b: UnsafeBufferPointer<UInt8>) -> UInt8? {
+        guard let close = b.lastIndex(of: 0x29) else { return nil }
+        var i = close + 1
+        while i < b.count, b[i] == 0x20 { i += 1 }
+        return i < b.count ? b[i] : nil
+    }
+
     public static func schedstat(bytes b: UnsafeBufferPointer<UInt8>) -> SchedStat? {
         var p = ProcBytes(b)
         guard let run = p.decimal(), let wait = p.decimal() else { return nil }

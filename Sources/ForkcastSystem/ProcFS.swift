@@ -42,6 +42,7 @@ public enum ProcParse {
     // Text entry points for tests and one-off reads; the tick path parses bytes
     // directly (ProcBytes.swift) — one implementation either way.
     public static func stat(_ text: Substring) -> TaskStat? { withBytes(text, stat(bytes:)) }
+    public static func statState(_ text: Substring) -> UInt8? { withBytes(text, statState(bytes:)) }
     public static func schedstat(_ text: Substring) -> SchedStat? { withBytes(text, schedstat(bytes:)) }
     public static func syscall(_ text: Substring) -> SyscallState? { withBytes(text, syscall(bytes:)) }
 
@@ -97,6 +98,9 @@ public final class TaskFiles {
     }
 
     public func stat() -> TaskStat? { readBytes(statFD, ProcParse.stat(bytes:)) }
+    /// Only the state letter of /proc/TID/stat (no name, no numbers): the per-tick check
+    /// of a thread whose sample may be reused.
+    public func statState() -> UInt8? { readBytes(statFD, ProcParse.statState(bytes:)) }
     public func schedstat() -> SchedStat? { readBytes(schedFD, ProcParse.schedstat(bytes:)) }
     public func syscall() -> SyscallState? { readBytes(syscallFD, ProcParse.syscall(bytes:)) }
 }

@@ -43,6 +43,11 @@ final class ClassifierTests: XCTestCase {
         XCTAssertEqual(parsed.utimeTicks, 7)
         XCTAssertEqual(parsed.processor, 1)
         XCTAssertNil(ProcParse.stat("garbage"))
+        // The reuse check reads only the state letter, after the name's last ')'.
+        XCTAssertEqual(ProcParse.statState(Substring(stat)), UInt8(ascii: "S"))
+        XCTAssertEqual(ProcParse.statState("9 (x) R) D 1 2"), UInt8(ascii: "D"))
+        XCTAssertNil(ProcParse.statState("garbage"))
+        XCTAssertNil(ProcParse.statState("1 (x)"))
         XCTAssertEqual(ProcParse.syscall("running\n"), .running)
         XCTAssertEqual(ProcParse.syscall("202 0x7f00 0x80 0x0 0x0 0x0 0x0 0x7ffd10 0x7f0020\n"),
                        .inSyscall(number: 202, args: [0x7f00, 0x80, 0, 0, 0, 0], sp: 0x7ffd10, pc: 0x7f0020))

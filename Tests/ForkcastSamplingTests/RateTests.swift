@@ -1,0 +1,173 @@
+import Foundation
+import XCTest
+import ForkcastModel
+import ForkcastSampling
+import ForkcastTestSupport
+
+/// Issue 13 parts 2 and 3, functionally (the timings are in benchmarks/rate): a thread
+/// that has not run reuses its previous sample exactly, a thread that moved gets its new
+/// stack at the next tick, and attaching to a process tree samples every process from
+/// the first ticks, leaving nothing stopped and the profile written.
+final class RateTests: XCTestCase {
+    func names(_ profile: Profile, _ sample: Sample) -> [String] {
+        profile.stacks[Int(sample.stack)].frames.map { profile.frames[Int($0)].name }
+    }
+
+    func testThreadsThatNeverRunReuseTheirSampleExactly() throws {
+        let program = try Fixtures.cProgram("idle_waiters")
+        let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
+        let outcome = try Recorder(options: RecordOptions(rateHz: 100))
+            .record(.launch(executable: program, arguments: [program, "1.6", "6", "0.8"], environment: env,
+                            io: LaunchIO(standardOutput: open("/dev/null", O_WRONLY))))
+        let profile = outcome.profile
+        XCTAssertNoThrow(try profile.validate())
+        XCTAssertEqual(outcome.rootExit?.code, 0)
+        XCTAssertGreaterThan(profile.stats.reusedSamples, 0, "parked threads never run: their samples are reused")
+
+        // Each parked thread: every sample taken while it was parked has one and the same
+        // stack, in park_forever, as a lock wait (the wake-up at the very end aside).
+        let parked = profile.threads.filter { $0.name == "parked" }
+        XCTAssertEqual(parked.count, 6, "\(profile.threads.map(\.name))")
+        for thread in parked {
+            // Between the start-up (the threads take the mutex in turn) and the release at
+            // 1.6 s, a parked thread does not run.
+            let samples = profile.samples.filter {
+                $0.tid == thread.tid && $0.timeNs > 300_000_000 && $0.timeNs < 1_400_000_000
+            }
+            XCTAssertGreaterThan(samples.count, 80, "a parked thread is sampled at every tick: \(samples.count)")
+            XCTAssertTrue(samples.allSatisfy { $0.state == .lockWait }, "\(samples.map(\.state))")
+            let stacks = Set(samples.map(\.stack))
+            XCTAssertEqual(stacks.count, 1, "one stack for a thread that never ran: \(stacks.map { names(profile, Sample(timeNs: 0, pid: 0, tid: 0, stack: $0, state: .other, wait: -1)) })")
+            if let first = samples.first {
+                XCTAssertTrue(names(profile, first).contains("park_forever"), "\(names(profile, first))")
+                XCTAssertFalse(profile.stacks[Int(first.stack)].truncated, "\(names(profile, first))")
+            }
+            XCTAssertEqual(Set(samples.map(\.wait)).count, 1, "the same wait (futex) every time")
+        }
+
+        // The mover: in wait_before until it is woken, then in wait_after from the next
+        // tick on — never the old stack again once the new one was seen.
+        let mover = try XCTUnwrap(profile.threads.first { $0.name == "mover" })
+        let moverSamples = profile.samples.filter { $0.tid == mover.tid }.sorted { $0.timeNs < $1.timeNs }
+        let phases = moverSamples.map { s -> Int in
+            let n = names(profile, s)
+            return n.contains("wait_before") ? 0 : n.contains("wait_after") ? 1 : -1
+        }
+        let before = phases.filter { $0 == 0 }.count, after = phases.filter { $0 == 1 }.count
+        XCTAssertGreaterThan(before, 30, "samples in wait_before: \(before)")
+        XCTAssertGreaterThan(after, 30, "samples in wait_after: \(after)")
+        if let firstAfter = phases.firstIndex(of: 1) {
+            XCTAssertFalse(phases[firstAfter...].contains(0), "the old stack came back after the thread moved: \(phases)")
+            XCTAssertTrue(phases[..<firstAfter].allSatisfy { $0 != 1 })
+            // At most one tick between the last sample of the old stack and the first of
+            // the new one (the tick that saw it running, if any).
+            if let lastBefore = phases.lastIndex(of: 0) {
+                XCTAssertLessThanOrEqual(firstAfter - lastBefore, 2, "ticks between the two stacks: \(phases)")
+            }
+        }
+    }
+
+    func testAttachingToAProcessTreeSamplesEveryProcessFromTheFirstTicks() throws {
+        let program = try Fixtures.cProgram("process_tree")
+        let forkcast = try Fixtures.forkcastBinary()
+        // 5 processes with 4 threads each (plus the parent's): a small server's shape.
+        let tree = Process()
+        tree.executableURL = URL(fileURLWithPath: program)
+        tree.arguments = ["4", "3", "20"]
+        let out = Pipe()
+        tree.standardOutput = out
+        try tree.run()
+        defer {
+            for pid in [tree.processIdentifier] + descendants(of: tree.processIdentifier) { kill(pid, SIGKILL) }
+            tree.waitUntilExit()
+        }
+        let line = String(decoding: out.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self)
+        XCTAssertTrue(line.hasPrefix("ready"), line)
+        let root = tree.processIdentifier
+        let pids = [root] + descendants(of: root)
+        XCTAssertEqual(pids.count, 5)
+
+        let path = Fixtures.scratch.appendingPathComponent("tree-\(UUID().uuidString.prefix(6)).profile.json").path
+        let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(root), "--rate", "100", "--duration", "1", "-o", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertNoThrow(try profile.validate())
+        XCTAssertEqual(Set(profile.processes.map(\.pid)), Set(pids))
+
+        // Every process has samples in the first 200 ms, of every one of its threads.
+        for pid in pids {
+            let early = profile.samples.filter { $0.pid == pid && $0.timeNs < 200_000_000 }
+            let threads = Set(profile.threads.filter { $0.pid == pid }.map(\.tid))
+            XCTAssertEqual(threads.count, 4, "threads of \(pid)")
+            XCTAssertEqual(Set(early.map(\.tid)), threads, "process \(pid): threads sampled in the first 200 ms")
+        }
+        // The first tick is at the start: the warm-up happened before it, not in it.
+        let firstTick = profile.samples.map(\.timeNs).min() ?? .max
+        XCTAssertLessThan(firstTick, 20_000_000, "first sample at \(firstTick) ns")
+        XCTAssertGreaterThan(profile.stats.reusedSamples, 0)
+        let waits = profile.samples.filter { $0.state == .lockWait }
+        XCTAssertTrue(waits.contains { names(profile, $0).contains("blocked_worker") })
+
+        // Nothing left stopped or traced.
+        for pid in pids {
+            for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? [] {
+                let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/status", encoding: .utf8)) ?? ""
+                XCTAssertTrue(status.contains("TracerPid:\t0\n"), "\(pid)/\(tid) still traced")
+                XCTAssertFalse(status.contains("State:\tt") || status.contains("State:\tT"), "\(pid)/\(tid) left stopped")
+            }
+        }
+    }
+
+    /// The same on Debian's PostgreSQL 15 under pgbench (the server of issue 13): every
+    /// process alive at the start has a sample in the first 200 ms, the server is left
+    /// running and untraced, the profile is written.
+    func testAttachingToPostgresSamplesEveryProcessFromTheFirstTicks() throws {
+        let pg: RealServers.Server
+        do { pg = try RealServers.postgres() } catch let e as RealServers.Unavailable { throw XCTSkip(e.description) }
+        defer { pg.stop() }
+        let load = try pg.load(seconds: 4)
+        defer { load.wait() }
+        usleep(500_000)  // pgbench's backends exist
+        let forkcast = try Fixtures.forkcastBinary()
+        let path = Fixtures.scratch.appendingPathComponent("pg-\(UUID().uuidString.prefix(6)).profile.json").path
+        let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(pg.mainPID), "--rate", "100", "--duration", "1.5", "-o", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        let atStart = profile.processes.filter { $0.startNs == 0 }
+        XCTAssertGreaterThanOrEqual(atStart.count, 6, "postmaster, its background processes and pgbench's backends")
+        for p in atStart where p.endNs.map({ $0 > 200_000_000 }) ?? true {
+            XCTAssertTrue(profile.samples.contains { $0.pid == p.pid && $0.timeNs < 200_000_000 },
+                          "process \(p.pid) \(p.command.first ?? ""): no sample in the first 200 ms")
+        }
+        for pid in pg.pids {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            guard !status.isEmpty else { continue }  // a backend that ended with its client
+            XCTAssertTrue(status.contains("TracerPid:\t0\n"), "\(pid) still traced")
+            XCTAssertFalse(status.contains("State:\tt"), "\(pid) left stopped")
+        }
+        XCTAssertTrue(RealServers.accepts(port: pg.port), "the server still answers")
+    }
+
+    func descendants(of pid: Int32) -> [Int32] {
+        var out: [Int32] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let p = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == pid { out.append(p) }
+        }
+        return out.sorted()
+    }
+}
+
+private extension FileHandle {
+    /// Reads until a newline (or end of file).
+    func availableDataUntilNewline() -> Data {
+        var data = Data()
+        while true {
+            let chunk = readData(ofLength: 1)
+            if chunk.isEmpty || chunk == Data([0x0a]) { return data }
+            data.append(chunk)
+        }
+    }
+}
