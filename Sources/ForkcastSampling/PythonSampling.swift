@@ -149,7 +149,12 @@ extension TraceSession {
         guard let inspector = python.inspector(pid: thread.pid) else { return nil }
         do {
             guard let frames = try inspector.stack(forTid: thread.tid) else { return nil }
-            if let id = inspector.interpreterId(tid: thread.tid) { python.interpreterOfTid[thread.tid] = id }
+            // A thread is labelled with the subinterpreter it ran code of, if any (a pool
+            // worker is also a thread of the main interpreter between tasks).
+            if let id = inspector.interpreterId(tid: thread.tid), !frames.isEmpty,
+               id != 0 || python.interpreterOfTid[thread.tid] == nil {
+                python.interpreterOfTid[thread.tid] = id
+            }
             return PythonSample(frames: frames, holdsGIL: inspector.holdsGIL(tid: thread.tid),
                                 requestsGIL: inspector.requestsGIL(tid: thread.tid) ?? false,
                                 gilRange: inspector.gilAddressRange(tid: thread.tid))

@@ -105,6 +105,7 @@ public final class CPythonInspector {
         var seenInterps = Set<UInt64>()
         var seenStates = Set<UInt64>()
         var holderStates = Set<UInt64>()
+        var framedTids = Set<Int32>()
         var interpreters: [(id: Int64, ownGIL: Bool?)] = []
         var anyGILEnabled: Bool?
         while interp != 0 {
@@ -144,8 +145,13 @@ public final class CPythonInspector {
                 if tid > 0, tid < UInt64(Int32.max) {
                     let t = Int32(tid)
                     // A thread that runs code of several interpreters has a state in
-                    // each: the one with a frame is the one it runs now.
-                    if threadStates[t] == nil || (l.tstateCurrentFrame.map { state.u64($0) != 0 } ?? false) {
+                    // each (an InterpreterPoolExecutor worker: the main interpreter's
+                    // thread calling into its subinterpreter). The list is newest
+                    // interpreter first, and the newer one is the one entered, so the
+                    // first state with a frame is the one it runs now.
+                    let hasFrame = l.tstateCurrentFrame.map { state.u64($0) != 0 } ?? true
+                    if threadStates[t] == nil || (hasFrame && !(framedTids.contains(t))) {
+                        if hasFrame { framedTids.insert(t) }
                         threadStates[t] = tstate
                         interpreterOfTid[t] = id
                     }

@@ -24,8 +24,15 @@ extension CPythonInspector {
     /// ident → `Thread._name` for every entry of `threading._active`.
     func readActiveThreads() throws(PythonReadError) -> [UInt64: String] {
         let l = layout
-        let interp = try pointer(runtimeAddress + l.runtimeInterpretersHead)
+        // The main interpreter (where `threading` started the threads) is the last of the
+        // list, which starts with the newest subinterpreter.
+        var interp = try pointer(runtimeAddress + l.runtimeInterpretersHead)
         guard interp != 0 else { return [:] }
+        var hops = 0
+        while hops < Self.maxInterpreters, case let next = try pointer(interp + l.interpNext), next != 0 {
+            interp = next
+            hops += 1
+        }
         let modules = try pointer(interp + l.interpModules)
         guard modules != 0,
               let threading = try dictLookup(modules, key: "threading"),
