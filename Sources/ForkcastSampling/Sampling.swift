@@ -57,14 +57,21 @@ struct AddressSpace {
     var mappings: [MemoryMapping] = []
     var map = AddressSpaceMap([])
     var lastRefreshNs: UInt64 = 0
+    /// Set when the process runs in another root (chroot, container): its mapped files
+    /// are opened through /proc/PID/root while it lives, never by their paths here.
+    let root: ProcessRoot?
     /// A stack had a pc outside these mappings shortly after the last re-read.
     var stale = false
 
-    init(pid: Int32) { self.pid = pid }
+    init(pid: Int32) {
+        self.pid = pid
+        root = ProcessRoot.foreign(pid: pid)
+    }
 
     mutating func refresh() {
         guard let fresh = try? ProcMaps.read(pid: pid), !fresh.isEmpty else { return }
         lastRefreshNs = Clock.now()
+        root?.openAll(fresh)
         stale = false
         // Newest first so they win where ranges overlap.
         var merged = fresh
@@ -227,12 +234,21 @@ extension TraceSession {
         if r.python, let inspector = python.inspector(pid: thread.pid) {
             holdsGIL = inspector.holdsGIL(tid: thread.tid)  // read this tick, like any sample's
         }
+        var waitIndex = r.wait
+        if let q = r.ownerQuery, var info = r.waitInfo {
+            // The mutex's owner is read again: it changes without this thread running.
+            let owner = mutexOwner(pid: thread.pid, waiter: thread.tid, address: q.address, op: q.op, value: q.value)
+            if owner != info.owner {
+                info.owner = owner
+                waitIndex = store.intern(info)
+            }
+        }
         if r.complete { stats.stacksComplete += 1 }
         if r.failed { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
         stats.reusedSamples += 1
         store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: r.stack,
-                                             state: r.state, wait: r.wait, holdsGIL: holdsGIL))
+                                             state: r.state, wait: waitIndex, holdsGIL: holdsGIL))
         sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max))))
     }
 
@@ -273,6 +289,7 @@ extension TraceSession {
             statState: statState, sched: sched, addressSpace: process.addressSpace, stack: stack, wait: wait,
             state: state, complete: read.stack?.complete ?? false, failed: read.stack?.failed ?? false,
             python: python != nil, holdsGIL: python?.holdsGIL,
+            waitInfo: read.ownerQuery == nil ? nil : read.wait, ownerQuery: read.ownerQuery,
             pythonKnown: self.python.processes[thread.pid]?.inspector != nil)
     }
 
@@ -294,6 +311,15 @@ extension TraceSession {
         var wait: WaitInfo?
         var stack: Unwinder.Result?
         var consistent: Bool
+        /// A futex wait whose mutex owner was looked up: the owner is another thread's
+        /// data, so a reused sample looks it up again.
+        var ownerQuery: OwnerQuery?
+    }
+
+    struct OwnerQuery {
+        var address: UInt64
+        var op: UInt64
+        var value: UInt64
     }
 
     func readBlocked(_ thread: TracedThread, files: TaskFiles, uninterruptible: Bool) -> BlockedReadResult {
@@ -301,6 +327,7 @@ extension TraceSession {
         let pc: UInt64, sp: UInt64
         var threadState: ThreadState
         var wait: WaitInfo?
+        var ownerQuery: OwnerQuery?
         switch state {
         case .running:
             return .running
@@ -317,6 +344,7 @@ extension TraceSession {
             var info = WaitInfo(syscall: c.name, futex: c.futexAddress)
             if number == 202, let address = c.futexAddress, args.count > 2 {
                 info.owner = mutexOwner(pid: thread.pid, waiter: thread.tid, address: address, op: args[1], value: args[2])
+                ownerQuery = OwnerQuery(address: address, op: args[1], value: args[2])
             }
             var fd: Int32?
             switch c.fd {
@@ -358,7 +386,7 @@ extension TraceSession {
             }
             result = r
         }
-        return .read(BlockedRead(state: threadState, wait: wait, stack: result, consistent: consistent))
+        return .read(BlockedRead(state: threadState, wait: wait, stack: result, consistent: consistent, ownerQuery: ownerQuery))
     }
 
     /// The owner of the pthread mutex a thread waits on, when the futex is one: glibc's
@@ -460,6 +488,10 @@ struct ReusableSample {
     var python: Bool
     /// Whether it held the GIL (nil: not a Python thread, or no GIL).
     var holdsGIL: Bool?
+    /// For a mutex wait: the wait and how to look its owner up again (another thread's
+    /// data, which can change while this thread sleeps); nil otherwise.
+    var waitInfo: WaitInfo?
+    var ownerQuery: TraceSession.OwnerQuery?
     /// Whether CPython had been found in the process at the read: once it is found, a
     /// sample read before (without Python frames) is not reused.
     var pythonKnown: Bool
