@@ -434,7 +434,10 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
         }
         // The pool's task rate, from its workers' queue traffic: each return from waiting for
         // work to working is a task started. Work per task = their working time / tasks.
-        let poolThreads = b.threads.filter { $0.role == .worker && !$0.idle && (b.taskStarts[$0.tid] ?? 0) > 0 }
+        let workerProcesses = Set(b.processes.filter { $0.role == .worker }.map(\.pid))
+        let poolThreads = b.threads.filter { t in
+            (t.role == .worker || (workerProcesses.contains(t.pid) && t.tid == t.pid)) && !t.idle && (b.taskStarts[t.tid] ?? 0) > 0
+        }
         let tasks = poolThreads.reduce(0) { $0 + (b.taskStarts[$1.tid] ?? 0) }
         if tasks >= 3 {
             let workSeconds = poolThreads.reduce(0.0) { $0 + $1.seconds * (1 - $1.idleShare) }
