@@ -60,6 +60,7 @@ struct fc_unwinder {
     int nmaps;
     fc_image *images;
     int nimages, cap_images;
+    int memory_only;                // never _UPT: the target's paths are not our files
 };
 
 typedef struct {
@@ -351,7 +352,7 @@ static int fc_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t
         }
         if (!img) return -UNW_ENOINFO;                     // not in any executable mapping
     }
-    if (!ctx->upt) return -UNW_ENOINFO;
+    if (!ctx->upt || (ctx->unwinder && ctx->unwinder->memory_only)) return -UNW_ENOINFO;
     return _UPT_find_proc_info(as, ip, pi, need_unwind_info, ctx->upt);
 }
 
@@ -413,6 +414,10 @@ void fc_unwinder_destroy(fc_unwinder *u) {
     if (u->upt) _UPT_destroy(u->upt);
     if (u->space) unw_destroy_addr_space(u->space);
     free(u);
+}
+
+void fc_unwinder_memory_tables_only(fc_unwinder *u) {
+    if (u) u->memory_only = 1;
 }
 
 void fc_unwinder_flush(fc_unwinder *u) {

@@ -12,6 +12,15 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
                          summary: "Pickling, pipe/queue transfer, and worker start-up costs of process-based parallelism.")
     }
 
+    /// File suffixes of the module run with `python3 -m MODULE`: `/MODULE.py` and, for a
+    /// package, `/MODULE/`. Empty for a script (its file is not in the standard library).
+    static func mainModuleSuffixes(_ command: [String]) -> [String] {
+        guard let i = command.firstIndex(of: "-m"), i + 1 < command.count else { return [] }
+        let path = command[i + 1].replacingOccurrences(of: ".", with: "/")
+        guard !path.isEmpty else { return [] }
+        return ["/\(path).py", "/\(path)/"]
+    }
+
     static let readCalls: Set<String> = ["read", "readv", "pread64", "preadv", "recvfrom", "recvmsg", "recv", "poll", "ppoll",
                                          "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2"]
     static let writeCalls: Set<String> = ["write", "writev", "pwrite64", "pwritev", "sendto", "sendmsg", "send", "splice"]
@@ -39,6 +48,19 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
         // Without any Python frame in the profile (no Python sampler), user code cannot be told
         // from the interpreter's start-up: every process is treated as native.
         let pythonFrames = profile.frames.contains { $0.kind == .python }
+        // The program's own __main__ module is its useful work, even a standard-library one
+        // (`python3 -m compileall`): its frames count as user code.
+        let mainSuffixes = Self.mainModuleSuffixes(profile.recording.command)
+        var mainLeafCache: [Int32: Bool] = [:]
+        func inMain(_ stack: Int32) -> Bool {
+            guard !mainSuffixes.isEmpty, stack >= 0, Int(stack) < profile.stacks.count else { return false }
+            if let known = mainLeafCache[stack] { return known }
+            let leafPython = profile.stacks[Int(stack)].frames.lazy.map { profile.frames[Int($0)] }.first { $0.kind == .python }
+            let file = leafPython?.file ?? ""
+            let hit = mainSuffixes.contains { file.hasSuffix($0) || ($0.hasSuffix("/") && file.contains($0)) }
+            mainLeafCache[stack] = hit
+            return hit
+        }
         var firstUser: [Int32: UInt64] = [:]
         if !workerPids.isEmpty {
             // Ready: the first sample running user code, or taking part in the pool's traffic
@@ -52,7 +74,7 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
                 }
                 guard s.state == .onCPU else { continue }
                 let python = pythonFrames && (f.contains(.hasPython) || (isPython[s.pid] ?? false))
-                if !python || f.contains(.userLeaf) { firstUser[s.pid] = s.timeNs }
+                if !python || f.contains(.userLeaf) || inMain(s.stack) { firstUser[s.pid] = s.timeNs }
             }
         }
 
@@ -80,7 +102,7 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
                 case .none:
                     // Useful work: user code (when Python frames tell it apart), after start-up.
                     if !workerPids.isEmpty, let first = firstUser[s.pid], s.timeNs >= first,
-                       !pythonFrames || f.contains(.userLeaf) || !f.contains(.hasPython) {
+                       !pythonFrames || f.contains(.userLeaf) || !f.contains(.hasPython) || inMain(s.stack) {
                         compute += 1
                     }
                 }

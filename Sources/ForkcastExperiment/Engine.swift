@@ -33,6 +33,12 @@ public struct ExperimentRunner: Sendable {
     public var analyzer: ProfileAnalyzer?
     public var stop: StopFlag
     public var progress: (@Sendable (ExperimentProgress) -> Void)?
+    /// One line when the experiment changes course: rounds added (and why), worker counts
+    /// extended, or the program's concurrency found not to vary.
+    public var log: (@Sendable (String) -> Void)?
+    /// Measures a run in place of launching it: synthetic timing streams in tests of the
+    /// sequential design. Nil (always, outside tests) launches the run with `launcher`.
+    public var measure: (@Sendable (LaunchSpec, Configuration, ScheduledRun) -> RunMeasurement)?
     /// Writes recorded profiles (the CLI passes ForkcastModel's profile writer); nil keeps them in memory only.
     public var saveProfile: (@Sendable (Profile, URL) throws -> Void)?
 
@@ -45,6 +51,7 @@ public struct ExperimentRunner: Sendable {
     }
 
     public func run(_ plan: ExperimentPlan) throws -> ExperimentResult {
+        var plan = plan
         try plan.validate()
         let runsDir = plan.outputDirectory.appendingPathComponent("runs")
         do {
@@ -59,67 +66,171 @@ public struct ExperimentRunner: Sendable {
             throw ExperimentError(failure)
         }
 
-        let schedule = plan.schedule
+        // The interpreters strategy needs CPython 3.14+: ask each interpreter once.
+        if plan.strategies.contains(.interpreters) && plan.strategyPlugin is PythonExecutorSwapStrategy {
+            for py in plan.pythons.isEmpty ? [nil] : plan.pythons.map({ Optional($0) }) {
+                var command = plan.workload.command
+                if let py, let prefix = plan.interpreterCommands[py] { command = PythonInterpreters.substitute(command, interpreter: prefix) }
+                let interpreter = PythonInterpreters.interpreterWords(command)
+                let probe = LaunchSpec(command: interpreter + ["-c", "import concurrent.futures as f, sys; sys.exit(0 if hasattr(f, 'InterpreterPoolExecutor') else 3)"],
+                                       environment: plan.workload.environment, workingDirectory: plan.workload.workingDirectory)
+                let m = launcher.run(probe, timeout: 60, stop: stop, outputDirectory: runsDir, label: "probe-interpreters")
+                if m.outcome != .ok {
+                    plan.interpretersUnavailable.insert(py ?? "")
+                    notes.append("interpreters not run\(py.map { " under \($0)" } ?? ""): it needs CPython 3.14+ (concurrent.futures.InterpreterPoolExecutor)")
+                }
+            }
+            if plan.configurations.isEmpty { throw ExperimentError("no configuration to run: " + notes.joined(separator: "; ")) }
+        }
+        var configs = plan.configurations
         var runs: [ExperimentRun] = []
         var analyses: [Configuration: Analysis] = [:]
         var baselineOutput: String?
-        let baselineConfig = plan.configurations.first { $0.strategy == .serial } ?? plan.configurations.first!
+        let baselineConfig = configs.first { $0.strategy == .serial } ?? configs.first!
         let started = Date()
         var interrupted = false
-        var startErrors = 0
-
-        for (index, item) in schedule.enumerated() {
-            if stop.isStopped { interrupted = true; break }
-            let c = item.configuration
-            let specs = try plan.strategyPlugin.launchSpecs(for: plan.workload, strategy: c.strategy.rawValue, workers: c.workers)
-            guard var spec = specs.first else { throw ExperimentError("\(plan.strategyPlugin.descriptor.name) gave no command for \(c)") }
-            let label = String(format: "%04d-%@-%d-%@%d", index, c.strategy.rawValue, c.workers, item.kind.rawValue, item.repetition)
-            let swapReport = runsDir.appendingPathComponent("\(label).swaps")
-            spec.environment["FORKCAST_SWAP_REPORT"] = swapReport.path
-
-            var run: ExperimentRun
-            if item.kind == .recorded {
-                run = recordRun(spec, c, item, index, plan: plan, dir: runsDir, label: label, analyses: &analyses, notes: &notes)
-            } else {
-                let m = launcher.run(spec, timeout: plan.timeout, stop: stop, outputDirectory: runsDir, label: label)
-                run = ExperimentRun(strategy: c.strategy.rawValue, workers: c.workers, repetition: item.repetition,
-                                    wallSeconds: m.wallSeconds, cpuSeconds: m.cpuSeconds, peakRSSBytes: m.peakRSSBytes,
-                                    exit: m.exit, failed: m.outcome != .ok, sequence: index, warmup: item.kind == .warmup,
-                                    userSeconds: m.userSeconds, systemSeconds: m.systemSeconds, peakProcesses: m.peakProcesses,
-                                    voluntaryContextSwitches: m.voluntaryContextSwitches,
-                                    involuntaryContextSwitches: m.involuntaryContextSwitches, outcome: m.outcome, command: spec.command)
-                switch m.outcome {
-                case .notStarted: run.error = m.startError; startErrors += 1
-                case .timedOut: run.error = "timed out after \(Formatting.seconds(plan.timeout ?? 0)); the process group was killed"
-                case .failed: run.error = errorLine(m)
-                default: break
-                }
-                if let check = plan.outputCheck, m.outcome == .ok {
-                    let text = check.normalize(m.stdout)
-                    run.stdoutDigest = OutputCheck.digest(text)
-                    if c == baselineConfig && baselineOutput == nil { baselineOutput = text }
-                    if let base = baselineOutput { run.outputMatchesBaseline = (text == base) }
-                }
+        var notVaried = false
+        var counts: [Configuration: Int] = [:]
+        var index = 0
+        var planned = plan.firstBatch.count + plan.recordedRuns(configs).count
+        let isSwap = plan.strategyPlugin is PythonExecutorSwapStrategy
+        if !plan.hybridSkipped.isEmpty {
+            let split = plan.hybridSkipped.map { n -> String in
+                let s = HybridSplit.split(workers: n, cores: plan.cores, threadsOverride: plan.hybridThreads)
+                return "hybrid×\(n) (\(s.processes) process\(s.processes == 1 ? "" : "es") × \(s.threads) thread\(s.threads == 1 ? "" : "s"))"
             }
-            if plan.strategyPlugin is PythonExecutorSwapStrategy { run.swaps = PythonSwapHook.readReport(swapReport) ?? [] }
-            runs.append(run)
-            if run.outcome == .interrupted { interrupted = true }
-            let elapsed = Date().timeIntervalSince(started)
-            let eta = elapsed / Double(index + 1) * Double(schedule.count - index - 1)
-            progress?(ExperimentProgress(done: index + 1, total: schedule.count, run: run, etaSeconds: eta, kind: item.kind))
-            if startErrors > 0 && index == 0 && run.outcome == .notStarted {
-                // The very first run could not start: every other run would fail the same way.
-                throw ExperimentError(run.error ?? "the command cannot start")
-            }
-            if interrupted { break }
+            notes.append("\(split.joined(separator: ", ")) not run: it would repeat processes or threads at the same concurrency on \(plan.cores) cores")
         }
+
+        /// Runs `items` in order; false when the experiment must stop (Ctrl-C, or a command that cannot start).
+        func execute(_ items: [ScheduledRun]) throws -> Bool {
+            for var item in items {
+                if stop.isStopped { interrupted = true; return false }
+                let c = item.configuration
+                if item.kind == .measured { item.repetition = counts[c, default: 0]; counts[c, default: 0] += 1 }
+                var workload = plan.workload
+                if let py = c.python, let prefix = plan.interpreterCommands[py] {
+                    workload.command = PythonInterpreters.substitute(workload.command, interpreter: prefix)
+                }
+                let specs = try plan.strategyPlugin.launchSpecs(for: workload, strategy: c.strategy.rawValue, workers: c.workers)
+                guard var spec = specs.first else { throw ExperimentError("\(plan.strategyPlugin.descriptor.name) gave no command for \(c)") }
+                let label = Self.label(index, c, item.kind, item.repetition)
+                let swapReport = runsDir.appendingPathComponent("\(label).swaps")
+                spec.environment["FORKCAST_SWAP_REPORT"] = swapReport.path
+
+                var run: ExperimentRun
+                if item.kind == .recorded {
+                    run = recordRun(spec, c, item, index, plan: plan, dir: runsDir, label: label, analyses: &analyses, notes: &notes)
+                } else {
+                    let m = measure?(spec, c, item) ?? launcher.run(spec, timeout: plan.timeout, stop: stop, outputDirectory: runsDir, label: label)
+                    run = ExperimentRun(strategy: c.strategy.rawValue, workers: c.workers, repetition: item.repetition,
+                                        wallSeconds: m.wallSeconds, cpuSeconds: m.cpuSeconds, peakRSSBytes: m.peakRSSBytes,
+                                        exit: m.exit, failed: m.outcome != .ok, sequence: index, warmup: item.kind == .warmup,
+                                        userSeconds: m.userSeconds, systemSeconds: m.systemSeconds, peakProcesses: m.peakProcesses,
+                                        voluntaryContextSwitches: m.voluntaryContextSwitches,
+                                        involuntaryContextSwitches: m.involuntaryContextSwitches, outcome: m.outcome, command: spec.command,
+                                        round: item.round, python: c.python)
+                    switch m.outcome {
+                    case .notStarted: run.error = m.startError
+                    case .timedOut: run.error = "timed out after \(Formatting.seconds(plan.timeout ?? 0)); the process group was killed"
+                    case .failed: run.error = errorLine(m)
+                    default: break
+                    }
+                    if let check = plan.outputCheck, m.outcome == .ok {
+                        let text = check.normalize(m.stdout)
+                        run.stdoutDigest = OutputCheck.digest(text)
+                        if c == baselineConfig && baselineOutput == nil { baselineOutput = text }
+                        if let base = baselineOutput { run.outputMatchesBaseline = (text == base) }
+                    }
+                }
+                run.python = c.python
+                if isSwap { run.swaps = PythonSwapHook.readReport(swapReport) ?? [] }
+                runs.append(run)
+                if run.outcome == .interrupted { interrupted = true }
+                index += 1
+                let elapsed = Date().timeIntervalSince(started)
+                planned = max(planned, index)
+                let eta = elapsed / Double(index) * Double(planned - index)
+                progress?(ExperimentProgress(done: index, total: planned, run: run, etaSeconds: eta, kind: item.kind))
+                if index == 1 && run.outcome == .notStarted {
+                    // The very first run could not start: every other run would fail the same way.
+                    throw ExperimentError(run.error ?? "the command cannot start")
+                }
+                // Nothing swapped in the first completed run: every strategy would run the same code.
+                if isSwap && !notVaried && runs.filter({ $0.outcome == .ok && !$0.recorded }).count == 1 && run.outcome == .ok && (run.swaps ?? []).isEmpty {
+                    notVaried = true
+                    log?(ExperimentSummarizer.notVariedSwapReason)
+                    return false
+                }
+                if interrupted { return false }
+            }
+            return true
+        }
+
+        // The first batch, then rounds of just the contenders until decided.
+        var roundNext = plan.repeatCount
+        var roundsAdded = 0
+        var roundLog: [String] = []
+        var limit: String?
+        var workerCounts = plan.workers
+        if try execute(plan.firstBatch) {
+            while true {
+                let summary = ExperimentSummarizer.summarize(configurations: configs, runs: runs, seed: plan.seed)
+                guard let decision = ExperimentDecider.decide(summary: summary, runs: runs, equivalence: plan.equivalence, seed: plan.seed) else { break }
+                let perRound = Self.meanWall(runs)
+                func budgetRounds(_ wanted: Int, _ configsPerRound: Int) -> Int {
+                    guard let budget = plan.budgetSeconds else { return wanted }
+                    // Runs are sequential, so the time spent is at least the sum of their walls.
+                    let spent = max(Date().timeIntervalSince(started), runs.reduce(0) { $0 + $1.wallSeconds })
+                    let left = budget - spent
+                    let cost = max(perRound * Double(configsPerRound), 1e-3)
+                    return min(wanted, max(0, Int(left / cost)))
+                }
+                if plan.extendWorkers, let ext = Self.extensionStep(plan: plan, summary: summary, decision: decision, runs: runs,
+                                                                    counts: workerCounts, configs: configs) {
+                    let members = configs.filter { decision.contenders.contains($0.ref) } + ext.new
+                    let n = budgetRounds(plan.repeatCount, members.count)
+                    if n >= min(3, plan.repeatCount) {
+                        configs += ext.new
+                        workerCounts.append(ext.workers)
+                        let line = "\(ext.why): \(n) rounds of \(members.map(\.description).joined(separator: ", "))"
+                        roundLog.append(line)
+                        log?(line)
+                        planned += n * members.count + plan.recordedRuns(ext.new).count
+                        roundsAdded += n
+                        let ok = try execute(ExperimentPlan.rounds(members, from: roundNext, count: n, firstRepetition: 0))
+                        roundNext += n
+                        if !ok { break }
+                        continue
+                    }
+                }
+                if decision.decided { break }
+                let leaderRounds = counts[configs.first { $0.ref == decision.leader } ?? baselineConfig, default: 0]
+                let remaining = plan.maxRepeat - leaderRounds
+                if remaining <= 0 { limit = "after \(leaderRounds) rounds (--max-repeat \(plan.maxRepeat))"; break }
+                let members = configs.filter { decision.contenders.contains($0.ref) }
+                let wanted = min(remaining, max(2, min(decision.roundsLikelyNeeded ?? remaining, plan.repeatCount)))
+                let k = budgetRounds(wanted, members.count)
+                if k < 1 { limit = "at the time budget (--budget \(Formatting.seconds(plan.budgetSeconds ?? 0)))"; break }
+                let other = decision.closestOpen?.configuration.name ?? "the others"
+                let line = "\(decision.leader.name) vs \(other) undecided: \(k) more round\(k == 1 ? "" : "s")"
+                roundLog.append(line)
+                log?(line)
+                planned += k * members.count
+                roundsAdded += k
+                let ok = try execute(ExperimentPlan.rounds(members, from: roundNext, count: k, firstRepetition: 0))
+                roundNext += k
+                if !ok { break }
+            }
+        }
+        if !interrupted && !notVaried { _ = try execute(plan.recordedRuns(configs)) }
         teardownDone = true
         if let failure = runShell(plan.teardown, plan: plan, label: "teardown", dir: runsDir) { notes.append(failure) }
 
         // Runs measured before the baseline's output was known are compared now.
         if let base = baselineOutput, let check = plan.outputCheck {
             for i in runs.indices where runs[i].outcome == .ok && runs[i].outputMatchesBaseline == nil && !runs[i].command.isEmpty && runs[i].profilePath == nil {
-                let label = runLabel(runs[i], schedule: schedule)
+                let label = Self.label(runs[i])
                 if let data = try? Data(contentsOf: runsDir.appendingPathComponent("\(label).stdout")) {
                     runs[i].outputMatchesBaseline = check.normalize(data) == base
                 }
@@ -130,37 +241,82 @@ public struct ExperimentRunner: Sendable {
         } else if plan.outputCheck != nil && baselineConfig.strategy != .serial {
             notes.append("output compared with \(baselineConfig)'s (serial was not run)")
         }
-        if plan.strategyPlugin is PythonExecutorSwapStrategy {
-            let measured = runs.filter { !$0.warmup && $0.outcome == .ok }
-            if !measured.isEmpty && measured.allSatisfy({ ($0.swaps ?? []).isEmpty }) {
-                notes.append("the executor swap replaced no executor: the program created no ThreadPoolExecutor, ProcessPoolExecutor, multiprocessing.Pool or ThreadPool, so every strategy ran the same code")
-            }
-        }
-        if interrupted { notes.append("interrupted: \(runs.count) of \(schedule.count) runs completed") }
-        if plan.repeatCount < 2 && plan.configurations.count > 1 {
-            notes.append("one run per configuration gives no interval to compare: every configuration counts as tied and the cheapest is recommended; use --repeat 3 or more")
-        }
+        if interrupted { notes.append("interrupted: \(runs.count) of \(planned) runs completed") }
 
         let setup = ExperimentSetup(
             command: plan.workload.command, workloadFile: plan.workloadFile, strategyPlugin: plan.strategyPlugin.descriptor.name,
-            strategies: plan.strategies.map(\.rawValue), workers: plan.workers, repeatCount: plan.repeatCount, warmup: plan.warmup,
+            strategies: plan.strategies.map(\.rawValue), workers: workerCounts, repeatCount: plan.repeatCount, warmup: plan.warmup,
             timeoutSeconds: plan.timeout, checkOutput: plan.outputCheck != nil, record: plan.record, seed: plan.seed,
-            cores: Foundation.ProcessInfo.processInfo.activeProcessorCount, hostname: Foundation.ProcessInfo.processInfo.hostName,
+            cores: plan.cores, hostname: Foundation.ProcessInfo.processInfo.hostName,
             kernel: kernelRelease(), startedAt: ISO8601DateFormatter().string(from: started))
-        return ExperimentSummarizer.assemble(setup: setup, configurations: plan.configurations, runs: runs, analyses: analyses,
-                                           seed: plan.seed, interrupted: interrupted, notes: notes)
+        var fullSetup = setup
+        fullSetup.maxRepeat = plan.maxRepeat
+        fullSetup.budgetSeconds = plan.budgetSeconds
+        fullSetup.equivalence = plan.equivalence
+        fullSetup.hybridThreads = plan.hybridThreads
+        fullSetup.pythons = plan.pythons.isEmpty ? nil : plan.pythons
+        var result = ExperimentSummarizer.assemble(setup: fullSetup, configurations: configs, runs: runs, analyses: analyses,
+                                                   seed: plan.seed, interrupted: interrupted, notes: notes,
+                                                   equivalence: plan.equivalence, limit: limit, notVaried: notVaried,
+                                                   hybrid: isSwap ? { HybridSplit.split(workers: $0, cores: plan.cores, threadsOverride: plan.hybridThreads) } : nil)
+        result.rounds = roundNext
+        result.roundsAdded = roundsAdded
+        result.roundLog = roundLog
+        return result
     }
 
-    private func runLabel(_ run: ExperimentRun, schedule: [ScheduledRun]) -> String {
-        let item = schedule[run.sequence]
-        return String(format: "%04d-%@-%d-%@%d", run.sequence, run.strategy, run.workers, item.kind.rawValue, item.repetition)
+    /// The mean wall time of the measured runs so far (the cost of one more run).
+    static func meanWall(_ runs: [ExperimentRun]) -> Double {
+        let xs = runs.filter { !$0.recorded }.map(\.wallSeconds)
+        return xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count)
+    }
+
+    /// For work that waits (the leader keeps well under the cores busy) and whose best
+    /// speedup came at the largest worker count and still improved on the smaller counts,
+    /// the next worker count (doubled) for the leader's strategy and the strategies still
+    /// in contention at that count; nil otherwise.
+    static func extensionStep(plan: ExperimentPlan, summary: [ConfigurationSummary], decision: Decision, runs: [ExperimentRun],
+                              counts: [Int], configs: [Configuration]) -> (workers: Int, new: [Configuration], why: String)? {
+        guard let top = counts.max(), top * 2 <= 256, decision.leader.strategy != "serial", decision.leader.workers == top,
+              let leader = summary.first(where: { ExperimentDecider.ref($0) == decision.leader }), leader.medianWallSeconds > 0
+        else { return nil }
+        let busy = leader.cpuSeconds / leader.medianWallSeconds
+        guard busy < 0.5 * Double(plan.cores) else { return nil }
+        // Still improving: the leader beats the best smaller count by more than the equivalence,
+        // separated (a starved CPU-bound program's noise must not pass for a gain).
+        let smaller = summary.filter { $0.workers < top && $0.excludedReason == nil && $0.successfulRuns > 0 && $0.python == leader.python }
+        guard let previous = smaller.min(by: { $0.medianWallSeconds < $1.medianWallSeconds }),
+              let ratio = Statistics.pairedInterval(runs, decision.leader, ExperimentDecider.ref(previous), seed: plan.seed),
+              ratio.pairs >= ExperimentDecider.minimumPairs, ratio.high < 1, ratio.median < 1 - plan.equivalence else { return nil }
+        let inPlay = Set([decision.leader] + decision.comparisons.filter { $0.standing == .open || $0.standing == .equivalent }.map(\.configuration))
+        let next = top * 2
+        var new: [Configuration] = []
+        for c in configs where c.workers == top && inPlay.contains(c.ref) {
+            let n = Configuration(c.strategy, next, python: c.python)
+            if c.strategy == .hybrid && !plan.hybridIsMixed(next) { continue }
+            if !configs.contains(n) && !new.contains(n) { new.append(n) }
+        }
+        guard !new.isEmpty else { return nil }
+        let why = String(format: "%@ keeps %.1f of %d CPUs busy and ran %.0f%% faster than %@: the work waits, so trying ×%d",
+                         decision.leader.name, busy, plan.cores, (1 / ratio.median - 1) * 100, ExperimentDecider.ref(previous).name, next)
+        return (next, new, why)
+    }
+
+    static func label(_ index: Int, _ c: Configuration, _ kind: ScheduledRun.Kind, _ repetition: Int) -> String {
+        let py = c.python.map { "-" + $0.replacingOccurrences(of: "/", with: "_") } ?? ""
+        return String(format: "%04d-%@-%d%@-%@%d", index, c.strategy.rawValue, c.workers, py, kind.rawValue, repetition)
+    }
+
+    static func label(_ run: ExperimentRun) -> String {
+        let kind: ScheduledRun.Kind = run.recorded ? .recorded : run.warmup ? .warmup : .measured
+        return label(run.sequence, Configuration(ConcurrencyStrategy(rawValue: run.strategy) ?? .serial, run.workers, python: run.python), kind, run.repetition)
     }
 
     private func recordRun(_ spec: LaunchSpec, _ c: Configuration, _ item: ScheduledRun, _ index: Int, plan: ExperimentPlan, dir: URL,
                            label: String, analyses: inout [Configuration: Analysis], notes: inout [String]) -> ExperimentRun {
         var run = ExperimentRun(strategy: c.strategy.rawValue, workers: c.workers, repetition: 0, wallSeconds: 0, cpuSeconds: 0,
                                 peakRSSBytes: 0, exit: nil, failed: false, sequence: index, warmup: true, command: spec.command,
-                                recorded: true)
+                                recorded: true, python: c.python)
         guard let recorder else {
             run.failed = true
             run.outcome = .notStarted

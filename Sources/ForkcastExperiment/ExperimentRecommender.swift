@@ -1,13 +1,16 @@
 import Foundation
 import ForkcastModel
 
-/// Picks the configuration to recommend from the measured summary.
+/// Picks the configuration to recommend from the measured summary and the runs.
 ///
-/// The fastest configuration (lowest median) wins outright only when its 95% interval
-/// clears the runner-up's (no overlap). Otherwise every configuration whose interval
-/// overlaps the fastest one's is a tie, and the cheapest of them is chosen: fewest
-/// processes, then fewest workers, then least memory. Configurations with failed or
-/// timed-out runs, or whose output differs from serial's, are never recommended.
+/// Configurations are compared by the ratio of their times within a round (paired), not
+/// by overlapping intervals of medians: see `ExperimentDecider`. The leader wins outright
+/// when every other configuration's ratio interval lies above 1; configurations whose
+/// interval lies within 1 ± equivalence tie with it, and the cheapest of the tie is chosen
+/// (fewest processes, then fewest workers, then least memory). When the runs can neither
+/// separate nor equate the leader and a contender, the answer is `undecided`, never a
+/// silent pick. Configurations with failed or timed-out runs, or whose output differs
+/// from serial's, are never recommended.
 public enum ExperimentRecommender {
     /// The cost order used to break ties: fewer processes, fewer workers, less memory.
     static func cheaper(_ a: ConfigurationSummary, _ b: ConfigurationSummary) -> Bool {
@@ -21,38 +24,93 @@ public enum ExperimentRecommender {
     /// Processes a configuration runs: measured when known, else implied by the strategy.
     static func processCount(_ s: ConfigurationSummary) -> Int {
         switch s.strategy {
-        case "processes", "hybrid": return max(s.processes, s.workers + 1)
+        case "processes": return max(s.processes, s.workers + 1)
+        case "hybrid": return max(s.processes, (s.hybridProcesses ?? s.workers) + 1)
         default: return max(1, s.processes)
         }
     }
 
-    public static func recommend(summary: [ConfigurationSummary], scaling: [ScalingFit] = [],
-                                 analyses: [Configuration: Analysis] = [:]) -> ExperimentRecommendation? {
+    /// The recommendation from the summary and the runs (paired by round).
+    ///
+    /// - `equivalence`: two configurations tie only when their paired-ratio interval lies
+    ///   within 1 ± this fraction; only then is the cheapest of the tie chosen.
+    /// - `limit`: why no more rounds were added ("after 20 rounds, --max-repeat"), quoted
+    ///   when the answer is `undecided`.
+    public static func recommend(summary: [ConfigurationSummary], runs: [ExperimentRun], equivalence: Double = 0.05,
+                                 seed: UInt64 = 0x5EED, scaling: [ScalingFit] = [], analyses: [Configuration: Analysis] = [:],
+                                 limit: String? = nil) -> ExperimentRecommendation? {
         let candidates = summary.filter { $0.excludedReason == nil && $0.successfulRuns > 0 && $0.medianWallSeconds > 0 }
-        guard let fastest = candidates.min(by: { $0.medianWallSeconds < $1.medianWallSeconds }) else { return nil }
-        let others = candidates.filter { !same($0, fastest) }
-        let runnerUp = others.min { $0.medianWallSeconds < $1.medianWallSeconds }
-        // One run has no spread to judge by: a single-run configuration never wins outright.
-        let decisive = runnerUp.map { fastest.ciHighSeconds < $0.ciLowSeconds && fastest.successfulRuns >= 2 && $0.successfulRuns >= 2 } ?? true
-        let tied = candidates.filter {
-            !same($0, fastest) && ($0.ciLowSeconds <= fastest.ciHighSeconds || $0.successfulRuns < 2 || fastest.successfulRuns < 2)
-        }
-        let chosen = decisive ? fastest : ([fastest] + tied).min(by: cheaper)!
-        let comparedWith = same(chosen, fastest) ? runnerUp : fastest
-        let margin = comparedWith.map { $0.medianWallSeconds / chosen.medianWallSeconds - 1 } ?? 0
-        let strategy = ConcurrencyStrategy(rawValue: chosen.strategy) ?? .serial
-
-        var reasons: [Reason] = []
+        guard var decision = ExperimentDecider.decide(summary: summary, runs: runs, equivalence: equivalence, seed: seed),
+              let leader = candidates.first(where: { ref($0) == decision.leader }) else { return nil }
         let serial = summary.first { $0.strategy == "serial" && $0.successfulRuns > 0 }
-        reasons.append(measuredReason(chosen: chosen, fastest: fastest, runnerUp: runnerUp, decisive: decisive, tied: tied, serial: serial))
+        var reasons: [Reason] = []
+
+        // Open only on the worker count: every open contender is the leader's strategy (and
+        // interpreter). The strategy is decided; the count is the leader's, said to be unsettled.
+        var countOpen: PairComparison?
+        if decision.chosen == nil, let other = decision.closestOpen,
+           decision.open.allSatisfy({ $0.configuration.strategy == decision.leader.strategy && $0.configuration.python == decision.leader.python }) {
+            countOpen = other
+            decision.chosen = decision.leader
+        }
+        guard let chosenRef = decision.chosen, let chosen = candidates.first(where: { ref($0) == chosenRef }) else {
+            // Undecided: name the two candidates, the margin seen and the rounds likely needed.
+            let other = decision.closestOpen!
+            let otherName = other.configuration.name
+            var text = "\(name(leader)) vs \(otherName) undecided"
+            if let limit { text += " \(limit)" }
+            if let r = other.ratio {
+                text += String(format: ": %@ took %.2f× %@'s time in paired rounds (95%% interval %.2f–%.2f×, %d rounds), which neither separates them nor shows them within ±%.0f%%",
+                               otherName, r.median, name(leader), r.low, r.high, r.pairs, equivalence * 100)
+            } else {
+                text += ": too few rounds with both completed to compare them"
+            }
+            if let n = decision.roundsLikelyNeeded {
+                text += "; about \(n) more round\(n == 1 ? "" : "s") would likely decide it (raise --max-repeat or --budget)"
+            } else {
+                text += "; the difference sits on the equivalence bound, so more rounds are unlikely to decide it: either is a defensible choice"
+            }
+            reasons.append(Reason(factor: .measured, text: text + ".", metrics: [
+                "ratio": other.ratio?.median ?? 0, "ratio_low": other.ratio?.low ?? 0, "ratio_high": other.ratio?.high ?? 0,
+            ]))
+            if let r = workloadReason(serial: serial, summary: candidates) { reasons.append(r) }
+            reasons.append(contentsOf: exclusionReasons(summary))
+            reasons.append(contentsOf: waitReasons(summary: summary, chosen: leader))
+            let undecided = UndecidedComparison(kind: "not_separated", reason: text, candidates: [decision.leader, other.configuration],
+                                                ratio: other.ratio, roundsLikelyNeeded: decision.roundsLikelyNeeded)
+            return ExperimentRecommendation(strategy: .undecided, workers: 0, margin: (other.ratio?.median ?? 1) - 1, decisive: false,
+                                            fastest: decision.leader, runnerUp: other.configuration, tiedWith: decision.equivalents,
+                                            confidence: 0, reasons: reasons, fixFirst: analyses.values.compactMap { $0.recommendation?.fixFirst }.first,
+                                            equivalence: equivalence, undecided: undecided)
+        }
+
+        let others = decision.comparisons.filter { $0.configuration != chosenRef }
+        let runnerUp = others.min { ($0.ratio?.median ?? .infinity) < ($1.ratio?.median ?? .infinity) }
+        let allSeparated = others.allSatisfy { (c: PairComparison) -> Bool in c.standing == PairStanding.separated }
+        let decisive = chosenRef == decision.leader && decision.equivalents.isEmpty && !others.isEmpty && allSeparated
+        var margin = 0.0
+        if chosenRef == decision.leader {
+            margin = (runnerUp?.ratio?.median ?? 1) - 1
+        } else if let r = decision.comparisons.first(where: { $0.configuration == chosenRef })?.ratio, r.median > 0 {
+            margin = 1 / r.median - 1
+        }
+        var tied = decision.equivalents.filter { $0 != chosenRef }
+        if chosenRef != decision.leader { tied.insert(decision.leader, at: 0) }
+
+        reasons.append(measuredReason(chosen: chosen, decision: decision, runnerUp: runnerUp, decisive: decisive, tied: tied,
+                                      equivalence: equivalence, serial: serial))
+        if let other = countOpen, let r = other.ratio {
+            var text = String(format: "The strategy is settled but the worker count is not%@: %@ took %.2f× %@'s time (95%% interval %.2f–%.2f×, %d rounds), neither separated nor within ±%.0f%%; %@ is the faster by median",
+                              limit.map { " " + $0 } ?? "", other.configuration.name, r.median, name(chosen), r.low, r.high, r.pairs, equivalence * 100, name(chosen))
+            if let n = other.roundsLikelyNeeded { text += "; about \(n) more rounds would likely settle it" }
+            reasons.append(Reason(factor: .measured, text: text + ".", metrics: ["ratio": r.median, "ratio_low": r.low, "ratio_high": r.high]))
+        }
         if let r = workloadReason(serial: serial, summary: candidates) { reasons.append(r) }
         if let starved = summary.first(where: { $0.strategy == "serial" })?.waitBreakdown?.runnable, starved > 0.3 {
             reasons.append(Reason(factor: .cpuStarvation, text: String(format: "Recorded: serial was runnable but not running %.0f%% of the time — with one thread, that means other work on this machine took the CPUs, so timings are noisy; repeat on a quiet machine.", starved * 100), metrics: ["runnable_share": starved]))
         }
         if let r = memoryReason(chosen: chosen, candidates: candidates) { reasons.append(r) }
-        for s in summary where s.excludedReason != nil && s.successfulRuns + s.measuredRuns > 0 {
-            reasons.append(Reason(factor: .other, text: "\(name(s)) not recommended: \(s.excludedReason!)."))
-        }
+        reasons.append(contentsOf: exclusionReasons(summary))
         reasons.append(contentsOf: waitReasons(summary: summary, chosen: chosen))
         if let fit = scaling.first(where: { $0.strategy == chosen.strategy }), let p = fit.predictions.last {
             var text = String(format: "Prediction, not measurement: the %@ fit of %@ (σ=%.3f, κ=%.4f) gives %.1f× (90%% interval %.1f–%.1f×) at %d cores",
@@ -74,36 +132,60 @@ public enum ExperimentRecommender {
             }
         }
         let fixFirst = analyses.values.compactMap { $0.recommendation?.fixFirst }.first
+        let strategy = RecommendedStrategy(rawValue: chosen.strategy) ?? .undecided
         return ExperimentRecommendation(
             strategy: strategy, workers: chosen.workers, margin: margin, decisive: decisive,
-            fastest: ref(fastest), runnerUp: runnerUp.map(ref), tiedWith: decisive ? [] : tied.map(ref),
-            confidence: decisive ? min(1, 0.6 + min(margin, 0.4)) : 0.5, reasons: reasons, fixFirst: fixFirst, predictionAgrees: agrees)
+            fastest: decision.leader, runnerUp: runnerUp?.configuration, tiedWith: tied,
+            confidence: decisive ? min(1, 0.6 + min(margin, 0.4)) : countOpen != nil ? 0.4 : 0.5, reasons: reasons, fixFirst: fixFirst, predictionAgrees: agrees,
+            equivalence: equivalence)
     }
 
-    static func same(_ a: ConfigurationSummary, _ b: ConfigurationSummary) -> Bool { a.strategy == b.strategy && a.workers == b.workers }
-    static func ref(_ s: ConfigurationSummary) -> ConfigurationRef { ConfigurationRef(strategy: s.strategy, workers: s.workers) }
-    static func name(_ s: ConfigurationSummary) -> String { s.strategy == "serial" ? "serial" : "\(s.strategy)×\(s.workers)" }
+    /// The answer when the runs cannot support any advice: the program's concurrency was
+    /// not varied, every run failed, or every configuration's output differs.
+    public static func notVaried(kind: String, reason: String) -> ExperimentRecommendation {
+        ExperimentRecommendation(strategy: .undecided, workers: 0, margin: 0, decisive: false, confidence: 0,
+                                 reasons: [Reason(factor: .measured, text: reason + ".")],
+                                 undecided: UndecidedComparison(kind: kind, reason: reason))
+    }
+
+    static func exclusionReasons(_ summary: [ConfigurationSummary]) -> [Reason] {
+        summary.filter { $0.excludedReason != nil && $0.successfulRuns + $0.measuredRuns > 0 }.map {
+            Reason(factor: .other, text: "\(name($0)) not recommended: \($0.excludedReason!).")
+        }
+    }
+
+    static func same(_ a: ConfigurationSummary, _ b: ConfigurationSummary) -> Bool { ref(a) == ref(b) }
+    static func ref(_ s: ConfigurationSummary) -> ConfigurationRef { ConfigurationRef(strategy: s.strategy, workers: s.workers, python: s.python) }
+    static func name(_ s: ConfigurationSummary) -> String { ref(s).name }
     static func secs(_ s: Double) -> String { Formatting.seconds(s) }
 
-    static func measuredReason(chosen: ConfigurationSummary, fastest: ConfigurationSummary, runnerUp: ConfigurationSummary?, decisive: Bool,
-                               tied: [ConfigurationSummary], serial: ConfigurationSummary?) -> Reason {
-        var text = "\(name(chosen)) ran in \(secs(chosen.medianWallSeconds)) (median of \(chosen.successfulRuns), 95% CI \(secs(chosen.ciLowSeconds))–\(secs(chosen.ciHighSeconds)))"
-        if let serial, !same(serial, chosen) { text += String(format: ", %.2f× serial", chosen.speedup) }
-        var metrics = ["median_wall_s": chosen.medianWallSeconds, "ci_low_s": chosen.ciLowSeconds, "ci_high_s": chosen.ciHighSeconds,
-                       "speedup": chosen.speedup]
-        if decisive, let r = runnerUp {
-            text += String(format: "; the runner-up %@ took %@, %.0f%% longer, and the intervals do not overlap", name(r),
-                           secs(r.medianWallSeconds), (r.medianWallSeconds / chosen.medianWallSeconds - 1) * 100)
-            metrics["runner_up_median_wall_s"] = r.medianWallSeconds
-        } else if decisive {
-            text += "; it is the only configuration that could be recommended"
-        } else {
-            let names = ([fastest] + tied).filter { !same($0, chosen) }.map(name).joined(separator: ", ")
-            text += "; it ties with \(names) (intervals overlap), and is the cheapest of them (fewest processes, then workers, then memory)"
-            if !same(chosen, fastest) {
-                text += String(format: "; the fastest, %@, was %.0f%% quicker by median, within the noise", name(fastest),
-                               (1 - fastest.medianWallSeconds / chosen.medianWallSeconds) * 100)
+    static func measuredReason(chosen: ConfigurationSummary, decision: Decision, runnerUp: PairComparison?, decisive: Bool,
+                               tied: [ConfigurationRef], equivalence: Double, serial: ConfigurationSummary?) -> Reason {
+        var text = "\(name(chosen)) ran in \(secs(chosen.medianWallSeconds)) (median of \(chosen.successfulRuns))"
+        if let serial, !same(serial, chosen) {
+            if let p = chosen.pairedSpeedup {
+                text += String(format: ", %.2f× serial (paired over %d rounds, 95%% interval %.2f–%.2f×)", p.median, p.pairs, p.low, p.high)
+            } else {
+                text += String(format: ", %.2f× serial by median", chosen.speedup)
             }
+        }
+        var metrics = ["median_wall_s": chosen.medianWallSeconds, "ci_low_s": chosen.ciLowSeconds, "ci_high_s": chosen.ciHighSeconds,
+                       "speedup": chosen.pairedSpeedup?.median ?? chosen.speedup]
+        if decisive, let r = runnerUp, let ratio = r.ratio {
+            text += String(format: "; the runner-up %@ took %.2f× its time in the same rounds (95%% interval %.2f–%.2f×): separated", r.configuration.name,
+                           ratio.median, ratio.low, ratio.high)
+            metrics["runner_up_ratio"] = ratio.median
+        } else if decisive || (runnerUp == nil && tied.isEmpty) {
+            text += "; it is the only configuration that could be recommended"
+        } else if !tied.isEmpty {
+            let names = tied.map(\.name).joined(separator: ", ")
+            text += String(format: "; it is practically equivalent to %@ (paired ratios within ±%.0f%%) and the cheapest of them (fewest processes, then workers, then memory)", names, equivalence * 100)
+            if chosen.strategy != decision.leader.strategy || chosen.workers != decision.leader.workers,
+               let r = decision.comparisons.first(where: { $0.configuration == ExperimentDecider.ref(chosen) })?.ratio {
+                text += String(format: "; the fastest, %@, was %.1f%% quicker in paired rounds", decision.leader.name, (1 - 1 / r.median) * 100)
+            }
+        } else {
+            text += "; every other configuration is slower or, being costlier, at best practically equal"
         }
         return Reason(factor: .measured, text: text + ".", metrics: metrics)
     }

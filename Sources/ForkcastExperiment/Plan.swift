@@ -1,24 +1,58 @@
 import Foundation
 import ForkcastModel
 
-/// One (strategy, workers) cell of the run matrix.
+/// One (strategy, workers[, interpreter]) cell of the run matrix. Workers always means
+/// total concurrency: hybrid×N runs p processes × t threads with p·t = N.
 public struct Configuration: Hashable, Sendable, CustomStringConvertible {
     public var strategy: ConcurrencyStrategy
     public var workers: Int
-    public init(_ strategy: ConcurrencyStrategy, _ workers: Int) {
+    /// The interpreter (`--python`), when it is a dimension of the matrix.
+    public var python: String?
+    public init(_ strategy: ConcurrencyStrategy, _ workers: Int, python: String? = nil) {
         self.strategy = strategy
         self.workers = workers
+        self.python = python
     }
-    public var description: String { strategy == .serial ? "serial" : "\(strategy.rawValue)×\(workers)" }
-    public var ref: ConfigurationRef { ConfigurationRef(strategy: strategy.rawValue, workers: workers) }
+    public var description: String { ref.name }
+    public var ref: ConfigurationRef { ConfigurationRef(strategy: strategy.rawValue, workers: workers, python: python) }
 }
 
 /// One scheduled run.
 public struct ScheduledRun: Equatable, Sendable {
     public enum Kind: String, Sendable { case warmup, measured, recorded }
     public var configuration: Configuration
+    /// The nth run of this kind of this configuration (0-based).
     public var repetition: Int
     public var kind: Kind
+    /// The measured round (runs of one round are compared pairwise); nil otherwise.
+    public var round: Int?
+
+    public init(configuration: Configuration, repetition: Int, kind: Kind, round: Int? = nil) {
+        self.configuration = configuration
+        self.repetition = repetition
+        self.kind = kind
+        self.round = round
+    }
+}
+
+/// How hybrid×N splits its N workers: p processes × t threads with p·t = N.
+public enum HybridSplit {
+    /// p = the largest divisor of N not above min(cores, N), t = N / p; with
+    /// `threadsOverride` (`--hybrid-threads`) t is fixed and p = max(1, N / t).
+    public static func split(workers n: Int, cores: Int, threadsOverride: Int? = nil) -> (processes: Int, threads: Int) {
+        let n = max(1, n)
+        if let t = threadsOverride, t >= 1 { return (max(1, n / t), t) }
+        let cap = max(1, min(cores, n))
+        let p = (1...cap).reversed().first { n % $0 == 0 } ?? 1
+        return (p, n / p)
+    }
+
+    /// True when the split is a real mix: at least two processes of at least two threads
+    /// (otherwise hybrid×N would run the same as processes×N or threads×N).
+    public static func isMixed(workers n: Int, cores: Int, threadsOverride: Int? = nil) -> Bool {
+        let s = split(workers: n, cores: cores, threadsOverride: threadsOverride)
+        return s.processes >= 2 && s.threads >= 2
+    }
 }
 
 /// How a run's stdout is compared with the baseline's (a workload file's `check:`).
@@ -74,11 +108,39 @@ public struct ExperimentPlan: Sendable {
     public var outputDirectory: URL
     public var seed: UInt64
     public var workloadFile: String?
+    /// Most measured rounds a configuration gets (the first batch included); default 4 × repeat.
+    public var maxRepeat: Int
+    /// Stop adding rounds once the experiment has run this long (seconds); nil: no budget.
+    public var budgetSeconds: Double?
+    /// Practical equivalence as a fraction (0.05: paired ratios within ±5% tie).
+    public var equivalence: Double
+    /// CPUs of the machine (hybrid's split, and what "waiting work" means).
+    public var cores: Int
+    /// `--hybrid-threads`: threads per hybrid process; nil splits N as p = min(cores, N).
+    public var hybridThreads: Int?
+    /// For waiting work, double the worker counts while the speedup keeps improving.
+    public var extendWorkers: Bool
+    /// The interpreters compared (`--python A,B`); empty: the command's own.
+    public var pythons: [String]
+    /// Each of `pythons` → the command words that run it (from `PythonInterpreters.resolve`).
+    public var interpreterCommands: [String: [String]] = [:]
+    /// Interpreters (their `--python` name; "" for the command's own) without
+    /// InterpreterPoolExecutor: the `interpreters` strategy is not run under them.
+    public var interpretersUnavailable: Set<String> = []
 
     public init(workload: Workload, strategyPlugin: any StrategyPlugin, strategies: [ConcurrencyStrategy], workers: [Int],
                 repeatCount: Int = 5, warmup: Int = 1, timeout: Double? = nil, outputCheck: OutputCheck? = nil, record: Bool = false,
                 recordRateHz: Double = 49, setup: [String] = [], teardown: [String] = [], outputDirectory: URL,
-                seed: UInt64 = 0x5EED, workloadFile: String? = nil) {
+                seed: UInt64 = 0x5EED, workloadFile: String? = nil, maxRepeat: Int? = nil, budgetSeconds: Double? = 600,
+                equivalence: Double = 0.05, cores: Int = Foundation.ProcessInfo.processInfo.activeProcessorCount,
+                hybridThreads: Int? = nil, extendWorkers: Bool = true, pythons: [String] = []) {
+        self.maxRepeat = maxRepeat ?? 4 * repeatCount
+        self.budgetSeconds = budgetSeconds
+        self.equivalence = equivalence
+        self.cores = max(1, cores)
+        self.hybridThreads = hybridThreads
+        self.extendWorkers = extendWorkers
+        self.pythons = pythons
         self.workload = workload
         self.strategyPlugin = strategyPlugin
         self.strategies = strategies
@@ -97,35 +159,80 @@ public struct ExperimentPlan: Sendable {
     }
 
     /// The matrix: serial once (one worker), every other strategy at every worker count,
-    /// in the order the strategies were given.
-    public var configurations: [Configuration] {
+    /// in the order the strategies were given; per interpreter when `--python` gave several.
+    /// Hybrid×N appears only where it is a real mix of processes and threads (see
+    /// `HybridSplit`): elsewhere it would repeat processes×N or threads×N.
+    public var configurations: [Configuration] { configurations(workers: workers) }
+
+    public func configurations(workers counts: [Int]) -> [Configuration] {
         var out: [Configuration] = []
-        for s in strategies {
-            if s == .serial { out.append(Configuration(.serial, 1)); continue }
-            for w in workers { out.append(Configuration(s, w)) }
+        for python in (pythons.isEmpty ? [nil] : pythons.map { Optional($0) }) {
+            for s in strategies {
+                if s == .serial { if counts == workers { out.append(Configuration(.serial, 1, python: python)) }; continue }
+                if s == .interpreters && interpretersUnavailable.contains(python ?? "") { continue }
+                for w in counts where !(s == .hybrid && !hybridIsMixed(w)) { out.append(Configuration(s, w, python: python)) }
+            }
         }
         var seen = Set<Configuration>()
         return out.filter { seen.insert($0).inserted }
     }
 
-    /// Runs interleaved across configurations (A B C A B C …) so that drift of the
-    /// machine hits every configuration alike: warm-up rounds first, then measured
-    /// rounds, then (when recording) one recorded run per configuration, which is never
-    /// timed so the profiler's overhead cannot bias the comparison.
-    public var schedule: [ScheduledRun] {
+    /// Whether hybrid×N is a real mix here; a template or workload-file command decides its
+    /// own split from {workers}, so there hybrid always runs.
+    func hybridIsMixed(_ n: Int) -> Bool {
+        guard strategyPlugin is PythonExecutorSwapStrategy else { return true }
+        return HybridSplit.isMixed(workers: n, cores: cores, threadsOverride: hybridThreads)
+    }
+
+    /// Hybrid counts that were left out because they would not mix processes and threads.
+    public var hybridSkipped: [Int] {
+        strategies.contains(.hybrid) ? workers.filter { !hybridIsMixed($0) } : []
+    }
+
+    /// The first batch: warm-up rounds, then `repeatCount` measured rounds over every
+    /// configuration, interleaved (A B C, B C A, …) so that drift of the machine hits
+    /// every configuration alike and runs of one round can be compared pairwise.
+    public var firstBatch: [ScheduledRun] {
         let configs = configurations
         var out: [ScheduledRun] = []
         for r in 0..<max(0, warmup) { for c in configs { out.append(ScheduledRun(configuration: c, repetition: r, kind: .warmup)) } }
-        for r in 0..<max(0, repeatCount) { for c in configs { out.append(ScheduledRun(configuration: c, repetition: r, kind: .measured)) } }
-        if record { for c in configs { out.append(ScheduledRun(configuration: c, repetition: 0, kind: .recorded)) } }
+        out += Self.rounds(configs, from: 0, count: max(0, repeatCount), firstRepetition: 0)
         return out
     }
+
+    /// `count` measured rounds of `configs` numbered from `from`, the order rotating by round.
+    public static func rounds(_ configs: [Configuration], from: Int, count: Int, firstRepetition: Int) -> [ScheduledRun] {
+        var out: [ScheduledRun] = []
+        guard !configs.isEmpty else { return out }
+        for k in 0..<max(0, count) {
+            let r = from + k
+            for i in 0..<configs.count {
+                let c = configs[(i + r) % configs.count]
+                out.append(ScheduledRun(configuration: c, repetition: firstRepetition + k, kind: .measured, round: r))
+            }
+        }
+        return out
+    }
+
+    /// One recorded run per configuration (when recording), never timed so the
+    /// profiler's overhead cannot bias the comparison.
+    public func recordedRuns(_ configs: [Configuration]) -> [ScheduledRun] {
+        record ? configs.map { ScheduledRun(configuration: $0, repetition: 0, kind: .recorded) } : []
+    }
+
+    /// The first batch and the recorded runs: the schedule when no rounds are added.
+    public var schedule: [ScheduledRun] { firstBatch + recordedRuns(configurations) }
 
     /// Checks the plan before anything runs; throws one clear line.
     public func validate() throws {
         if strategies.isEmpty { throw ExperimentError("no strategy to run: --strategies is empty") }
         if workers.isEmpty || workers.contains(where: { $0 < 1 }) { throw ExperimentError("worker counts must be whole numbers ≥ 1") }
         if repeatCount < 1 { throw ExperimentError("--repeat must be at least 1") }
+        if maxRepeat < repeatCount { throw ExperimentError("--max-repeat (\(maxRepeat)) must be at least --repeat (\(repeatCount))") }
+        if let b = budgetSeconds, !(b > 0) { throw ExperimentError("--budget must be a positive duration, e.g. 10m or 90s") }
+        if !(equivalence > 0 && equivalence < 1) { throw ExperimentError("--equivalence must be between 0% and 100%, e.g. 5%") }
+        if let t = hybridThreads, t < 1 { throw ExperimentError("--hybrid-threads must be at least 1") }
+        if configurations.isEmpty { throw ExperimentError("no configuration to run: hybrid×\(workers.map(String.init).joined(separator: ",")) would not mix processes and threads on \(cores) cores; add worker counts or strategies") }
         if warmup < 0 { throw ExperimentError("--warmup cannot be negative") }
         if let t = timeout, !(t > 0) { throw ExperimentError("--timeout must be a positive number of seconds") }
         if workload.command.isEmpty { throw ExperimentError("no command to run: give one after --, or a workload file") }
@@ -189,4 +296,39 @@ public func chooseStrategyPlugin(command: [String], strategies: [ConcurrencyStra
         return PythonExecutorSwapStrategy(hookDirectory: hookDirectory)
     }
     throw ExperimentError("\"\(command.first ?? "")\" has no {strategy}/{workers} placeholder and is not a Python program, so there is nothing to vary; add placeholders (e.g. --mode {strategy} -j {workers}) or use a workload file")
+}
+
+/// Parses a duration: `10m`, `90s`, `1h`, `1h30m` or plain seconds; one clear line otherwise.
+public func parseDuration(_ text: String) throws -> Double {
+    let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+    if let plain = Double(t), plain > 0, plain.isFinite { return plain }
+    var total = 0.0, number = "", sawUnit = false
+    for ch in t {
+        if ch.isNumber || ch == "." { number.append(ch); continue }
+        let unit: Double
+        switch ch {
+        case "h": unit = 3600
+        case "m": unit = 60
+        case "s": unit = 1
+        default: throw ExperimentError("bad duration \"\(text)\": expected e.g. 10m, 90s or 1h30m")
+        }
+        guard let n = Double(number) else { throw ExperimentError("bad duration \"\(text)\": expected e.g. 10m, 90s or 1h30m") }
+        total += n * unit
+        number = ""
+        sawUnit = true
+    }
+    guard sawUnit, number.isEmpty, total > 0 else { throw ExperimentError("bad duration \"\(text)\": expected e.g. 10m, 90s or 1h30m") }
+    return total
+}
+
+/// Parses a practical-equivalence margin: `5%` (or `5`) → 0.05, `0.05` → 0.05.
+public func parseEquivalence(_ text: String) throws -> Double {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    let bad = ExperimentError("bad equivalence \"\(text)\": expected a percentage between 0% and 100%, e.g. 5%")
+    if t.hasSuffix("%") {
+        guard let v = Double(t.dropLast()), v > 0, v < 100 else { throw bad }
+        return v / 100
+    }
+    guard let v = Double(t), v > 0, v < 100 else { throw bad }
+    return v < 1 ? v : v / 100
 }

@@ -13,10 +13,18 @@ of truth is assets/swap/; scripts/gen-assets.py embeds it into the binary
 
 Replaces concurrent.futures.ThreadPoolExecutor / ProcessPoolExecutor and
 multiprocessing.Pool / multiprocessing.pool.ThreadPool with the executor of the strategy
-named by FORKCAST_STRATEGY (serial, threads, processes, hybrid), with FORKCAST_WORKERS
-workers. Only executors created by the program's own code in its top-level process are
+named by FORKCAST_STRATEGY (serial, threads, processes, hybrid, interpreters), with
+FORKCAST_WORKERS workers (hybrid: FORKCAST_WORKERS processes × FORKCAST_HYBRID_THREADS
+threads). Only executors created by the program's own code in its top-level process are
 swapped: calls from the standard library (asyncio's default executor, ...) and from
-inside worker processes get the original classes.
+inside worker processes get the original classes. The program's own code includes its
+__main__ module and, for `python -m PACKAGE.MODULE`, that package, even when it is part of
+the standard library (`python3 -m compileall`).
+
+A thread pool replaced by processes (or hybrid) starts its workers with fork where the
+platform has it: the program chose no start method, and under spawn or forkserver (the
+default from CPython 3.14) a script without an `if __name__ == "__main__"` guard would
+run again in every worker.
 """
 import os
 import sys
@@ -52,8 +60,25 @@ def _note(requested, replacement, workers):
         pass
 
 
+def _main_package():
+    """The top-level package of the module run with -m (None for a script)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    name = getattr(spec, "name", None) if spec is not None else None
+    return name.split(".")[0] if name else None
+
+
+def _is_program_code(frame):
+    """True for the program's __main__ module and the package it was run from with -m."""
+    name = frame.f_globals.get("__name__", "") if frame is not None else ""
+    if name == "__main__":
+        return True
+    package = _main_package()
+    return bool(package) and (name == package or name.startswith(package + "."))
+
+
 def _should_swap(depth):
-    """True for a call from the program's own top-level process, not from the stdlib."""
+    """True for a call from the program's own code in its top-level process."""
     try:
         import multiprocessing
         if multiprocessing.parent_process() is not None:
@@ -69,7 +94,29 @@ def _should_swap(depth):
         filename = frame.f_code.co_filename if frame is not None else ""
     except ValueError:
         return True
+    if _is_program_code(frame):
+        return True
     return not (filename.startswith(_STDLIB) and "site-packages" not in filename)
+
+
+def _fork_context(mp_context):
+    """The context for processes replacing a pool the program did not give one: fork where
+    available (see the module's docstring), else the default."""
+    if mp_context is not None:
+        return mp_context
+    import multiprocessing
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return None
+
+
+def _interpreter_pool(workers, initializer, initargs):
+    """CPython 3.14+'s InterpreterPoolExecutor; a clear error on older Pythons."""
+    cls = getattr(_cf, "InterpreterPoolExecutor", None)
+    if cls is None:
+        raise RuntimeError("forkcast: the interpreters strategy needs CPython 3.14+ (concurrent.futures.InterpreterPoolExecutor); "
+                           "this is %d.%d" % sys.version_info[:2])
+    return cls(max_workers=workers, initializer=initializer, initargs=initargs)
 
 
 # ---- serial: an executor that runs each call in the calling thread -------------------
@@ -355,6 +402,8 @@ def _make_executor(requested, max_workers=None, mp_context=None, initializer=Non
         _note(requested, "ThreadPoolExecutor", workers)
         return _ThreadPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs,
                                    thread_name_prefix=extra.get("thread_name_prefix", ""))
+    if requested == "ThreadPoolExecutor":
+        mp_context = _fork_context(mp_context)
     if STRATEGY == "processes":
         _note(requested, "ProcessPoolExecutor", workers)
         kwargs = {}
@@ -362,7 +411,11 @@ def _make_executor(requested, max_workers=None, mp_context=None, initializer=Non
             kwargs["max_tasks_per_child"] = extra["max_tasks_per_child"]
         return _ProcessPoolExecutor(max_workers=workers, mp_context=mp_context, initializer=initializer,
                                     initargs=initargs, **kwargs)
-    _note(requested, "HybridExecutor", workers)
+    if STRATEGY == "interpreters":
+        pool = _interpreter_pool(workers, initializer, initargs)
+        _note(requested, "InterpreterPoolExecutor", workers)
+        return pool
+    _note(requested, "HybridExecutor", workers * HYBRID_THREADS)
     return HybridExecutor(workers, HYBRID_THREADS, mp_context, initializer, initargs)
 
 
@@ -388,10 +441,16 @@ def _make_pool(requested, context, processes=None, initializer=None, initargs=()
     if STRATEGY == "threads":
         _note(requested, "ThreadPool", workers)
         return _RealThreadPool(workers, initializer, initargs)
+    if requested == "ThreadPool":
+        context = _fork_context(context)
     if STRATEGY == "processes":
         _note(requested, "Pool", workers)
         return mpp.Pool(workers, initializer, initargs, maxtasksperchild, context=context)
-    _note(requested, "HybridPool", workers)
+    if STRATEGY == "interpreters":
+        pool = ExecutorPool(_interpreter_pool(workers, initializer, initargs))
+        _note(requested, "InterpreterPool", workers)
+        return pool
+    _note(requested, "HybridPool", workers * HYBRID_THREADS)
     return ExecutorPool(HybridExecutor(workers, HYBRID_THREADS, context, initializer, initargs))
 
 
@@ -414,8 +473,14 @@ def _context_pool(self, processes=None, initializer=None, initargs=(), maxtasksp
 def install():
     """Patches the executors; a no-op without a known FORKCAST_STRATEGY."""
     global _installed, _RealThreadPool, _RealContextPool
-    if _installed or STRATEGY not in ("serial", "threads", "processes", "hybrid"):
+    if _installed or STRATEGY not in ("serial", "threads", "processes", "hybrid", "interpreters"):
         return
+    try:
+        import _interpreters
+        if _interpreters.get_current() != _interpreters.get_main():
+            return  # a worker subinterpreter: never swap inside it
+    except Exception:
+        pass
     _installed = True
     _cf.ThreadPoolExecutor = ThreadPoolExecutor
     _cf.ProcessPoolExecutor = ProcessPoolExecutor

@@ -1,4 +1,5 @@
 import Foundation
+import ForkcastModel
 
 /// A small, fast, seedable random number generator (SplitMix64), so bootstrap intervals
 /// are the same every time the same runs are summarized.
@@ -57,5 +58,31 @@ public enum Statistics {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ base
         for b in label.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h
+    }
+}
+
+extension Statistics {
+    /// Per-round ratios `a / b` of two configurations' wall times: only rounds where both
+    /// have a successful measured run count, so noise that hits a whole round cancels.
+    public static func pairedRatios(_ runs: [ExperimentRun], _ a: ConfigurationRef, _ b: ConfigurationRef) -> [Double] {
+        func byRound(_ c: ConfigurationRef) -> [Int: Double] {
+            var out: [Int: Double] = [:]
+            for r in runs where r.strategy == c.strategy && r.workers == c.workers && r.python == c.python && !r.warmup && r.outcome == .ok {
+                if let round = r.round ?? Optional(r.repetition), r.wallSeconds > 0 { out[round] = r.wallSeconds }
+            }
+            return out
+        }
+        let x = byRound(a), y = byRound(b)
+        return x.keys.sorted().compactMap { k in y[k].map { x[k]! / $0 } }
+    }
+
+    /// The median of the paired ratios `a / b` with its seeded 95% bootstrap interval.
+    public static func pairedInterval(_ runs: [ExperimentRun], _ a: ConfigurationRef, _ b: ConfigurationRef, seed: UInt64,
+                                      resamples: Int = 2000) -> PairedInterval? {
+        let ratios = pairedRatios(runs, a, b)
+        guard let m = median(ratios),
+              let ci = bootstrapMedianInterval(ratios, resamples: resamples, seed: Statistics.seed(seed, "pair-\(a.name)-\(b.name)"))
+        else { return nil }
+        return PairedInterval(median: m, low: ci.low, high: ci.high, pairs: ratios.count, against: b)
     }
 }

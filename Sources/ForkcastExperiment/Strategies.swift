@@ -67,12 +67,15 @@ public struct PerStrategyCommandStrategy: StrategyPlugin {
 public struct PythonExecutorSwapStrategy: StrategyPlugin {
     /// The folder holding the hook (from `PythonSwapHook.install`).
     public var hookDirectory: URL
-    /// Threads per process under `hybrid`.
-    public var hybridThreads: Int
+    /// Threads per process under `hybrid` (`--hybrid-threads`); nil splits the workers
+    /// as `HybridSplit` does: p = min(cores, N) processes × N/p threads.
+    public var hybridThreads: Int?
+    public var cores: Int
 
-    public init(hookDirectory: URL, hybridThreads: Int = 4) {
+    public init(hookDirectory: URL, hybridThreads: Int? = nil, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.hookDirectory = hookDirectory
         self.hybridThreads = hybridThreads
+        self.cores = max(1, cores)
     }
 
     public var descriptor: PluginDescriptor {
@@ -88,7 +91,12 @@ public struct PythonExecutorSwapStrategy: StrategyPlugin {
         env["PYTHONPATH"] = [hookDirectory.path, inherited].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
         env["FORKCAST_STRATEGY"] = strategy
         env["FORKCAST_WORKERS"] = String(strategy == "serial" ? 1 : workers)
-        env["FORKCAST_HYBRID_THREADS"] = String(hybridThreads)
+        if strategy == "hybrid" {
+            // Workers are total concurrency: p processes × t threads, p·t = N.
+            let split = HybridSplit.split(workers: workers, cores: cores, threadsOverride: hybridThreads)
+            env["FORKCAST_WORKERS"] = String(split.processes)
+            env["FORKCAST_HYBRID_THREADS"] = String(split.threads)
+        }
         // -S or -I would skip sitecustomize; -E would ignore PYTHONPATH.
         if let bad = workload.command.dropFirst().prefix(while: { $0.hasPrefix("-") }).first(where: { ["-S", "-I", "-E"].contains($0) }) {
             throw ExperimentError("the Python flag \(bad) disables the start-up hook the executor swap needs; remove it or use {strategy}/{workers} placeholders")

@@ -8,27 +8,74 @@ public enum ExperimentSummarizer {
     public static let intervalResamples = 2000
     public static let scalingRefits = 200
 
+    /// What is said, at the start and in place of advice, when the executor swap replaced nothing.
+    public static let notVariedSwapReason = "the program's concurrency could not be varied: the executor swap replaced no executor (the program created no ThreadPoolExecutor, ProcessPoolExecutor, multiprocessing.Pool or ThreadPool), so every strategy would run the same code; add {strategy}/{workers} placeholders or a workload file"
+
+    /// The summary, the scaling fits and the recommendation.
+    ///
+    /// When the program's concurrency was not varied (`notVaried`), every run failed, or
+    /// every configuration's output differs from the baseline's, the recommendation is
+    /// `undecided` with the reason and no scaling fit is made: identical or broken runs
+    /// differ by noise alone.
     public static func assemble(setup: ExperimentSetup?, configurations: [Configuration], runs: [ExperimentRun],
                                 analyses: [Configuration: Analysis] = [:], seed: UInt64, interrupted: Bool = false,
-                                notes: [String] = []) -> ExperimentResult {
-        let summary = summarize(configurations: configurations, runs: runs, analyses: analyses, seed: seed)
+                                notes: [String] = [], equivalence: Double = 0.05, limit: String? = nil, notVaried: Bool = false,
+                                hybrid: ((Int) -> (processes: Int, threads: Int))? = nil) -> ExperimentResult {
+        var summary = summarize(configurations: configurations, runs: runs, analyses: analyses, seed: seed)
+        if let hybrid {
+            for i in summary.indices where summary[i].strategy == "hybrid" {
+                let split = hybrid(summary[i].workers)
+                summary[i].hybridProcesses = split.processes
+                summary[i].hybridThreads = split.threads
+            }
+        }
+        var notes = notes
+        let measured = runs.filter { !$0.warmup && !$0.recorded }
+        let compared = summary.filter { $0.successfulRuns > 0 }
+        var blocked: ExperimentRecommendation?
+        if notVaried {
+            blocked = ExperimentRecommender.notVaried(kind: "not_varied", reason: notVariedSwapReason)
+        } else if !measured.isEmpty && !measured.contains(where: { $0.outcome == .ok }) && !interrupted {
+            let why = summary.compactMap(\.excludedReason).first ?? "every run failed"
+            blocked = ExperimentRecommender.notVaried(kind: "all_failed", reason: "every run failed, so nothing can be compared: \(why)")
+        } else if compared.count > 1, compared.filter({ $0.excludedReason == nil }).count <= 1,
+                  compared.contains(where: { $0.outputMatchesBaseline == false }) {
+            blocked = ExperimentRecommender.notVaried(kind: "output_differs", reason: "the outputs differ from the baseline's under every other configuration (--check-output), so no strategy can be compared with it; make the output deterministic or filter it (a workload file's check: ignore / sort_lines)")
+        }
+        if let blocked {
+            notes.insert("No advice: " + (blocked.undecided?.reason ?? ""), at: 0)
+            var r = ExperimentResult(runs: runs, summary: summary, recommendation: blocked, setup: setup, scaling: [],
+                                     interrupted: interrupted, notes: notes)
+            r.varied = false
+            return r
+        }
+        let rec0 = ExperimentDecider.decide(summary: summary, runs: runs, equivalence: equivalence, seed: seed)
+        if let leader = rec0?.leader {
+            for i in summary.indices {
+                let me = ExperimentDecider.ref(summary[i])
+                if me != leader { summary[i].ratioToLeader = rec0?.comparisons.first { $0.configuration == me }?.ratio }
+            }
+        }
         let cores = setup?.cores ?? Foundation.ProcessInfo.processInfo.activeProcessorCount
         let scaling = fitScaling(summary: summary, runs: runs, cores: cores, seed: seed)
-        let rec = ExperimentRecommender.recommend(summary: summary, scaling: scaling, analyses: analyses)
-        return ExperimentResult(runs: runs, summary: summary, recommendation: rec, setup: setup, scaling: scaling,
-                                interrupted: interrupted, notes: notes)
+        let rec = ExperimentRecommender.recommend(summary: summary, runs: runs, equivalence: equivalence, seed: seed, scaling: scaling,
+                                                  analyses: analyses, limit: limit)
+        var r = ExperimentResult(runs: runs, summary: summary, recommendation: rec, setup: setup, scaling: scaling,
+                                 interrupted: interrupted, notes: notes)
+        r.varied = true
+        return r
     }
 
     /// Wall times of a configuration's successful measured runs.
     static func wallTimes(_ runs: [ExperimentRun], _ c: ConfigurationRef) -> [Double] {
-        runs.filter { $0.strategy == c.strategy && $0.workers == c.workers && !$0.warmup && $0.outcome == .ok }.map(\.wallSeconds)
+        runs.filter { $0.strategy == c.strategy && $0.workers == c.workers && $0.python == c.python && !$0.warmup && $0.outcome == .ok }.map(\.wallSeconds)
     }
 
     public static func summarize(configurations: [Configuration], runs: [ExperimentRun], analyses: [Configuration: Analysis] = [:],
                                  seed: UInt64) -> [ConfigurationSummary] {
         var out: [ConfigurationSummary] = []
         for c in configurations {
-            let measured = runs.filter { $0.strategy == c.strategy.rawValue && $0.workers == c.workers && !$0.warmup }
+            let measured = runs.filter { $0.strategy == c.strategy.rawValue && $0.workers == c.workers && $0.python == c.python && !$0.warmup }
             let ok = measured.filter { $0.outcome == .ok }
             let walls = ok.map(\.wallSeconds)
             let median = Statistics.median(walls) ?? 0
@@ -40,6 +87,7 @@ public enum ExperimentSummarizer {
                 successfulRuns: ok.count, processes: Int((Statistics.median(ok.map { Double($0.peakProcesses) }) ?? 1).rounded()),
                 voluntaryContextSwitches: Int(Statistics.median(ok.map { Double($0.voluntaryContextSwitches) }) ?? 0),
                 involuntaryContextSwitches: Int(Statistics.median(ok.map { Double($0.involuntaryContextSwitches) }) ?? 0))
+            s.python = c.python
             let checked = measured.compactMap(\.outputMatchesBaseline)
             if !checked.isEmpty { s.outputMatchesBaseline = checked.allSatisfy { $0 } }
             s.excludedReason = exclusion(measured: measured, outputMatches: s.outputMatchesBaseline)
@@ -49,10 +97,18 @@ public enum ExperimentSummarizer {
             }
             out.append(s)
         }
-        // Speedup against serial's median (or, without serial, the first configuration's).
-        let base = out.first { $0.strategy == "serial" && $0.successfulRuns > 0 } ?? out.first { $0.successfulRuns > 0 }
-        if let b = base, b.medianWallSeconds > 0 {
-            for i in out.indices where out[i].medianWallSeconds > 0 { out[i].speedup = b.medianWallSeconds / out[i].medianWallSeconds }
+        // Speedup against serial's median (or, without serial, the first configuration's), and
+        // paired: the median over rounds of serial's time / this configuration's.
+        // Under --python each interpreter's configurations are compared with its own serial.
+        for i in out.indices where out[i].medianWallSeconds > 0 {
+            let py = out[i].python
+            let base = out.first { $0.strategy == "serial" && $0.successfulRuns > 0 && $0.python == py }
+                ?? out.first { $0.strategy == "serial" && $0.successfulRuns > 0 } ?? out.first { $0.successfulRuns > 0 }
+            guard let b = base, b.medianWallSeconds > 0 else { continue }
+            out[i].speedup = b.medianWallSeconds / out[i].medianWallSeconds
+            if b.strategy == "serial" && !(b.strategy == out[i].strategy && b.python == out[i].python) {
+                out[i].pairedSpeedup = Statistics.pairedInterval(runs, ExperimentDecider.ref(b), ExperimentDecider.ref(out[i]), seed: seed)
+            }
         }
         return out
     }
@@ -105,6 +161,9 @@ public enum ExperimentSummarizer {
     /// Fits USL/Amdahl to each non-serial strategy's speedups over its own one-worker
     /// median (serial's when it has none), with bootstrap refits for the intervals.
     public static func fitScaling(summary: [ConfigurationSummary], runs: [ExperimentRun], cores: Int, seed: UInt64) -> [ScalingFit] {
+        // Under --python, the fit is of the first interpreter's runs (the others are compared in the summary).
+        let py = summary.first?.python
+        let summary = summary.filter { $0.python == py }
         let serial = summary.first { $0.strategy == "serial" && $0.successfulRuns > 0 }
         var fits: [ScalingFit] = []
         let targets = Array(Set([max(1, cores), 8, 16, 32])).sorted()
@@ -119,9 +178,9 @@ public enum ExperimentSummarizer {
 
             // Bootstrap: resample each configuration's runs, recompute the speedups, refit.
             var rng = SeededRandom(seed: Statistics.seed(seed, "scaling-" + strategy.rawValue))
-            let baseRef = ConfigurationRef(strategy: baseRow.strategy, workers: baseRow.workers)
+            let baseRef = ConfigurationRef(strategy: baseRow.strategy, workers: baseRow.workers, python: py)
             let samples = Dictionary(uniqueKeysWithValues: rows.map { row in
-                (row.workers, wallTimes(runs, ConfigurationRef(strategy: row.strategy, workers: row.workers)))
+                (row.workers, wallTimes(runs, ConfigurationRef(strategy: row.strategy, workers: row.workers, python: py)))
             })
             let baseSamples = wallTimes(runs, baseRef)
             var predicted: [Int: [Double]] = [:]

@@ -106,7 +106,7 @@ public struct WorkloadFile: Sendable, Equatable {
                 if let seq = value.sequence {
                     w.strategies = try seq.map { n in
                         guard let s = n.string, let st = ConcurrencyStrategy(rawValue: s) else {
-                            throw fail(n, "unknown strategy \"\(n.string ?? "?")\" (known: serial, threads, processes, hybrid)")
+                            throw fail(n, "unknown strategy \"\(n.string ?? "?")\" (known: serial, threads, processes, hybrid, interpreters)")
                         }
                         return st
                     }
@@ -114,7 +114,7 @@ public struct WorkloadFile: Sendable, Equatable {
                     var order: [ConcurrencyStrategy] = []
                     for (sk, sv) in m {
                         guard let s = sk.string, let st = ConcurrencyStrategy(rawValue: s) else {
-                            throw fail(sk, "unknown strategy \"\(sk.string ?? "?")\" (known: serial, threads, processes, hybrid)")
+                            throw fail(sk, "unknown strategy \"\(sk.string ?? "?")\" (known: serial, threads, processes, hybrid, interpreters)")
                         }
                         if let sm = sv.mapping {
                             guard let c = sm["command"] else { throw fail(sv, "strategy \(s) needs a command:") }

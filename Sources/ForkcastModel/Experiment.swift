@@ -23,9 +23,21 @@ public struct ExperimentResult: Codable, Sendable, Equatable {
     public var interrupted: Bool
     /// One-line notes for the reader (e.g. "the executor swap replaced no executor").
     public var notes: [String]
+    /// Measured rounds run in all (the first batch of `--repeat` plus any added).
+    public var rounds: Int?
+    /// Rounds added after the first batch because the leader was not yet separated from
+    /// (or shown equivalent to) its contenders, or to extend worker counts upward.
+    public var roundsAdded: Int?
+    /// Why rounds were added, one line per addition, in order.
+    public var roundLog: [String]?
+    /// False when no run varied the program's concurrency (the executor swap replaced
+    /// nothing, every run failed, or the outputs differ): the recommendation is then
+    /// `undecided` and no scaling fit is made.
+    public var varied: Bool?
 
     private enum CodingKeys: String, CodingKey {
-        case format, formatVersion = "format_version", setup, runs, summary, scaling, recommendation, interrupted, notes
+        case format, formatVersion = "format_version", setup, runs, summary, scaling, recommendation, interrupted, notes,
+             rounds, roundsAdded = "rounds_added", roundLog = "round_log", varied
     }
 
     public init(runs: [ExperimentRun] = [], summary: [ConfigurationSummary] = [], recommendation: ExperimentRecommendation? = nil,
@@ -47,7 +59,7 @@ public struct ExperimentResult: Codable, Sendable, Equatable {
         for s in summary where s.successfulRuns > 0 && !(s.ciLowSeconds <= s.medianWallSeconds && s.medianWallSeconds <= s.ciHighSeconds) {
             problems.append("summary \(s.strategy)×\(s.workers): median outside its interval")
         }
-        if let r = recommendation, !summary.contains(where: { $0.strategy == r.strategy.rawValue && $0.workers == r.workers }) {
+        if let r = recommendation, r.strategy.isModel, !summary.contains(where: { $0.strategy == r.strategy.rawValue && $0.workers == r.workers }) {
             problems.append("recommendation \(r.strategy.rawValue)×\(r.workers) is not a measured configuration")
         }
         return problems
@@ -76,11 +88,23 @@ public struct ExperimentSetup: Codable, Sendable, Equatable {
     public var kernel: String
     /// Wall-clock start, ISO 8601 (UTC).
     public var startedAt: String
+    /// Most measured rounds a configuration may get (`--max-repeat`, default 4 × repeat).
+    public var maxRepeat: Int?
+    /// Time budget of the whole experiment in seconds (`--budget`); no rounds are added past it.
+    public var budgetSeconds: Double?
+    /// Practical equivalence: two configurations tie only when the interval of their
+    /// paired time ratio lies within 1 ± this fraction (`--equivalence 5%` → 0.05).
+    public var equivalence: Double?
+    /// Threads per process under hybrid when `--hybrid-threads` fixed it (nil: p = min(cores, N)).
+    public var hybridThreads: Int?
+    /// The interpreters compared (`--python A,B`), when the interpreter is a dimension of the matrix.
+    public var pythons: [String]?
 
     private enum CodingKeys: String, CodingKey {
         case command, workloadFile = "workload_file", strategyPlugin = "strategy_plugin", strategies, workers,
              repeatCount = "repeat", warmup, timeoutSeconds = "timeout_s", checkOutput = "check_output", record, seed,
-             cores, hostname, kernel, startedAt = "started_at"
+             cores, hostname, kernel, startedAt = "started_at", maxRepeat = "max_repeat", budgetSeconds = "budget_s",
+             equivalence, hybridThreads = "hybrid_threads", pythons
     }
 
     public init(command: [String], workloadFile: String? = nil, strategyPlugin: String, strategies: [String], workers: [Int],
@@ -157,8 +181,14 @@ public struct ExperimentRun: Codable, Sendable, Equatable {
     /// Under the Python executor swap: each executor the program created and what
     /// replaced it ("ThreadPoolExecutor→ProcessPoolExecutor×4").
     public var swaps: [String]?
+    /// The measured round this run belongs to (runs of one round are compared pairwise);
+    /// nil for warm-up and recorded runs.
+    public var round: Int?
+    /// The interpreter this run used, when `--python` made it a dimension of the matrix.
+    public var python: String?
 
     private enum CodingKeys: String, CodingKey {
+        case round, python
         case strategy, workers, repetition, sequence, warmup, recorded, wallSeconds = "wall_s", cpuSeconds = "cpu_s",
              userSeconds = "user_s", systemSeconds = "system_s", peakRSSBytes = "peak_rss_bytes",
              peakProcesses = "peak_processes", voluntaryContextSwitches = "voluntary_ctx_switches",
@@ -172,7 +202,9 @@ public struct ExperimentRun: Codable, Sendable, Equatable {
                 peakProcesses: Int = 0, voluntaryContextSwitches: Int = 0, involuntaryContextSwitches: Int = 0,
                 outcome: RunOutcome? = nil, command: [String] = [], stdoutDigest: String? = nil,
                 outputMatchesBaseline: Bool? = nil, error: String? = nil, profilePath: String? = nil, swaps: [String]? = nil,
-                recorded: Bool = false) {
+                recorded: Bool = false, round: Int? = nil, python: String? = nil) {
+        self.round = round
+        self.python = python
         self.strategy = strategy
         self.workers = workers
         self.repetition = repetition
@@ -230,8 +262,20 @@ public struct ConfigurationSummary: Codable, Sendable, Equatable {
     public var waitBreakdown: StateShares?
     /// What the analysis of this configuration's recorded run recommends on its own.
     public var predictedStrategy: String?
+    /// Speedup over serial from paired runs: the median over rounds of serial's time /
+    /// this configuration's time in the same round, with its bootstrap interval.
+    public var pairedSpeedup: PairedInterval?
+    /// This configuration's time / the leader's, paired by round (nil for the leader).
+    public var ratioToLeader: PairedInterval?
+    /// Under hybrid: the processes × threads split of the workers (p·t = workers).
+    public var hybridProcesses: Int?
+    public var hybridThreads: Int?
+    /// The interpreter, when `--python` made it a dimension of the matrix.
+    public var python: String?
 
     private enum CodingKeys: String, CodingKey {
+        case pairedSpeedup = "paired_speedup", ratioToLeader = "ratio_to_leader", hybridProcesses = "hybrid_processes",
+             hybridThreads = "hybrid_threads", python
         case strategy, workers, medianWallSeconds = "median_wall_s", ciLowSeconds = "ci_low_s", ciHighSeconds = "ci_high_s",
              speedup, cpuSeconds = "cpu_s", peakRSSBytes = "peak_rss_bytes", measuredRuns = "measured_runs",
              successfulRuns = "successful_runs", processes, voluntaryContextSwitches = "voluntary_ctx_switches",
@@ -332,36 +376,45 @@ public struct ScalingPrediction: Codable, Sendable, Equatable {
 ///
 /// Source-compatible with `Recommendation` (strategy, workers, confidence, reasons,
 /// fixFirst) so code written against either reads both; adds the measured margin.
+/// `strategy` is `undecided` (workers 0) when the runs could not separate the leader
+/// from a contender nor show them practically equivalent, or when the program's
+/// concurrency could not be varied; `undecided` then says why and between what.
 public struct ExperimentRecommendation: Codable, Sendable, Equatable {
-    public var strategy: ConcurrencyStrategy
+    public var strategy: RecommendedStrategy
     public var workers: Int
-    /// How much slower the runner-up's median is than the chosen one's, as a fraction
-    /// (0.35 = the runner-up takes 35% longer). Negative when a cheaper configuration
-    /// was chosen inside a tie.
+    /// How much slower the runner-up is than the chosen one, as a fraction of the paired
+    /// median ratio (0.35 = the runner-up takes 35% longer). Negative when a cheaper,
+    /// practically equivalent configuration was chosen.
     public var margin: Double
-    /// True when the chosen configuration's interval clears the runner-up's; false for a
-    /// tie resolved in favour of the cheaper configuration.
+    /// True when the chosen configuration is separated from every other one (each
+    /// paired-ratio interval lies above 1); false for an equivalence tie or undecided.
     public var decisive: Bool
     /// The configuration that measured fastest (may differ from the chosen one in a tie).
     public var fastest: ConfigurationRef?
     public var runnerUp: ConfigurationRef?
-    /// Configurations inside the tie (their intervals overlap the fastest one's).
+    /// Configurations practically equivalent to the fastest (their paired-ratio interval
+    /// lies within 1 ± `equivalence`); the cheapest of them and the fastest is chosen.
     public var tiedWith: [ConfigurationRef]
-    /// 0–1: 0.5 for a tie, rising with the margin for a decisive win.
+    /// 0–1: 0.5 for an equivalence tie, rising with the margin for a separated win, 0 when undecided.
     public var confidence: Double
     public var reasons: [Reason]
     public var fixFirst: Reason?
     /// Whether the single-run analysis (the recording's prediction) agrees; nil without one.
     public var predictionAgrees: Bool?
+    /// The practical-equivalence margin used (a fraction: 0.05 = ±5%).
+    public var equivalence: Double?
+    /// Set when `strategy` is `undecided`.
+    public var undecided: UndecidedComparison?
 
     private enum CodingKeys: String, CodingKey {
         case strategy, workers, margin, decisive, fastest, runnerUp = "runner_up", tiedWith = "tied_with", confidence,
-             reasons, fixFirst = "fix_first", predictionAgrees = "prediction_agrees"
+             reasons, fixFirst = "fix_first", predictionAgrees = "prediction_agrees", equivalence, undecided
     }
 
-    public init(strategy: ConcurrencyStrategy, workers: Int, margin: Double, decisive: Bool, fastest: ConfigurationRef? = nil,
+    public init(strategy: RecommendedStrategy, workers: Int, margin: Double, decisive: Bool, fastest: ConfigurationRef? = nil,
                 runnerUp: ConfigurationRef? = nil, tiedWith: [ConfigurationRef] = [], confidence: Double, reasons: [Reason],
-                fixFirst: Reason? = nil, predictionAgrees: Bool? = nil) {
+                fixFirst: Reason? = nil, predictionAgrees: Bool? = nil, equivalence: Double? = nil,
+                undecided: UndecidedComparison? = nil) {
         self.strategy = strategy
         self.workers = workers
         self.margin = margin
@@ -373,6 +426,55 @@ public struct ExperimentRecommendation: Codable, Sendable, Equatable {
         self.reasons = reasons
         self.fixFirst = fixFirst
         self.predictionAgrees = predictionAgrees
+        self.equivalence = equivalence
+        self.undecided = undecided
+    }
+}
+
+/// Why an experiment ended `undecided`, and between which configurations.
+public struct UndecidedComparison: Codable, Sendable, Equatable {
+    /// "not_separated" (noise wider than the effect at the round limit or budget),
+    /// "not_varied" (the program's concurrency could not be varied), "all_failed",
+    /// "output_differs".
+    public var kind: String
+    public var reason: String
+    /// The two configurations the runs could not tell apart (the leader first).
+    public var candidates: [ConfigurationRef]
+    /// The second candidate's time / the leader's, paired by round, with its interval.
+    public var ratio: PairedInterval?
+    /// Rounds more that would likely decide it (separate or show equivalence), from how
+    /// the interval narrowed; nil when no amount of rounds likely would.
+    public var roundsLikelyNeeded: Int?
+
+    private enum CodingKeys: String, CodingKey {
+        case kind, reason, candidates, ratio, roundsLikelyNeeded = "rounds_likely_needed"
+    }
+
+    public init(kind: String, reason: String, candidates: [ConfigurationRef] = [], ratio: PairedInterval? = nil, roundsLikelyNeeded: Int? = nil) {
+        self.kind = kind
+        self.reason = reason
+        self.candidates = candidates
+        self.ratio = ratio
+        self.roundsLikelyNeeded = roundsLikelyNeeded
+    }
+}
+
+/// The median of per-round ratios of two configurations' wall times, with a seeded
+/// bootstrap 95% interval; `pairs` rounds had a successful run of both.
+public struct PairedInterval: Codable, Sendable, Equatable {
+    public var median: Double
+    public var low: Double
+    public var high: Double
+    public var pairs: Int
+    /// What the ratio is taken against (serial for a speedup, the leader for a ratio).
+    public var against: ConfigurationRef?
+
+    public init(median: Double, low: Double, high: Double, pairs: Int, against: ConfigurationRef? = nil) {
+        self.median = median
+        self.low = low
+        self.high = high
+        self.pairs = pairs
+        self.against = against
     }
 }
 
@@ -380,8 +482,15 @@ public struct ExperimentRecommendation: Codable, Sendable, Equatable {
 public struct ConfigurationRef: Codable, Sendable, Equatable, Hashable {
     public var strategy: String
     public var workers: Int
-    public init(strategy: String, workers: Int) {
+    /// The interpreter, when `--python` made it a dimension of the matrix.
+    public var python: String?
+    public init(strategy: String, workers: Int, python: String? = nil) {
         self.strategy = strategy
         self.workers = workers
+        self.python = python
+    }
+    /// "serial", "threads×4", "processes×2 [python3.13t]".
+    public var name: String {
+        (strategy == "serial" ? "serial" : "\(strategy)×\(workers)") + (python.map { " [\($0)]" } ?? "")
     }
 }

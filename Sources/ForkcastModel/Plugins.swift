@@ -70,6 +70,11 @@ public protocol StrategyPlugin: ForkcastPlugin {
 /// The concurrency strategies Forkcast compares.
 public enum ConcurrencyStrategy: String, Codable, CaseIterable, Sendable {
     case serial, threads, processes, hybrid
+    /// CPython 3.14+'s `InterpreterPoolExecutor`: each worker a subinterpreter with its own GIL.
+    case interpreters
+
+    /// What an experiment compares when no strategies are named (interpreters only on request).
+    public static let defaults: [ConcurrencyStrategy] = [.serial, .threads, .processes, .hybrid]
 }
 
 /// What a recommendation advises: a concurrency model to use, or one of two honest

@@ -210,10 +210,14 @@ public struct ProcessInfo: Codable, Sendable, Equatable {
     /// What the recorder read of the CPython runtime (free-threaded build, GIL enabled,
     /// interpreters); nil when the process is not CPython or its state was not readable.
     public var python: PythonRuntimeInfo?
+    /// The process's root directory (`/proc/PID/root`) as the recorder saw it, when it is
+    /// not "/": a chroot or a container's mount namespace. `command`, `executable` and the
+    /// frames' `module` paths are inside that root.
+    public var root: String?
 
     public init(pid: Int32, ppid: Int32, command: [String], executable: String, startNs: UInt64,
                 endNs: UInt64? = nil, exit: ExitInfo? = nil, runtime: String? = nil, origin: String,
-                python: PythonRuntimeInfo? = nil) {
+                python: PythonRuntimeInfo? = nil, root: String? = nil) {
         self.pid = pid
         self.ppid = ppid
         self.command = command
@@ -223,6 +227,7 @@ public struct ProcessInfo: Codable, Sendable, Equatable {
         self.exit = exit
         self.runtime = runtime
         self.origin = origin
+        self.root = root
         self.python = python
     }
 }
@@ -400,9 +405,10 @@ public struct Sample: Sendable, Equatable {
     public var tid: Int32
     /// Index into `Profile.stacks`.
     public var stack: Int32
-    public var state: ThreadState
-    /// Index into `Profile.waits`, or -1.
+    /// Index into `Profile.waits`, or -1. (Declared before `state` so a sample packs
+    /// into 32 bytes: a million samples are 30.5 MiB in memory.)
     public var wait: Int32
+    public var state: ThreadState
     /// GIL ownership: nil when not a Python thread or unknown.
     public var holdsGIL: Bool?
 

@@ -28,7 +28,8 @@ extension TraceSession {
             }
             builder.add(ProcessInfo(pid: p.pid, ppid: p.ppid, command: command, executable: p.executable,
                                     startNs: p.startNs, endNs: p.endNs, exit: p.exit, runtime: p.runtime, origin: p.origin,
-                                    python: python.runtimeInfo[p.pid]))
+                                    python: python.runtimeInfo[p.pid],
+                                    root: addressSpaces[Int(p.addressSpace)].root?.description))
         }
         let pythonNames = self.pythonNames
         // In `allThreads` order: a thread's row is its index there (`TracedThread.row`).
@@ -44,6 +45,7 @@ extension TraceSession {
         var stackFrames = [[Frame]](repeating: [], count: store.stacks.count)
         for (i, key) in store.stacks.enumerated() {
             let space = addressSpaces[Int(key.addressSpace)]
+            let files = space.root?.files
             var frames: [Frame] = []
             frames.reserveCapacity(key.pcs.count)
             for (depth, pc) in key.pcs.enumerated() {
@@ -52,10 +54,10 @@ extension TraceSession {
                 if let f = frameCache[key.addressSpace]?[cacheKey] {
                     frames.append(f)
                 } else {
-                    var f = symbolizer.frame(for: pc, in: space.map, isReturnAddress: isReturn)
+                    var f = symbolizer.frame(for: pc, in: space.map, isReturnAddress: isReturn, files: files)
                     // Which mapping the frame came from (file, build-id, load bias): its row.
                     if let module = f.module,
-                       var mapping = symbolizer.mappingInfo(for: pc, in: space.map, isReturnAddress: isReturn) {
+                       var mapping = symbolizer.mappingInfo(for: pc, in: space.map, isReturnAddress: isReturn, files: files) {
                         mapping.file = module
                         f.mapping = builder.intern(mapping)
                     }

@@ -57,14 +57,21 @@ struct AddressSpace {
     var mappings: [MemoryMapping] = []
     var map = AddressSpaceMap([])
     var lastRefreshNs: UInt64 = 0
+    /// Set when the process runs in another root (chroot, container): its mapped files
+    /// are opened through /proc/PID/root while it lives, never by their paths here.
+    let root: ProcessRoot?
     /// A stack had a pc outside these mappings shortly after the last re-read.
     var stale = false
 
-    init(pid: Int32) { self.pid = pid }
+    init(pid: Int32) {
+        self.pid = pid
+        root = ProcessRoot.foreign(pid: pid)
+    }
 
     mutating func refresh() {
         guard let fresh = try? ProcMaps.read(pid: pid), !fresh.isEmpty else { return }
         lastRefreshNs = Clock.now()
+        root?.openAll(fresh)
         stale = false
         // Newest first so they win where ranges overlap.
         var merged = fresh

@@ -222,7 +222,8 @@ final class TraceSession {
         p.command = ProcFS.commandLine(pid: pid)
         p.executable = ProcFS.executable(pid: pid)
         p.addressSpace = newAddressSpace(pid: pid)
-        p.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
+        p.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames,
+                              foreignRoot: addressSpaces[Int(p.addressSpace)].root != nil)
         if processes[pid] == nil { processOrder.append(pid) }
         processes[pid] = p
         allProcesses.append(p)
@@ -377,7 +378,8 @@ final class TraceSession {
         process.command = ProcFS.commandLine(pid: pid)
         process.executable = ProcFS.executable(pid: pid)
         process.addressSpace = newAddressSpace(pid: pid)
-        process.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames)
+        process.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames,
+                                    foreignRoot: addressSpaces[Int(process.addressSpace)].root != nil)
         process.execCount += 1
         process.awaitingExec = false
         process.runtime = nil

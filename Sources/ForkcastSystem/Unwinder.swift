@@ -39,8 +39,12 @@ public final class Unwinder {
     private var buffer: [UInt64]
     public let maxFrames: Int
 
-    public init?(pid: Int32, maxFrames: Int = 256) {
+    /// `foreignRoot`: the process runs in another root (chroot, container), so its
+    /// unwind tables are read only from its memory, never from the files its
+    /// /proc/PID/maps names (which here are other files or none).
+    public init?(pid: Int32, maxFrames: Int = 256, foreignRoot: Bool = false) {
         guard let h = fc_unwinder_create(pid) else { return nil }
+        if foreignRoot { fc_unwinder_memory_tables_only(h) }
         handle = h
         self.maxFrames = maxFrames
         buffer = [UInt64](repeating: 0, count: maxFrames)

@@ -23,6 +23,11 @@ public struct ExperimentRequest: Sendable {
     public var recordRateHz: Double = 49
     public var seed: UInt64 = 0x5EED
     public var hybridThreads: Int?
+    /// `--max-repeat`, `--budget` ("10m"), `--equivalence` ("5%"), `--python` ("A,B").
+    public var maxRepeat: Int?
+    public var budget: String?
+    public var equivalence: String?
+    public var pythons: String?
     public var plugins = PluginRegistry.Selection()
 
     public init() {}
@@ -54,11 +59,12 @@ extension ExperimentRequest {
         let file = try workloadFile.map(WorkloadFile.load)
 
         let outDir = URL(fileURLWithPath: outputDirectory ?? Self.defaultOutputDirectory())
-        let strategyList = try strategies.map(parseStrategies) ?? file?.strategies ?? ConcurrencyStrategy.allCases
+        let strategyList = try strategies.map(parseStrategies) ?? file?.strategies ?? ConcurrencyStrategy.defaults
         // Launch the real program, not a pyenv shim: a shim adds bash and pyenv processes
         // (~0.1 s) to every run and would blur the comparison. Unknown programs are left as
         // given so the run reports that it cannot start.
         let cmd = Self.resolveProgram(file?.command ?? command)
+        let pythonList = try pythons.map(PythonInterpreters.parseList) ?? []
         let explicitWorkers = try workers.map(parseWorkers) ?? file?.workers
         var workerList = explicitWorkers ?? [1, 2, 4]
         // A template with {strategy} but no {workers}: one worker count, unless asked otherwise.
@@ -100,13 +106,27 @@ extension ExperimentRequest {
             }
         }
 
+        if !pythonList.isEmpty && !(plugin is PythonExecutorSwapStrategy) && !PythonExecutorSwapStrategy.isPythonCommand(cmd) {
+            throw ExperimentError("--python needs a Python command (python3 SCRIPT …, or a .py script): \(cmd.first ?? "") is not one")
+        }
+
         let record = !noRecord && (file?.record ?? true)
         let check: OutputCheck? = checkOutput ? (file?.check ?? OutputCheck()) : file?.check
-        let plan = ExperimentPlan(
+        var plan = ExperimentPlan(
             workload: workload, strategyPlugin: plugin, strategies: strategyList, workers: workerList,
             repeatCount: repeatCount ?? file?.repeatCount ?? 5, warmup: warmup ?? file?.warmup ?? 1,
             timeout: timeout ?? file?.timeout, outputCheck: check, record: record, recordRateHz: recordRateHz,
-            setup: file?.setup ?? [], teardown: file?.teardown ?? [], outputDirectory: outDir, seed: seed, workloadFile: workloadFile)
+            setup: file?.setup ?? [], teardown: file?.teardown ?? [], outputDirectory: outDir, seed: seed, workloadFile: workloadFile,
+            maxRepeat: maxRepeat, budgetSeconds: try budget.map(parseDuration) ?? 600,
+            equivalence: try equivalence.map(parseEquivalence) ?? 0.05,
+            hybridThreads: hybridThreads ?? file?.hybridThreads, pythons: pythonList)
+        if !pythonList.isEmpty {
+            // Interpreters in the sid chroot see the working directory, the experiment's folder
+            // and the command's absolute paths through bind mounts at the same paths.
+            let cwd = file?.workingDirectory ?? FileManager.default.currentDirectoryPath
+            let binds = [cwd, outDir.standardizedFileURL.path] + cmd.filter { $0.hasPrefix("/") }.map { ($0 as NSString).deletingLastPathComponent }
+            for p in pythonList { plan.interpreterCommands[p] = try PythonInterpreters.resolve(p, binds: binds) }
+        }
         try plan.validate()
         return PlannedExperiment(plan: plan, pipeline: pipeline, strategyPluginName: plugin.descriptor.name, notes: [],
                                  problems: selected.problems.map(\.description))
@@ -128,8 +148,10 @@ extension PlannedExperiment {
     /// The runner for this plan: each configuration recorded by ForkcastSampling's
     /// recorder, analyzed by the pipeline's analyzers, its profile written beside the run
     /// outputs.
-    public func runner(stop: StopFlag, progress: (@Sendable (ExperimentProgress) -> Void)?) -> ExperimentRunner {
+    public func runner(stop: StopFlag, progress: (@Sendable (ExperimentProgress) -> Void)?,
+                       log: (@Sendable (String) -> Void)? = nil) -> ExperimentRunner {
         var runner = ExperimentRunner(stop: stop, recorder: SamplingRunRecorder(), analyzer: Self.analyzer(pipeline), progress: progress)
+        runner.log = log
         runner.saveProfile = { profile, url in try ProfileFiles.write(profile, to: url.path) }
         return runner
     }
@@ -137,9 +159,9 @@ extension PlannedExperiment {
     /// Runs the plan and writes `experiment.json` into the output folder (and to
     /// `jsonPath` when given, '-' excluded: that is the caller's stdout). Returns the result
     /// and the path of `experiment.json`.
-    public func run(stop: StopFlag, jsonPath: String? = nil,
-                    progress: (@Sendable (ExperimentProgress) -> Void)?) throws -> (ExperimentResult, String) {
-        var result = try runner(stop: stop, progress: progress).run(plan)
+    public func run(stop: StopFlag, jsonPath: String? = nil, progress: (@Sendable (ExperimentProgress) -> Void)?,
+                    log: (@Sendable (String) -> Void)? = nil) throws -> (ExperimentResult, String) {
+        var result = try runner(stop: stop, progress: progress, log: log).run(plan)
         result.notes = notes + result.notes
         let data = try result.encodedJSON()
         let mainJSON = plan.outputDirectory.appendingPathComponent("experiment.json").path

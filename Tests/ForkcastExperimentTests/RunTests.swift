@@ -45,8 +45,10 @@ final class RunTests: XCTestCase {
     private func probe(_ api: String, _ strategy: String, startMethod: String? = nil) throws -> (Probe, [String]) {
         let hook = try PythonSwapHook.install(in: dir.appendingPathComponent("hook"))
         let script = Self.examples.appendingPathComponent("swap_probe.py").path
-        var spec = try PythonExecutorSwapStrategy(hookDirectory: hook, hybridThreads: 3)
-            .launchSpecs(for: Workload(command: [Self.python, script, api] + (startMethod.map { [$0] } ?? [])), strategy: strategy, workers: 2)[0]
+        // Hybrid×4 with 2 threads per process: 2 processes × 2 threads (workers are total concurrency).
+        var spec = try PythonExecutorSwapStrategy(hookDirectory: hook, hybridThreads: 2)
+            .launchSpecs(for: Workload(command: [Self.python, script, api] + (startMethod.map { [$0] } ?? [])), strategy: strategy,
+                         workers: strategy == "hybrid" ? 4 : 2)[0]
         let report = dir.appendingPathComponent("\(api)-\(strategy).swaps")
         spec.environment["FORKCAST_SWAP_REPORT"] = report.path
         let m = ProcessRunner().run(spec, timeout: 60, stop: nil, outputDirectory: dir, label: "\(api)-\(strategy)")
@@ -77,7 +79,7 @@ final class RunTests: XCTestCase {
             default:
                 XCTAssertEqual(p.pids.count, 2, "hybrid must use 2 worker processes: \(p.pids)", file: file, line: line)
                 XCTAssertFalse(p.pids.contains(p.main_pid), file: file, line: line)
-                // 8 tasks of 50 ms on 2 processes × 3 threads: several threads per process ran tasks.
+                // 8 tasks of 50 ms on 2 processes × 2 threads: several threads per process ran tasks.
                 XCTAssertGreaterThan(p.workers.count, 2, "hybrid must run a thread pool inside each process: \(p.workers)", file: file, line: line)
                 XCTAssertEqual(swaps.count, 1, file: file, line: line)
                 XCTAssertTrue(swaps[0].hasPrefix("\(requested)→Hybrid"), swaps[0], file: file, line: line)
@@ -143,11 +145,13 @@ final class RunTests: XCTestCase {
         let script = Self.examples.appendingPathComponent("io_sleep.py").path
         let plan = ExperimentPlan(
             workload: Workload(command: [Self.python, script, "--tasks", "8", "--sleep", "0.1", "--strategy", "{strategy}", "--workers", "{workers}"]),
-            strategyPlugin: CommandTemplateStrategy(), strategies: [.serial, .threads], workers: [1, 2], repeatCount: 2, warmup: 0,
-            timeout: 60, outputCheck: OutputCheck(), outputDirectory: dir)
+            strategyPlugin: CommandTemplateStrategy(), strategies: [.serial, .threads], workers: [1, 2], repeatCount: 5, warmup: 0,
+            timeout: 60, outputCheck: OutputCheck(), outputDirectory: dir, extendWorkers: false)
         let result = try ExperimentRunner().run(plan)
-        XCTAssertEqual(result.runs.count, 6)
-        XCTAssertEqual(result.runs.map(\.strategy), ["serial", "threads", "threads", "serial", "threads", "threads"])
+        XCTAssertEqual(result.runs.count, 15, "decided in the first batch: no rounds added")
+        XCTAssertEqual(result.roundsAdded, 0)
+        XCTAssertEqual(result.runs.prefix(6).map { "\($0.strategy)×\($0.workers)" },
+                       ["serial×1", "threads×1", "threads×2", "threads×1", "threads×2", "serial×1"], "rounds rotate their order")
         XCTAssertTrue(result.runs.allSatisfy { $0.outcome == .ok && $0.outputMatchesBaseline == true })
         let rec = try XCTUnwrap(result.recommendation)
         // 8 × 100 ms: serial ≈ 0.8 s, threads×2 ≈ 0.4 s: a 0.4 s gap, far above start-up noise.
@@ -174,11 +178,11 @@ final class RunTests: XCTestCase {
         let hook = try PythonSwapHook.install(in: dir.appendingPathComponent("hook"))
         let plan = ExperimentPlan(workload: Workload(command: [Self.python, script], environment: ["TINY_TASKS": "5000"]),
                                   strategyPlugin: PythonExecutorSwapStrategy(hookDirectory: hook),
-                                  strategies: [.serial, .processes], workers: [2], repeatCount: 2, warmup: 0, timeout: 60,
+                                  strategies: [.serial, .processes], workers: [2], repeatCount: 5, warmup: 0, timeout: 60,
                                   outputCheck: OutputCheck(), outputDirectory: dir)
         let result = try ExperimentRunner().run(plan)
-        XCTAssertEqual(result.runs.compactMap(\.swaps), [["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"],
-                                                        ["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"]])
+        XCTAssertEqual(result.runs.compactMap(\.swaps).prefix(4), [["ThreadPoolExecutor→SerialExecutor×1"], ["ThreadPoolExecutor→ProcessPoolExecutor×2"],
+                                                                  ["ThreadPoolExecutor→ProcessPoolExecutor×2"], ["ThreadPoolExecutor→SerialExecutor×1"]])
         XCTAssertTrue(result.runs.allSatisfy { $0.outputMatchesBaseline == true }, "the swap must not change the program's output")
         let rec = try XCTUnwrap(result.recommendation)
         XCTAssertEqual(rec.strategy, .serial)
@@ -196,7 +200,11 @@ final class RunTests: XCTestCase {
         let threads = try XCTUnwrap(result.summary.first { $0.strategy == "threads" })
         XCTAssertEqual(threads.outputMatchesBaseline, false)
         XCTAssertEqual(threads.excludedReason, "stdout differs from the baseline's")
-        XCTAssertEqual(result.recommendation?.strategy, .serial)
+        // Nothing left to compare serial with: no advice rather than "serial".
+        XCTAssertEqual(result.recommendation?.strategy, .undecided)
+        XCTAssertEqual(result.recommendation?.undecided?.kind, "output_differs")
+        XCTAssertEqual(result.varied, false)
+        XCTAssertTrue(result.scaling.isEmpty)
     }
 
     func testStopKeepsCompletedRuns() throws {
@@ -208,8 +216,9 @@ final class RunTests: XCTestCase {
         let result = try runner.run(plan)
         XCTAssertTrue(result.interrupted)
         XCTAssertEqual(result.runs.count, 3)
-        XCTAssertTrue(result.notes.contains("interrupted: 3 of 6 runs completed"))
-        XCTAssertEqual(result.summary.first?.successfulRuns, 2)
+        XCTAssertTrue(result.notes.contains("interrupted: 3 of 6 runs completed"), "\(result.notes)")
+        XCTAssertEqual(result.runs.map(\.strategy), ["serial", "threads", "threads"], "rounds rotate their order")
+        XCTAssertEqual(result.summary.first?.successfulRuns, 1)
     }
 
     func testSetupAndTeardownRunAroundTheRuns() throws {

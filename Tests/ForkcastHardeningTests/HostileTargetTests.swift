@@ -39,9 +39,8 @@ final class HostileTargetTests: XCTestCase {
             }
             precondition(replaced > 0, "placeholder \(i) not found in the fixture")
         }
-        // No newline in the folder name: libunwind reads /proc/PID/maps itself, where the kernel
-        // writes a newline as `\012`, and then finds no unwind tables for the binary (see
-        // docs/reliability.md). Newlines are covered by function names, argv and the FIFO path.
+        // No newline in the folder name here: UnwindTablesTests covers a binary under such a
+        // folder. Newlines are covered by function names, argv and the FIFO path.
         let dir = Fixtures.scratch.appendingPathComponent("<img src=x onerror=alert(3)>\u{1b}[1m dir-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // A file name cannot hold '/', so no closing tags here; the directory above has the rest.

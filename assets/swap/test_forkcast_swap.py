@@ -118,7 +118,8 @@ class SwapTests(unittest.TestCase):
             self.assertNotEqual(pid, out["pid"])
             self.assertTrue(thread.startswith("forkcast-hybrid-"), thread)
         self.assertEqual(out["error"], "boom 3")
-        self.assertSwap(swaps, "ProcessPoolExecutor", "HybridExecutor", 2)
+        # FORKCAST_WORKERS processes × FORKCAST_HYBRID_THREADS threads: 2 × 2 = 4 workers in all.
+        self.assertSwap(swaps, "ProcessPoolExecutor", "HybridExecutor", 4)
 
     def test_thread_pool_becomes_a_process_pool(self):
         out, swaps, _ = run("ThreadPool", "processes")
@@ -150,6 +151,42 @@ class SwapTests(unittest.TestCase):
             program = "import json, builtins\nprint(json.dumps({'chained': getattr(builtins, 'CHAINED', None)}))\n"
             out, _, stderr = run("-", "threads", program=program, path=HERE + os.pathsep + other)
         self.assertEqual(out["chained"], "yes", stderr)
+
+    def test_a_thread_pool_replaced_by_processes_does_not_rerun_an_unguarded_script(self):
+        # No `if __name__ == "__main__"` guard and a spawn default (as forkserver is from
+        # CPython 3.14): the replacing process pool must fork, or each worker would import
+        # the script as __mp_main__ and run it again.
+        program = textwrap.dedent("""
+            import concurrent.futures, json, multiprocessing, os
+            multiprocessing.set_start_method("spawn", force=True)
+            def square(x):
+                return x * x
+            with concurrent.futures.ThreadPoolExecutor(4) as ex:
+                print(json.dumps({"pid": os.getpid(), "results": list(ex.map(square, range(4)))}))
+        """)
+        for strategy in ("processes", "hybrid"):
+            with tempfile.TemporaryDirectory() as tmp:
+                script = os.path.join(tmp, "prog.py")
+                with open(script, "w") as f:
+                    f.write(program)
+                env = dict(os.environ, PYTHONPATH=HERE, FORKCAST_STRATEGY=strategy, FORKCAST_WORKERS="2",
+                           FORKCAST_HYBRID_THREADS="2")
+                done = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True, timeout=120)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            lines = done.stdout.strip().splitlines()
+            self.assertEqual(len(lines), 1, "%s: the script ran %d times: %s" % (strategy, len(lines), lines))
+            self.assertEqual(json.loads(lines[0])["results"], [0, 1, 4, 9])
+
+    def test_interpreters_need_cpython_3_14(self):
+        if sys.version_info >= (3, 14):
+            out, swaps, _ = run("ThreadPoolExecutor", "interpreters")
+            self.assertEqual(out["class"], "InterpreterPoolExecutor")
+            self.assertEqual([c[0] for c in out["calls"]], [0, 1, 4, 9])
+            self.assertSwap(swaps, "ThreadPoolExecutor", "InterpreterPoolExecutor", 2)
+        else:
+            with self.assertRaises(AssertionError) as failed:
+                run("ThreadPoolExecutor", "interpreters")
+            self.assertIn("the interpreters strategy needs CPython 3.14+", str(failed.exception))
 
     def test_bad_worker_counts_fall_back_to_one(self):
         out, swaps, _ = run("ThreadPoolExecutor", "threads", extra_env={"FORKCAST_WORKERS": "many"})

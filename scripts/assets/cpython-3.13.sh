@@ -20,10 +20,10 @@ cache="${FORKCAST_CACHE:-$HOME/.cache/forkcast}"
 out="$cache/cpython-3.13"
 stamp_text="trixie python3.13 | gil: default | ft: --disable-gil | no pgo/lto | v1"
 
-ready() {
-  [ -f "$out/.forkcast-stamp" ] && [ "$(cat "$out/.forkcast-stamp")" = "$stamp_text" ] &&
-    [ -x "$out/gil/bin/python3.13" ] && [ -x "$out/ft/bin/python3.13t" ]
-}
+# Each flavour is complete once its own stamp is written, so an interrupted run keeps
+# the flavour it finished.
+flavour_ready() { [ -f "$out/$1/.forkcast-stamp" ] && [ "$(cat "$out/$1/.forkcast-stamp")" = "$stamp_text" ]; }
+ready() { flavour_ready gil && [ -x "$out/gil/bin/python3.13" ] && flavour_ready ft && [ -x "$out/ft/bin/python3.13t" ]; }
 if ready; then echo "$out"; exit 0; fi
 
 SUDO=""
@@ -72,27 +72,29 @@ echo "cpython-3.13: building $(basename "$orig") (gil and free-threaded; a few m
 jobs=$(nproc 2>/dev/null || echo 2)
 build_one() { # flavour configure-flags...
   local flavour=$1; shift
+  flavour_ready "$flavour" && return 0
   local src="$work/src-$flavour"
   mkdir -p "$src"
   tar -xJf "$orig" -C "$src" --strip-components=1
   (
     cd "$src"
-    ./configure --prefix="$out/$flavour" --without-ensurepip "$@" > "$work/configure-$flavour.log" 2>&1 ||
-      { tail -n 30 "$work/configure-$flavour.log" >&2; exit 1; }
+    # No test modules: the tests need none, and compiling Lib/test's .pyc files at
+    # install time is most of the install.
+    ./configure --prefix="$out/$flavour" --without-ensurepip --disable-test-modules "$@" \
+      > "$work/configure-$flavour.log" 2>&1 || { tail -n 30 "$work/configure-$flavour.log" >&2; exit 1; }
     make -j"$jobs" > "$work/make-$flavour.log" 2>&1 || { tail -n 40 "$work/make-$flavour.log" >&2; exit 1; }
     make install DESTDIR="$work/dest-$flavour" > "$work/install-$flavour.log" 2>&1 ||
       { tail -n 30 "$work/install-$flavour.log" >&2; exit 1; }
   )
+  # Configured with its final prefix and installed under a DESTDIR: move it in place.
+  rm -rf "${out:?}/$flavour"
+  mkdir -p "$out"
+  mv "$work/dest-$flavour$out/$flavour" "$out/$flavour"
+  echo "$stamp_text" > "$out/$flavour/.forkcast-stamp"
 }
 build_one gil
 build_one ft --disable-gil
 
-# Each flavour was configured with its final prefix and installed under a DESTDIR: move it in place.
-rm -rf "$out"
-mkdir -p "$out"
-mv "$work/dest-gil$out/gil" "$out/gil"
-mv "$work/dest-ft$out/ft" "$out/ft"
 "$out/gil/bin/python3.13" -c 'import sys; assert sys._is_gil_enabled()' >&2
 "$out/ft/bin/python3.13t" -c 'import sys, sysconfig; assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1; assert not sys._is_gil_enabled()' >&2
-echo "$stamp_text" > "$out/.forkcast-stamp"
 echo "$out"

@@ -129,6 +129,9 @@ fc_unwinder *fc_unwinder_create(pid_t pid);
 void fc_unwinder_destroy(fc_unwinder *unwinder);
 /// Drops cached unwind info, e.g. after exec or when mappings changed.
 void fc_unwinder_flush(fc_unwinder *unwinder);
+/// Never falls back to _UPT (which opens files by the paths in /proc/PID/maps): for a
+/// process in another root, where those paths name other files here.
+void fc_unwinder_memory_tables_only(fc_unwinder *unwinder);
 
 enum {
     FC_UNWIND_COMPLETE = 1,     ///< reached the outermost frame (unw_step returned 0)

@@ -48,13 +48,18 @@ public final class Symbolizer {
     /// `isReturnAddress`: true for every frame but the leaf. A return address points after
     /// the call, possibly past the end of the calling function, so `address - 1` is looked up.
     /// `offset` is always the file virtual address of `address` itself.
-    public func frame(for address: UInt64, in map: AddressSpaceMap, isReturnAddress: Bool) -> Frame {
+    ///
+    /// `files`: for a process in another root (a chroot, a container — `ProcessRoot`),
+    /// where to open each mapped path; a path not in it is not opened at all (the file of
+    /// that name here is another file). nil: the paths are the recorder's own.
+    public func frame(for address: UInt64, in map: AddressSpaceMap, isReturnAddress: Bool,
+                      files: [String: String]? = nil) -> Frame {
         let probe = isReturnAddress && address > 0 ? address - 1 : address
         guard let mapping = map.mapping(containing: probe) else {
             return Frame(kind: .native, name: "[unknown]+0x\(String(address, radix: 16))", symbolized: false)
         }
         let label = mapping.path.isEmpty ? "[anon]" : mapping.path
-        let module = mapping.isDeleted || mapping.path.isEmpty ? nil : loadedModule(for: mapping)
+        let module = resolvedModule(for: mapping, files: files)
         guard let module else {
             // Not an ELF file we can read: report the file offset of the address.
             let offset = address &- mapping.start &+ mapping.offset
@@ -68,6 +73,16 @@ public final class Symbolizer {
         }
         return Frame(kind: .native, name: "\(Symbolizer.baseName(label))+0x\(String(offset, radix: 16))",
                      module: mapping.path, offset: offset, symbolized: false)
+    }
+
+    /// The module of `mapping`, read from the recorder's own path or, for a process in
+    /// another root, only from the opened file `files` gives for it.
+    func resolvedModule(for mapping: MemoryMapping, files: [String: String]?) -> LoadedModule? {
+        if let files, mapping.isFileBacked {
+            // Opened through /proc/PID/root or map_files, so deleted files are readable too.
+            return files[mapping.path].flatMap { module(path: $0) }
+        }
+        return mapping.isDeleted || mapping.path.isEmpty ? nil : loadedModule(for: mapping)
     }
 
     /// The ELF file at `path` (cached), or nil when it cannot be read as ELF.
