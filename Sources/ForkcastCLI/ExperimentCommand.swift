@@ -226,8 +226,10 @@ enum ExperimentTable {
             for reason in rec.reasons { out.append("  - " + reason.text) }
         } else if let rec = r.recommendation {
             let name = rec.strategy == .serial ? "serial" : "\(rec.strategy.rawValue) with \(rec.workers) workers"
+            let settledCount = rec.decisive || !rec.tiedWith.isEmpty
             out.append(rec.decisive ? String(format: "Recommendation: %@ (wins by %.0f%%)", name, rec.margin * 100)
-                                    : "Recommendation: \(name) (practically equivalent to the fastest within ±\(Int(((rec.equivalence ?? 0.05) * 100).rounded()))%; the cheaper choice)")
+                       : settledCount ? "Recommendation: \(name) (practically equivalent to the fastest within ±\(Int(((rec.equivalence ?? 0.05) * 100).rounded()))%; the cheaper choice)"
+                       : "Recommendation: \(name) (the strategy is settled; the worker count is not, see below)")
             for reason in rec.reasons { out.append("  - " + reason.text) }
         } else {
             out.append("No recommendation: no configuration completed all its runs cleanly.")
