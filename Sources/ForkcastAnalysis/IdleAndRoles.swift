@@ -83,7 +83,7 @@ enum Roles {
     /// Assigns roles to `processes` and `threads` (breakdown rows, idle already decided).
     /// `startRoutine[tid]` is the outermost non-system frame of the thread (its start routine).
     static func assign(processes: inout [ProcessBreakdown], threads: inout [ThreadBreakdown], rootPid: Int32,
-                       executables: [Int32: String], startRoutine: [Int32: String]) {
+                       executables: [Int32: String], startRoutine: [Int32: String], duration: Double = 0) {
         // Threads within each process.
         var byPid: [Int32: [Int]] = [:]
         for (i, t) in threads.enumerated() { byPid[t.pid, default: []].append(i) }
@@ -130,21 +130,29 @@ enum Roles {
         for (i, p) in processes.enumerated() where p.pid != rootPid || !pids.contains(p.ppid) {
             siblings["\(p.ppid)|" + signature(p), default: []].append(i)
         }
-        let workerRows = Set(siblings.values.filter { $0.count >= 2 }.flatMap { $0 })
+        // Workers live: a burst of short-lived siblings (a launcher's shims, `sh -c` helpers
+        // that ended at once) is not a pool.
+        func lasting(_ p: ProcessBreakdown) -> Bool {
+            duration <= 0 || ((p.endSeconds ?? duration) - p.startSeconds) >= 0.25 * duration
+        }
+        let workerRows = Set(siblings.values.filter { g in g.count >= 2 && g.contains { lasting(processes[$0]) } }.flatMap { $0 })
         let work = Dictionary(processes.map { ($0.pid, Double($0.samples) * ($0.states.onCPU + $0.states.runnable)) },
                               uniquingKeysWith: { a, _ in a })
         for i in processes.indices {
             let p = processes[i]
             let children = processes.filter { $0.ppid == p.pid && $0.pid != p.pid }
+            let supervises = children.contains { c in workerRows.contains(processes.firstIndex { $0.pid == c.pid } ?? -1) }
             if workerRows.contains(i) {
                 processes[i].role = .worker
-            } else if !children.isEmpty {
+            } else if supervises {
                 let childWork = children.reduce(0.0) { $0 + (work[$1.pid] ?? 0) }
                 let own = work[p.pid] ?? 0
-                let supervises = children.contains { c in workerRows.contains(processes.firstIndex { $0.pid == c.pid } ?? -1) }
-                    || children.count >= 2
-                processes[i].role = (p.idle || (supervises && own < childWork)) ? .supervisor : .main
+                processes[i].role = (p.idle || own < childWork) ? .supervisor : .main
+            } else if p.pid == rootPid {
+                processes[i].role = .main
             } else {
+                // A child that is neither a worker nor starts workers: a helper (a local server
+                // a test program talks to, a launcher, a background process).
                 processes[i].role = .helper
             }
         }

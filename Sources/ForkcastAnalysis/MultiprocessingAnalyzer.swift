@@ -134,7 +134,13 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
         }
 
         let duration = Double(profile.recording.durationNs) / 1e9
-        let poolWorkers = workers.filter { (poolEvidence[$0.pid] ?? 0) > 0 }
+        // A pool worker runs the same program as its parent (a fork, or a spawn of the same
+        // interpreter): a shell or a launcher the parent runs (pyenv's shims, `sh -c`) reading
+        // a pipe is not one.
+        let executable = Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b })
+        let poolWorkers = workers.filter { w in
+            (poolEvidence[w.pid] ?? 0) > 0 && (executable[w.ppid].map { $0 == w.executable } ?? true)
+        }
         var startups: [ProcessStartup] = []
         for w in poolWorkers {
             if let first = firstUser[w.pid] {

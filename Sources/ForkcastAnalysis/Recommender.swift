@@ -102,12 +102,31 @@ public enum Recommender {
         // from it rests on the task size, which it can only estimate.
         let workerProcesses = analysis.multiprocessing?.poolWorkerProcesses ?? 0
         if winner == .processes && workerProcesses == 0 && !measured {
-            let cap = 0.75
+            // The task size, where the pool's queue traffic shows it, says how much a round
+            // trip per task would weigh; the bytes pickled per task are not visible here.
+            let tasks = analysis.findings.first { $0.id == "pool.tasks" }
+            let perTask = tasks?.metrics["task_seconds"]
+            let cap: Double
+            var text = "This recording ran the work on threads: it cannot see what processes would add (pickling arguments and "
+                + "results, starting workers, a round trip per task)"
+            if let perTask, let seen = tasks?.metrics["tasks_seen"] {
+                if perTask < 0.02 {
+                    cap = 0.5
+                    text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each — short enough that a pickle round trip per task can cost as much"
+                } else if perTask >= 0.1 {
+                    cap = 0.85
+                    text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each, long next to a round trip, but what each passes is not visible"
+                } else {
+                    cap = 0.7
+                    text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each"
+                }
+            } else {
+                cap = 0.6
+                text += "; the task size is not visible either"
+            }
+            text += ". `forkcast experiment` measures it."
             if confidence > cap { confidence = cap }
-            extra.append(Reason(factor: .startup,
-                                text: "This recording ran the work on threads: it cannot see what processes would add (pickling arguments and "
-                                    + "results, starting workers, a round trip per task). `forkcast experiment` measures it.",
-                                metrics: ["confidence_cap": cap]))
+            extra.append(Reason(factor: .startup, text: text, metrics: ["confidence_cap": cap].merging(perTask.map { ["task_seconds": $0] } ?? [:]) { a, _ in a }))
         }
         confidence = min(0.95, max(0.05, confidence))
 

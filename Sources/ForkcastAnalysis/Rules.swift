@@ -309,6 +309,17 @@ public struct StartupRule: RecommenderRulePlugin {
         let metrics = ["worker_busy_share": mp.workerBusyShare, "overhead_ratio": mp.overheadRatio,
                        "startup_seconds": mp.startupSeconds, "startup_share": mp.startupShare,
                        "worker_compute_seconds": mp.workerComputeSeconds]
+        // Long tasks (the pool's queue traffic shows them) and idle workers: they idled after
+        // their work, not between tasks — a short run, not tasks too small for processes.
+        if mp.workerBusyShare < 0.3 && !mp.dataBound,
+           let tasks = a.findings.first(where: { $0.id == "pool.tasks" }), let perTask = tasks.metrics["task_seconds"], perTask >= 0.05 {
+            return [Advice(rule: descriptor.name, strategy: nil, weight: 0, reason: Reason(
+                factor: .startup,
+                text: "Worker processes did useful work only \(Text.pct(mp.workerBusyShare)) of their lifetime, but their tasks were long "
+                    + "(about \(Text.secs(perTask)) of work each, \(Int(tasks.metrics["tasks_seen"] ?? 0)) seen): they idled after the work, "
+                    + "not between tasks. The recording is too short to judge the pool; `forkcast experiment` measures it.",
+                metrics: metrics.merging(["task_seconds": perTask]) { a, _ in a }))]
+        }
         if mp.workerBusyShare < 0.3 && !mp.dataBound {
             let text = "Tasks too small for processes: \(mp.poolWorkerProcesses) worker processes did useful work only "
                 + "\(Text.pct(mp.workerBusyShare)) of their lifetime (\(Text.secs(mp.workerComputeSeconds))) — the rest went to "

@@ -14,6 +14,9 @@ public struct TimeBreakdown: Sendable, Equatable {
     /// Threads that waited for events as an event loop does (epoll/select with nothing ready,
     /// a listening socket, an eventfd) for at least a tenth of their samples.
     public var eventDrivenTids: Set<Int32> = []
+    /// Per thread: how many times it went from waiting for work (a queue get, a condition) to
+    /// working — the tasks it was seen to start, an estimate of the pool's task rate.
+    public var taskStarts: [Int32: Int] = [:]
 
     /// Computes the breakdown. A lock wait whose stack is in CPython's `take_gil` counts as a
     /// GIL wait even when the sampler recorded it as `lock_wait`.
@@ -52,6 +55,9 @@ public struct TimeBreakdown: Sendable, Equatable {
         var sameAsFirst = [Int](repeating: 0, count: nThreads)
         var startRoutine = [String?](repeating: nil, count: nThreads)
         let waitEvidence: [IdleEvidence?] = profile.waits.map { IdleEvidence.of($0) }
+        // The previous sample of each thread waited for work (1), worked (0), or none yet (-1).
+        var lastWaitedForWork = [Int8](repeating: -1, count: nThreads)
+        var taskStarts = [Int](repeating: 0, count: nThreads)
         var processOfThread = [Int](repeating: 0, count: nThreads)
         var processIndex: [Int32: Int] = [:]
         var processPids: [Int32] = []
@@ -167,6 +173,12 @@ public struct TimeBreakdown: Sendable, Equatable {
                 }
             }
             counts[t * nStates + Int(state.code)] += 1
+            if evidence == .waitsForWork {
+                lastWaitedForWork[t] = 1
+            } else if evidence == .none {
+                if lastWaitedForWork[t] == 1 { taskStarts[t] += 1 }
+                lastWaitedForWork[t] = 0
+            }
             if evidence == .none {
                 working[t * nStates + Int(state.code)] += 1
             } else {
@@ -309,7 +321,7 @@ public struct TimeBreakdown: Sendable, Equatable {
         }
         Roles.assign(processes: &processes, threads: &threads, rootPid: profile.recording.rootPid,
                      executables: Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b }),
-                     startRoutine: startRoutineByTid)
+                     startRoutine: startRoutineByTid, duration: Double(profile.recording.durationNs) / 1e9)
 
         let parallelism = ticks > 0 ? Double(onCPUTotal) / Double(ticks) : 0
         var overall = OverallBreakdown(
@@ -326,7 +338,10 @@ public struct TimeBreakdown: Sendable, Equatable {
             rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: ticks,
             periodSeconds: period, processes: processes.count, threads: threads.count,
             truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)
-        return TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven)
+        var starts: [Int32: Int] = [:]
+        for (i, info) in profile.threads.enumerated() where taskStarts[i] > 0 { starts[info.tid] = taskStarts[i] }
+        return TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
+                             taskStarts: starts)
     }
 
     static func isSortedByTime(_ samples: [Sample]) -> Bool {
@@ -416,6 +431,25 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
                     + " serve it. Its concurrency follows the clients'.",
                 metrics: ["event_driven_threads": Double(driven.count), "worker_processes": Double(workers),
                           "worker_threads": Double(workerThreads)]))
+        }
+        // The pool's task rate, from its workers' queue traffic: each return from waiting for
+        // work to working is a task started. Work per task = their working time / tasks.
+        let workerProcesses = Set(b.processes.filter { $0.role == .worker }.map(\.pid))
+        let poolThreads = b.threads.filter { t in
+            (t.role == .worker || (workerProcesses.contains(t.pid) && t.tid == t.pid)) && !t.idle && (b.taskStarts[t.tid] ?? 0) > 0
+        }
+        let tasks = poolThreads.reduce(0) { $0 + (b.taskStarts[$1.tid] ?? 0) }
+        if tasks >= 3 {
+            let workSeconds = poolThreads.reduce(0.0) { $0 + $1.seconds * (1 - $1.idleShare) }
+            let perTask = workSeconds / Double(tasks)
+            let duration = max(b.summary.durationSeconds, b.summary.periodSeconds)
+            part.findings.append(Finding(
+                source: descriptor.name, id: "pool.tasks", severity: .info, factor: .startup,
+                title: "Pool tasks: about \(tasks) started by \(poolThreads.count) workers, \(Text.secs(perTask)) of work each",
+                detail: "Estimated from the workers' queue traffic (each return from waiting for work to working is a task); "
+                    + "a task shorter than the sampling period (\(Text.secs(b.summary.periodSeconds))) can be missed, so short tasks are rarer than they are.",
+                metrics: ["tasks_seen": Double(tasks), "task_seconds": perTask, "tasks_per_second": Double(tasks) / duration,
+                          "workers": Double(poolThreads.count)]))
         }
         if o.starvedTickShare >= 0.25 && o.runnableThreads >= 0.25 {
             part.findings.append(Finding(

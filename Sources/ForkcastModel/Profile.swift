@@ -405,9 +405,10 @@ public struct Sample: Sendable, Equatable {
     public var tid: Int32
     /// Index into `Profile.stacks`.
     public var stack: Int32
-    public var state: ThreadState
-    /// Index into `Profile.waits`, or -1.
+    /// Index into `Profile.waits`, or -1. (Declared before `state` so a sample packs
+    /// into 32 bytes: a million samples are 30.5 MiB in memory.)
     public var wait: Int32
+    public var state: ThreadState
     /// GIL ownership: nil when not a Python thread or unknown.
     public var holdsGIL: Bool?
 

@@ -233,4 +233,39 @@ final class IdleRolesKeepTests: XCTestCase {
         gil.samples = gil.samples.map { var s = $0; s.holdsGIL = s.state == .onCPU; return s }
         XCTAssertEqual(Analyzer.analyze(gil).recommendation?.strategy, .processes)
     }
+
+    /// A threads recording of a GIL-bound pool: the task size read from the workers' queue
+    /// traffic sets how sure "processes" can be (short tasks: a round trip each costs as much).
+    func testTaskSizeFromQueueTrafficCapsProcessesConfidence() throws {
+        func pool(every k: Int) -> Analysis {
+            var p = SyntheticProfiles.pythonCPUThreads()
+            let f0 = Int32(p.frames.count)
+            p.frames += [Self.c("__futex_abstimed_wait_common"), Self.n("_queue_SimpleQueue_get", "/usr/bin/python3.11"),
+                         SyntheticProfiles.python("_worker", file: "/usr/lib/python3.11/concurrent/futures/thread.py", line: 81)]
+            let getStack = Int32(p.stacks.count)
+            p.stacks.append(Stack(frames: [f0, f0 + 1, f0 + 2]))
+            let wait = Int32(p.waits.count)
+            p.waits.append(WaitInfo(syscall: "futex", futex: 0x7f00_0000_9000))
+            var tickOfThread: [Int32: Int] = [:]
+            p.samples = p.samples.map { s in
+                var s = s
+                let n = tickOfThread[s.tid, default: 0]
+                tickOfThread[s.tid] = n + 1
+                if n % k == 0 { s.state = .lockWait; s.stack = getStack; s.wait = wait; s.holdsGIL = false }
+                return s
+            }
+            return Analyzer.analyze(p)
+        }
+        let short = pool(every: 2)
+        let tasks = try XCTUnwrap(short.findings.first { $0.id == "pool.tasks" })
+        XCTAssertEqual(tasks.metrics["task_seconds"] ?? 0, 0.01, accuracy: 0.002)
+        XCTAssertEqual(short.recommendation?.strategy, .processes)
+        XCTAssertLessThanOrEqual(short.recommendation?.confidence ?? 1, 0.5)
+        XCTAssertTrue(short.recommendation?.reasons.contains { $0.text.contains("round trip per task can cost as much") } ?? false)
+
+        let long = pool(every: 25)
+        let longTasks = try XCTUnwrap(long.findings.first { $0.id == "pool.tasks" })
+        XCTAssertEqual(longTasks.metrics["task_seconds"] ?? 0, 0.24, accuracy: 0.01)
+        XCTAssertGreaterThan(long.recommendation?.confidence ?? 0, short.recommendation?.confidence ?? 1)
+    }
 }

@@ -41,6 +41,15 @@ final class ProfileVersionTests: XCTestCase {
         }
     }
 
+    /// The fuzz seeds cover both versions, and each reads to the same profile as its
+    /// version 1 original (churn-v2.json was made from churn.json).
+    func testFuzzSeedsOfBothVersionsRead() throws {
+        let v1 = try Profile.decode(Data(contentsOf: Self.seeds.appendingPathComponent("churn.json")))
+        let v2data = try Data(contentsOf: Self.seeds.appendingPathComponent("churn-v2.json"))
+        XCTAssertTrue(String(decoding: v2data.prefix(60), as: UTF8.self).contains("\"format_version\":2"))
+        XCTAssertEqual(try Profile.decode(v2data), v1)
+    }
+
     /// A version 1 file with a reused thread id: each sample goes to the row alive at its
     /// time, and version 2 keeps them apart.
     func testReusedThreadIdKeepsItsTwoRows() throws {

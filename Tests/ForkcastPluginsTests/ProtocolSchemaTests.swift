@@ -109,7 +109,11 @@ final class ProtocolSchemaTests: XCTestCase {
                 + String(contentsOf: input.appendingPathComponent("request.json"), encoding: .utf8)
             let stdinFile = dir.appendingPathComponent("\(name).in")
             try stdin.write(to: stdinFile, atomically: true, encoding: .utf8)
-            let r = try Fixtures.run("/bin/sh", ["-c", "python3 \(folder.appendingPathComponent(script).path) < \(stdinFile.path)"])
+            // Run by hand, as forkcast would: with the plugin SDK (assets/sdk) on PYTHONPATH.
+            var env = ProcessInfo.processInfo.environment
+            env["PYTHONPATH"] = Fixtures.repositoryRoot.appendingPathComponent("assets/sdk").path
+            let r = try Fixtures.run("/bin/sh", ["-c", "python3 \(folder.appendingPathComponent(script).path) < \(stdinFile.path)"],
+                                     environment: env)
             XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
             let lines = r.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines.count, 2, "\(name): \(r.stdout)")

@@ -164,9 +164,11 @@ final class SyntheticCPython {
             "interpreter_state.size": 8192, "interpreter_state.id": 16, "interpreter_state.next": 0,
             "interpreter_state.threads_head": 72, "interpreter_state.threads_main": 80,
             "interpreter_state.imports_modules": 900, "interpreter_state.ceval_gil": 1200,
-            "interpreter_state.gil_runtime_state": 2000, "interpreter_state.gil_runtime_state_locked": 2016,
-            "interpreter_state.gil_runtime_state_holder": 2008,
-            "interpreter_state.gil_runtime_state_enabled": freeThreaded ? 2024 : 0,
+            // Free-threaded: `int enabled` first in the GIL, so the rest moves by 8; its
+            // debug offset is inside the GIL struct (0), not inside the interpreter.
+            "interpreter_state.gil_runtime_state": 2000, "interpreter_state.gil_runtime_state_locked": 2016 + h / 2,
+            "interpreter_state.gil_runtime_state_holder": 2008 + h / 2,
+            "interpreter_state.gil_runtime_state_enabled": 0,
             "thread_state.size": 1024, "thread_state.prev": 0, "thread_state.next": 8, "thread_state.interp": 16,
             "thread_state.current_frame": 72, "thread_state.thread_id": 152, "thread_state.native_thread_id": 160,
             "thread_state.holds_gil": 36, "thread_state.gil_requested": 40,
@@ -214,8 +216,8 @@ final class SyntheticCPython {
     private func string(_ text: String) -> UInt64 {
         let address = object(Int(v("unicode_object.asciiobject_size")) + text.utf8.count + 1, type: strType)
         memory.write(address + v("unicode_object.length"), u64: UInt64(text.utf8.count))
-        // ascii, compact, kind 1 — above a whole `interned` byte on free-threaded builds.
-        let state: UInt32 = 0b0110_0100 << (freeThreaded ? 6 : 0)
+        // ascii, compact, kind 1 — above a whole `interned` byte on free-threaded 3.14+.
+        let state: UInt32 = 0b0110_0100 << (freeThreaded && shape.minor >= "3.14" ? 6 : 0)
         memory.write(address + v("unicode_object.state"), (0..<4).map { UInt8(truncatingIfNeeded: state >> (8 * $0)) })
         memory.write(address + v("unicode_object.asciiobject_size"), Array(text.utf8))
         return address
@@ -296,9 +298,8 @@ final class SyntheticCPython {
                 memory.write(interp + v("interpreter_state.gil_runtime_state_holder"), u64: states[holderIndex])
             }
             if freeThreaded {
-                memory.write(interp + v("interpreter_state.gil_runtime_state_enabled"), [gilEnabled ? 1 : 0, 0, 0, 0])
+                memory.write(gilState + v("interpreter_state.gil_runtime_state_enabled"), [gilEnabled ? 1 : 0, 0, 0, 0])
             }
-            _ = gilState
         }
         // Newest interpreter first, as CPython links them.
         memory.write(interp + v("interpreter_state.next"), u64: interpreters.last ?? 0)

@@ -99,7 +99,11 @@ def read_profile(path):
     late = [pid for pid in alive_at_start if first.get(pid, 1 << 62) > 200_000_000]
     out["processes"] = len(p["processes"])
     out["first_200ms_missing"] = len(late)
-    # The first 500 ms against the asked rate: how empty the start of the timeline is.
+    # Attach only: the first 500 ms against the asked rate, how empty the start of the
+    # timeline is (a launched program's threads start later, so it says nothing there).
+    if p["recording"]["mode"] != "attach":
+        out["first_500ms"] = None
+        return out
     rate = p["recording"]["rateHz"]
     threads0 = sum(1 for th in p["threads"] if th["startNs"] == 0)
     early = sum(1 for t in cols["t"] if t < 500_000_000)

@@ -110,9 +110,9 @@ public struct CPythonLayout: Sendable, Equatable {
     /// `PyASCIIObject.length`.
     public var unicodeLength: UInt64
     /// `PyASCIIObject.state` (a bit field: interned:2, kind:3, compact:1, ascii:1; on
-    /// free-threaded builds `interned` is a whole byte, so the rest moves up 6 bits).
+    /// free-threaded 3.14+ `interned` is a whole byte, so the rest moves up 6 bits).
     public var unicodeState: UInt64
-    /// How far kind/compact/ascii are moved up in `state` (0, or 6 on free-threaded builds).
+    /// How far kind/compact/ascii are moved up in `state` (0, or 6 on free-threaded 3.14+).
     public var unicodeStateShift: UInt32 = 0
     /// Where the characters of a compact ASCII string start (`sizeof(PyASCIIObject)`).
     public var unicodeASCIIData: UInt64
@@ -254,8 +254,11 @@ extension CPythonLayout {
         guard locked >= gil, holder >= gil else { throw .implausible("GIL fields before the GIL") }
         gilLocked = locked - gil
         gilLastHolder = holder - gil
-        if let enabled = d["interpreter_state.gil_runtime_state_enabled"], enabled > gil {
-            gilEnabled = enabled - gil
+        // Unlike its neighbours, `gil_runtime_state_enabled` is an offset inside
+        // `struct _gil_runtime_state` (where `enabled` is the first field: 0), and it is 0
+        // on default builds, which have no such field.
+        if d.freeThreaded, let enabled = d["interpreter_state.gil_runtime_state_enabled"], enabled < 64 {
+            gilEnabled = enabled
         }
         tstateNext = try need("thread_state.next")
         tstateCFrame = nil
@@ -298,7 +301,8 @@ extension CPythonLayout {
         bytesData = try need("bytes_object.ob_sval")
         unicodeLength = try need("unicode_object.length")
         unicodeState = try need("unicode_object.state")
-        unicodeStateShift = d.freeThreaded ? 6 : 0
+        // 3.14t made `interned` a whole byte (atomic access); 3.13t kept the bit field.
+        unicodeStateShift = d.freeThreaded && minor >= 14 ? 6 : 0
         unicodeASCIIData = try need("unicode_object.asciiobject_size")
         // PyCompactUnicodeObject = PyASCIIObject + utf8_length + utf8.
         unicodeCompactData = d["unicode_object.compactunicodeobject_size"] ?? (unicodeASCIIData + 16)

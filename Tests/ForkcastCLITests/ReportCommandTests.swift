@@ -6,18 +6,8 @@ import ForkcastTestSupport
 /// `forkcast report` end to end through the built executable: every format, and one
 /// clear line with a non-zero exit for each kind of bad input.
 final class ReportCommandTests: XCTestCase {
-    /// The `forkcast` executable built beside this test bundle.
-    func forkcast() throws -> String {
-        let bundle = Bundle(for: ReportCommandTests.self).bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("forkcast").path }
-        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("forkcast is not built beside the tests (\(candidates))")
-        }
-        return path
-    }
-
-    func report(_ args: [String], in dir: URL) throws -> Tools.Result {
-        return try Tools.run("/bin/sh", ["-c", "cd '\(dir.path)' && exec \"$0\" report \"$@\"", try forkcast()] + args)
+    func report(_ args: [String], in dir: URL) throws -> CLI.Result {
+        try CLI.run(["report"] + args, currentDirectory: dir.path)
     }
 
     func testEveryFormatIsWrittenAndItsPathPrinted() throws {
