@@ -1,4 +1,5 @@
 import Foundation
+import ForkcastSystem
 
 /// Finds the interpreters named by `--python A,B` and the command words that run each.
 ///
@@ -36,7 +37,14 @@ public enum PythonInterpreters {
         }
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let p = "\(dir)/\(name)"
-            if fm.isExecutableFile(atPath: p) { return [p] }
+            guard fm.isExecutableFile(atPath: p) else { continue }
+            // A pyenv shim for a version that is installed but not selected runs nothing
+            // (exit 127): look through it, or keep searching.
+            if PyenvShims.isShim(p) {
+                if let real = PyenvShims.realExecutable(forShim: p) { return [real] }
+                continue
+            }
+            return [p]
         }
         let cache = cacheDirectory
         // cache/NAME/bin and one level deeper (cache/cpython-3.13/ft/bin/python3.13t).

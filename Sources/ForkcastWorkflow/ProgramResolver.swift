@@ -29,7 +29,7 @@ public enum ProgramResolver {
             }
             path = found
         }
-        if path.contains("/.pyenv/shims/"), let real = pyenvWhich((path as NSString).lastPathComponent) {
+        if PyenvShims.isShim(path), let real = PyenvShims.realExecutable(forShim: path) {
             path = real
         }
         return path
@@ -38,18 +38,5 @@ public enum ProgramResolver {
     private static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-    }
-
-    private static func pyenvWhich(_ name: String) -> String? {
-        let options = Subprocess.Options(standardInput: .null, standardOutput: .pipe, standardError: .null, newProcessGroup: false)
-        guard let child = try? Subprocess.spawn(["/usr/bin/env", "pyenv", "which", name], options: options),
-              let out = child.standardOutput else { return nil }
-        var bytes = [UInt8]()
-        while out.readAvailable(into: &bytes) {}
-        out.close()
-        guard child.wait()?.0 == .exited(0) else { return nil }
-        let data = Data(bytes)
-        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 }
