@@ -279,7 +279,7 @@ final class PluginCLITests: XCTestCase {
             .write(to: script, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("exp")
         let r = try forkcast(["experiment", "--plugin", "joblib", "--strategies", "serial,processes", "--workers", "2", "--repeat", "1",
-                              "--warmup", "0", "--no-record", "-o", out.path, "--", "python3", script.path])
+                              "--max-repeat", "1", "--warmup", "0", "--no-record", "-o", out.path, "--", "python3", script.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         let exp = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("experiment.json"))) as? [String: Any])
         XCTAssertEqual((exp["setup"] as? [String: Any])?["strategy_plugin"] as? String, "joblib")
