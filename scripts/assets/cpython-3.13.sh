@@ -24,7 +24,11 @@ stamp_text="trixie python3.13 | gil: default | ft: --disable-gil | no pgo/lto | 
 # the flavour it finished.
 flavour_ready() { [ -f "$out/$1/.forkcast-stamp" ] && [ "$(cat "$out/$1/.forkcast-stamp")" = "$stamp_text" ]; }
 ready() { flavour_ready gil && [ -x "$out/gil/bin/python3.13" ] && flavour_ready ft && [ -x "$out/ft/bin/python3.13t" ]; }
-if ready; then echo "$out"; exit 0; fi
+# The free-threaded install also names itself python3.13 and python3 (hard link and
+# symlink to python3.13t): in ft/ only python3.13t may exist, or a lookup of
+# `python3.13` through the cache can find the free-threaded build.
+unname_ft() { rm -f "$out/ft/bin/python3.13" "$out/ft/bin/python3"; }
+if ready; then unname_ft; echo "$out"; exit 0; fi
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -94,6 +98,7 @@ build_one() { # flavour configure-flags...
 }
 build_one gil
 build_one ft --disable-gil
+unname_ft
 
 "$out/gil/bin/python3.13" -c 'import sys; assert sys._is_gil_enabled()' >&2
 "$out/ft/bin/python3.13t" -c 'import sys, sysconfig; assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1; assert not sys._is_gil_enabled()' >&2
