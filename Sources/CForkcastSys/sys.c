@@ -151,6 +151,16 @@ int fc_unblock_tracer_signals(void) {
     return -pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+int fc_tracer_signals_blocked(void) {
+    sigset_t set, current;
+    fc_tracer_set(&set);
+    if (pthread_sigmask(SIG_BLOCK, NULL, &current) != 0) return 0;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sigismember(&set, sig) == 1 && sigismember(&current, sig) != 1) return 0;
+    }
+    return 1;
+}
+
 int fc_wait_signal(int64_t timeout_ns) {
     sigset_t set;
     fc_tracer_set(&set);

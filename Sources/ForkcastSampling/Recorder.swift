@@ -106,8 +106,12 @@ public final class Recorder: @unchecked Sendable {
     public func record(_ target: RecordTarget) throws -> RecordingOutcome {
         if case .attach(let pid) = target, pid == getpid() { throw RecordError.attachSelf }
         // Block the tracer's signals before creating the tracer thread so it inherits
-        // the mask; the CLI does this first thing too.
+        // the mask; the CLI does this first thing too. A library caller gets its mask
+        // back afterwards: left blocked, SIGCHLD/SIGINT/SIGTERM stay blocked in its thread
+        // and in every child it spawns later (a shell's `wait` there never wakes).
+        let callerHadThemBlocked = TracerSignals.areBlocked
         TracerSignals.takeOver()
+        defer { if !callerHadThemBlocked { TracerSignals.release() } }
         let box = ResultBox()
         let options = self.options
         let thread = Thread {

@@ -99,6 +99,10 @@ public enum TracerSignals {
         _ = fc_unblock_tracer_signals()
     }
 
+    /// True when the calling thread already blocks every tracer signal (the CLI blocks
+    /// them first thing; a library caller usually does not).
+    public static var areBlocked: Bool { fc_tracer_signals_blocked() == 1 }
+
     /// Waits up to `timeoutNs` for a tracer signal; returns it, or nil on timeout. Also
     /// returns a stop signal that a handler recorded in another thread.
     public static func wait(timeoutNs: Int64) -> Int32? {

@@ -98,6 +98,8 @@ int fc_set_child_subreaper(void);
 /// threads it creates) so that the tracer receives them with fc_wait_signal.
 int fc_block_tracer_signals(void);
 int fc_unblock_tracer_signals(void);
+/// 1 when every tracer signal is blocked in the calling thread, else 0.
+int fc_tracer_signals_blocked(void);
 /// Waits up to timeout_ns for one of the blocked signals. Returns the signal number,
 /// 0 on timeout, or -errno.
 int fc_wait_signal(int64_t timeout_ns);
