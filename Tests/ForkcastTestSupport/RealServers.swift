@@ -32,12 +32,12 @@ public enum RealServers {
         public let directory: URL
         private let process: Process?
         private let stopAction: (Server) -> Void
-        private let loadCommand: (Server, Double) -> (String, [String])
+        private let loadCommand: (Server, Double) -> LoadCommand
         private let lock = NSLock()
         private var stopped = false
 
         init(name: String, mainPID: Int32, port: UInt16, directory: URL, process: Process?,
-             stop: @escaping (Server) -> Void, load: @escaping (Server, Double) -> (String, [String])) {
+             stop: @escaping (Server) -> Void, load: @escaping (Server, Double) -> LoadCommand) {
             self.name = name
             self.mainPID = mainPID
             self.port = port
@@ -63,8 +63,8 @@ public enum RealServers {
         /// Starts the server's load generator for about `seconds` (it ends by itself, and
         /// `Load.wait()` kills it if it overruns).
         public func load(seconds: Double) throws -> Load {
-            let (exe, args) = loadCommand(self, seconds)
-            return try Load(executable: exe, arguments: args, seconds: seconds)
+            let command = loadCommand(self, seconds)
+            return try Load(command, seconds: seconds)
         }
 
         /// Stops the server (gracefully, then SIGKILL for whatever is left) and removes
@@ -85,20 +85,34 @@ public enum RealServers {
         }
     }
 
-    /// A load generator running against a server; ends by itself.
+    /// How to run a server's load generator.
+    struct LoadCommand {
+        var executable: String
+        var arguments: [String]
+        /// False for a generator that has no duration option and runs until stopped
+        /// (redis-benchmark -l): `Load` stops it with SIGTERM after its seconds. A
+        /// request count is no duration: on a fast machine it ends before the recording
+        /// starts.
+        var endsByItself = true
+    }
+
+    /// A load generator running against a server for about `seconds`.
     public final class Load: @unchecked Sendable {
         public let process: Process
         public let seconds: Double
         private let output = Pipe()
         private let started = Date()
+        private let stopper = NSLock()
+        private var stoppedOnTime = false
 
-        init(executable: String, arguments: [String], seconds: Double) throws {
+        init(_ command: LoadCommand, seconds: Double) throws {
+            let executable = command.executable
             guard FileManager.default.isExecutableFile(atPath: executable) else {
                 throw Unavailable(description: "\(executable) is not installed (scripts/setup.sh --test installs it)")
             }
             process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+            process.arguments = command.arguments
             process.standardOutput = output
             process.standardError = output
             process.standardInput = FileHandle.nullDevice
@@ -107,16 +121,32 @@ public enum RealServers {
             // Drain the pipe so a chatty generator never blocks on it.
             let reader = output.fileHandleForReading
             DispatchQueue.global().async { _ = reader.readDataToEndOfFile() }
+            if !command.endsByItself {
+                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in self?.stopOnTime() }
+            }
+        }
+
+        private func stopOnTime() {
+            stopper.lock()
+            defer { stopper.unlock() }
+            guard process.isRunning else { return }
+            stoppedOnTime = true
+            kill(process.processIdentifier, SIGTERM)
         }
 
         /// Waits for the generator to end; kills it when it runs 10 s past its time.
-        /// Returns its exit status.
+        /// Returns its exit status (0 for a generator stopped on time by its SIGTERM).
         @discardableResult
         public func wait() -> Int32 {
             let deadline = started.addingTimeInterval(seconds + 10)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
+            stopper.lock()
+            defer { stopper.unlock() }
+            if stoppedOnTime && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM {
+                return 0
+            }
             return process.terminationStatus
         }
 
@@ -174,8 +204,9 @@ public enum RealServers {
             name: "postgres", mainPID: postmaster, port: port, directory: dir, process: nil,
             stop: { _ in _ = try? asOwner("\(bin)/pg_ctl", ["stop", "-m", "immediate", "-w", "-t", "10", "-D", data]) },
             load: { s, seconds in
-                ("\(bin)/pgbench", ["-h", "127.0.0.1", "-p", "\(s.port)", "-U", "postgres", "-c", "2", "-j", "1",
-                                    "-T", "\(max(1, Int(seconds.rounded())))", "-n", "postgres"])
+                LoadCommand(executable: "\(bin)/pgbench",
+                            arguments: ["-h", "127.0.0.1", "-p", "\(s.port)", "-U", "postgres", "-c", "2", "-j", "1",
+                                        "-T", "\(max(1, Int(seconds.rounded())))", "-n", "postgres"])
             })
         let bench = try runBounded("\(bin)/pgbench", ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-i", "-s", "1", "-q", "postgres"], in: dir)
         guard bench.status == 0 else { server.stop(); throw fail("pgbench -i", bench) }
@@ -220,7 +251,8 @@ public enum RealServers {
             name: "nginx", mainPID: process.processIdentifier, port: port, directory: dir, process: process,
             stop: { s in kill(s.mainPID, SIGQUIT); _ = waitGone(s.mainPID, seconds: 5) },
             load: { s, seconds in
-                ("/usr/bin/wrk", ["-t", "1", "-c", "4", "-d", "\(max(1, Int(seconds.rounded())))s", "http://127.0.0.1:\(s.port)/"])
+                LoadCommand(executable: "/usr/bin/wrk",
+                            arguments: ["-t", "1", "-c", "4", "-d", "\(max(1, Int(seconds.rounded())))s", "http://127.0.0.1:\(s.port)/"])
             })
         try waitReady(server, port: port, log: dir.appendingPathComponent("error.log")) {
             descendants(of: server.mainPID).count >= workers
@@ -246,10 +278,11 @@ public enum RealServers {
             name: "redis", mainPID: process.processIdentifier, port: port, directory: dir, process: process,
             stop: { s in kill(s.mainPID, SIGTERM); _ = waitGone(s.mainPID, seconds: 5) },
             load: { s, seconds in
-                // ~20k requests/s on a loaded 2-core machine: the count bounds it, the
-                // kill in Load.wait bounds it again.
-                ("/usr/bin/redis-benchmark", ["-h", "127.0.0.1", "-p", "\(s.port)", "-c", "4", "-q", "-t", "set,get",
-                                              "-n", "\(max(1000, Int(seconds * 10_000)))"])
+                // redis-benchmark has no duration option, and a request count is over in
+                // a second on a fast machine: loop (-l) and let Load stop it on time.
+                LoadCommand(executable: "/usr/bin/redis-benchmark",
+                            arguments: ["-h", "127.0.0.1", "-p", "\(s.port)", "-c", "4", "-q", "-t", "set,get", "-l"],
+                            endsByItself: false)
             })
         try waitReady(server, port: port, log: dir.appendingPathComponent("redis.log")) { true }
         return server
@@ -274,7 +307,8 @@ public enum RealServers {
             name: "memcached", mainPID: process.processIdentifier, port: port, directory: dir, process: process,
             stop: { s in kill(s.mainPID, SIGTERM); _ = waitGone(s.mainPID, seconds: 5) },
             load: { s, seconds in
-                (slap, ["-s", "127.0.0.1:\(s.port)", "-T", "1", "-c", "4", "-t", "\(max(1, Int(seconds.rounded())))s"])
+                LoadCommand(executable: slap,
+                            arguments: ["-s", "127.0.0.1:\(s.port)", "-T", "1", "-c", "4", "-t", "\(max(1, Int(seconds.rounded())))s"])
             })
         try waitReady(server, port: port, log: dir.appendingPathComponent("stdout.log")) { true }
         return server
