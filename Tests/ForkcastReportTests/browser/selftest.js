@@ -16,6 +16,8 @@ function selfTest() {
   var r = { errors: errors.slice(), flame: null, timeline: null, experiment: null, headline: null };
   var sentence = document.getElementById('rec-sentence');
   r.headline = sentence ? sentence.textContent : null;
+  var margin = document.getElementById('rec-margin');
+  r.headlineDetail = margin ? margin.textContent : null;
   if (FG) {
     var before = names();
     var biggest = null, bw = -1;
