@@ -22,6 +22,9 @@ enum ObserverBias {
     /// is never idle, whatever its samples show.
     static let maxMeasuredIdleRunning = 0.10
 
+    /// A gap between two shares, in percentage points.
+    static func points(_ gap: Double) -> String { "\(Int((gap * 100).rounded())) points" }
+
     /// The check for one thread with `samples` samples, `running` of them on a CPU or
     /// runnable; nil when the profile has no accounting for it or too little to judge.
     static func check(_ info: ThreadInfo, samples: Int, running: Int) -> MeasuredCPU? {
@@ -89,7 +92,7 @@ extension ObserverBias {
         return Finding(
             source: source, id: "recording.observer-bias", severity: worst >= 0.3 ? .warning : .info, factor: .other,
             title: "Observer bias: the samples disagree with the kernel's CPU accounting for \(biased.count) thread\(biased.count == 1 ? "" : "s")"
-                + " (up to \(Text.pct(worst)) of their time); shares corrected",
+                + " (by up to \(points(worst))); shares corrected",
             detail: shown + ". " + cause
                 + "The time shares of these threads use the kernel's figures for on-CPU and runnable time, and scale the sampled waits "
                 + "into the rest; their stacks still come from the samples. For unbiased samples, leave a core free for forkcast "
@@ -114,7 +117,7 @@ extension ObserverBias {
         return (share, Reason(
             factor: .other,
             text: "Observer bias: \(Text.pct(share)) of the working time is on threads whose samples disagreed with the kernel's CPU "
-                + "accounting (by up to \(Text.pct(worst))); their time shares were corrected, but which waits they had and where "
+                + "accounting (by up to \(points(worst))); their time shares were corrected, but which waits they had and where "
                 + "comes from the biased samples, so advice from this recording is less certain. `forkcast experiment` measures it; "
                 + "a recording with a core left free for forkcast samples it without the bias.",
             metrics: ["biased_share": share, "max_gap": worst]))

@@ -328,7 +328,9 @@ public struct TimeBreakdown: Sendable, Equatable {
             }
             if let r = startRoutine[i], !r.isEmpty { startRoutineByTid[info.tid] = r }
             let events = [IdleEvidence.eventLoop, .listening, .eventFD].reduce(0) { $0 + idleBy[i * nEvidence + Int($1.rawValue)] }
-            if events > 0 && Double(events) >= 0.1 * Double(n) { eventDriven.insert(info.tid) }
+            // Under observer bias the waits' share of the time is the corrected one; either
+            // view showing a tenth is enough (the samples saw the waits happen).
+            if events > 0 && Double(events) * max(1, offScale[i]) >= 0.1 * Double(n) { eventDriven.insert(info.tid) }
             var row2 = ThreadBreakdown(pid: info.pid, tid: info.tid, name: info.name, samples: n, states: shares,
                                        seconds: Double(n) * period, idleShare: min(1, idleCount / Double(n)))
             row2.workingStates = workingShares
