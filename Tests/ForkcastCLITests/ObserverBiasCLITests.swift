@@ -1,3 +1,4 @@
+import ForkcastCLI
 import ForkcastModel
 import ForkcastTestSupport
 import Foundation
@@ -17,6 +18,27 @@ final class ObserverBiasCLITests: XCTestCase {
         // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
         guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return nil }
         return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The summary marks a corrected thread and shows both figures under the table.
+    func testSummaryShowsSampledAndKernelShares() throws {
+        var a = Analysis()
+        var t = ThreadBreakdown(pid: 40, tid: 41, name: "redis-server", samples: 300, states: StateShares())
+        t.states.onCPU = 0.85
+        t.measured = MeasuredCPU(onCPU: 0.85, runnable: 0.05, windowSeconds: 3, sampledRunning: 0.01, tolerance: 0.11, biased: true)
+        var sampled = StateShares()
+        sampled.onCPU = 0.01
+        sampled.ioWait = 0.99
+        t.sampledStates = sampled
+        var other = ThreadBreakdown(pid: 40, tid: 42, name: "bio_aof", samples: 300, states: StateShares())
+        other.measured = MeasuredCPU(onCPU: 0, runnable: 0, windowSeconds: 3, sampledRunning: 0, tolerance: 0.1, biased: false)
+        a.threads = [t, other]
+        let text = AnalysisText.render(a)
+        XCTAssertTrue(text.contains("redis-server*"), text)
+        XCTAssertFalse(text.contains("bio_aof*"), text)
+        XCTAssertTrue(text.contains("tid 41 redis-server: on CPU + runnable sampled 1% (1% + 0%), kernel 90% (85% + 5%)"), text)
+        a.threads = [other]
+        XCTAssertFalse(AnalysisText.render(a).contains("observer bias"), "nothing to say when the samples agree")
     }
 
     func testPinnedPingPongServerGetsTheKernelsCPUShare() throws {
