@@ -225,7 +225,7 @@ enum ExperimentTable {
             out.append(u.candidates.count == 2 ? "Undecided between \(u.candidates[0].name) and \(u.candidates[1].name):" : "No recommendation (undecided):")
             for reason in rec.reasons { out.append("  - " + reason.text) }
         } else if let rec = r.recommendation {
-            let name = rec.strategy == .serial ? "serial" : "\(rec.strategy.rawValue) with \(rec.workers) workers"
+            let name = rec.strategy == .serial || !rec.strategy.isModel || rec.workers <= 0 ? rec.strategy.rawValue : "\(rec.strategy.rawValue) with \(rec.workers) workers"
             let settledCount = rec.decisive || !rec.tiedWith.isEmpty
             out.append(rec.decisive ? String(format: "Recommendation: %@ (wins by %.0f%%)", name, rec.margin * 100)
                        : settledCount ? "Recommendation: \(name) (practically equivalent to the fastest within ±\(Int(((rec.equivalence ?? 0.05) * 100).rounded()))%; the cheaper choice)"

@@ -114,7 +114,7 @@ public enum ExperimentSummarizer {
     }
 
     static func exclusion(measured: [ExperimentRun], outputMatches: Bool?) -> String? {
-        if measured.isEmpty { return "no measured run (interrupted)" }
+        if measured.isEmpty { return "no measured run" }
         if outputMatches == false { return "stdout differs from the baseline's" }
         let bad = measured.filter { $0.outcome != .ok && $0.outcome != .interrupted }
         if bad.isEmpty { return measured.contains { $0.outcome == .ok } ? nil : "no completed run (interrupted)" }

@@ -225,11 +225,95 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(names.contains(SyntheticProfiles.hostileNames[0]), "names are shown as text: \(names)")
     }
 
+    /// A thread whose samples disagreed with the kernel's accounting shows both CPU shares,
+    /// marked corrected; the others show the sampled share alone.
+    func testObserverBiasShowsTheKernelsShareInChromium() throws {
+        let profile = SyntheticProfiles.pythonWorkers(ticks: 400)
+        var analysis = SyntheticProfiles.sampleAnalysis()
+        let biased = profile.threads[1]
+        var row = ThreadBreakdown(pid: biased.pid, tid: biased.tid, name: biased.name, samples: 400, states: StateShares())
+        row.measured = MeasuredCPU(onCPU: 0.83, runnable: 0.05, windowSeconds: 3.9, sampledRunning: 0.02, tolerance: 0.11, biased: true)
+        var agreeing = ThreadBreakdown(pid: profile.threads[0].pid, tid: profile.threads[0].tid, name: profile.threads[0].name,
+                                       samples: 400, states: StateShares())
+        agreeing.measured = MeasuredCPU(onCPU: 0.5, runnable: 0, windowSeconds: 3.9, sampledRunning: 0.5, tolerance: 0.14, biased: false)
+        analysis.threads = [agreeing, row]
+        let r = try browse(ReportInput(profile: profile, analysis: analysis))
+        let threads = try XCTUnwrap(r["threads"] as? [[String: Any]])
+        XCTAssertEqual(threads.count, profile.threads.count)
+        let shown = try XCTUnwrap(threads.first { $0["tid"] as? Int == Int(biased.tid) })
+        XCTAssertTrue((shown["name"] as? String)?.hasSuffix("corrected") ?? false, "\(shown)")
+        XCTAssertTrue((shown["onCPU"] as? String)?.hasSuffix("kernel 83%") ?? false, "\(shown)")
+        for t in threads where t["tid"] as? Int != Int(biased.tid) {
+            XCTAssertFalse((t["onCPU"] as? String)?.contains("kernel") ?? true, "\(t)")
+        }
+        XCTAssertTrue((r["threadsNote"] as? String)?.contains("observer bias") ?? false)
+    }
+
     func testExperimentOnlyReportInChromium() throws {
         let r = try browse(ReportInput(experiment: SyntheticProfiles.sampleExperiment()))
         XCTAssertTrue(r["flame"] is NSNull)
         try checkExperimentChart(r)
         XCTAssertEqual(r["headline"] as? String, "Use processes: 4 worker processes.high confidence · 90%")
+    }
+
+    /// The headline names every outcome in words that fit it: no "Use undecided with 0
+    /// workers", an experiment's undecided says between what and how many rounds would
+    /// likely decide it, an equivalence tie names what it tied with, a hybrid shows its
+    /// processes × threads split, and a recording's keep/undecided reads as a recording's.
+    func testHeadlineWordingForEveryOutcomeInChromium() throws {
+        let reason = Reason(factor: .measured, text: "why")
+        func experiment(_ rec: ExperimentRecommendation, varied: Bool? = nil) -> ReportInput {
+            var e = SyntheticProfiles.sampleExperiment()
+            var hybrid = e.summary.first { $0.strategy == "processes" && $0.workers == 4 }!
+            hybrid.strategy = "hybrid"
+            hybrid.hybridProcesses = 2
+            hybrid.hybridThreads = 2
+            e.summary.append(hybrid)
+            e.recommendation = rec
+            if let v = varied { e.varied = v }
+            return ReportInput(experiment: e)
+        }
+        let t4 = ConfigurationRef(strategy: "threads", workers: 4), p2 = ConfigurationRef(strategy: "processes", workers: 2)
+        let h4 = ConfigurationRef(strategy: "hybrid", workers: 4)
+        let separated = ExperimentRecommendation(strategy: .undecided, workers: 0, margin: 0, decisive: false, confidence: 0, reasons: [reason],
+            equivalence: 0.05, undecided: UndecidedComparison(kind: "not_separated", reason: "noise", candidates: [t4, p2],
+                                                              ratio: PairedInterval(median: 1.04, low: 0.97, high: 1.12, pairs: 20), roundsLikelyNeeded: 6))
+        let notVaried = ExperimentRecommendation(strategy: .undecided, workers: 0, margin: 0, decisive: false, confidence: 0, reasons: [reason],
+            undecided: UndecidedComparison(kind: "not_varied", reason: "nothing swapped"))
+        let tie = ExperimentRecommendation(strategy: .processes, workers: 2, margin: -0.02, decisive: false, tiedWith: [ConfigurationRef(strategy: "processes", workers: 4)],
+                                           confidence: 0.5, reasons: [reason], equivalence: 0.05)
+        let hybridWin = ExperimentRecommendation(strategy: .hybrid, workers: 4, margin: 0.3, decisive: true, runnerUp: t4, confidence: 0.85, reasons: [reason])
+        let settled = ExperimentRecommendation(strategy: .processes, workers: 2, margin: 0.01, decisive: false, runnerUp: ConfigurationRef(strategy: "processes", workers: 4),
+                                               confidence: 0.6, reasons: [reason])
+        func analysis(_ strategy: RecommendedStrategy) -> ReportInput {
+            var a = SyntheticProfiles.sampleAnalysis()
+            a.recommendation = Recommendation(strategy: strategy, workers: 0, confidence: 0.4, reasons: [reason])
+            return ReportInput(profile: SyntheticProfiles.pythonWorkers(ticks: 50), analysis: a)
+        }
+        let cases: [(String, ReportInput, String, String?)] = [
+            ("undecided, not separated", experiment(separated),
+             "Undecided between threads×4 and processes×2: the runs could not tell them apart.",
+             "Paired time ratio 1.04× (95% interval 0.97–1.12, 20 rounds); about 6 more rounds would likely decide it."),
+            ("undecided, not varied", experiment(notVaried, varied: false),
+             "No advice: the experiment could not vary the program's concurrency, so every run measured the same code.", nil),
+            ("equivalence tie", experiment(tie), "Use processes: 2 worker processes.medium confidence · 50%",
+             "Practically equivalent to processes×4 (within ±5.0%): the cheaper configuration is chosen."),
+            ("hybrid, decisive", experiment(hybridWin), "Use a hybrid: 2 processes × 2 threads (4 workers).high confidence · 85%",
+             "A clear win: the runner-up (threads×4) takes 30% longer, outside the confidence intervals."),
+            ("worker count open", experiment(settled), "Use processes: 2 worker processes.medium confidence · 60%",
+             "The strategy is settled; the worker count is not (processes×4 could not be told apart)."),
+            ("recording: keep", analysis(.keep), "Keep the current design: its concurrency model is not what limits this program.low confidence · 40%", nil),
+            ("recording: undecided", analysis(.undecided), "Undecided: this recording cannot tell what would help.", nil),
+        ]
+        for (name, input, headline, detail) in cases {
+            let r = try browse(input)
+            let shown = r["headline"] as? String
+            XCTAssertEqual(shown, headline, name)
+            XCTAssertEqual(r["headlineDetail"] as? String, detail, name)
+            for wrong in ["Use undecided", "Use keep", "0 workers", "tie within measurement noise"] {
+                XCTAssertFalse((shown ?? "").contains(wrong) || ((r["headlineDetail"] as? String) ?? "").contains(wrong), "\(name): \(wrong)")
+            }
+        }
     }
 }
 

@@ -6,7 +6,8 @@ import ForkcastTestSupport
 
 /// `record` on Python fixtures, through the whole recorder, on every CPython this
 /// machine has (docs/python.md, "Tested on"): this host's 3.11 (pyenv's build with
-/// symbols; Debian's stripped python3.11 with its debug package), 3.13, 3.14 and 3.15
+/// symbols; Debian's stripped python3.11 with its debug package), a 3.12 where one is
+/// installed (pyenv; Debian has none), 3.13, 3.14 and 3.15
 /// from Debian sid in a chroot (run with `chroot DIR pythonX.Y`, recorded from outside:
 /// the container case), and 3.13 with and without the GIL built from trixie's source.
 /// Python frames, GIL holder and GIL wait, lock waits at the line that waits, C
@@ -71,9 +72,27 @@ final class RecorderPythonTests: XCTestCase {
         return Target(name: python, prefix: [python], scripts: scripts, versionPrefix: "CPython 3.13", freeThreaded: flavour == "ft")
     }
 
+    /// 3.12: no reachable Debian suite ships it (neither binaries nor sources), so only a
+    /// 3.12 already on the machine: `FORKCAST_PYTHON312`, else pyenv's
+    /// `~/.pyenv/versions/3.12.*/bin/python3.12`.
+    func python312() throws -> Target {
+        let env = ProcessInfo.processInfo.environment
+        var candidates: [String] = []
+        if let explicit = env["FORKCAST_PYTHON312"] { candidates.append(explicit) }
+        let pyenv = (env["PYENV_ROOT"] ?? env["HOME", default: "/root"] + "/.pyenv") + "/versions"
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: pyenv)) ?? []
+        candidates += versions.filter { $0.hasPrefix("3.12") }.sorted().reversed().map { "\(pyenv)/\($0)/bin/python3.12" }
+        guard let python = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("no CPython 3.12 on this machine (Debian has none; set FORKCAST_PYTHON312 or install one with pyenv)")
+        }
+        let scripts = Fixtures.pythonScript("x").replacingOccurrences(of: "/x", with: "")
+        return Target(name: python, prefix: [python], scripts: scripts, versionPrefix: "CPython 3.12")
+    }
+
     // MARK: - Scenarios, one method each per interpreter
 
     func testCPUThreads311() throws { for t in try host311() { try cpuThreads(t) } }
+    func testCPUThreads312() throws { try cpuThreads(try python312()) }
     func testCPUThreads313() throws { try cpuThreads(try chroot("3.13")) }
     func testCPUThreads314() throws { try cpuThreads(try chroot("3.14")) }
     func testCPUThreads315() throws { try cpuThreads(try chroot("3.15")) }
@@ -81,18 +100,21 @@ final class RecorderPythonTests: XCTestCase {
     func testCPUThreads313FreeThreaded() throws { try cpuThreads(try built313("ft")) }
 
     func testLockWait311() throws { for t in try host311() { try lockWait(t) } }
+    func testLockWait312() throws { try lockWait(try python312()) }
     func testLockWait313() throws { try lockWait(try chroot("3.13")) }
     func testLockWait314() throws { try lockWait(try chroot("3.14")) }
     func testLockWait315() throws { try lockWait(try chroot("3.15")) }
     func testLockWait313FreeThreaded() throws { try lockWait(try built313("ft")) }
 
     func testHashing311() throws { for t in try host311() { try hashing(t) } }
+    func testHashing312() throws { try hashing(try python312()) }
     func testHashing313() throws { try hashing(try chroot("3.13")) }
     func testHashing314() throws { try hashing(try chroot("3.14")) }
     func testHashing315() throws { try hashing(try chroot("3.15")) }
     func testHashing313FreeThreaded() throws { try hashing(try built313("ft")) }
 
     func testProcessPools311() throws { try processPools(try XCTUnwrap(try host311().first)) }
+    func testProcessPools312() throws { try processPools(try python312()) }
     func testProcessPools313() throws { try processPools(try chroot("3.13")) }
     func testProcessPools314() throws { try processPools(try chroot("3.14")) }
     func testProcessPools315() throws { try processPools(try chroot("3.15")) }
@@ -161,6 +183,12 @@ final class RecorderPythonTests: XCTestCase {
         let waits = samples.filter { $0.state == .lockWait }
         let atAcquire = waits.filter { s in frames(p, s).first { $0.kind == .python }?.line == acquire }
         XCTAssertGreaterThan(Double(atAcquire.count) / Double(max(waits.count, 1)), 0.9, "\(t.name): attributed to line \(acquire)")
+        // The holder sleeps in time.sleep inside the lock: a sleep at that line.
+        let sleepLine = try line("lock_contention.py", "LINE_SLEEP")
+        let sleeps = samples.filter { $0.state == .sleep }
+        XCTAssertGreaterThan(Double(sleeps.count) / Double(max(samples.count, 1)), 0.1, "\(t.name): the holder sleeps")
+        let atSleep = sleeps.filter { s in frames(p, s).first { $0.kind == .python }?.line == sleepLine }
+        XCTAssertGreaterThan(Double(atSleep.count) / Double(max(sleeps.count, 1)), 0.9, "\(t.name): sleeps at line \(sleepLine)")
     }
 
     func hashing(_ t: Target) throws {

@@ -119,6 +119,57 @@ var sampleTotal = stateTotals.reduce(function (a, b) { return a + b; }, 0);
 })();
 
 /* ---------- headline ---------- */
+// A configuration as the CLI names it: "threads×4", "hybrid×4 (2 processes × 2 threads)", "serial".
+function hybridSplit(c) {
+  var row = E && (E.summary || []).filter(function (x) { return x.strategy === c.strategy && x.workers === c.workers && (x.python || null) === (c.python || null); })[0];
+  var p = row && pk(row, 'hybrid_processes'), t = row && pk(row, 'hybrid_threads');
+  return p && t ? p + ' process' + (p === 1 ? '' : 'es') + ' × ' + t + ' thread' + (t === 1 ? '' : 's') : null;
+}
+function configName(c) {
+  if (!c) return 'a configuration';
+  if (c.strategy === 'serial') return 'serial' + (c.python ? ' on ' + c.python : '');
+  var split = c.strategy === 'hybrid' ? hybridSplit(c) : null;
+  return c.strategy + '×' + c.workers + (split ? ' (' + split + ')' : '') + (c.python ? ' on ' + c.python : '');
+}
+// The headline sentence for every outcome: a strategy to use, keep, or undecided (from an
+// experiment, say why it could not decide; from a recording, that the recording cannot tell).
+function headlinePhrase(R, fromExperiment) {
+  var w = R.workers, U = R.undecided;
+  switch (R.strategy) {
+    case 'serial': return 'Run it serially: parallel workers do not pay off here.';
+    case 'threads': return 'Use threads: ' + w + ' worker thread' + (w === 1 ? '' : 's') + '.';
+    case 'processes': return 'Use processes: ' + w + ' worker process' + (w === 1 ? '' : 'es') + '.';
+    case 'hybrid':
+      var split = hybridSplit({ strategy: 'hybrid', workers: w });
+      return 'Use a hybrid: ' + (split ? split : 'processes with threads inside') + ' (' + w + ' workers).';
+    case 'keep': return 'Keep the current design: its concurrency model is not what limits this program.';
+    case 'undecided':
+      if (!fromExperiment) return 'Undecided: this recording cannot tell what would help.';
+      var kind = U && U.kind, cands = (U && U.candidates) || [];
+      if (kind === 'not_varied') return 'No advice: the experiment could not vary the program\'s concurrency, so every run measured the same code.';
+      if (kind === 'all_failed') return 'No advice: no configuration completed its runs cleanly.';
+      if (kind === 'output_differs') return 'No advice: the configurations\' outputs differ.';
+      if (cands.length === 2) return 'Undecided between ' + configName(cands[0]) + ' and ' + configName(cands[1]) + ': the runs could not tell them apart.';
+      return 'Undecided: the runs could not separate the fastest configurations.';
+    default: return 'Recommendation: ' + R.strategy + (w > 0 ? ' with ' + w + ' workers' : '') + '.';
+  }
+}
+// The second line: how the experiment decided (a clear win, an equivalence tie, the worker
+// count left open) or, when undecided, the margin seen and the rounds likely needed.
+function marginSentence(R) {
+  var U = R.undecided;
+  if (R.strategy === 'undecided') {
+    if (!U || !U.ratio) return null;
+    var m = U.ratio, need = pk(U, 'rounds_likely_needed', 'roundsLikelyNeeded');
+    return 'Paired time ratio ' + fmtNum(m.median) + '× (95% interval ' + fmtNum(m.low) + '–' + fmtNum(m.high) + ', ' + m.pairs + ' rounds)' +
+      (need != null ? '; about ' + need + ' more round' + (need === 1 ? '' : 's') + ' would likely decide it.' : '; more rounds would not likely decide it.');
+  }
+  if (R.margin == null || R.decisive == null) return null;
+  var ru = pk(R, 'runner_up', 'runnerUp'), tied = pk(R, 'tied_with', 'tiedWith') || [];
+  if (R.decisive) return 'A clear win: ' + (ru ? 'the runner-up (' + configName(ru) + ')' : 'the runner-up') + ' takes ' + fmtPct(R.margin) + ' longer, outside the confidence intervals.';
+  if (tied.length) return 'Practically equivalent to ' + tied.map(configName).join(', ') + ' (within ±' + fmtPct(R.equivalence != null ? R.equivalence : 0.05) + '): the cheaper configuration is chosen.';
+  return 'The strategy is settled; the worker count is not' + (ru ? ' (' + configName(ru) + ' could not be told apart)' : '') + '.';
+}
 var REC = (E && E.recommendation) || (A && A.recommendation) || null;
 (function headline() {
   var sec = section('headline', 'Recommendation');
@@ -126,27 +177,15 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
     sec.appendChild(h('p', { class: 'headline-sentence', id: 'rec-sentence' }, 'No recommendation available'));
     sec.appendChild(na(A ? 'The analysis made no recommendation for this profile.' : 'This report was written without an analysis; run `forkcast analyze` or `forkcast experiment` for advice.'));
   } else {
-    var w = REC.workers, phrase;
-    switch (REC.strategy) {
-      case 'serial': phrase = 'Run it serially: parallel workers do not pay off here.'; break;
-      case 'threads': phrase = 'Use threads: ' + w + ' worker thread' + (w === 1 ? '' : 's') + '.'; break;
-      case 'processes': phrase = 'Use processes: ' + w + ' worker process' + (w === 1 ? '' : 'es') + '.'; break;
-      case 'hybrid': phrase = 'Use a hybrid: processes with threads inside (' + w + ' workers).'; break;
-      case 'keep': phrase = 'Keep the current design: its concurrency model is not what limits this program.'; break;
-      case 'undecided': phrase = 'Undecided: this recording cannot tell what would help.'; break;
-      default: phrase = 'Use ' + REC.strategy + ' with ' + w + ' workers.';
-    }
+    var phrase = headlinePhrase(REC, REC === (E && E.recommendation));
+    var undecided = REC.strategy === 'undecided';
     var c = REC.confidence, cw = c >= 0.8 ? 'high' : c >= 0.5 ? 'medium' : 'low';
     sec.appendChild(h('p', { class: 'headline-sentence', id: 'rec-sentence', 'data-strategy': REC.strategy }, phrase,
-      h('span', { class: 'confidence' }, cw + ' confidence · ' + fmtPct(c))));
+      undecided || c == null ? null : h('span', { class: 'confidence' }, cw + ' confidence · ' + fmtPct(c))));
     var ff = pk(REC, 'fixFirst', 'fix_first');
     if (ff) sec.appendChild(h('p', { class: 'fixfirst' }, (/^\s*fix/i.test(ff.text) ? '⚠ ' : '⚠ Fix this first: ') + ff.text));
-    if (REC.margin != null && REC.decisive != null) {
-      var ru = pk(REC, 'runner_up', 'runnerUp');
-      sec.appendChild(h('p', { class: 'muted', id: 'rec-margin' }, REC.decisive
-        ? 'A clear win: ' + (ru ? 'the runner-up (' + ru.strategy + ' × ' + ru.workers + ')' : 'the runner-up') + ' takes ' + fmtPct(REC.margin) + ' longer, outside the confidence intervals.'
-        : 'A tie within measurement noise' + ((REC.tied_with || []).length ? ' with ' + REC.tied_with.map(function (c) { return c.strategy + ' × ' + c.workers; }).join(', ') : '') + ': the cheaper configuration is chosen.'));
-    }
+    var why = marginSentence(REC);
+    if (why) sec.appendChild(h('p', { class: 'muted', id: 'rec-margin' }, why));
     if (REC.reasons && REC.reasons[0]) sec.appendChild(h('p', null, REC.reasons[0].text));
   }
   // Three numbers: the recommendation's own metrics first, then the profile's.
@@ -171,7 +210,7 @@ var REC = (E && E.recommendation) || (A && A.recommendation) || null;
     cand.forEach(function (x) { if (nums.length < 3) nums.push(x); });
   }
   if (E && E.summary && E.summary.length) {
-    var best = E.summary.filter(function (x) { return !x.predicted; }).sort(function (a, b) { return b.speedup - a.speedup; })[0];
+    var best = E.summary.filter(function (x) { return !x.predicted && x.speedup > 0 && E.varied !== false; }).sort(function (a, b) { return b.speedup - a.speedup; })[0];
     if (best && nums.length < 3) nums.push({ v: fmtNum(best.speedup) + '×', k: 'best measured speedup (' + best.strategy + ', ' + best.workers + ' workers)' });
   }
   if (nums.length) sec.appendChild(h('div', { class: 'numbers' }, nums.slice(0, 3).map(function (n) {
@@ -429,12 +468,23 @@ var TL = null;
   var sec = section('threads', 'Threads');
   if (!threads.length) { sec.appendChild(na('Not available: no recorded threads.')); return; }
   var period = M.periodNs;
+  // The kernel's CPU share next to the sampled one, where the analysis found them apart
+  // (observer bias: docs/analysis.md).
+  var measured = {};
+  ((A && A.threads) || []).forEach(function (a) { if (a.measured && a.measured.biased) measured[a.pid + '/' + a.tid] = a.measured; });
+  var anyBiased = false;
   var rows = threads.map(function (t) {
     var n = t.counts.reduce(function (a, b) { return a + b; }, 0);
     var top = t.counts.map(function (c, i) { return { c: c, i: i }; }).sort(function (a, b) { return b.c - a.c; })[0];
-    return h('tr', null, h('td', null, t.name), h('td', { class: 'num' }, t.tid), h('td', { class: 'num' }, t.pid), h('td', { class: 'num' }, fmtNs(n * period)),
-      h('td', { class: 'num' }, n ? fmtPct(t.counts[0] / n) : '–'), h('td', null, n && top.c ? STATE_LABEL[STATES[top.i]] + ' ' + fmtPct(top.c / n) : '–'), h('td', { style: 'width:34%' }, stateBar(t.counts)));
+    var m = measured[t.pid + '/' + t.tid];
+    if (m) anyBiased = true;
+    return h('tr', null, h('td', null, t.name, m ? h('span', { class: 'badge', title: 'observer bias: the samples disagreed with the kernel\'s CPU accounting' }, 'corrected') : null),
+      h('td', { class: 'num' }, t.tid), h('td', { class: 'num' }, t.pid), h('td', { class: 'num' }, fmtNs(n * period)),
+      h('td', { class: 'num' }, n ? fmtPct(t.counts[0] / n) : '–', m ? h('div', { class: 'muted' }, 'kernel ' + fmtPct(m.on_cpu)) : null),
+      h('td', null, n && top.c ? STATE_LABEL[STATES[top.i]] + ' ' + fmtPct(top.c / n) : '–'), h('td', { style: 'width:34%' }, stateBar(t.counts)));
   });
+  if (anyBiased) sec.appendChild(h('p', { class: 'muted' }, 'Threads marked corrected: their samples disagreed with the kernel\'s CPU accounting beyond sampling error (observer bias). ' +
+    '"On CPU" is the sampled share, with the kernel\'s below it; the analysis uses the kernel\'s figures for running time and the samples for stacks and waits.'));
   sec.appendChild(h('table', null, h('thead', null, h('tr', null, ['Thread', 'TID', 'PID', 'Sampled', 'On CPU', 'Mostly', 'States'].map(function (x, i) { return h('th', { class: i > 0 && i < 5 ? 'num' : null }, x); }))), h('tbody', null, rows)));
 })();
 

@@ -145,6 +145,10 @@ public struct CPythonLayout: Sendable, Equatable {
     /// `PyTypeObject.tp_flags`, for `Py_TPFLAGS_INLINE_VALUES` (3.13+: an instance's
     /// attribute values follow the object, at `tp_basicsize`); nil before 3.13.
     public var typeFlags: UInt64? = nil
+    /// 3.12: one word at `managedDictBefore` holds either the managed `__dict__` or, with
+    /// its low bit set, the inline values' address − 1 (`PyDictOrValues`); 3.11 has two
+    /// words (dict, values), 3.13+ inline values after the object.
+    public var managedDictOrValues: Bool = false
 
     /// The line-table encodings CPython has used.
     public enum LineTableFormat: Sendable, Equatable {
@@ -158,7 +162,7 @@ public struct CPythonLayout: Sendable, Equatable {
     public var fromDebugOffsets: Bool = false
 
     /// Every minor version with a table (3.13+ need none: they describe themselves).
-    public static let all: [CPythonLayout] = [.python311]
+    public static let all: [CPythonLayout] = [.python311, .python312]
 
     /// The table for a version string "3.11" or "3.11.7", nil when unsupported.
     public static func forVersion(_ version: String) -> CPythonLayout? {
@@ -222,6 +226,75 @@ public struct CPythonLayout: Sendable, Equatable {
         managedValuesBefore: 32,
         moduleDict: 16,
         longDigits: 24
+    )
+
+    /// CPython 3.12 on x86-64 (release builds). No `_Py_DebugOffsets` before 3.13: the
+    /// values were read from the DWARF of pyenv's 3.12.1 `libpython3.12.so.1.0` with gdb
+    /// (`print &((struct _is *)0)->threads.head` …, the expressions are in
+    /// docs/python.md) and checked against its headers: per-interpreter GIL
+    /// (`ceval.gil` → `_gil_runtime_state`), `cframe → current_frame`, `prev_instr`,
+    /// shim frames owned by `FRAME_OWNED_BY_CSTACK` (3), no `tstate_current` (a
+    /// thread-local since 3.12), `PyDictOrValues` 3 words before an object.
+    public static let python312 = CPythonLayout(
+        version: "3.12",
+        runtimeInterpretersHead: 40,
+        runtimeGilLastHolder: nil,
+        runtimeGilLocked: nil,
+        runtimeTstateCurrent: nil,
+        interpNext: 0,
+        interpThreadsHead: 72,
+        interpModules: 944,
+        interpId: 8,
+        interpGilPointer: 384,
+        interpOwnGil: 1040,
+        gilLocked: 16,
+        gilLastHolder: 8,
+        gilEnabled: nil,
+        tstateNext: 8,
+        tstateCFrame: 56,
+        tstateCurrentFrame: nil,
+        tstateThreadId: 136,
+        tstateNativeThreadId: 144,
+        tstateReadSize: 152,
+        cframeCurrentFrame: 0,
+        frameCode: 0,
+        framePrevious: 8,
+        framePrevInstr: 56,
+        frameIsEntry: nil,
+        frameOwner: 70,
+        ownerShimMinimum: 3,
+        frameReadSize: 71,
+        codeFirstLineNo: 68,
+        codeFilename: 112,
+        codeName: 120,
+        codeQualname: 128,
+        codeLinetable: 136,
+        codeFirstTraceable: 176,
+        codeCodeAdaptive: 192,
+        lineTableFormat: .locationTable311,
+        objectType: 8,
+        typeName: 24,
+        varObjectSize: 16,
+        bytesData: 32,
+        unicodeLength: 16,
+        unicodeState: 32,
+        unicodeASCIIData: 40,
+        unicodeCompactData: 56,
+        dictUsed: 16,
+        dictKeys: 32,
+        dictValues: 40,
+        dictKeysLog2Size: 8,
+        dictKeysLog2IndexBytes: 9,
+        dictKeysKind: 10,
+        dictKeysNEntries: 24,
+        dictKeysIndices: 32,
+        heapTypeCachedKeys: 880,
+        managedDictBefore: 24,
+        managedValuesBefore: 24,
+        moduleDict: 16,
+        longDigits: 24,
+        longTag: 16,
+        managedDictOrValues: true
     )
 }
 

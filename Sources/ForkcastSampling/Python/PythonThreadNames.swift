@@ -67,8 +67,8 @@ extension CPythonInspector {
         return value
     }
 
-    /// An instance attribute from the object's `__dict__`: 3.11 keeps it either as a
-    /// managed dict pointer or as inline values keyed by the type's cached keys.
+    /// An instance attribute from the object's `__dict__`: 3.11 and 3.12 keep it either
+    /// as a managed dict pointer or as inline values keyed by the type's cached keys.
     private func attribute(of object: UInt64, named name: String) throws(PythonReadError) -> UInt64? {
         let l = layout
         if let flagsOffset = l.typeFlags {
@@ -96,7 +96,13 @@ extension CPythonInspector {
             guard dict != 0 else { return nil }
             return try dictLookup(dict, key: name)
         }
-        let values = try pointer(object &- l.managedValuesBefore)
+        var values = try pointer(object &- l.managedValuesBefore)
+        if l.managedDictOrValues {
+            // 3.12: one word, the dict, or the values' address − 1 (low bit set).
+            guard values != 0 else { return nil }
+            if values & 1 == 0 { return try dictLookup(values, key: name) }
+            values &+= 1
+        }
         if values != 0 {
             let type = try pointer(object + l.objectType)
             let keys = try pointer(type + l.heapTypeCachedKeys)
