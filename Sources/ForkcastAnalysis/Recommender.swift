@@ -15,6 +15,10 @@ import ForkcastModel
 ///   (under 500 working samples), when a lock must be fixed first, and capped where the
 ///   recording cannot see a cost the change would add (a threads recording cannot see
 ///   pickling or process start-up).
+/// - Observer bias (the samples of working threads disagreed with the kernel's accounting):
+///   confidence scales down by half the biased share of the working time; a change of model
+///   with most of the working time biased is `undecided`, since the waits the rules weigh come
+///   from the biased samples.
 /// - Reasons: the winner's first, then the reasons that cast no vote, then dissent.
 /// - `fixFirst`: the heaviest advice marked fix-first (a hot lock) is surfaced on its own.
 public enum Recommender {
@@ -48,10 +52,21 @@ public enum Recommender {
         let work = WorkMix(analysis)
         let measured = advice.contains { $0.reason.factor == .measured && $0.weight > 0 }
         let observed = max(1, observedWorkers(analysis))
+        let bias = ObserverBias.weight(analysis)
+        let biasFactor = 1 - 0.5 * (bias?.share ?? 0)
 
-        if !measured, let why = undecided(analysis, workingSamples: workingSamples, allSamples: allSamples, work: work) {
-            return Recommendation(strategy: .undecided, workers: observed, confidence: 0.1 + 0.2 * coverage,
-                                  reasons: [why] + advice.map(\.reason).filter { $0 != why }, fixFirst: fixFirst?.reason)
+        if !measured, var why = undecided(analysis, workingSamples: workingSamples, allSamples: allSamples, work: work) {
+            var first: [Reason] = []
+            if let bias {
+                // Mostly biased: that is the first reason (the correction may be what left the
+                // time unnamed); otherwise one more.
+                var b = bias.reason
+                b.text = "Undecided: " + b.text.prefix(1).lowercased() + b.text.dropFirst()
+                if bias.share >= 0.5 { (why, b) = (b, why) }
+                first = [b]
+            }
+            return Recommendation(strategy: .undecided, workers: observed, confidence: (0.1 + 0.2 * coverage) * biasFactor,
+                                  reasons: [why] + first + advice.map(\.reason).filter { $0 != why }, fixFirst: fixFirst?.reason)
         }
 
         let eventDriven = analysis.findings.contains { $0.id == "design.event-driven" }
@@ -66,8 +81,10 @@ public enum Recommender {
                                     + (limits.isEmpty ? "." : " and work on what limits it."),
                                   metrics: ["parallelism": parallelism]))
             reasons += advice.map(\.reason).filter { !reasons.contains($0) }
+            if let bias { reasons.append(bias.reason) }
             let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
-            return Recommendation(strategy: .keep, workers: observed, confidence: rounded((0.3 + 0.4 * strength) * (0.5 + 0.5 * coverage)),
+            return Recommendation(strategy: .keep, workers: observed,
+                                  confidence: rounded((0.3 + 0.4 * strength) * (0.5 + 0.5 * coverage) * biasFactor),
                                   reasons: reasons, fixFirst: fixFirst?.reason)
         }
         let total = votes.values.reduce(0, +)
@@ -92,12 +109,24 @@ public enum Recommender {
                 if a.strategy != nil && a.weight > 0 { r.text = "Not advised (\(a.strategy!.rawValue)): " + r.text }
                 return r
             }.filter { !reasons.contains($0) }
+            if let bias { reasons.append(bias.reason) }
             let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
-            return Recommendation(strategy: .keep, workers: observed, confidence: rounded((0.45 + 0.35 * strength) * (0.5 + 0.5 * coverage)),
+            return Recommendation(strategy: .keep, workers: observed,
+                                  confidence: rounded((0.45 + 0.35 * strength) * (0.5 + 0.5 * coverage) * biasFactor),
                                   reasons: reasons, fixFirst: fixFirst?.reason)
         }
 
         var extra: [Reason] = []
+        if !measured, let bias, bias.share >= 0.5 {
+            var why = bias.reason
+            why.text = "Undecided: " + why.text.prefix(1).lowercased() + why.text.dropFirst()
+            return Recommendation(strategy: .undecided, workers: observed, confidence: rounded((0.1 + 0.2 * coverage) * biasFactor),
+                                  reasons: [why] + advice.map(\.reason).filter { $0 != why }, fixFirst: fixFirst?.reason)
+        }
+        if let bias {
+            confidence *= biasFactor
+            extra.append(bias.reason)
+        }
         // A threads recording sees neither pickling nor process start-up: advising processes
         // from it rests on the task size, which it can only estimate.
         let workerProcesses = analysis.multiprocessing?.poolWorkerProcesses ?? 0
@@ -139,6 +168,20 @@ public enum Recommender {
         var reasons = agreeing.sorted { $0.weight > $1.weight }.map(\.reason)
         reasons += advice.filter { $0.strategy == nil || $0.weight == 0 }.map(\.reason).filter { r in !reasons.contains(r) }
         reasons += extra
+        // Advice to run as the program already runs is no change of model: keep, and say
+        // that the evidence favours the design it has.
+        if !measured, let current = currentDesign(analysis), current.strategy == winner, current.workers == max(1, workers) {
+            let design = winner == .serial ? "serially (one working thread)" : "as \(winner.rawValue) × \(current.workers)"
+            let keepReason = Reason(factor: .other,
+                                    text: "It already runs \(design), which is what the evidence favours; keep the design"
+                                        + (limits.isEmpty ? "." : " and work on what limits it."),
+                                    metrics: ["current_workers": Double(current.workers)])
+            reasons = [keepReason] + limits.filter { !reasons.contains($0) } + reasons
+            reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.map(\.reason)
+                .filter { !reasons.contains($0) }
+            return Recommendation(strategy: .keep, workers: current.workers, confidence: rounded(confidence),
+                                  reasons: reasons, fixFirst: fixFirst?.reason)
+        }
         reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.sorted { $0.weight > $1.weight }
             .map { a in
                 var r = a.reason
@@ -158,6 +201,24 @@ public enum Recommender {
         let threads = a.threads.filter { $0.role == .worker && !$0.idle }.count
         if threads > 0 { return threads }
         return a.threads.filter { !$0.idle }.count
+    }
+
+    /// The concurrency design the recording shows, when it shows one: worker processes
+    /// (hybrid when they run several working threads each), else working threads in one
+    /// process, else one working thread (serial).
+    static func currentDesign(_ a: Analysis) -> (strategy: ConcurrencyStrategy, workers: Int)? {
+        func working(_ pid: Int32) -> Int { a.threads.filter { $0.pid == pid && !$0.idle && $0.role != .helper }.count }
+        let workerProcesses = a.processes.filter { $0.role == .worker && !$0.idle }
+        if workerProcesses.count >= 2 {
+            let perProcess = workerProcesses.map { working($0.pid) }.max() ?? 1
+            return perProcess >= 2 ? (.hybrid, workerProcesses.count * perProcess) : (.processes, workerProcesses.count)
+        }
+        let threads = a.threads.filter { $0.role == .worker && !$0.idle }
+        let processes = Set(threads.map(\.pid))
+        guard processes.count <= 1 else { return nil }
+        if threads.count >= 2 { return (.threads, threads.count) }
+        let working = a.threads.filter { !$0.idle && $0.role != .helper }
+        return working.count == 1 ? (.serial, 1) : nil
     }
 
     /// Why the recording cannot tell, or nil when it can.

@@ -205,17 +205,33 @@ public struct TimeBreakdown: Sendable, Equatable {
 
         let period = period(profile, ticks: ticks)
 
+        // The kernel's accounting against the samples (ObserverBias): where they disagree
+        // beyond sampling error, the thread's running and runnable shares are the kernel's
+        // and its sampled off-CPU states (idle waits included) are scaled by `offScale`.
+        var measured = [MeasuredCPU?](repeating: nil, count: nThreads)
+        var offScale = [Double](repeating: 1, count: nThreads)
+        for t in 0..<nThreads {
+            let row = counts[(t * nStates)..<((t + 1) * nStates)]
+            let on = row[row.startIndex + Int(ThreadState.onCPU.code)]
+            let busy = on + row[row.startIndex + Int(ThreadState.runnable.code)]
+            guard let m = ObserverBias.check(profile.threads[t], samples: row.reduce(0, +), running: busy, onCPU: on) else { continue }
+            measured[t] = m
+            if m.biased { offScale[t] = ObserverBias.corrected(row, m).offCPUScale }
+        }
+
         // Thread verdicts: idle when it waited for work nearly all the time and barely ran, or
         // when one wait that is not contention filled the whole recording and it never ran.
+        // A thread the kernel saw running is never idle, whatever its samples show.
         var idleReason = [String?](repeating: nil, count: nThreads)
         for t in 0..<nThreads {
             let row = counts[(t * nStates)..<((t + 1) * nStates)]
             let n = row.reduce(0, +)
             guard n > 0 else { continue }
             let busy = row[row.startIndex + Int(ThreadState.onCPU.code)] + row[row.startIndex + Int(ThreadState.runnable.code)]
-            let busyShare = Double(busy) / Double(n)
-            guard busyShare < IdleVerdicts.maxBusyShare else { continue }
-            if Double(idle[t]) >= IdleVerdicts.minIdleShare * Double(n) {
+            let m = measured[t]
+            let busyShare = m?.biased == true ? m!.running : Double(busy) / Double(n)
+            guard busyShare < IdleVerdicts.maxBusyShare, (m?.running ?? 0) < ObserverBias.maxMeasuredIdleRunning else { continue }
+            if Double(idle[t]) * offScale[t] >= IdleVerdicts.minIdleShare * Double(n) {
                 var best = IdleEvidence.none, bestCount = 0
                 for e in IdleEvidence.allCases where e != .none && idleBy[t * nEvidence + Int(e.rawValue)] > bestCount {
                     best = e
@@ -247,15 +263,19 @@ public struct TimeBreakdown: Sendable, Equatable {
         }
 
         var threads: [ThreadBreakdown] = []
-        var processStates = [[Int]](repeating: [Int](repeating: 0, count: nStates), count: nProcesses)
+        // Sample counts as Doubles: a thread corrected for observer bias counts its samples
+        // at the kernel's shares.
+        var processStates = [[Double]](repeating: [Double](repeating: 0, count: nStates), count: nProcesses)
         var processSamples = [Int](repeating: 0, count: nProcesses)
         var processThreads = [Int](repeating: 0, count: nProcesses)
-        var totalStates = [Int](repeating: 0, count: nStates)
-        var processWorking = [Int](repeating: 0, count: nProcesses)
+        var totalStates = [Double](repeating: 0, count: nStates)
+        var processWorking = [Double](repeating: 0, count: nProcesses)
         var processIdleThreads = [Int](repeating: 0, count: nProcesses)
         var processIdleReason = [String?](repeating: nil, count: nProcesses)
         var total = 0
-        var totalWorking = 0
+        var totalWorking = 0.0
+        var processOnCPUFix = [Double](repeating: 0, count: nProcesses)
+        var onCPUFix = 0.0, runnableFix = 0.0
         var startRoutineByTid: [Int32: String] = [:]
         var eventDriven = Set<Int32>()
         for (i, info) in profile.threads.enumerated() {
@@ -265,13 +285,36 @@ public struct TimeBreakdown: Sendable, Equatable {
             let p = processOfThread[i]
             var shares = StateShares()
             var workingShares = StateShares()
-            let workRow = working[(i * nStates)..<((i + 1) * nStates)]
+            var sampledShares: StateShares?
+            let workSlice = working[(i * nStates)..<((i + 1) * nStates)]
+            var eff = row.map(Double.init)
+            var workRow = workSlice.map(Double.init)
+            var idleCount = Double(idle[i])
+            if let m = measured[i], m.biased {
+                var sampled = StateShares()
+                for st in ThreadState.allCases { sampled[st] = Double(row[row.startIndex + Int(st.code)]) / Double(n) }
+                sampledShares = sampled
+                let fixed = ObserverBias.corrected(row, m)
+                let on = Int(ThreadState.onCPU.code), rq = Int(ThreadState.runnable.code), other = Int(ThreadState.other.code)
+                if idleReason[i] == nil {
+                    // Running is work; the working off-CPU states scale like the rest.
+                    for k in workRow.indices where k != on && k != rq { workRow[k] *= fixed.offCPUScale }
+                    workRow[on] = fixed.counts[on]
+                    workRow[rq] = fixed.counts[rq]
+                    if fixed.offCPUScale == 0 { workRow[other] = fixed.counts[other] }
+                }
+                idleCount *= fixed.offCPUScale
+                processOnCPUFix[p] += fixed.counts[on] - eff[on]
+                onCPUFix += fixed.counts[on] - eff[on]
+                runnableFix += fixed.counts[rq] - eff[rq]
+                eff = fixed.counts
+            }
             let w = workRow.reduce(0, +)
             for st in ThreadState.allCases {
-                let c = row[row.startIndex + Int(st.code)]
-                let wc = workRow[workRow.startIndex + Int(st.code)]
-                shares[st] = Double(c) / Double(n)
-                workingShares[st] = w > 0 ? Double(wc) / Double(w) : 0
+                let c = eff[Int(st.code)]
+                let wc = workRow[Int(st.code)]
+                shares[st] = c / Double(n)
+                workingShares[st] = w > 0 ? wc / w : 0
                 processStates[p][Int(st.code)] += wc
                 totalStates[Int(st.code)] += wc
             }
@@ -286,19 +329,23 @@ public struct TimeBreakdown: Sendable, Equatable {
             }
             if let r = startRoutine[i], !r.isEmpty { startRoutineByTid[info.tid] = r }
             let events = [IdleEvidence.eventLoop, .listening, .eventFD].reduce(0) { $0 + idleBy[i * nEvidence + Int($1.rawValue)] }
-            if events > 0 && Double(events) >= 0.1 * Double(n) { eventDriven.insert(info.tid) }
+            // Under observer bias the waits' share of the time is the corrected one; either
+            // view showing a tenth is enough (the samples saw the waits happen).
+            if events > 0 && Double(events) * max(1, offScale[i]) >= 0.1 * Double(n) { eventDriven.insert(info.tid) }
             var row2 = ThreadBreakdown(pid: info.pid, tid: info.tid, name: info.name, samples: n, states: shares,
-                                       seconds: Double(n) * period, idleShare: Double(idle[i]) / Double(n))
+                                       seconds: Double(n) * period, idleShare: min(1, idleCount / Double(n)))
             row2.workingStates = workingShares
+            row2.measured = measured[i]
+            row2.sampledStates = sampledShares
             row2.idle = idleReason[i] != nil
             row2.idleReason = idleReason[i]
             threads.append(row2)
         }
 
-        func shares(_ c: [Int], _ n: Int) -> StateShares {
+        func shares(_ c: [Double], _ n: Double) -> StateShares {
             var s = StateShares()
             guard n > 0 else { return s }
-            for st in ThreadState.allCases { s[st] = Double(c[Int(st.code)]) / Double(n) }
+            for st in ThreadState.allCases { s[st] = c[Int(st.code)] / n }
             return s
         }
 
@@ -310,8 +357,8 @@ public struct TimeBreakdown: Sendable, Equatable {
             var row = ProcessBreakdown(
                 pid: pid, ppid: info?.ppid ?? 0, command: info?.command ?? [], origin: info?.origin ?? "unknown",
                 runtime: info?.runtime, threads: processThreads[p], samples: processSamples[p],
-                states: shares(processStates[p], processWorking[p]), cpuSeconds: Double(processOnCPU[p]) * period,
-                parallelism: processTicks[p] > 0 ? Double(processOnCPU[p]) / Double(processTicks[p]) : 0,
+                states: shares(processStates[p], processWorking[p]), cpuSeconds: (Double(processOnCPU[p]) + processOnCPUFix[p]) * period,
+                parallelism: processTicks[p] > 0 ? (Double(processOnCPU[p]) + processOnCPUFix[p]) / Double(processTicks[p]) : 0,
                 startSeconds: Double(info?.startNs ?? 0) / 1e9, endSeconds: info?.endNs.map { Double($0) / 1e9 })
             if processThreads[p] > 0 && processIdleThreads[p] == processThreads[p] {
                 row.idle = true
@@ -323,16 +370,17 @@ public struct TimeBreakdown: Sendable, Equatable {
                      executables: Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b }),
                      startRoutine: startRoutineByTid, duration: Double(profile.recording.durationNs) / 1e9)
 
-        let parallelism = ticks > 0 ? Double(onCPUTotal) / Double(ticks) : 0
+        let onCPUAll = Double(onCPUTotal) + onCPUFix
+        let parallelism = ticks > 0 ? onCPUAll / Double(ticks) : 0
         var overall = OverallBreakdown(
             samples: total, ticks: ticks, states: shares(totalStates, totalWorking), threadSeconds: Double(total) * period,
-            cpuSeconds: Double(onCPUTotal) * period, parallelism: parallelism, peakParallelism: peak,
-            runnableThreads: ticks > 0 ? Double(runnableTotal) / Double(ticks) : 0,
+            cpuSeconds: onCPUAll * period, parallelism: parallelism, peakParallelism: max(peak, Int(parallelism.rounded(.up))),
+            runnableThreads: ticks > 0 ? (Double(runnableTotal) + runnableFix) / Double(ticks) : 0,
             liveThreads: ticks > 0 ? Double(total) / Double(ticks) : 0, cores: profile.recording.cores,
             coreUtilization: min(1, parallelism / Double(cores)),
             starvedTickShare: ticks > 0 ? Double(starvedTicks) / Double(ticks) : 0)
-        overall.workingSamples = totalWorking
-        overall.idleShare = total > 0 ? Double(total - totalWorking) / Double(total) : 0
+        overall.workingSamples = Int(totalWorking.rounded())
+        overall.idleShare = total > 0 ? max(0, Double(total) - totalWorking) / Double(total) : 0
         let summary = ProfileSummary(
             command: profile.recording.command, rootPid: profile.recording.rootPid, durationSeconds: Double(profile.recording.durationNs) / 1e9,
             rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: ticks,
@@ -415,6 +463,7 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
                 metrics: ["idle_threads": Double(idleThreads.count), "idle_processes": Double(idleProcesses.count),
                           "idle_share": o.idleShare]))
         }
+        if let finding = ObserverBias.finding(b, source: descriptor.name) { part.findings.append(finding) }
         // An event-driven design: the workload's threads wait for events (connections,
         // requests, wake-ups), so the work arrives from outside and its concurrency follows
         // the clients', not a pool size the program chose.
@@ -485,6 +534,10 @@ struct LoopModel {
     /// Per thread row: the functions directly below the loop in its on-CPU stacks, with counts.
     private var branches: [[Int32: Int]]
     private var onCPU: [Int]
+    /// Per thread row: where its multiplexing waits with a complete stack are (true: at the
+    /// loop, by majority); a wait whose stack was cut short (the thread woke while it was
+    /// read: only the leaf is kept) is placed as they are. Nil when it has none.
+    private var completeWaitsAtLoop: [Bool?]
     private let profile: Profile
     /// Frame index → function-name id.
     private let nameID: [Int32]
@@ -517,6 +570,7 @@ struct LoopModel {
         }
         prefix = Array(repeating: nil, count: n)
         branches = Array(repeating: [:], count: n)
+        completeWaitsAtLoop = []
         onCPU = distinct.map { $0.values.reduce(0, +) }
         for t in 0..<n where !distinct[t].isEmpty {
             var common: [Int32]?
@@ -539,6 +593,26 @@ struct LoopModel {
                 branches[t][nameID[Int(frames[i])], default: 0] += count
             }
         }
+        completeWaitsAtLoop = Self.completeWaitVerdicts(self, profile, threadIndex: threadIndex, inWaitCall: inWaitCall)
+    }
+
+    /// The verdict of `waitIsAtLoop` for each thread's complete-stack multiplexing waits, by majority.
+    private static func completeWaitVerdicts(_ model: LoopModel, _ profile: Profile, threadIndex: ThreadIndex,
+                                             inWaitCall: [Bool]) -> [Bool?] {
+        var atLoop = [Int](repeating: 0, count: profile.threads.count), inside = atLoop
+        var cache: [SIMD2<Int32>: Bool] = [:]
+        for s in profile.samples where s.state != .onCPU && s.state != .runnable && inWaitCall[Int(s.stack)]
+            && !profile.stacks[Int(s.stack)].truncated {
+            guard let t = threadIndex[s.tid] else { continue }
+            let key = SIMD2(Int32(t), s.stack)
+            let here: Bool
+            if let known = cache[key] { here = known } else {
+                here = model.waitIsAtLoop(thread: t, stack: s.stack)
+                cache[key] = here
+            }
+            if here { atLoop[t] += 1 } else { inside[t] += 1 }
+        }
+        return zip(atLoop, inside).map { a, i in a + i == 0 ? nil : a >= i }
     }
 
     private func outermostFirst(_ stack: Int32) -> [Int32] {
@@ -551,6 +625,7 @@ struct LoopModel {
     /// complete stack (nothing tells the loop from the work). False when the wait is inside
     /// a working branch, or when its stack shares nothing with the work (truncated).
     func waitIsAtLoop(thread t: Int, stack: Int32) -> Bool {
+        if profile.stacks[Int(stack)].truncated, t < completeWaitsAtLoop.count, let verdict = completeWaitsAtLoop[t] { return verdict }
         guard let p = prefix[t] else { return true }
         let names = outermostFirst(stack)
         var k = 0

@@ -181,10 +181,12 @@ public enum AnalysisText {
             var rows = [["PID", "TID", "NAME", "SAMPLES"] + stateHeader + ["IDLE"]]
             let sorted = a.threads.sorted { $0.samples != $1.samples ? $0.samples > $1.samples : $0.tid < $1.tid }
             for t in sorted.prefix(limit) {
-                rows.append(["\(t.pid)", "\(t.tid)", clip(t.name, 16), "\(t.samples)"] + stateCells(t.states) + [pct(t.idleShare)])
+                let mark = t.measured?.biased == true ? "*" : ""
+                rows.append(["\(t.pid)", "\(t.tid)", clip(t.name, 16) + mark, "\(t.samples)"] + stateCells(t.states) + [pct(t.idleShare)])
             }
             out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 3, except: [2]))
             if sorted.count > limit { line("  … \(sorted.count - limit) more threads (--limit, or --json for all)") }
+            for note in Self.observerBiasNotes(a.threads, limit: limit) { line(note) }
             line()
         }
 
@@ -271,4 +273,21 @@ public enum AnalysisText {
     static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
+
+    /// Under a thread table: the threads marked `*`, whose shares were corrected for
+    /// observer bias, with the sampled and the kernel-measured figures side by side.
+    static func observerBiasNotes(_ threads: [ThreadBreakdown], limit: Int) -> [String] {
+        let biased = threads.filter { $0.measured?.biased == true }
+        guard !biased.isEmpty else { return [] }
+        var lines = ["  * corrected for observer bias: the samples disagreed with the kernel's CPU accounting (docs/analysis.md)"]
+        for t in biased.prefix(limit) {
+            let m = t.measured!
+            let sampled = t.sampledStates ?? t.states
+            lines.append("    tid \(t.tid) \(clip(t.name, 24)): on CPU + runnable sampled \(pct(m.sampledRunning)) "
+                         + "(\(pct(sampled.onCPU)) + \(pct(sampled.runnable))), kernel \(pct(m.running)) "
+                         + "(\(pct(m.onCPU)) + \(pct(m.runnable)))")
+        }
+        if biased.count > limit { lines.append("    … \(biased.count - limit) more") }
+        return lines
+    }
 }

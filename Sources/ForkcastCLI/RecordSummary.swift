@@ -27,13 +27,18 @@ enum RecordSummary {
         let threads = breakdown.threads.prefix(40)
         for t in threads {
             let label = Terminal.sanitize("\(t.pid)/\(t.tid) \(t.name)")
-            rows.append([String(label.prefix(27)), String(t.samples)] + shown.map { state in
+            rows.append([String(label.prefix(27)) + (t.measured?.biased == true ? "*" : ""), String(t.samples)] + shown.map { state in
                 let share = t.states[state]
                 return share == 0 ? "-" : String(format: "%.0f%%", share * 100)
             })
         }
         out += "\n" + TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1))
         if breakdown.threads.count > threads.count { out += "  … \(breakdown.threads.count - threads.count) more threads\n" }
+        for note in AnalysisText.observerBiasNotes(breakdown.threads.map { t in
+            var t = t
+            t.name = Terminal.sanitize(t.name)
+            return t
+        }, limit: 40) { out += note + "\n" }
 
         // Top stacks.
         var stackCounts: [Int32: Int] = [:]

@@ -378,6 +378,48 @@ public struct StateShares: Codable, Sendable, Equatable {
     }
 }
 
+/// A thread's CPU time as the kernel accounted it over the recording, next to what its
+/// samples showed. The samples are biased when the sampler's own wake-ups change what it
+/// sees (all cores busy: the tracer preempts a program that then looks idle).
+public struct MeasuredCPU: Codable, Sendable, Equatable {
+    /// Share of the accounted window on a CPU, and waiting on a run queue.
+    public var onCPU: Double
+    public var runnable: Double
+    /// The accounted window, seconds.
+    public var windowSeconds: Double
+    /// Share of the thread's samples on a CPU or runnable, and on a CPU.
+    public var sampledRunning: Double
+    public var sampledOnCPU: Double?
+    /// How far the two may differ by sampling error alone (binomial 95% interval on the
+    /// thread's samples, plus a floor).
+    public var tolerance: Double
+    /// True when they differ by more (running, or on a CPU): the states were corrected
+    /// from the kernel's shares.
+    public var biased: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case onCPU = "on_cpu", runnable, windowSeconds = "window_seconds", sampledRunning = "sampled_running",
+             sampledOnCPU = "sampled_on_cpu", tolerance, biased
+    }
+
+    public init(onCPU: Double, runnable: Double, windowSeconds: Double, sampledRunning: Double, sampledOnCPU: Double? = nil,
+                tolerance: Double, biased: Bool) {
+        self.onCPU = onCPU
+        self.runnable = runnable
+        self.windowSeconds = windowSeconds
+        self.sampledRunning = sampledRunning
+        self.sampledOnCPU = sampledOnCPU
+        self.tolerance = tolerance
+        self.biased = biased
+    }
+
+    /// On a CPU or runnable, as measured.
+    public var running: Double { min(1, onCPU + runnable) }
+
+    /// The larger disagreement of the two: running, on a CPU.
+    public var gap: Double { max(abs(running - sampledRunning), sampledOnCPU.map { abs(onCPU - $0) } ?? 0) }
+}
+
 /// One thread's time breakdown.
 public struct ThreadBreakdown: Codable, Sendable, Equatable {
     public var pid: Int32
@@ -398,10 +440,16 @@ public struct ThreadBreakdown: Codable, Sendable, Equatable {
     /// Why it is idle, in a sentence naming the evidence (nil when working).
     public var idleReason: String?
     public var role: Role?
+    /// The kernel's accounting for the thread (from the profile's `cpuNs`/`runqueueNs`),
+    /// checked against its samples; nil when the profile has none for it.
+    public var measured: MeasuredCPU?
+    /// The shares as sampled, kept when `states` were corrected for observer bias (the
+    /// sampled running share disagreed with the kernel's beyond sampling error).
+    public var sampledStates: StateShares?
 
     private enum CodingKeys: String, CodingKey {
         case pid, tid, name, samples, states, seconds, idleShare = "idle_share", idle, idleReason = "idle_reason", role,
-             workingStates = "working_states"
+             workingStates = "working_states", measured, sampledStates = "sampled_states"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -417,6 +465,8 @@ public struct ThreadBreakdown: Codable, Sendable, Equatable {
         idle = try c.decodeIfPresent(Bool.self, forKey: .idle) ?? false
         idleReason = try c.decodeIfPresent(String.self, forKey: .idleReason)
         role = try c.decodeIfPresent(Role.self, forKey: .role)
+        measured = try c.decodeIfPresent(MeasuredCPU.self, forKey: .measured)
+        sampledStates = try c.decodeIfPresent(StateShares.self, forKey: .sampledStates)
     }
 
     public init(pid: Int32, tid: Int32, name: String, samples: Int, states: StateShares, seconds: Double = 0, idleShare: Double = 0) {

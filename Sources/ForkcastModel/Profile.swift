@@ -281,14 +281,35 @@ public struct ThreadInfo: Codable, Sendable, Equatable {
     /// The id of the CPython interpreter whose thread state the thread had (0 = main,
     /// see `PythonRuntimeInfo.interpreters`); nil for threads not running Python.
     public var interpreter: Int64?
+    /// The kernel's accounting over the recording window (`/proc/TID/schedstat` at the
+    /// thread's first and last read by the sampler): time on a CPU, time runnable on a
+    /// run queue, and the wall time between the two reads. Free of the sampler's own
+    /// timing, so the analysis checks the sampled states against it (observer bias).
+    /// Nil in files written before format 2's accounting, or when the kernel keeps no
+    /// scheduler statistics or the thread was read only once.
+    public var cpuNs: UInt64?
+    public var runqueueNs: UInt64?
+    public var accountedNs: UInt64?
 
-    public init(pid: Int32, tid: Int32, name: String, startNs: UInt64, endNs: UInt64? = nil, interpreter: Int64? = nil) {
+    public init(pid: Int32, tid: Int32, name: String, startNs: UInt64, endNs: UInt64? = nil, interpreter: Int64? = nil,
+                cpuNs: UInt64? = nil, runqueueNs: UInt64? = nil, accountedNs: UInt64? = nil) {
         self.pid = pid
         self.tid = tid
         self.name = name
         self.startNs = startNs
         self.endNs = endNs
         self.interpreter = interpreter
+        self.cpuNs = cpuNs
+        self.runqueueNs = runqueueNs
+        self.accountedNs = accountedNs
+    }
+
+    /// The kernel-measured shares of the accounted window: (on CPU, on a run queue), or
+    /// nil when the thread has no accounting.
+    public var measuredShares: (onCPU: Double, runnable: Double)? {
+        guard let cpu = cpuNs, let rq = runqueueNs, let window = accountedNs, window > 0 else { return nil }
+        let w = Double(window)
+        return (min(1, Double(cpu) / w), min(1, Double(rq) / w))
     }
 }
 

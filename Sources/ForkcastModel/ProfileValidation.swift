@@ -55,6 +55,12 @@ extension Profile {
             if let end = t.endNs, end < t.startNs {
                 throw ProfileError.invalid("thread \(t.tid) ends (\(end) ns) before it starts (\(t.startNs) ns)")
             }
+            if t.cpuNs != nil || t.runqueueNs != nil || t.accountedNs != nil {
+                guard let c = t.cpuNs, let q = t.runqueueNs, let a = t.accountedNs, a > 0,
+                      c <= Profile.maxTimeNs, q <= Profile.maxTimeNs, a <= Profile.maxTimeNs else {
+                    throw ProfileError.invalid("thread \(t.tid) has incomplete or absurd CPU accounting (cpuNs, runqueueNs, accountedNs go together, accountedNs > 0)")
+                }
+            }
             knownThreads.insert(ThreadRows.key(t.pid, t.tid))
         }
         let mappingCount = mappings.count

@@ -34,8 +34,10 @@ extension TraceSession {
         let pythonNames = self.pythonNames
         // In `allThreads` order: a thread's row is its index there (`TracedThread.row`).
         for t in allThreads {
-            builder.add(ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs,
-                                   interpreter: python.interpreterOfTid[t.tid]))
+            var info = ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs,
+                                  interpreter: python.interpreterOfTid[t.tid])
+            if let a = t.account.totals { (info.cpuNs, info.runqueueNs, info.accountedNs) = (a.cpuNs, a.runqueueNs, a.accountedNs) }
+            builder.add(info)
         }
 
         // Symbolize.

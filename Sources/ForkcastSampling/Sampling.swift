@@ -109,18 +109,20 @@ extension TraceSession {
             }
             guard let files = thread.files, let process = current.process, !process.awaitingExec else { continue }
             let began = Clock.now()
+            var woken: ReusableSample?
             if let reusable = thread.reusable {
-                // The reuse rule (ReusableSample): the state letter, *then* schedstat — the
-                // sample stands for the moment of the stat read, when the thread was
-                // sleeping and had not run since the sample was read.
-                if thread.phase == .running, let letter = files.statState(), let sched = files.schedstat(),
-                   reusable.stillValid(state: letter, sched: sched, addressSpace: process.addressSpace),
+                // The reuse rule (ReusableSample): the syscall line, *then* schedstat — the
+                // sample stands for the moment of the syscall read, when the thread was
+                // sleeping in the same call and had not run since the sample was read.
+                if thread.phase == .running, files.syscallLineIs(reusable.syscallLine), let sched = files.schedstat(),
+                   reusable.stillValid(sched: sched, addressSpace: process.addressSpace),
                    reusable.pythonKnown == current.pythonKnown {
                     thread.lastSched = sched
                     recordReused(thread, reusable, timeNs: t, began: began)
                     continue
                 }
                 thread.reusable = nil
+                woken = reusable
             }
             guard let stat = files.stat() else { continue }
             if !stat.comm.isEmpty { thread.name = stat.comm }
@@ -143,6 +145,16 @@ extension TraceSession {
             }
             switch stat.state {
             case UInt8(ascii: "R"):
+                if let woken, let sched, thread.phase == .running, woken.stillValid(sched: sched, addressSpace: process.addressSpace),
+                   woken.pythonKnown == current.pythonKnown {
+                    // Woken, and not on a CPU once since its sample was read (schedstat read
+                    // after this `R` is unchanged): runnable, with the very stack it slept
+                    // with — no interrupt, which a starved thread would not answer for as long
+                    // as it is starved.
+                    thread.reusable = woken
+                    recordReused(thread, woken, timeNs: t, began: began, woken: true)
+                    continue
+                }
                 requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began))
             case UInt8(ascii: "S"), UInt8(ascii: "D"):
                 if !sampleBlocked(thread, files: files, timeNs: t, stat: stat.state, sched: sched, began: began) {
@@ -234,14 +246,17 @@ extension TraceSession {
     }
 
     /// Records again the sample of a thread that has not run since it was read
-    /// (`ReusableSample.stillValid`): no /proc/TID/syscall read, no unwind, no Python read.
-    private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64) {
+    /// (`ReusableSample.stillValid`): no parse of /proc, no unwind, no Python read.
+    /// `woken`: the thread is runnable, woken but not yet on a CPU: recorded as such, with
+    /// no wait.
+    private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64,
+                              woken: Bool = false) {
         var holdsGIL = r.holdsGIL
         if r.python, let inspector = python.inspector(pid: thread.pid) {
             holdsGIL = inspector.holdsGIL(tid: thread.tid)  // read this tick, like any sample's
         }
-        var waitIndex = r.wait
-        if let q = r.ownerQuery, var info = r.waitInfo {
+        var waitIndex = woken ? -1 : r.wait
+        if !woken, let q = r.ownerQuery, var info = r.waitInfo {
             // The mutex's owner is read again: it changes without this thread running.
             let owner = mutexOwner(pid: thread.pid, waiter: thread.tid, address: q.address, op: q.op, value: q.value)
             if owner != info.owner {
@@ -254,7 +269,7 @@ extension TraceSession {
         stats.samplesTaken += 1
         stats.reusedSamples += 1
         store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: r.stack,
-                                             state: r.state, wait: waitIndex, holdsGIL: holdsGIL))
+                                             state: woken ? .runnable : r.state, wait: waitIndex, holdsGIL: holdsGIL))
         sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max))))
     }
 
@@ -279,8 +294,7 @@ extension TraceSession {
             let (stack, waitIndex, recorded) = record(thread, timeNs: timeNs, state: read.state, wait: read.wait,
                                                       stack: read.stack, cost: began, python: python)
             if read.consistent, let sched, stats.pythonReadErrors == pythonErrors {
-                keepForReuse(thread, read, state: recorded, statState: statState, sched: sched, stack: stack, wait: waitIndex,
-                             python: python)
+                keepForReuse(thread, read, state: recorded, sched: sched, stack: stack, wait: waitIndex, python: python)
             }
             return true
         }
@@ -288,11 +302,11 @@ extension TraceSession {
 
     /// Keeps a consistent in-place read for reuse; `state` is the state recorded for it
     /// (after the GIL refinement).
-    func keepForReuse(_ thread: TracedThread, _ read: BlockedRead, state: ThreadState, statState: UInt8, sched: SchedStat,
+    func keepForReuse(_ thread: TracedThread, _ read: BlockedRead, state: ThreadState, sched: SchedStat,
                       stack: Int32, wait: Int32, python: PythonSample?) {
-        guard stack >= 0, let process = processes[thread.pid] else { return }
+        guard stack >= 0, let line = read.syscallLine, let process = processes[thread.pid] else { return }
         thread.reusable = ReusableSample(
-            statState: statState, sched: sched, addressSpace: process.addressSpace, stack: stack, wait: wait,
+            syscallLine: line, sched: sched, addressSpace: process.addressSpace, stack: stack, wait: wait,
             state: state, complete: read.stack?.complete ?? false, failed: read.stack?.failed ?? false,
             python: python != nil, holdsGIL: python?.holdsGIL,
             waitInfo: read.ownerQuery == nil ? nil : read.wait, ownerQuery: read.ownerQuery,
@@ -317,6 +331,9 @@ extension TraceSession {
         var wait: WaitInfo?
         var stack: Unwinder.Result?
         var consistent: Bool
+        /// The /proc/TID/syscall line read after the stack (equal to the one before it)
+        /// when `consistent`: what a reused sample checks at later ticks.
+        var syscallLine: [UInt8]? = nil
         /// A futex wait whose mutex owner was looked up: the owner is another thread's
         /// data, so a reused sample looks it up again.
         var ownerQuery: OwnerQuery?
@@ -368,6 +385,7 @@ extension TraceSession {
         }
         var result: Unwinder.Result?
         var consistent = false
+        var line: [UInt8]?
         if let unwinder = processes[thread.pid]?.unwinder {
             var r = unwinder.unwindBlocked(tid: thread.tid, pc: pc, sp: sp)
             if r.needsRegisters {
@@ -383,16 +401,18 @@ extension TraceSession {
                     return .needsStop(state: threadState, wait: wait)
                 }
             }
-            if files.syscall() != state {
+            if let after = files.syscallWithLine(), after.state == state {
+                consistent = true
+                line = after.line
+            } else {
                 // It woke while we read its stack: only the leaf is trustworthy.
                 stats.inconsistentStacks += 1
                 r = Unwinder.Result(pcs: [pc], complete: false, truncated: true, failed: false)
-            } else {
-                consistent = true
             }
             result = r
         }
-        return .read(BlockedRead(state: threadState, wait: wait, stack: result, consistent: consistent, ownerQuery: ownerQuery))
+        return .read(BlockedRead(state: threadState, wait: wait, stack: result, consistent: consistent, syscallLine: line,
+                                 ownerQuery: ownerQuery))
     }
 
     /// The owner of the pthread mutex a thread waits on, when the futex is one: glibc's
@@ -472,40 +492,61 @@ extension TraceSession {
 /// reuse rule of docs/recording.md ("Cost proportional to activity").
 ///
 /// The scheduler counters were read *before* the stack was read, and the stack was read
-/// consistently (the same /proc/TID/syscall line before and after). If at a later tick the
-/// thread is still in the same sleeping state and its schedstat is unchanged — run time,
+/// consistently (the same /proc/TID/syscall line before and after). If at a later tick
+/// /proc/TID/syscall reads the same line — which the kernel prints only for a thread that
+/// is off CPU and not runnable — and *then* its schedstat is unchanged — run time,
 /// run-queue wait and the number of times it was put on a CPU — it has not executed one
-/// instruction in between: its registers, its stack, its Python frames and the system call
-/// it is in are those that were read. Reusing the sample is then exact, not an estimate.
+/// instruction in between and was asleep at the syscall read: its registers, its stack,
+/// its Python frames and the system call it is in are those that were read. Reusing the
+/// sample is then exact, not an estimate.
 /// The entry lives in its `TracedThread`, so a new thread that reuses the id, and the
-/// thread itself after an exec (a new address space), never see it.
-struct ReusableSample {
-    /// The /proc stat state letter (S or D) at the read.
-    var statState: UInt8
+/// thread itself after an exec (a new address space), never see it. A class: the tick
+/// looks it up for every idle thread, and a reference costs one retain, not one per field.
+final class ReusableSample {
+    /// The /proc/TID/syscall line read after the stack (never "running").
+    let syscallLine: [UInt8]
     /// schedstat read before the stack.
-    var sched: SchedStat
-    var addressSpace: Int32
-    var stack: Int32
-    var wait: Int32
-    var state: ThreadState
-    var complete: Bool
-    var failed: Bool
+    let sched: SchedStat
+    let addressSpace: Int32
+    let stack: Int32
+    let wait: Int32
+    let state: ThreadState
+    let complete: Bool
+    let failed: Bool
     /// It had a Python sample (its GIL holding is re-read at each reuse).
-    var python: Bool
+    let python: Bool
     /// Whether it held the GIL (nil: not a Python thread, or no GIL).
-    var holdsGIL: Bool?
+    let holdsGIL: Bool?
     /// For a mutex wait: the wait and how to look its owner up again (another thread's
     /// data, which can change while this thread sleeps); nil otherwise.
-    var waitInfo: WaitInfo?
-    var ownerQuery: TraceSession.OwnerQuery?
+    let waitInfo: WaitInfo?
+    let ownerQuery: TraceSession.OwnerQuery?
     /// Whether CPython had been found in the process at the read: once it is found, a
     /// sample read before (without Python frames) is not reused.
-    var pythonKnown: Bool
+    let pythonKnown: Bool
 
-    func stillValid(state letter: UInt8, sched now: SchedStat, addressSpace space: Int32) -> Bool {
+    init(syscallLine: [UInt8], sched: SchedStat, addressSpace: Int32, stack: Int32, wait: Int32, state: ThreadState,
+         complete: Bool, failed: Bool, python: Bool, holdsGIL: Bool?, waitInfo: WaitInfo?,
+         ownerQuery: TraceSession.OwnerQuery?, pythonKnown: Bool) {
+        self.syscallLine = syscallLine
+        self.sched = sched
+        self.addressSpace = addressSpace
+        self.stack = stack
+        self.wait = wait
+        self.state = state
+        self.complete = complete
+        self.failed = failed
+        self.python = python
+        self.holdsGIL = holdsGIL
+        self.waitInfo = waitInfo
+        self.ownerQuery = ownerQuery
+        self.pythonKnown = pythonKnown
+    }
+
+    /// The rest of the rule, once the syscall line matched (`TaskFiles.syscallLineIs`).
+    func stillValid(sched now: SchedStat, addressSpace space: Int32) -> Bool {
         // slices > 0: a kernel that reports schedstat as zeros (no scheduler statistics)
         // proves nothing, so nothing is reused there.
-        letter == statState && (letter == UInt8(ascii: "S") || letter == UInt8(ascii: "D"))
-            && now == sched && now.slices > 0 && space == addressSpace
+        now == sched && now.slices > 0 && space == addressSpace
     }
 }

@@ -501,7 +501,12 @@ final class TracedThread {
     let startNs: UInt64
     var endNs: UInt64?
     var files: TaskFiles?
-    var lastSched: SchedStat?
+    /// The thread's schedstat at its latest read. Every read also feeds `account`.
+    var lastSched: SchedStat? {
+        didSet { if let lastSched { account.note(lastSched, at: Clock.now()) } }
+    }
+    /// The kernel's accounting over the recording window (first to last schedstat read).
+    var account = SchedAccount()
     /// The sample being taken: set when the interrupt is sent, completed at the stop.
     var pending: PendingSample?
     /// The last in-place sample of this thread while blocked, reused at ticks where the
@@ -560,5 +565,27 @@ final class TracedProcess {
         self.ppid = ppid
         self.origin = origin
         self.startNs = startNs
+    }
+}
+
+/// A thread's kernel CPU accounting between its first and last schedstat read: what
+/// the scheduler measured, free of the sampler's timing (a sampler that looks at its own
+/// wake-up sees a biased picture when the CPUs are saturated; see docs/analysis.md).
+struct SchedAccount {
+    private(set) var first: (sched: SchedStat, ns: UInt64)?
+    private(set) var last: (sched: SchedStat, ns: UInt64)?
+
+    mutating func note(_ sched: SchedStat, at ns: UInt64) {
+        // Counters that go backwards belong to another task (a tid taken over at exec).
+        if let l = last, sched.runNs < l.sched.runNs || sched.waitNs < l.sched.waitNs { first = nil }
+        if first == nil { first = (sched, ns) }
+        last = (sched, ns)
+    }
+
+    /// (on-CPU ns, run-queue ns, wall ns between the reads); nil until two reads apart
+    /// in time, or on a kernel that reports no scheduler statistics (all zeros).
+    var totals: (cpuNs: UInt64, runqueueNs: UInt64, accountedNs: UInt64)? {
+        guard let f = first, let l = last, l.ns > f.ns, l.sched.slices > 0 || l.sched.runNs > 0 else { return nil }
+        return (l.sched.runNs - f.sched.runNs, l.sched.waitNs - f.sched.waitNs, l.ns - f.ns)
     }
 }

@@ -64,8 +64,8 @@ extension TraceSession {
             guard stats.pythonReadErrors == pythonErrors else { continue }
             let stack = intern(read.stack, python: python?.frames, in: process)
             let wait = store.intern(read.wait)
-            keepForReuse(thread, read, state: Self.refine(read.state, wait: read.wait, python: python), statState: stat.state,
-                         sched: sched, stack: stack, wait: wait, python: python)
+            keepForReuse(thread, read, state: Self.refine(read.state, wait: read.wait, python: python), sched: sched,
+                         stack: stack, wait: wait, python: python)
             thread.lastSched = sched
         }
     }

@@ -57,6 +57,25 @@ final class ProfileCodecTests: XCTestCase {
         XCTAssertEqual(try Profile.decode(JSONEncoder().encode(p)), p)
     }
 
+    /// The kernel's CPU accounting per thread: written, read back, optional, all or nothing.
+    func testThreadAccountingRoundTripsAndComesWhole() throws {
+        let p = Fixtures.everyField()
+        let back = try Profile.decode(p.encoded(gzip: false))
+        XCTAssertEqual(back.threads[0].cpuNs, 1_500_000_000)
+        XCTAssertEqual(back.threads[0].runqueueNs, 120_000_000)
+        XCTAssertEqual(back.threads[0].accountedNs, 1_880_000_000)
+        XCTAssertEqual(back.threads[0].measuredShares?.onCPU ?? 0, 1.5 / 1.88, accuracy: 1e-9)
+        XCTAssertNil(back.threads[1].cpuNs, "a thread without accounting stays without")
+        XCTAssertNil(back.threads[1].measuredShares)
+        for broken in [(1, 2, nil), (1, nil, 3), (nil, 2, 3), (1, 2, 0)] as [(UInt64?, UInt64?, UInt64?)] {
+            var q = p
+            (q.threads[0].cpuNs, q.threads[0].runqueueNs, q.threads[0].accountedNs) = broken
+            XCTAssertThrowsError(try q.encoded(gzip: false), "\(broken)") { error in
+                XCTAssertTrue("\(error)".contains("CPU accounting"), "\(error)")
+            }
+        }
+    }
+
     func testEncodingRefusesAnInvalidProfileAndWritesNothing() throws {
         var p = Fixtures.small()
         p.samples[3].stack = 99

@@ -19,7 +19,8 @@ enum Fixtures {
         b.add(ProcessInfo(pid: 4242, ppid: 1, command: ["python3", "work.py"], executable: "/usr/bin/python3.11",
                           startNs: 0, endNs: 1_900_000_000, exit: ExitInfo(code: 3), runtime: "CPython 3.11.2", origin: "attached"))
         b.add(ProcessInfo(pid: 4300, ppid: 4242, command: [], executable: "/usr/bin/python3.11", startNs: 5_000, origin: "fork"))
-        b.add(ThreadInfo(pid: 4242, tid: 4242, name: "MainThread", startNs: 0, endNs: 1_900_000_000))
+        b.add(ThreadInfo(pid: 4242, tid: 4242, name: "MainThread", startNs: 0, endNs: 1_900_000_000,
+                         cpuNs: 1_500_000_000, runqueueNs: 120_000_000, accountedNs: 1_880_000_000))
         b.add(ThreadInfo(pid: 4300, tid: 4300, name: "ForkPoolWorker-1", startNs: 5_000))
         let native = Frame(kind: .native, name: "module.so+0x1f00", module: "/usr/lib/module.so", offset: UInt64.max, symbolized: false)
         let py = Frame(kind: .python, name: "work", file: "/app/work.py", line: 12)

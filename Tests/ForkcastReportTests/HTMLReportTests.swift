@@ -225,6 +225,30 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(names.contains(SyntheticProfiles.hostileNames[0]), "names are shown as text: \(names)")
     }
 
+    /// A thread whose samples disagreed with the kernel's accounting shows both CPU shares,
+    /// marked corrected; the others show the sampled share alone.
+    func testObserverBiasShowsTheKernelsShareInChromium() throws {
+        let profile = SyntheticProfiles.pythonWorkers(ticks: 400)
+        var analysis = SyntheticProfiles.sampleAnalysis()
+        let biased = profile.threads[1]
+        var row = ThreadBreakdown(pid: biased.pid, tid: biased.tid, name: biased.name, samples: 400, states: StateShares())
+        row.measured = MeasuredCPU(onCPU: 0.83, runnable: 0.05, windowSeconds: 3.9, sampledRunning: 0.02, tolerance: 0.11, biased: true)
+        var agreeing = ThreadBreakdown(pid: profile.threads[0].pid, tid: profile.threads[0].tid, name: profile.threads[0].name,
+                                       samples: 400, states: StateShares())
+        agreeing.measured = MeasuredCPU(onCPU: 0.5, runnable: 0, windowSeconds: 3.9, sampledRunning: 0.5, tolerance: 0.14, biased: false)
+        analysis.threads = [agreeing, row]
+        let r = try browse(ReportInput(profile: profile, analysis: analysis))
+        let threads = try XCTUnwrap(r["threads"] as? [[String: Any]])
+        XCTAssertEqual(threads.count, profile.threads.count)
+        let shown = try XCTUnwrap(threads.first { $0["tid"] as? Int == Int(biased.tid) })
+        XCTAssertTrue((shown["name"] as? String)?.hasSuffix("corrected") ?? false, "\(shown)")
+        XCTAssertTrue((shown["onCPU"] as? String)?.hasSuffix("kernel 83%") ?? false, "\(shown)")
+        for t in threads where t["tid"] as? Int != Int(biased.tid) {
+            XCTAssertFalse((t["onCPU"] as? String)?.contains("kernel") ?? true, "\(t)")
+        }
+        XCTAssertTrue((r["threadsNote"] as? String)?.contains("observer bias") ?? false)
+    }
+
     func testExperimentOnlyReportInChromium() throws {
         let r = try browse(ReportInput(experiment: SyntheticProfiles.sampleExperiment()))
         XCTAssertTrue(r["flame"] is NSNull)

@@ -67,6 +67,70 @@ final class RateTests: XCTestCase {
         }
     }
 
+    /// The one change of state that needs no CPU: a sleeping thread that is woken but kept
+    /// off its CPU (another process computes there at real-time priority) is runnable from
+    /// the first tick after the wake-up — not still waiting (its schedstat does not move),
+    /// not on CPU — with the exact stack it slept with, and is not interrupted meanwhile.
+    func testAWokenThreadKeptOffTheCPUIsRunnableWithTheStackItSleptWith() throws {
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        guard cpus >= 2 else { throw XCTSkip("needs 2 CPUs: one kept busy, one for the recorder") }
+        let cpu = String(cpus - 1)
+        let program = try Fixtures.cProgram("woken_starved")
+        let forkcast = try Fixtures.forkcastBinary()
+        let path = Fixtures.scratch.appendingPathComponent("starved-\(UUID().uuidString.prefix(6)).profile.json").path
+        let recorder = Process()
+        recorder.executableURL = URL(fileURLWithPath: forkcast)
+        recorder.arguments = ["record", "-q", "--rate", "100", "-o", path, "--", program, "sleeper", cpu]
+        let out = Pipe()
+        recorder.standardOutput = out
+        try recorder.run()
+        let ready = String(decoding: out.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self)
+        let sleeper = try XCTUnwrap(Int32(ready.dropFirst("ready ".count)), ready)
+        var woken = false
+        defer {
+            if !woken { kill(sleeper, SIGUSR1) }  // it ends once woken
+            recorder.waitUntilExit()
+        }
+        usleep(300_000)  // asleep in read(), sampled
+        let hog = Process()
+        hog.executableURL = URL(fileURLWithPath: program)
+        hog.arguments = ["hog", cpu, "0.8"]
+        let hogOut = Pipe()
+        hog.standardOutput = hogOut
+        try hog.run()
+        defer { hog.waitUntilExit() }
+        let hogging = String(decoding: hogOut.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self)
+        if hogging == "no-fifo" { throw XCTSkip("woken_starved's hog needs SCHED_FIFO (root or RLIMIT_RTPRIO)") }
+        XCTAssertEqual(hogging, "hogging")
+        kill(sleeper, SIGUSR1)
+        woken = true
+        let rest = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        recorder.waitUntilExit()
+        XCTAssertEqual(recorder.terminationStatus, 0)
+        let starvedMs = try XCTUnwrap(rest.split(separator: "\n").first { $0.hasPrefix("starved_ms=") }
+            .flatMap { Int($0.dropFirst("starved_ms=".count)) }, rest)
+        XCTAssertGreaterThanOrEqual(starvedMs, 400, "the hog kept the woken thread off its CPU for \(starvedMs) ms only")
+
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertNoThrow(try profile.validate())
+        let row = try XCTUnwrap(profile.threads.firstIndex { $0.name == "starved" })
+        let samples = profile.samples.filter { $0.thread == Int32(row) }.sorted { $0.timeNs < $1.timeNs }
+        // Asleep in read() (ioWait), then runnable from the first tick after the wake-up
+        // until it ran (starved_ms, at 100 Hz), on the same stack, with no wait.
+        let asleep = samples.prefix { $0.state == .ioWait }
+        XCTAssertGreaterThan(asleep.count, 20, "\(samples.map(\.state.rawValue))")
+        let slept = try XCTUnwrap(asleep.last)
+        XCTAssertTrue(names(profile, slept).contains("wait_in_read"), "\(names(profile, slept))")
+        let after = samples.dropFirst(asleep.count)
+        XCTAssertEqual(after.first?.state, .runnable, "the first sample after the wake-up: \(after.prefix(3).map(\.state))")
+        let runnable = after.prefix { $0.state == .runnable }
+        // (Not one per 10 ms: the busy CPU leaves the recorder and everything else one CPU.)
+        XCTAssertGreaterThanOrEqual(runnable.count, 20, "\(samples.map(\.state.rawValue))")
+        XCTAssertTrue(runnable.allSatisfy { $0.stack == slept.stack && $0.wait == -1 },
+                      "the woken thread has not run: the stack it slept with, no wait")
+        XCTAssertEqual(profile.stats.missedStops, 0, "a starved thread is not interrupted: it would answer only once it runs")
+    }
+
     func testAttachingToAProcessTreeSamplesEveryProcessFromTheFirstTicks() throws {
         let program = try Fixtures.cProgram("process_tree")
         let forkcast = try Fixtures.forkcastBinary()

@@ -468,12 +468,23 @@ var TL = null;
   var sec = section('threads', 'Threads');
   if (!threads.length) { sec.appendChild(na('Not available: no recorded threads.')); return; }
   var period = M.periodNs;
+  // The kernel's CPU share next to the sampled one, where the analysis found them apart
+  // (observer bias: docs/analysis.md).
+  var measured = {};
+  ((A && A.threads) || []).forEach(function (a) { if (a.measured && a.measured.biased) measured[a.pid + '/' + a.tid] = a.measured; });
+  var anyBiased = false;
   var rows = threads.map(function (t) {
     var n = t.counts.reduce(function (a, b) { return a + b; }, 0);
     var top = t.counts.map(function (c, i) { return { c: c, i: i }; }).sort(function (a, b) { return b.c - a.c; })[0];
-    return h('tr', null, h('td', null, t.name), h('td', { class: 'num' }, t.tid), h('td', { class: 'num' }, t.pid), h('td', { class: 'num' }, fmtNs(n * period)),
-      h('td', { class: 'num' }, n ? fmtPct(t.counts[0] / n) : '–'), h('td', null, n && top.c ? STATE_LABEL[STATES[top.i]] + ' ' + fmtPct(top.c / n) : '–'), h('td', { style: 'width:34%' }, stateBar(t.counts)));
+    var m = measured[t.pid + '/' + t.tid];
+    if (m) anyBiased = true;
+    return h('tr', null, h('td', null, t.name, m ? h('span', { class: 'badge', title: 'observer bias: the samples disagreed with the kernel\'s CPU accounting' }, 'corrected') : null),
+      h('td', { class: 'num' }, t.tid), h('td', { class: 'num' }, t.pid), h('td', { class: 'num' }, fmtNs(n * period)),
+      h('td', { class: 'num' }, n ? fmtPct(t.counts[0] / n) : '–', m ? h('div', { class: 'muted' }, 'kernel ' + fmtPct(m.on_cpu)) : null),
+      h('td', null, n && top.c ? STATE_LABEL[STATES[top.i]] + ' ' + fmtPct(top.c / n) : '–'), h('td', { style: 'width:34%' }, stateBar(t.counts)));
   });
+  if (anyBiased) sec.appendChild(h('p', { class: 'muted' }, 'Threads marked corrected: their samples disagreed with the kernel\'s CPU accounting beyond sampling error (observer bias). ' +
+    '"On CPU" is the sampled share, with the kernel\'s below it; the analysis uses the kernel\'s figures for running time and the samples for stacks and waits.'));
   sec.appendChild(h('table', null, h('thead', null, h('tr', null, ['Thread', 'TID', 'PID', 'Sampled', 'On CPU', 'Mostly', 'States'].map(function (x, i) { return h('th', { class: i > 0 && i < 5 ? 'num' : null }, x); }))), h('tbody', null, rows)));
 })();
 

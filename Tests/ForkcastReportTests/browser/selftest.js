@@ -58,6 +58,12 @@ function selfTest() {
   if (series.length || E) r.experiment = { series: Array.prototype.map.call(series, function (g) { return { strategy: g.getAttribute('data-strategy'), points: g.querySelectorAll('circle').length, predicted: g.querySelectorAll('circle.predicted').length, fits: g.querySelectorAll('path.fit').length }; }),
     waitBars: document.querySelectorAll('#exp-waits rect').length,
     rows: document.querySelectorAll('#exp-table tbody tr').length };
+  r.threads = Array.prototype.map.call(document.querySelectorAll('#threads tbody tr'), function (tr) {
+    var cells = tr.querySelectorAll('td');
+    return { name: cells[0].textContent, tid: +cells[1].textContent, onCPU: cells[4].textContent };
+  });
+  var threadsNote = document.querySelector('#threads p.muted');
+  r.threadsNote = threadsNote ? threadsNote.textContent : null;
   r.readyMs = window.__forkcastReadyMs;
   r.pwned = window.__pwned === undefined ? null : window.__pwned;
   r.errors = errors.slice();
