@@ -111,7 +111,11 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
                 let w = Int(s.wait)
                 let f = classifier.flags(s.stack)
                 guard pipeWait[w] || (socketWait[w] && f.contains(.transfer)) || f.contains(.queueGet) else { continue }
-                if !workerPids.isEmpty && workerPids.contains(s.pid) { poolEvidence[s.pid, default: 0] += 1 }
+                // With Python frames recorded, a pool's traffic shows them: a pipe read with
+                // none is a shell's (a `$(…)` in a launcher the process ran before its exec).
+                if !workerPids.isEmpty && workerPids.contains(s.pid) && (!pythonFrames || f.contains(.hasPython)) {
+                    poolEvidence[s.pid, default: 0] += 1
+                }
                 if writeWait[w] {
                     writeWaits += 1
                     ipcStacks[s.stack, default: 0] += 1
@@ -136,10 +140,13 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
         let duration = Double(profile.recording.durationNs) / 1e9
         // A pool worker runs the same program as its parent (a fork, or a spawn of the same
         // interpreter): a shell or a launcher the parent runs (pyenv's shims, `sh -c`) reading
-        // a pipe is not one.
+        // a pipe is not one — nor are that shell's own forks (bash under bash), so the
+        // workers of a Python program are Python processes.
         let executable = Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b })
+        let pythonProgram = isPython[root] ?? false
         let poolWorkers = workers.filter { w in
             (poolEvidence[w.pid] ?? 0) > 0 && (executable[w.ppid].map { $0 == w.executable } ?? true)
+                && (!pythonProgram || isPython[w.pid] == true)
         }
         var startups: [ProcessStartup] = []
         for w in poolWorkers {

@@ -26,8 +26,10 @@ enum ObserverBias {
     static func points(_ gap: Double) -> String { "\(Int((gap * 100).rounded())) points" }
 
     /// The check for one thread with `samples` samples, `running` of them on a CPU or
-    /// runnable; nil when the profile has no accounting for it or too little to judge.
-    static func check(_ info: ThreadInfo, samples: Int, running: Int) -> MeasuredCPU? {
+    /// runnable, `onCPU` of them on a CPU; nil when the profile has no accounting for it or
+    /// too little to judge. Both shares are checked: a sampler that shares the thread's CPU
+    /// can see it running about as often as it ran, but on a CPU far more often.
+    static func check(_ info: ThreadInfo, samples: Int, running: Int, onCPU: Int) -> MeasuredCPU? {
         guard let shares = info.measuredShares, let window = info.accountedNs else { return nil }
         let seconds = Double(window) / 1e9
         guard samples >= minSamples, seconds >= minWindowSeconds else { return nil }
@@ -37,11 +39,16 @@ enum ObserverBias {
             on /= s
             rq /= s
         }
-        let sampled = Double(running) / Double(samples)
-        let p = min(0.98, max(0.02, on + rq))
-        let tolerance = floor + 1.96 * (p * (1 - p) / Double(samples)).squareRoot()
-        return MeasuredCPU(onCPU: on, runnable: rq, windowSeconds: seconds, sampledRunning: sampled,
-                           tolerance: tolerance, biased: abs(sampled - (on + rq)) > tolerance)
+        let sampled = Double(running) / Double(samples), sampledOn = Double(onCPU) / Double(samples)
+        // The wider of the two binomial intervals.
+        let variance = [on + rq, on].map { x -> Double in
+            let p = min(0.98, max(0.02, x))
+            return p * (1 - p)
+        }.max()!
+        let tolerance = floor + 1.96 * (variance / Double(samples)).squareRoot()
+        let biased = abs(sampled - (on + rq)) > tolerance || abs(sampledOn - on) > tolerance
+        return MeasuredCPU(onCPU: on, runnable: rq, windowSeconds: seconds, sampledRunning: sampled, sampledOnCPU: sampledOn,
+                           tolerance: tolerance, biased: biased)
     }
 
     /// A thread row's sample counts per state code (`counts`) corrected to the kernel's
@@ -68,15 +75,19 @@ extension ObserverBias {
     /// `recording.observer-bias`: the threads whose samples disagreed with the kernel, both
     /// figures, and the likely cause; nil when none did.
     static func finding(_ b: TimeBreakdown, source: String) -> Finding? {
-        let biased = b.threads.filter { $0.measured?.biased == true }.sorted {
-            abs($0.measured!.running - $0.measured!.sampledRunning) > abs($1.measured!.running - $1.measured!.sampledRunning)
-        }
+        let biased = b.threads.filter { $0.measured?.biased == true }.sorted { $0.measured!.gap > $1.measured!.gap }
         guard !biased.isEmpty else { return nil }
-        let under = biased.filter { $0.measured!.sampledRunning < $0.measured!.running }
-        let worst = biased.map { abs($0.measured!.running - $0.measured!.sampledRunning) }.max() ?? 0
+        // The direction of the larger disagreement.
+        let under = biased.filter { t in
+            let m = t.measured!
+            let onGap = m.sampledOnCPU.map { $0 - m.onCPU } ?? 0, runGap = m.sampledRunning - m.running
+            return (abs(runGap) >= abs(onGap) ? runGap : onGap) < 0
+        }
+        let worst = biased.map { $0.measured!.gap }.max() ?? 0
         let shown = biased.prefix(4).map { t -> String in
             let m = t.measured!
-            return "tid \(t.tid) \(t.name): on a CPU or runnable in \(Text.pct(m.sampledRunning)) of its \(t.samples) samples, "
+            return "tid \(t.tid) \(t.name): on a CPU or runnable in \(Text.pct(m.sampledRunning)) of its \(t.samples) samples"
+                + (m.sampledOnCPU.map { " (on a CPU \(Text.pct($0)))" } ?? "") + ", "
                 + "\(Text.pct(m.running)) by the kernel's accounting (on a CPU \(Text.pct(m.onCPU)), runnable \(Text.pct(m.runnable)))"
         }.joined(separator: "; ") + (biased.count > 4 ? "; +\(biased.count - 4) more" : "")
         var cause = ""
@@ -113,7 +124,7 @@ extension ObserverBias {
         let biased = workload.filter { $0.measured?.biased == true }
         guard total > 0, !biased.isEmpty else { return nil }
         let share = biased.reduce(0.0) { $0 + work($1) } / total
-        let worst = biased.map { abs($0.measured!.running - $0.measured!.sampledRunning) }.max() ?? 0
+        let worst = biased.map { $0.measured!.gap }.max() ?? 0
         return (share, Reason(
             factor: .other,
             text: "Observer bias: \(Text.pct(share)) of the working time is on threads whose samples disagreed with the kernel's CPU "

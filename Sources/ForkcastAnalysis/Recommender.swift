@@ -168,6 +168,20 @@ public enum Recommender {
         var reasons = agreeing.sorted { $0.weight > $1.weight }.map(\.reason)
         reasons += advice.filter { $0.strategy == nil || $0.weight == 0 }.map(\.reason).filter { r in !reasons.contains(r) }
         reasons += extra
+        // Advice to run as the program already runs is no change of model: keep, and say
+        // that the evidence favours the design it has.
+        if !measured, let current = currentDesign(analysis), current.strategy == winner, current.workers == max(1, workers) {
+            let design = winner == .serial ? "serially (one working thread)" : "as \(winner.rawValue) × \(current.workers)"
+            let keepReason = Reason(factor: .other,
+                                    text: "It already runs \(design), which is what the evidence favours; keep the design"
+                                        + (limits.isEmpty ? "." : " and work on what limits it."),
+                                    metrics: ["current_workers": Double(current.workers)])
+            reasons = [keepReason] + limits.filter { !reasons.contains($0) } + reasons
+            reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.map(\.reason)
+                .filter { !reasons.contains($0) }
+            return Recommendation(strategy: .keep, workers: current.workers, confidence: rounded(confidence),
+                                  reasons: reasons, fixFirst: fixFirst?.reason)
+        }
         reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.sorted { $0.weight > $1.weight }
             .map { a in
                 var r = a.reason
@@ -187,6 +201,24 @@ public enum Recommender {
         let threads = a.threads.filter { $0.role == .worker && !$0.idle }.count
         if threads > 0 { return threads }
         return a.threads.filter { !$0.idle }.count
+    }
+
+    /// The concurrency design the recording shows, when it shows one: worker processes
+    /// (hybrid when they run several working threads each), else working threads in one
+    /// process, else one working thread (serial).
+    static func currentDesign(_ a: Analysis) -> (strategy: ConcurrencyStrategy, workers: Int)? {
+        func working(_ pid: Int32) -> Int { a.threads.filter { $0.pid == pid && !$0.idle && $0.role != .helper }.count }
+        let workerProcesses = a.processes.filter { $0.role == .worker && !$0.idle }
+        if workerProcesses.count >= 2 {
+            let perProcess = workerProcesses.map { working($0.pid) }.max() ?? 1
+            return perProcess >= 2 ? (.hybrid, workerProcesses.count * perProcess) : (.processes, workerProcesses.count)
+        }
+        let threads = a.threads.filter { $0.role == .worker && !$0.idle }
+        let processes = Set(threads.map(\.pid))
+        guard processes.count <= 1 else { return nil }
+        if threads.count >= 2 { return (.threads, threads.count) }
+        let working = a.threads.filter { !$0.idle && $0.role != .helper }
+        return working.count == 1 ? (.serial, 1) : nil
     }
 
     /// Why the recording cannot tell, or nil when it can.

@@ -212,8 +212,9 @@ public struct TimeBreakdown: Sendable, Equatable {
         var offScale = [Double](repeating: 1, count: nThreads)
         for t in 0..<nThreads {
             let row = counts[(t * nStates)..<((t + 1) * nStates)]
-            let busy = row[row.startIndex + Int(ThreadState.onCPU.code)] + row[row.startIndex + Int(ThreadState.runnable.code)]
-            guard let m = ObserverBias.check(profile.threads[t], samples: row.reduce(0, +), running: busy) else { continue }
+            let on = row[row.startIndex + Int(ThreadState.onCPU.code)]
+            let busy = on + row[row.startIndex + Int(ThreadState.runnable.code)]
+            guard let m = ObserverBias.check(profile.threads[t], samples: row.reduce(0, +), running: busy, onCPU: on) else { continue }
             measured[t] = m
             if m.biased { offScale[t] = ObserverBias.corrected(row, m).offCPUScale }
         }

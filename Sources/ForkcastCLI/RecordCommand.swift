@@ -67,9 +67,9 @@ public struct Record: ParsableCommand {
             target = .attach(pid: pid)
             programName = (ProcFS.commandLine(pid: pid).first.map { ($0 as NSString).lastPathComponent }) ?? "pid\(pid)"
         } else {
-            let executable = try ProgramResolver.resolve(cmd[0])
+            let (executable, arguments) = try ProgramResolver.resolveCommand(cmd)
             let env = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
-            target = .launch(executable: executable, arguments: cmd, environment: env)
+            target = .launch(executable: executable, arguments: arguments, environment: env)
             programName = Formatting.programName(cmd)
         }
         let outputPath = output ?? Self.defaultOutput(programName: programName)

@@ -387,29 +387,37 @@ public struct MeasuredCPU: Codable, Sendable, Equatable {
     public var runnable: Double
     /// The accounted window, seconds.
     public var windowSeconds: Double
-    /// Share of the thread's samples on a CPU or runnable.
+    /// Share of the thread's samples on a CPU or runnable, and on a CPU.
     public var sampledRunning: Double
+    public var sampledOnCPU: Double?
     /// How far the two may differ by sampling error alone (binomial 95% interval on the
     /// thread's samples, plus a floor).
     public var tolerance: Double
-    /// True when they differ by more: the states were corrected from the kernel's shares.
+    /// True when they differ by more (running, or on a CPU): the states were corrected
+    /// from the kernel's shares.
     public var biased: Bool
 
     private enum CodingKeys: String, CodingKey {
-        case onCPU = "on_cpu", runnable, windowSeconds = "window_seconds", sampledRunning = "sampled_running", tolerance, biased
+        case onCPU = "on_cpu", runnable, windowSeconds = "window_seconds", sampledRunning = "sampled_running",
+             sampledOnCPU = "sampled_on_cpu", tolerance, biased
     }
 
-    public init(onCPU: Double, runnable: Double, windowSeconds: Double, sampledRunning: Double, tolerance: Double, biased: Bool) {
+    public init(onCPU: Double, runnable: Double, windowSeconds: Double, sampledRunning: Double, sampledOnCPU: Double? = nil,
+                tolerance: Double, biased: Bool) {
         self.onCPU = onCPU
         self.runnable = runnable
         self.windowSeconds = windowSeconds
         self.sampledRunning = sampledRunning
+        self.sampledOnCPU = sampledOnCPU
         self.tolerance = tolerance
         self.biased = biased
     }
 
     /// On a CPU or runnable, as measured.
     public var running: Double { min(1, onCPU + runnable) }
+
+    /// The larger disagreement of the two: running, on a CPU.
+    public var gap: Double { max(abs(running - sampledRunning), sampledOnCPU.map { abs(onCPU - $0) } ?? 0) }
 }
 
 /// One thread's time breakdown.

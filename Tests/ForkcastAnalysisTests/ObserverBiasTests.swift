@@ -13,7 +13,10 @@ final class ObserverBiasTests: XCTestCase {
 
     /// One event-loop thread (`onCPUEvery`: one sample in that many on a CPU, the rest in
     /// epoll_wait) and two background threads waiting on a condition, 3 s at 100 Hz.
-    static func server(onCPUEvery: Int = 100, ticks: Int = 300) -> Profile {
+    static func server(onCPUEvery: Int = 100, ticks: Int = 300) -> Profile { server(onCPU: 1, of: onCPUEvery, ticks: ticks) }
+
+    /// The same with `onCPU` samples on a CPU in every `cycle`.
+    static func server(onCPU: Int, of cycleLength: Int, ticks: Int = 300) -> Profile {
         let loop = [n("aeMain"), n("main"), c("__libc_start_main"), n("_start")]
         let wait: Step = (.ioWait, [c("epoll_wait"), n("aeApiPoll"), n("aeProcessEvents")] + loop,
                           WaitInfo(syscall: "epoll_wait", fd: 5, fdKind: .epoll, target: "anon_inode:[eventpoll]"), nil)
@@ -21,7 +24,7 @@ final class ObserverBiasTests: XCTestCase {
         let bio: Step = (.lockWait, [c("__futex_abstimed_wait_common"), c("pthread_cond_wait"), n("bioProcessBackgroundJobs"),
                                      c("start_thread"), c("clone3")],
                          WaitInfo(syscall: "futex", futex: 0x5000), nil)
-        let cycle = [work] + SyntheticProfiles.repeated(wait, onCPUEvery - 1)
+        let cycle = SyntheticProfiles.repeated(work, onCPU) + SyntheticProfiles.repeated(wait, cycleLength - onCPU)
         var p = SyntheticProfiles.make(threads: [
             .init(name: "redis-server", pid: 400, tid: 400, cycle: cycle),
             .init(name: "bio_close_file", pid: 400, tid: 401, cycle: [bio]),
@@ -122,6 +125,24 @@ final class ObserverBiasTests: XCTestCase {
         XCTAssertEqual(main.states.other, 0.50, accuracy: 0.001)
         let f = try XCTUnwrap(a.findings.first { $0.id == "recording.observer-bias" })
         XCTAssertTrue(f.detail.contains("shared their CPU"), f.detail)
+    }
+
+    /// Running about as often as the kernel says, but on a CPU far more often (the sampler
+    /// shared the thread's CPU: it ran whenever the sampler looked): the split is corrected.
+    func testOnCPUShareAloneCanBeBiased() throws {
+        let a = Analyzer.analyze(Self.accounted(Self.server(onCPU: 17, of: 20), main: 0.60, runqueue: 0.25))
+        let main = try XCTUnwrap(a.threads.first { $0.tid == 400 })
+        let m = try XCTUnwrap(main.measured)
+        XCTAssertEqual(m.sampledRunning, 0.85, accuracy: 0.001)
+        XCTAssertEqual(m.sampledOnCPU ?? 0, 0.85, accuracy: 0.001)
+        XCTAssertTrue(m.biased)
+        XCTAssertEqual(m.gap, 0.25, accuracy: 0.001)
+        XCTAssertEqual(main.states.onCPU, 0.60, accuracy: 0.001)
+        XCTAssertEqual(main.states.runnable, 0.25, accuracy: 0.001)
+        XCTAssertEqual(main.states.ioWait, 0.15, accuracy: 0.001)
+        let f = try XCTUnwrap(a.findings.first { $0.id == "recording.observer-bias" })
+        XCTAssertTrue(f.detail.contains("shared their CPU"), f.detail)
+        XCTAssertTrue(f.title.contains("25 points"), f.title)
     }
 
     /// Within sampling error (few samples, a wide interval) nothing is corrected.

@@ -57,7 +57,9 @@ final class ExampleRecordingTests: XCTestCase {
     }
 
     func testGILReleasingWorkRecommendsThreads() throws {
-        let (_, a) = try recordAndAnalyze([try python(), script("gil_release.py"), "--strategy", "threads", "--workers", "2"])
+        // Run serially: threads are then a change of model (run on threads × 2 already, the
+        // answer is `keep` — AnalyzerTests.testGILReleasingWorkRecommendsThreads).
+        let (_, a) = try recordAndAnalyze([try python(), script("gil_release.py"), "--strategy", "serial"])
         let gil = try XCTUnwrap(a.gil.max { $0.cpuSeconds < $1.cpuSeconds })
         XCTAssertLessThan(gil.heldShare, 0.4, "hashing runs in libcrypto without the GIL")
         XCTAssertEqual(a.recommendation?.strategy, .threads, a.recommendation?.reasons.first?.text ?? "")
@@ -105,6 +107,35 @@ final class ExampleRecordingTests: XCTestCase {
         XCTAssertGreaterThan(mp.movingShare, 0.5, "moving data should cost more than the checksum")
         XCTAssertEqual(a.recommendation?.strategy, .threads, a.recommendation?.reasons.first?.text ?? "")
         XCTAssertTrue(a.recommendation?.reasons.contains { $0.factor == .ipc } ?? false, "an IPC reason")
+    }
+
+    /// A Python program whose child first runs a shell (reading `$(…)` pipes) and then
+    /// execs Python — a launcher, like pyenv's shims — has no process pool: the shell's
+    /// pipe reads are not a pool's traffic, and the advice is about the CPU threads.
+    func testShellLauncherChildIsNotAPoolWorker() throws {
+        let py = try python()
+        let script = Fixtures.scratch.appendingPathComponent("launcher-\(UUID().uuidString.prefix(8)).py")
+        try """
+        import subprocess, sys, threading, time
+        shell = 'for i in $(seq 40); do x=$(sleep 0.02; echo $i); done; exec "$0" -c "import time; time.sleep(0.3)"'
+        child = subprocess.Popen(["/bin/bash", "-c", shell, sys.executable])
+        def spin():
+            end = time.time() + 2.0
+            n = 0
+            while time.time() < end:
+                n += 1
+        threads = [threading.Thread(target=spin) for _ in range(4)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        child.wait()
+        """.write(to: script, atomically: true, encoding: .utf8)
+        let (profile, a) = try recordAndAnalyze([py, script.path])
+        let child = try XCTUnwrap(profile.processes.first { $0.ppid == profile.recording.rootPid }, "the launcher child is recorded")
+        XCTAssertTrue(child.executable.contains("python"), "it ran bash, then exec'd Python: \(child.executable)")
+        XCTAssertEqual(a.multiprocessing?.poolWorkerProcesses ?? 0, 0, "\(a.findings.map(\.title))")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertNotEqual(r.strategy, .serial, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertFalse(r.reasons.contains { $0.text.contains("Tasks too small") }, r.reasons.map(\.text).joined(separator: " | "))
     }
 
     func testTinyTasksRecommendSerial() throws {

@@ -40,6 +40,35 @@ final class RecordCLITests: XCTestCase {
         assertOneLineError(r, contains: "not executable")
     }
 
+    /// A program found as a pyenv shim runs as the interpreter the shim names, with that
+    /// path as argv[0] (as `pyenv exec` does): the interpreter's `sys.executable` is then
+    /// the real one, so child interpreters do not go back through the shim's bash.
+    func testPyenvShimIsLookedThroughAndArgvZeroIsTheInterpreter() throws {
+        let real = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: real) else { throw XCTSkip("needs Debian's \(real)") }
+        let shims = dir.appendingPathComponent(".pyenv/shims"), bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: shims, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        // The shim runs the interpreter through bash helpers, like pyenv's; `pyenv which`
+        // names the interpreter.
+        try "#!/bin/bash\nname=$(/usr/bin/basename \"$0\")\nexec \(real) \"$@\"\n"
+            .write(to: shims.appendingPathComponent("python3"), atomically: true, encoding: .utf8)
+        try "#!/bin/sh\n[ \"$1\" = which ] && [ \"$2\" = python3 ] && echo \(real)\n"
+            .write(to: bin.appendingPathComponent("pyenv"), atomically: true, encoding: .utf8)
+        for f in [shims.appendingPathComponent("python3"), bin.appendingPathComponent("pyenv")] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: f.path)
+        }
+        var env = ProcessInfo.processInfo.environment
+        env["PATH"] = "\(bin.path):\(shims.path):/usr/bin:/bin"
+        let script = "import subprocess, sys; print(sys.executable); subprocess.run([sys.executable, '-c', 'pass'], check=True)"
+        let r = try Fixtures.run(forkcast, ["record", "-q", "-o", path("p.json"), "--", "python3", "-c", script], environment: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines), real, "sys.executable must be the interpreter, not the shim")
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: path("p.json"))))
+        XCTAssertEqual(profile.processes.count, 2, "the interpreter and its child only: \(profile.processes.map(\.executable))")
+        XCTAssertFalse(profile.processes.contains { $0.executable.hasSuffix("/bash") }, "\(profile.processes.map(\.executable))")
+    }
+
     func testDeadPid() throws {
         // A pid that existed and is gone.
         let p = Process()
