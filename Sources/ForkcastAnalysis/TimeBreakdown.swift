@@ -534,6 +534,10 @@ struct LoopModel {
     /// Per thread row: the functions directly below the loop in its on-CPU stacks, with counts.
     private var branches: [[Int32: Int]]
     private var onCPU: [Int]
+    /// Per thread row: where its multiplexing waits with a complete stack are (true: at the
+    /// loop, by majority); a wait whose stack was cut short (the thread woke while it was
+    /// read: only the leaf is kept) is placed as they are. Nil when it has none.
+    private var completeWaitsAtLoop: [Bool?]
     private let profile: Profile
     /// Frame index → function-name id.
     private let nameID: [Int32]
@@ -566,6 +570,7 @@ struct LoopModel {
         }
         prefix = Array(repeating: nil, count: n)
         branches = Array(repeating: [:], count: n)
+        completeWaitsAtLoop = []
         onCPU = distinct.map { $0.values.reduce(0, +) }
         for t in 0..<n where !distinct[t].isEmpty {
             var common: [Int32]?
@@ -588,6 +593,26 @@ struct LoopModel {
                 branches[t][nameID[Int(frames[i])], default: 0] += count
             }
         }
+        completeWaitsAtLoop = Self.completeWaitVerdicts(self, profile, threadIndex: threadIndex, inWaitCall: inWaitCall)
+    }
+
+    /// The verdict of `waitIsAtLoop` for each thread's complete-stack multiplexing waits, by majority.
+    private static func completeWaitVerdicts(_ model: LoopModel, _ profile: Profile, threadIndex: ThreadIndex,
+                                             inWaitCall: [Bool]) -> [Bool?] {
+        var atLoop = [Int](repeating: 0, count: profile.threads.count), inside = atLoop
+        var cache: [SIMD2<Int32>: Bool] = [:]
+        for s in profile.samples where s.state != .onCPU && s.state != .runnable && inWaitCall[Int(s.stack)]
+            && !profile.stacks[Int(s.stack)].truncated {
+            guard let t = threadIndex[s.tid] else { continue }
+            let key = SIMD2(Int32(t), s.stack)
+            let here: Bool
+            if let known = cache[key] { here = known } else {
+                here = model.waitIsAtLoop(thread: t, stack: s.stack)
+                cache[key] = here
+            }
+            if here { atLoop[t] += 1 } else { inside[t] += 1 }
+        }
+        return zip(atLoop, inside).map { a, i in a + i == 0 ? nil : a >= i }
     }
 
     private func outermostFirst(_ stack: Int32) -> [Int32] {
@@ -600,6 +625,7 @@ struct LoopModel {
     /// complete stack (nothing tells the loop from the work). False when the wait is inside
     /// a working branch, or when its stack shares nothing with the work (truncated).
     func waitIsAtLoop(thread t: Int, stack: Int32) -> Bool {
+        if profile.stacks[Int(stack)].truncated, t < completeWaitsAtLoop.count, let verdict = completeWaitsAtLoop[t] { return verdict }
         guard let p = prefix[t] else { return true }
         let names = outermostFirst(stack)
         var k = 0

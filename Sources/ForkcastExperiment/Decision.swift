@@ -52,7 +52,9 @@ public struct Decision: Sendable, Equatable {
 /// configuration cheaper than the leader, an interval below 1 + equivalence is enough:
 /// at most that much slower), `separated` (interval above 1), `dominated` (costlier than
 /// the leader and its interval above 1 − equivalence) or `open`. With nothing open the choice is the cheapest of the
-/// leader and its equivalents; otherwise there is no choice yet.
+/// leader and its equivalents; otherwise there is no choice yet. A configuration with too
+/// few rounds beside the leader is separated through an intermediate that ran with both
+/// (`separatedThroughChains`), so one added late does not send the others back into rounds.
 public enum ExperimentDecider {
     /// Fewer paired rounds than this decide nothing. With n ≤ 5 the percentile bootstrap of
     /// a median spans [min, max] of the ratios, so "separated" means every round agreed:
@@ -70,12 +72,63 @@ public enum ExperimentDecider {
                   let next = eligible.first(where: { ref($0) == better.configuration }) else { break }
             leader = next
         }
+        // A configuration that never ran in a round with the leader (the leader was added by
+        // the worker-count extension after it had dropped out) is compared through one that
+        // ran with both.
+        let unpaired = comparisons.filter { $0.standing == .open && ($0.ratio?.pairs ?? 0) < minimumPairs }.map(\.configuration)
+        if !unpaired.isEmpty {
+            let via = separatedThroughChains(unpaired, leader: ref(leader), eligible: eligible, runs: runs, seed: seed)
+            for i in comparisons.indices {
+                if let r = via[comparisons[i].configuration] {
+                    comparisons[i] = PairComparison(configuration: comparisons[i].configuration, ratio: r, standing: .separated, roundsLikelyNeeded: nil)
+                }
+            }
+        }
         var decision = Decision(leader: ref(leader), chosen: nil, comparisons: comparisons)
         if decision.open.isEmpty {
             let tie = [leader] + eligible.filter { decision.equivalents.contains(ref($0)) }
             decision.chosen = ref(tie.min(by: ExperimentRecommender.cheaper)!)
         }
         return decision
+    }
+
+    /// Each configuration's time over the leader's through a chain of configurations that
+    /// ran in enough rounds pairwise (C/L = (C/X)·(X/Y)·…·(Y/L), bounds multiplied: each
+    /// interval one-sided at once, so conservative), for those with too few rounds beside
+    /// the leader. Only chains whose lower bound is above 1 are returned — C is slower than
+    /// the leader — the one with the highest lower bound; `pairs` is the fewest pairs of any
+    /// link and `against` names the leader.
+    static func separatedThroughChains(_ targets: [ConfigurationRef], leader: ConfigurationRef, eligible: [ConfigurationSummary],
+                                       runs: [ExperimentRun], seed: UInt64) -> [ConfigurationRef: PairedInterval] {
+        let refs = eligible.map(ref)
+        var known: [ConfigurationRef: PairedInterval] = [leader: PairedInterval(median: 1, low: 1, high: 1, pairs: Int.max, against: leader)]
+        var links: [String: PairedInterval?] = [:]
+        func link(_ a: ConfigurationRef, _ b: ConfigurationRef) -> PairedInterval? {
+            let k = a.name + "\u{1}" + (a.python ?? "") + "\u{1}" + b.name + "\u{1}" + (b.python ?? "")
+            if let cached = links[k] { return cached }
+            let r = Statistics.pairedInterval(runs, a, b, seed: seed).flatMap { $0.pairs >= minimumPairs ? $0 : nil }
+            links[k] = r
+            return r
+        }
+        // Relax: a configuration's best known bound improves through any known one it ran with.
+        for _ in 0..<refs.count {
+            var changed = false
+            for c in refs where c != leader {
+                for (x, xl) in known where x != c {
+                    guard let cx = link(c, x) else { continue }
+                    let low = cx.low * xl.low
+                    if low > (known[c]?.low ?? -.infinity) {
+                        known[c] = PairedInterval(median: cx.median * xl.median, low: low, high: cx.high * xl.high,
+                                                  pairs: min(cx.pairs, xl.pairs), against: leader)
+                        changed = true
+                    }
+                }
+            }
+            if !changed { break }
+        }
+        var out: [ConfigurationRef: PairedInterval] = [:]
+        for t in targets { if let k = known[t], k.low > 1 { out[t] = k } }
+        return out
     }
 
     static func compare(_ c: ConfigurationSummary, _ leader: ConfigurationSummary, runs: [ExperimentRun], equivalence eq: Double,

@@ -145,6 +145,31 @@ final class ObserverBiasTests: XCTestCase {
         XCTAssertTrue(f.title.contains("25 points"), f.title)
     }
 
+    /// The sampler shared the loop's CPU: most of its epoll waits were read as the thread
+    /// woke, leaving only the leaf (a truncated stack). They are placed like its complete
+    /// ones — at the loop — so the design is still seen as event-driven.
+    func testCutShortEventWaitsArePlacedLikeTheCompleteOnes() throws {
+        var p = Self.accounted(Self.server(onCPU: 17, of: 20), main: 0.45, runqueue: 0.25)
+        let epoll = try XCTUnwrap(p.samples.first { $0.tid == 400 && $0.state == .ioWait })
+        let leaf = p.stacks[Int(epoll.stack)].frames[0]
+        p.stacks.append(Stack(frames: [leaf], truncated: true))
+        let cut = Int32(p.stacks.count - 1)
+        var n = 0
+        p.samples = p.samples.map { s in
+            var s = s
+            if s.tid == 400 && s.state == .ioWait {
+                n += 1
+                if n % 5 != 0 { s.stack = cut }  // four in five cut short
+            }
+            return s
+        }
+        let a = Analyzer.analyze(p)
+        XCTAssertTrue(a.findings.contains { $0.id == "design.event-driven" }, a.findings.map(\.id).joined(separator: ", "))
+        let main = try XCTUnwrap(a.threads.first { $0.tid == 400 })
+        XCTAssertEqual(main.workingStates.ioWait, 0, accuracy: 1e-9, "the loop's waits are idle, not I/O work")
+        XCTAssertTrue(a.io.isEmpty, "\(a.io.map(\.callSite))")
+    }
+
     /// Within sampling error (few samples, a wide interval) nothing is corrected.
     func testDisagreementWithinSamplingErrorIsNotBias() throws {
         // 5 of 25 samples on a CPU (20%) against 40% measured: the 95% interval on 25

@@ -188,6 +188,29 @@ final class SequentialTests: XCTestCase {
         XCTAssertNil(result.summary.first { $0.strategy == "processes" && $0.workers == 16 }, "processes was out of contention at ×8")
     }
 
+    /// A configuration added by the extension can lead by median while the ones measured
+    /// before never ran in a round with it: serial, 16× slower than the old leader, must not
+    /// be re-run to "compare" it with the new one (it is separated through the old leader).
+    func testConfigurationsSeparatedBeforeAnExtensionAreNotRerun() throws {
+        let times: [String: Double] = ["serial": 4.0, "threads×2": 2.0, "threads×4": 1.0, "threads×8": 0.5, "threads×16": 0.25,
+                                       "threads×32": 0.25, "processes×2": 2.2, "processes×4": 1.3, "processes×8": 0.9]
+        let stream = Stream(times: times, noise: 0.08, seed: 11, cpuPerWall: 0.05)
+        let (result, log) = try run(plan([.serial, .threads, .processes], workers: [2, 4], extend: true), stream)
+        XCTAssertEqual(result.setup?.workers, [2, 4, 8, 16, 32], "\(log)")
+        XCTAssertFalse(log.contains { $0.contains("serial") }, "serial is never a contender again\n\(log)")
+        let rec = try XCTUnwrap(result.recommendation)
+        XCTAssertEqual(rec.strategy, .threads, "\(log)")
+        let leader = try XCTUnwrap(rec.fastest)
+        XCTAssertGreaterThanOrEqual(leader.workers, 16, "\(log)")
+        for slow in ["serial", "threads×2", "processes×2"] {
+            let s = try XCTUnwrap(result.summary.first { ConfigurationRef(strategy: $0.strategy, workers: $0.workers).name == slow })
+            XCTAssertEqual(s.measuredRuns, 5, "\(slow) ran only in the first batch\n\(log)")
+            // Its standing against a leader it never ran beside comes through a configuration that ran with both.
+            let r = try XCTUnwrap(s.ratioToLeader, slow)
+            XCTAssertGreaterThan(r.low, 1.5, slow)
+        }
+    }
+
     func testCPUBoundWorkIsNotExtended() throws {
         let stream = Stream(times: ["serial": 2.0, "processes×2": 1.0, "threads×2": 2.0], noise: 0.02, cpuPerWall: 1.9)
         let (result, log) = try run(plan([.serial, .threads, .processes], workers: [2], extend: true), stream)
