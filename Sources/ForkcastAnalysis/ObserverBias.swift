@@ -98,7 +98,8 @@ extension ObserverBias {
         }
         if under.count < biased.count {
             cause += "The samples saw \(under.isEmpty ? "them" : "\(biased.count - under.count) of them") run more than they did. Likely cause: "
-                + "the sampler shared their CPU, so it looked at them as they ran more often than chance. "
+                + "the sampler shared their CPU, so it looked at them as they ran more often than chance, or stopped them to read "
+                + "their stacks (time in a ptrace stop is neither on a CPU nor waiting for one). "
         }
         return Finding(
             source: source, id: "recording.observer-bias", severity: worst >= 0.3 ? .warning : .info, factor: .other,
