@@ -269,3 +269,45 @@ final class IdleRolesKeepTests: XCTestCase {
         XCTAssertGreaterThan(long.recommendation?.confidence ?? 0, short.recommendation?.confidence ?? 1)
     }
 }
+
+/// Python threads started with different targets keep a name each (`Thread-1 (spin_a)`,
+/// or the program's own `worker-alpha`): they are still the program's workers, and four
+/// of them fighting over the GIL are advised processes — not, as helpers left out of the
+/// work, a sleeping main thread's "I/O-bound".
+final class PythonThreadNameRolesTests: XCTestCase {
+    /// pythonCPUThreads' four GIL-bound threads under the given names, and a main thread
+    /// sleeping in time.sleep while they run (as cpu_threads.py does).
+    func profile(names: [String]) -> Profile {
+        typealias S = SyntheticProfiles
+        let run = [S.python("spin", line: 5), S.python("run", file: "/usr/lib/python3.11/threading.py", line: 975)]
+        let gil = [S.native("__futex_abstimed_wait_common", module: "/lib/libc.so.6"),
+                   S.native("pthread_cond_timedwait", module: "/lib/libc.so.6"),
+                   S.native("take_gil", module: "/usr/bin/python3.11")] + run
+        var threads = names.enumerated().map { i, name in
+            S.ThreadScript(name: name, pid: 200, tid: 201 + Int32(i), cycle: (0..<4).map { k in
+                k == i ? (ThreadState.onCPU, run, nil, true)
+                    : (ThreadState.gilWait, gil, WaitInfo(syscall: "futex", futex: 0x7f00_0000_0040), false)
+            })
+        }
+        let sleep = [S.native("clock_nanosleep", module: "/lib/libc.so.6"), S.python("main", file: "/app/cpu_threads.py", line: 60)]
+        threads.insert(S.ThreadScript(name: "MainThread", pid: 200, tid: 200,
+                                      cycle: [(.sleep, sleep, WaitInfo(syscall: "clock_nanosleep"), false)]), at: 0)
+        return S.make(threads: threads, ticks: 1000, command: ["python3", "cpu_threads.py"])
+    }
+
+    func check(_ names: [String]) throws {
+        let a = Analyzer.analyze(profile(names: names))
+        let workers = a.threads.filter { names.contains($0.name) }
+        XCTAssertEqual(workers.map(\.role), Array(repeating: .worker, count: 4), "\(names)")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .processes, r.reasons.map(\.text).joined(separator: " | "))
+    }
+
+    func testDefaultNamesWithTargets() throws {
+        try check(["Thread-1 (spin_alpha)", "Thread-2 (spin_beta)", "Thread-3 (spin_gamma)", "Thread-4 (spin_delta)"])
+    }
+
+    func testOneFamilyOfProgramNames() throws {
+        try check(["worker-spin_alpha", "worker-spin_beta", "worker-spin_gamma", "worker-spin_delta"])
+    }
+}
