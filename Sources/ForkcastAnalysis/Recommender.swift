@@ -277,7 +277,10 @@ public enum Recommender {
         let working = Double(max(a.overall?.workingSamples ?? 0, 1))
         let flushCalls: Set<String> = ["fsync", "fdatasync", "sync_file_range", "write", "pwrite64", "writev", "pwritev", "pwritev2"]
         let flush = a.io.filter { $0.kind == .file && $0.syscalls.contains(where: flushCalls.contains) }
-        let flushShare = flush.reduce(0.0) { $0 + Double($1.samples) } / working
+        // Seconds over the period: samples weighed for observer bias, like `working`.
+        let period = a.profile?.periodSeconds ?? 0
+        func weighted(_ g: IOWaitGroup) -> Double { period > 0 ? g.waitSeconds / period : Double(g.samples) }
+        let flushShare = flush.reduce(0.0) { $0 + weighted($1) } / working
         if flushShare >= 0.1, let top = flush.first {
             out.append(Reason(factor: .taskType,
                               text: "Disk flushes limit it: \(Text.pct(flushShare)) of the working time waited on "
@@ -286,7 +289,7 @@ public enum Recommender {
                               metrics: ["share": flushShare], stack: top.stack))
         }
         let peers = a.io.filter { $0.kind == .socket }
-        let peerShare = peers.reduce(0.0) { $0 + Double($1.samples) } / working
+        let peerShare = peers.reduce(0.0) { $0 + weighted($1) } / working
         if peerShare >= 0.2, let top = peers.first {
             out.append(Reason(factor: .taskType,
                               text: "A slow peer limits it: \(Text.pct(peerShare)) of the working time waited on sockets, most at \(top.callSite)"
