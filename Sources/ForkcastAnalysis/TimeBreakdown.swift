@@ -234,7 +234,7 @@ public struct TimeBreakdown: Sendable, Equatable {
             let busy = row[row.startIndex + Int(ThreadState.onCPU.code)] + row[row.startIndex + Int(ThreadState.runnable.code)]
             let m = measured[t]
             let busyShare = m?.biased == true ? m!.running : Double(busy) / Double(n)
-            guard busyShare < IdleVerdicts.maxBusyShare, (m?.running ?? 0) < ObserverBias.maxMeasuredIdleRunning else { continue }
+            guard busyShare < IdleVerdicts.maxBusyShare, (m?.onCPU ?? 0) < ObserverBias.maxMeasuredIdleOnCPU else { continue }
             if Double(idle[t]) * offScale[t] >= IdleVerdicts.minIdleShare * Double(n) {
                 var best = IdleEvidence.none, bestCount = 0
                 for e in IdleEvidence.allCases where e != .none && idleBy[t * nEvidence + Int(e.rawValue)] > bestCount {
