@@ -213,7 +213,12 @@ public enum Recommender {
             let perProcess = workerProcesses.map { working($0.pid) }.max() ?? 1
             return perProcess >= 2 ? (.hybrid, workerProcesses.count * perProcess) : (.processes, workerProcesses.count)
         }
-        let threads = a.threads.filter { $0.role == .worker && !$0.idle }
+        // The worker threads that carry the work: a pool member busy less than a third as
+        // much as the busiest (zstd -T2's reader and writer threads, from the same pool as
+        // its two compressing threads) is not one of the workers the design counts.
+        let pool = a.threads.filter { $0.role == .worker && !$0.idle }
+        let busiest = pool.map { 1 - $0.idleShare }.max() ?? 0
+        let threads = pool.filter { 1 - $0.idleShare >= busiest / 3 }
         let processes = Set(threads.map(\.pid))
         guard processes.count <= 1 else { return nil }
         if threads.count >= 2 { return (.threads, threads.count) }
