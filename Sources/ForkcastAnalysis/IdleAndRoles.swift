@@ -187,6 +187,21 @@ enum Roles {
                 processes[i].role = .helper
             }
         }
+        // A runner's jobs (make's gcc drivers) and what they start (cc1, as) are the work, and
+        // the runner supervises them — however short each job lived.
+        let jobs = Jobs.otherPrograms(of: rootPid, in: processes)
+        if !jobs.isEmpty {
+            var children: [Int32: [Int]] = [:]
+            for (i, p) in processes.enumerated() where p.pid != p.ppid { children[p.ppid, default: []].append(i) }
+            var stack = jobs.compactMap { j in processes.firstIndex { $0.pid == j.pid } }
+            var seen = Set<Int>()
+            while let i = stack.popLast() {
+                guard seen.insert(i).inserted else { continue }
+                processes[i].role = .worker
+                stack += children[processes[i].pid] ?? []
+            }
+            if let root = processes.firstIndex(where: { $0.pid == rootPid }) { processes[root].role = .supervisor }
+        }
         // With no worker and no supervisor, the root is the program; other processes help it.
         if !processes.contains(where: { $0.role == .worker || $0.role == .supervisor || $0.role == .main }),
            let root = processes.firstIndex(where: { $0.pid == rootPid }) {
