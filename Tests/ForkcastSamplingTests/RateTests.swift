@@ -182,6 +182,51 @@ final class RateTests: XCTestCase {
         }
     }
 
+    /// A descendant that cannot be traced (here: gdb holds it) is left out with a note; the
+    /// rest of the tree is recorded and the profile written. (A backend that is exiting
+    /// as Forkcast attaches refuses the same way and is skipped silently.)
+    func testAttachingLeavesOutADescendantItMayNotTrace() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { throw XCTSkip("gdb is not installed") }
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
+        parent.arguments = ["-c", "sleep 6 & wait"]
+        try parent.run()
+        defer {
+            for pid in [parent.processIdentifier] + descendants(of: parent.processIdentifier) { kill(pid, SIGKILL) }
+            parent.waitUntilExit()
+        }
+        var child: Int32?
+        for _ in 0..<100 where child == nil {
+            child = descendants(of: parent.processIdentifier).first
+            if child == nil { usleep(20_000) }
+        }
+        let held = try XCTUnwrap(child, "sh started no child")
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+        gdb.arguments = ["-q", "-nx", "-batch", "-p", String(held), "-ex", "shell sleep 3"]
+        gdb.standardOutput = FileHandle.nullDevice
+        gdb.standardError = FileHandle.nullDevice
+        try gdb.run()
+        defer { gdb.waitUntilExit() }
+        func tracer(_ pid: Int32) -> String? {
+            (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("TracerPid:") }.map { String($0.dropFirst(10)).trimmingCharacters(in: .whitespaces) }
+        }
+        for _ in 0..<200 where tracer(held) == "0" { usleep(20_000) }
+        XCTAssertNotEqual(tracer(held), "0", "gdb did not attach")
+
+        let path = Fixtures.scratch.appendingPathComponent("held-\(UUID().uuidString.prefix(6)).profile.json").path
+        let r = try Fixtures.run(try Fixtures.forkcastBinary(),
+                                 ["record", "-q", "--pid", String(parent.processIdentifier), "--duration", "0.5", "-o", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertNoThrow(try profile.validate())
+        XCTAssertTrue(profile.samples.contains { $0.pid == parent.processIdentifier }, "the parent is recorded")
+        XCTAssertFalse(profile.samples.contains { $0.pid == held }, "the held child has no samples")
+        XCTAssertTrue(profile.recording.notes.contains { $0.contains("process \(held)") && $0.contains("not recorded") },
+                      "\(profile.recording.notes)")
+    }
+
     /// The same on Debian's PostgreSQL 15 under pgbench (the server of issue 13): every
     /// process alive at the start has a sample in the first 200 ms, the server is left
     /// running and untraced, the profile is written.
