@@ -77,8 +77,24 @@ enum Roles {
         return kept.joined(separator: " ")
     }
 
-    /// A thread name without its digits (`ThreadPoolExecutor-0_3` → `ThreadPoolExecutor-_`).
-    static func nameSignature(_ name: String) -> String { String(name.filter { !$0.isNumber }) }
+    /// A thread name without its digits (`ThreadPoolExecutor-0_3` → `ThreadPoolExecutor-_`)
+    /// and without the target Python (3.10+) appends to a default name
+    /// (`Thread-3 (spin_beta)` → `Thread-`): threads started the same way group together
+    /// whatever function each runs.
+    static func nameSignature(_ name: String) -> String {
+        var base = Substring(name)
+        if base.hasPrefix("Thread-"), base.hasSuffix(")"), let open = base.range(of: " (") {
+            base = base[..<open.lowerBound]
+        }
+        return String(base.filter { !$0.isNumber })
+    }
+
+    /// The family part of a program-given name, up to and including its first `-` or `_`
+    /// (`worker-spin_alpha` → `worker-`), nil when there is none.
+    static func namePrefix(_ name: String) -> String? {
+        guard let cut = name.firstIndex(where: { $0 == "-" || $0 == "_" }), cut > name.startIndex else { return nil }
+        return String(name[...cut])
+    }
 
     /// Assigns roles to `processes` and `threads` (breakdown rows, idle already decided).
     /// `startRoutine[tid]` is the outermost non-system frame of the thread (its start routine).
@@ -102,13 +118,28 @@ enum Roles {
                 groups[nameSignature(t.name) + (named ? "" : "|" + (startRoutine[t.tid] ?? "?")), default: []].append(r)
             }
             // Idle or not: a pool of identical threads with nothing to do is idle workers.
-            let workerRows = Set(groups.values.filter { $0.count >= 2 }.flatMap { $0 })
+            var workerRows = Set(groups.values.filter { $0.count >= 2 }.flatMap { $0 })
+            if workerRows.isEmpty, mainName != nil {
+                // No two names alike: busy threads the program named as one family
+                // (`worker-alpha`, `worker-beta`) are its workers. (Idle ones are left as they
+                // were: redis's `bio_close_file`, `bio_aof` … are background helpers.)
+                var families: [String: [Int]] = [:]
+                for r in rows where threads[r].tid != pid && threads[r].name != mainName
+                    && !threads[r].idle && threads[r].idleShare < 0.5 {
+                    if let prefix = namePrefix(threads[r].name) { families[prefix, default: []].append(r) }
+                }
+                workerRows = Set(families.values.filter { $0.count >= 2 }.flatMap { $0 })
+            }
             for r in rows {
                 if workerRows.contains(r) {
                     threads[r].role = .worker
                 } else if threads[r].tid == pid {
-                    // The main thread: the program itself, or (with workers) the one that started them.
+                    // The main thread: the program itself, or (with workers) the one that started them
+                    // — a supervisor when it mostly waits for work, or barely runs while they do
+                    // (sleeping until a deadline, polling, joining).
+                    let s = threads[r].workingStates
                     let mostlyWaiting = threads[r].idle || threads[r].idleShare >= 0.5
+                        || s.onCPU + s.runnable + s.gilWait < 0.25
                     threads[r].role = workerRows.isEmpty ? .main : (mostlyWaiting ? .supervisor : .main)
                 } else {
                     threads[r].role = workerRows.isEmpty && !threads[r].idle && !rows.contains(where: { threads[$0].tid == pid && !threads[$0].idle })

@@ -213,7 +213,12 @@ public enum Recommender {
             let perProcess = workerProcesses.map { working($0.pid) }.max() ?? 1
             return perProcess >= 2 ? (.hybrid, workerProcesses.count * perProcess) : (.processes, workerProcesses.count)
         }
-        let threads = a.threads.filter { $0.role == .worker && !$0.idle }
+        // The worker threads that carry the work: a pool member busy less than a third as
+        // much as the busiest (zstd -T2's reader and writer threads, from the same pool as
+        // its two compressing threads) is not one of the workers the design counts.
+        let pool = a.threads.filter { $0.role == .worker && !$0.idle }
+        let busiest = pool.map { 1 - $0.idleShare }.max() ?? 0
+        let threads = pool.filter { 1 - $0.idleShare >= busiest / 3 }
         let processes = Set(threads.map(\.pid))
         guard processes.count <= 1 else { return nil }
         if threads.count >= 2 { return (.threads, threads.count) }
@@ -277,7 +282,10 @@ public enum Recommender {
         let working = Double(max(a.overall?.workingSamples ?? 0, 1))
         let flushCalls: Set<String> = ["fsync", "fdatasync", "sync_file_range", "write", "pwrite64", "writev", "pwritev", "pwritev2"]
         let flush = a.io.filter { $0.kind == .file && $0.syscalls.contains(where: flushCalls.contains) }
-        let flushShare = flush.reduce(0.0) { $0 + Double($1.samples) } / working
+        // Seconds over the period: samples weighed for observer bias, like `working`.
+        let period = a.profile?.periodSeconds ?? 0
+        func weighted(_ g: IOWaitGroup) -> Double { period > 0 ? g.waitSeconds / period : Double(g.samples) }
+        let flushShare = flush.reduce(0.0) { $0 + weighted($1) } / working
         if flushShare >= 0.1, let top = flush.first {
             out.append(Reason(factor: .taskType,
                               text: "Disk flushes limit it: \(Text.pct(flushShare)) of the working time waited on "
@@ -286,7 +294,7 @@ public enum Recommender {
                               metrics: ["share": flushShare], stack: top.stack))
         }
         let peers = a.io.filter { $0.kind == .socket }
-        let peerShare = peers.reduce(0.0) { $0 + Double($1.samples) } / working
+        let peerShare = peers.reduce(0.0) { $0 + weighted($1) } / working
         if peerShare >= 0.2, let top = peers.first {
             out.append(Reason(factor: .taskType,
                               text: "A slow peer limits it: \(Text.pct(peerShare)) of the working time waited on sockets, most at \(top.callSite)"

@@ -31,10 +31,14 @@ struct WorkMix {
             candidates = workload.contains { !$0.idle } ? workload : analysis.threads
         }
         // Working threads: not idle, and not mostly parked on a lock while barely running (a
-        // main thread waiting on results, or a lock's victims — the lock rule's business).
+        // main thread waiting on results, or a lock's victims — the lock rule's business), nor
+        // a supervising main thread that barely runs while its workers work (its sleeps and
+        // waits are not the tasks').
         var working = candidates.filter { t in
-            !t.idle && t.idleShare < 0.95
-                && !(t.workingStates.lockWait >= 0.6 && t.workingStates.onCPU + t.workingStates.runnable < 0.2)
+            let s = t.workingStates
+            return !t.idle && t.idleShare < 0.95
+                && !(s.lockWait >= 0.6 && s.onCPU + s.runnable < 0.2)
+                && !(t.role == .supervisor && s.onCPU + s.runnable + s.gilWait < 0.25)
         }
         if working.isEmpty { working = candidates.filter { !$0.idle } }
         threads = working.count

@@ -17,6 +17,10 @@ public struct TimeBreakdown: Sendable, Equatable {
     /// Per thread: how many times it went from waiting for work (a queue get, a condition) to
     /// working — the tasks it was seen to start, an estimate of the pool's task rate.
     public var taskStarts: [Int32: Int] = [:]
+    /// Per thread corrected for observer bias: the factor its off-CPU samples were scaled by
+    /// (`ObserverBias`). Analyzers that add up waits weigh those threads' samples by it, so
+    /// a wait's share of the working time is in the same units as the corrected total.
+    public var offCPUScale: [Int32: Double] = [:]
 
     /// Computes the breakdown. A lock wait whose stack is in CPython's `take_gil` counts as a
     /// GIL wait even when the sampler recorded it as `lock_wait`.
@@ -230,7 +234,7 @@ public struct TimeBreakdown: Sendable, Equatable {
             let busy = row[row.startIndex + Int(ThreadState.onCPU.code)] + row[row.startIndex + Int(ThreadState.runnable.code)]
             let m = measured[t]
             let busyShare = m?.biased == true ? m!.running : Double(busy) / Double(n)
-            guard busyShare < IdleVerdicts.maxBusyShare, (m?.running ?? 0) < ObserverBias.maxMeasuredIdleRunning else { continue }
+            guard busyShare < IdleVerdicts.maxBusyShare, (m?.onCPU ?? 0) < ObserverBias.maxMeasuredIdleOnCPU else { continue }
             if Double(idle[t]) * offScale[t] >= IdleVerdicts.minIdleShare * Double(n) {
                 var best = IdleEvidence.none, bestCount = 0
                 for e in IdleEvidence.allCases where e != .none && idleBy[t * nEvidence + Int(e.rawValue)] > bestCount {
@@ -388,8 +392,10 @@ public struct TimeBreakdown: Sendable, Equatable {
             truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)
         var starts: [Int32: Int] = [:]
         for (i, info) in profile.threads.enumerated() where taskStarts[i] > 0 { starts[info.tid] = taskStarts[i] }
+        var scales: [Int32: Double] = [:]
+        for (i, info) in profile.threads.enumerated() where measured[i]?.biased == true { scales[info.tid] = offScale[i] }
         return TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
-                             taskStarts: starts)
+                             taskStarts: starts, offCPUScale: scales)
     }
 
     static func isSortedByTime(_ samples: [Sample]) -> Bool {

@@ -94,6 +94,6 @@ final class ObserverBiasCLITests: XCTestCase {
             XCTAssertTrue(f.detail.contains("tid \(pid)"), f.detail)
         }
         // A server the kernel saw running is never idle.
-        if m.running >= 0.1 { XCTAssertFalse(t.idle, t.idleReason ?? "") }
+        if m.onCPU >= 0.1 { XCTAssertFalse(t.idle, t.idleReason ?? "") }
     }
 }
