@@ -76,6 +76,11 @@ final class TraceSession {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
         refreshPythonNames()
+        // A thread renamed after its last full read (reused samples do not read its name,
+        // e.g. one that names itself just after its first sample) gets its name now.
+        for thread in tickThreads where thread.phase != .exited {
+            if let name = ProcFS.threadName(pid: thread.pid, tid: thread.tid), !name.isEmpty { thread.name = name }
+        }
         detachAll()
         if mode == .launch, !rootExecSeen, stoppedChild?.execReportPending == true, rootExit != nil,
            let error = stoppedChild?.execError(), let argv0 = rootCommand.first {
