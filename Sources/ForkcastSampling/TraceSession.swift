@@ -76,6 +76,11 @@ final class TraceSession {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
         refreshPythonNames()
+        // A thread renamed after its last full read (reused samples do not read its name,
+        // e.g. one that names itself just after its first sample) gets its name now.
+        for thread in tickThreads where thread.phase != .exited {
+            if let name = ProcFS.threadName(pid: thread.pid, tid: thread.tid), !name.isEmpty { thread.name = name }
+        }
         detachAll()
         if mode == .launch, !rootExecSeen, stoppedChild?.execReportPending == true, rootExit != nil,
            let error = stoppedChild?.execError(), let argv0 = rootCommand.first {
@@ -148,8 +153,17 @@ final class TraceSession {
                     do {
                         try Ptrace.seize(tid)
                     } catch let error as SystemError {
-                        if error.isPermission { throw RecordError.notPermitted(pid: p, detail: error.description) }
-                        continue  // the thread ended meanwhile
+                        guard error.isPermission else { continue }  // the thread ended meanwhile
+                        // A thread that is exiting refuses a seize with EPERM too (the kernel's
+                        // PF_EXITING check): a server's backend ending as we attach must not
+                        // cost the recording. Gone by now: it was that. The root itself, or a
+                        // thread of it, that is still there: not permitted. A descendant still
+                        // there (traced by another tracer, another user's): left out, noted.
+                        usleep(2_000)
+                        guard access("/proc/\(p)/task/\(tid)", F_OK) == 0, ProcFS.ids(tid: tid) != nil else { continue }
+                        if p == pid { throw RecordError.notPermitted(pid: p, detail: error.description) }
+                        notes.append("process \(p) (\(ProcFS.commandLine(pid: p).first ?? "?")), thread \(tid), not recorded: \(error.description)")
+                        continue
                     }
                     let thread = addThread(tid: tid, pid: p, phase: .running, startNs: 0)
                     process.threads.insert(tid)
