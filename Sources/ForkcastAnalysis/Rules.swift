@@ -346,6 +346,18 @@ public struct StartupRule: RecommenderRulePlugin {
             return [Advice(rule: descriptor.name, strategy: .serial, weight: 0.5 + 0.4 * (1 - mp.workerBusyShare / 0.3), workers: 1,
                            reason: Reason(factor: .startup, text: text, metrics: metrics, stack: mp.topStacks.first))]
         }
+        // Busy workers, but the pool's own cost (start-up, pickling, transfer) exceeded all the
+        // useful work they did: a pool cannot win back more than that work (python3 -m
+        // compileall -j 2 on a hundred files: 0.15 s of overhead for 0.12 s of compiling;
+        // measured, -j 1 beat -j 2).
+        if mp.overheadRatio >= 1 && !mp.dataBound {
+            let text = "Process overhead exceeds the work: start-up (\(Text.secs(mp.startupSeconds))) and moving data between processes "
+                + "cost \(Text.num(mp.overheadRatio))× the \(Text.secs(mp.workerComputeSeconds)) of useful CPU time the "
+                + "\(mp.poolWorkerProcesses) worker processes spent on the tasks; the pool cannot save more than that work. "
+                + "Run serially, or give each process more work."
+            return [Advice(rule: descriptor.name, strategy: .serial, weight: min(0.8, 0.4 + 0.2 * mp.overheadRatio), workers: 1,
+                           reason: Reason(factor: .startup, text: text, metrics: metrics, stack: mp.topStacks.first))]
+        }
         if mp.startupShare >= 0.3 {
             return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.4, workers: a.cores, reason: Reason(
                 factor: .startup,

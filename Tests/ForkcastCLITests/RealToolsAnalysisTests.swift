@@ -64,4 +64,31 @@ final class RealToolsAnalysisTests: XCTestCase {
             XCTAssertEqual(r.strategy, .undecided, "\(r.strategy): \(r.reasons.map(\.text))")
         }
     }
+
+    /// `python3 -m compileall -q -j 2` on copies of three standard-library packages (about a
+    /// hundred files): a ProcessPoolExecutor whose tasks run in py_compile and importlib,
+    /// called from compileall.py. Before: the workers' useful work was 0.0 s (the leaf Python
+    /// frame was never compileall.py itself), so "Tasks too small for processes: useful
+    /// work only 0% of their lifetime"; and on a loaded machine a task's time runnable
+    /// without a CPU counted as waiting for the next task. Now the work is seen and counted.
+    func testCompileallWorkersDoUsefulWorkInTheMainModulesTasks() throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("\(python) is not installed") }
+        let version = try Fixtures.run(python, ["-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let tree = scratch.appendingPathComponent("src")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for package in ["email", "json", "xml"] {
+            try FileManager.default.copyItem(atPath: "/usr/lib/python\(version)/\(package)", toPath: tree.appendingPathComponent(package).path)
+        }
+        _ = try Fixtures.run("/usr/bin/find", [tree.path, "-name", "__pycache__", "-prune", "-exec", "rm", "-rf", "{}", "+"])
+
+        let a = try recordAndAnalyze([python, "-m", "compileall", "-q", "-j", "2", tree.path], name: "compileall-j2")
+        let mp = try XCTUnwrap(a.multiprocessing)
+        XCTAssertEqual(mp.poolWorkerProcesses, 2)
+        XCTAssertGreaterThan(mp.workerComputeSeconds, 0, "compile_file's work in the workers is useful work")
+        XCTAssertGreaterThanOrEqual(mp.workerBusyShare, 0.3, "the workers compiled (on a CPU or waiting for one) most of their life")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertFalse(r.reasons.contains { $0.text.hasPrefix("Tasks too small for processes") }, "\(r.reasons.map(\.text))")
+    }
 }
