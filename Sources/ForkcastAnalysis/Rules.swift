@@ -148,6 +148,20 @@ public struct TaskTypeRule: RecommenderRulePlugin {
                         + "(on CPU \(Text.pct(w.onCPU)), GIL wait \(Text.pct(w.gil)), runnable \(Text.pct(w.runnable))).",
                     metrics: metrics))]
             }
+            // Work done by other programs the recorded one starts (make's compilers) cannot
+            // become threads of one process: as many of them at a time as cores.
+            let root = a.profile?.rootPid ?? 0
+            let jobs = Jobs.otherPrograms(of: root, in: a.processes)
+            if !jobs.isEmpty {
+                let names = Array(Set(jobs.map { Jobs.programName($0.command) })).sorted()
+                let parent = a.processes.first { $0.pid == root }.map { Jobs.programName($0.command) } ?? "the recorded program"
+                return [Advice(rule: descriptor.name, strategy: .processes, weight: 0.6, workers: cores, reason: Reason(
+                    factor: .taskType,
+                    text: "CPU-bound native code run as other programs (\(jobs.count) × \(names.prefix(3).joined(separator: ", ")) started by \(parent)): "
+                        + "working threads were on CPU or runnable \(Text.pct(w.demand)) of their time; separate programs cannot be threads "
+                        + "of one process — one at a time per core (\(cores)).",
+                    metrics: metrics.merging(["other_program_jobs": Double(jobs.count)]) { a, _ in a }))]
+            }
             return [Advice(rule: descriptor.name, strategy: .threads, weight: 0.6, workers: cores, reason: Reason(
                 factor: .taskType,
                 text: "CPU-bound native code: working threads were on CPU or runnable \(Text.pct(w.demand)) of their time "
