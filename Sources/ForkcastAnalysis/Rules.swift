@@ -150,9 +150,7 @@ public struct TaskTypeRule: RecommenderRulePlugin {
             }
             // Work done by other programs the recorded one starts (make's compilers) cannot
             // become threads of one process: as many of them at a time as cores.
-            let root = a.profile?.rootPid ?? 0
-            let jobs = Jobs.otherPrograms(of: root, in: a.processes)
-            if !jobs.isEmpty {
+            if let (root, jobs) = Jobs.runner(in: a.processes) {
                 let names = Array(Set(jobs.map { Jobs.programName($0.command) })).sorted()
                 let parent = a.processes.first { $0.pid == root }.map { Jobs.programName($0.command) } ?? "the recorded program"
                 return [Advice(rule: descriptor.name, strategy: .processes, weight: 0.6, workers: cores, reason: Reason(

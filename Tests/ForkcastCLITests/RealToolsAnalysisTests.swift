@@ -91,4 +91,33 @@ final class RealToolsAnalysisTests: XCTestCase {
         let r = try XCTUnwrap(a.recommendation)
         XCTAssertFalse(r.reasons.contains { $0.text.hasPrefix("Tasks too small for processes") }, "\(r.reasons.map(\.text))")
     }
+
+    /// `sh -c 'find … | xargs -P2 -n1 gzip …'` over 8 files of 2 MB: the shell starts a
+    /// pipeline (find, xargs), xargs runs the gzip jobs two at a time. The runner is xargs,
+    /// not sh: before, "run as other programs (2 × find, xargs started by sh)", and its
+    /// count of two was the pipeline's, not xargs's -P2.
+    func testXargsP2GzipIsKeptAsTwoGzipProcessesStartedByXargs() throws {
+        guard let sh = Fixtures.which("sh"), Fixtures.which("xargs") != nil, Fixtures.which("gzip") != nil,
+              Fixtures.which("find") != nil else { throw XCTSkip("sh, find, xargs or gzip is not installed") }
+        let dir = scratch.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // Pseudo-random hex digits (xorshift): gzip works on them, text that does not compress to nothing.
+        let hex = Array("0123456789abcdef".utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var text = [UInt8](repeating: 0, count: 2_000_000)
+        for k in text.indices {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            text[k] = hex[Int(state & 15)]
+        }
+        for i in 1...8 { try Data(text).write(to: dir.appendingPathComponent("f\(i)")) }
+        let a = try recordAndAnalyze([sh, "-c", "find '\(dir.path)' -type f | xargs -P2 -n1 gzip -6 -c > /dev/null"], name: "xargs-P2-gzip")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertNotEqual(r.strategy, .threads, "gzip jobs cannot become threads: \(r.reasons.map(\.text))")
+        if r.strategy == .keep {
+            XCTAssertEqual(r.workers, 2, "xargs -P2 runs two at a time: \(r.reasons.map(\.text))")
+            XCTAssertTrue(r.reasons.contains { $0.text.contains("8 × gzip started by xargs") }, "\(r.reasons.map(\.text))")
+        } else {
+            XCTAssertEqual(r.strategy, .undecided, "\(r.strategy): \(r.reasons.map(\.text))")
+        }
+    }
 }
