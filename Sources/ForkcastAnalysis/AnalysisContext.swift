@@ -30,6 +30,13 @@ public final class AnalysisContext {
         return working > 0 ? working : threads.reduce(0) { $0 + $1.samples }
     }
 
+    /// What one sample counts for when waits are added up: 1, or for an off-CPU sample of
+    /// a thread corrected for observer bias, the factor its waits were scaled by.
+    func weight(_ s: Sample) -> Double {
+        if breakdown.offCPUScale.isEmpty || s.state == .onCPU || s.state == .runnable { return 1 }
+        return breakdown.offCPUScale[s.tid] ?? 1
+    }
+
     /// Threads the breakdown found idle for the whole recording.
     lazy var idleTids: Set<Int32> = Set(breakdown.threads.filter(\.idle).map(\.tid))
     /// What each wait alone says about idleness.

@@ -14,6 +14,8 @@ public struct IOWaitAnalyzer: ContextAnalyzer {
         var kind: FDKind
         var site: String
         var samples = 0
+        /// `samples`, weighed for observer bias (`AnalysisContext.weight`).
+        var weight = 0.0
         var threads = Set<Int32>()
         var targets: [String: Int] = [:]
         var syscalls: [String: Int] = [:]
@@ -56,6 +58,7 @@ public struct IOWaitAnalyzer: ContextAnalyzer {
                 slots[slot] = g
             }
             groups[g].samples += 1
+            groups[g].weight += context.weight(s)
             groups[g].threads.insert(s.tid)
             groups[g].stacks[s.stack, default: 0] += 1
             if s.wait >= 0 { groups[g].waitCounts[s.wait, default: 0] += 1 }
@@ -70,9 +73,9 @@ public struct IOWaitAnalyzer: ContextAnalyzer {
         let total = context.breakdown.overall.workingSamples
         let io: [IOWaitGroup] = groups.map { g in
             IOWaitGroup(kind: g.kind, callSite: g.site, targets: Support.top(g.targets, 5).map(\.key),
-                        waitSeconds: Double(g.samples) * period, threads: g.threads.count,
+                        waitSeconds: g.weight * period, threads: g.threads.count,
                         syscalls: Support.top(g.syscalls, 4).map(\.key), samples: g.samples,
-                        waitShare: total > 0 ? Double(g.samples) / Double(total) : 0,
+                        waitShare: total > 0 ? g.weight / Double(total) : 0,
                         stack: Support.top(g.stacks, 1).first.map { classifier.labels($0.key) } ?? [])
         }.sorted { $0.waitSeconds != $1.waitSeconds ? $0.waitSeconds > $1.waitSeconds : $0.callSite < $1.callSite }
 
@@ -83,16 +86,16 @@ public struct IOWaitAnalyzer: ContextAnalyzer {
         let workingSamples = workingThreads.reduce(0) { $0 + Int((Double($1.samples) * (1 - $1.idleShare)).rounded()) }
         guard workingSamples > 0 else { return part }
         let workingTids = Set(workingThreads.map(\.tid))
-        var ioWorking = 0
+        var ioWorking = 0.0
         let threadIndex = ThreadIndex(profile)
         var working = [Bool](repeating: false, count: profile.threads.count)
         for (i, t) in profile.threads.enumerated() where workingTids.contains(t.tid) { working[i] = true }
         let pipeWait = profile.waits.map { $0.fdKind == .pipe }
         for s in profile.samples where s.state == .ioWait {
             guard let t = threadIndex[s.tid], working[t], !context.isIdle(s, flags: classifier.flags(s.stack)) else { continue }
-            if s.wait < 0 || !pipeWait[Int(s.wait)] { ioWorking += 1 }
+            if s.wait < 0 || !pipeWait[Int(s.wait)] { ioWorking += context.weight(s) }
         }
-        let share = Double(ioWorking) / Double(workingSamples)
+        let share = ioWorking / Double(workingSamples)
         if share >= 0.3, let top = io.first(where: { $0.kind != .pipe }) {
             let peers = top.targets.isEmpty ? "" : " (\(top.targets.prefix(3).joined(separator: ", ")))"
             part.findings.append(Finding(

@@ -24,6 +24,8 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
         var kind: LockWaitKind
         var pid: Int32
         var samples = 0
+        /// `samples`, weighed for observer bias (`AnalysisContext.weight`).
+        var weight = 0.0
         var waiters = Set<Int32>()
         var stacks: [Int32: Int] = [:]
         var site: String?
@@ -188,6 +190,7 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
                 slots[slot] = g
             }
             groups[g].samples += 1
+            groups[g].weight += context.weight(s)
             groups[g].waiters.insert(s.tid)
             groups[g].pids.insert(s.pid)
             groups[g].stacks[s.stack, default: 0] += 1
@@ -199,9 +202,9 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
         let names = Dictionary(profile.threads.map { ($0.tid, $0.name) }, uniquingKeysWith: { _, b in b })
         var result: [LockContention] = []
         for g in groups {
-            let seconds = Double(g.samples) * period
+            let seconds = g.weight * period
             let denominator = g.pids.reduce(0) { $0 + context.workingSamples(pid: $1) }
-            let share = denominator > 0 ? Double(g.samples) / Double(denominator) : 0
+            let share = denominator > 0 ? g.weight / Double(denominator) : 0
             let top = Support.top(g.stacks, 3).map { classifier.labels($0.key) }
             var holder: String?
             var holderShare: Double?
@@ -280,6 +283,7 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
             for i in members.dropFirst() {
                 let g = groups[i]
                 m.samples += g.samples
+                m.weight += g.weight
                 m.waiters.formUnion(g.waiters)
                 m.pids.formUnion(g.pids)
                 m.stacks.merge(g.stacks, uniquingKeysWith: +)

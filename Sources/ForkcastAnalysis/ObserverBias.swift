@@ -18,9 +18,10 @@ enum ObserverBias {
     /// A check needs this many samples of the thread and this long an accounted window.
     static let minSamples = 20
     static let minWindowSeconds = 0.2
-    /// A thread the kernel saw running (on a CPU or runnable) at least this share of the time
-    /// is never idle, whatever its samples show.
-    static let maxMeasuredIdleRunning = 0.10
+    /// A thread the kernel saw on a CPU at least this share of the time is never idle,
+    /// whatever its samples show. (On a CPU, not runnable: on a saturated machine a thread
+    /// woken for nothing can wait on a run queue a long time without doing any work.)
+    static let maxMeasuredIdleOnCPU = 0.10
 
     /// A gap between two shares, in percentage points.
     static func points(_ gap: Double) -> String { "\(Int((gap * 100).rounded())) points" }
@@ -98,7 +99,8 @@ extension ObserverBias {
         }
         if under.count < biased.count {
             cause += "The samples saw \(under.isEmpty ? "them" : "\(biased.count - under.count) of them") run more than they did. Likely cause: "
-                + "the sampler shared their CPU, so it looked at them as they ran more often than chance. "
+                + "the sampler shared their CPU, so it looked at them as they ran more often than chance, or stopped them to read "
+                + "their stacks (time in a ptrace stop is neither on a CPU nor waiting for one). "
         }
         return Finding(
             source: source, id: "recording.observer-bias", severity: worst >= 0.3 ? .warning : .info, factor: .other,

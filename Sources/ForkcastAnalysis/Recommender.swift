@@ -129,7 +129,10 @@ public enum Recommender {
         }
         // A threads recording sees neither pickling nor process start-up: advising processes
         // from it rests on the task size, which it can only estimate.
-        let workerProcesses = analysis.multiprocessing?.poolWorkerProcesses ?? 0
+        // (Worker processes of any kind ran it on processes: make's compilers.)
+        let workerProcesses = max(analysis.multiprocessing?.poolWorkerProcesses ?? 0,
+                                  analysis.processes.filter { $0.role == .worker && !$0.idle }.count,
+                                  Jobs.runner(in: analysis.processes)?.jobs.count ?? 0)
         if winner == .processes && workerProcesses == 0 && !measured {
             // The task size, where the pool's queue traffic shows it, says how much a round
             // trip per task would weigh; the bytes pickled per task are not visible here.
@@ -208,17 +211,43 @@ public enum Recommender {
     /// process, else one working thread (serial).
     static func currentDesign(_ a: Analysis) -> (strategy: ConcurrencyStrategy, workers: Int)? {
         func working(_ pid: Int32) -> Int { a.threads.filter { $0.pid == pid && !$0.idle && $0.role != .helper }.count }
+        // A runner's jobs (make -j2's compilers): as many processes as run at a time.
+        if let jobs = Jobs.runner(in: a.processes)?.jobs { return (.processes, peakAlive(jobs)) }
         let workerProcesses = a.processes.filter { $0.role == .worker && !$0.idle }
         if workerProcesses.count >= 2 {
+            // Worker processes at a time, not in all: make -j2 runs 16 compilers two at a time.
+            let atOnce = peakAlive(workerProcesses)
             let perProcess = workerProcesses.map { working($0.pid) }.max() ?? 1
-            return perProcess >= 2 ? (.hybrid, workerProcesses.count * perProcess) : (.processes, workerProcesses.count)
+            return perProcess >= 2 ? (.hybrid, atOnce * perProcess) : (.processes, atOnce)
         }
-        let threads = a.threads.filter { $0.role == .worker && !$0.idle }
+        // The worker threads that carry the work: a pool member busy less than a third as
+        // much as the busiest (zstd -T2's reader and writer threads, from the same pool as
+        // its two compressing threads) is not one of the workers the design counts.
+        let pool = a.threads.filter { $0.role == .worker && !$0.idle }
+        let busiest = pool.map { 1 - $0.idleShare }.max() ?? 0
+        let threads = pool.filter { 1 - $0.idleShare >= busiest / 3 }
         let processes = Set(threads.map(\.pid))
         guard processes.count <= 1 else { return nil }
         if threads.count >= 2 { return (.threads, threads.count) }
         let working = a.threads.filter { !$0.idle && $0.role != .helper }
         return working.count == 1 ? (.serial, 1) : nil
+    }
+
+    /// The most of `processes` alive at one time (a process still alive at the end counts to the end).
+    static func peakAlive(_ processes: [ProcessBreakdown]) -> Int {
+        // Ends before starts at the same instant: a job replaced by the next is not two at once.
+        var events: [(at: Double, change: Int)] = []
+        for p in processes {
+            events.append((p.startSeconds, 1))
+            events.append((p.endSeconds ?? Double.infinity, -1))
+        }
+        events.sort { a, b in a.at != b.at ? a.at < b.at : a.change < b.change }
+        var alive = 0, peak = 0
+        for e in events {
+            alive += e.change
+            peak = max(peak, alive)
+        }
+        return max(1, peak)
     }
 
     /// Why the recording cannot tell, or nil when it can.
@@ -277,7 +306,10 @@ public enum Recommender {
         let working = Double(max(a.overall?.workingSamples ?? 0, 1))
         let flushCalls: Set<String> = ["fsync", "fdatasync", "sync_file_range", "write", "pwrite64", "writev", "pwritev", "pwritev2"]
         let flush = a.io.filter { $0.kind == .file && $0.syscalls.contains(where: flushCalls.contains) }
-        let flushShare = flush.reduce(0.0) { $0 + Double($1.samples) } / working
+        // Seconds over the period: samples weighed for observer bias, like `working`.
+        let period = a.profile?.periodSeconds ?? 0
+        func weighted(_ g: IOWaitGroup) -> Double { period > 0 ? g.waitSeconds / period : Double(g.samples) }
+        let flushShare = flush.reduce(0.0) { $0 + weighted($1) } / working
         if flushShare >= 0.1, let top = flush.first {
             out.append(Reason(factor: .taskType,
                               text: "Disk flushes limit it: \(Text.pct(flushShare)) of the working time waited on "
@@ -286,7 +318,7 @@ public enum Recommender {
                               metrics: ["share": flushShare], stack: top.stack))
         }
         let peers = a.io.filter { $0.kind == .socket }
-        let peerShare = peers.reduce(0.0) { $0 + Double($1.samples) } / working
+        let peerShare = peers.reduce(0.0) { $0 + weighted($1) } / working
         if peerShare >= 0.2, let top = peers.first {
             out.append(Reason(factor: .taskType,
                               text: "A slow peer limits it: \(Text.pct(peerShare)) of the working time waited on sockets, most at \(top.callSite)"

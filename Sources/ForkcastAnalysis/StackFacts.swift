@@ -435,11 +435,15 @@ struct FrameFacts {
             bits.insert(.interpreterModule)
             let file = f.file ?? ""
             if StackClassifier.isStdlibPython(file) { bits.insert(.stdlib) }
-            if file.hasSuffix("multiprocessing/connection.py") { bits.insert(.connectionPy) }
-            if file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py") {
+            let name = StackClassifier.shortPythonName(f.name)
+            // A module's own top-level code (`<module>`) is its import, not its use: every
+            // interpreter imports copyreg at start-up, and `import multiprocessing` runs
+            // connection.py — neither moves work between processes.
+            let importing = name == "<module>"
+            if file.hasSuffix("multiprocessing/connection.py") && !importing { bits.insert(.connectionPy) }
+            if !importing && (file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py")) {
                 bits.insert(f.name.contains("load") || f.name.contains("Unpickler") ? .unpickle : .pickle)
             }
-            let name = StackClassifier.shortPythonName(f.name)
             if (file.hasSuffix("multiprocessing/queues.py") && (name == "get" || name == "_recv_bytes"))
                 || (file.hasSuffix("multiprocessing/pool.py") && name == "worker")
                 || (file.hasSuffix("concurrent/futures/process.py") && name == "_process_worker") {
@@ -467,7 +471,7 @@ struct FrameFacts {
             // C pickle module: _pickle.cpython-*.so, or the functions of Modules/_pickle.c.
             let inPickleModule = f.module?.contains("_pickle") ?? false
             let lower = b.lowercased()
-            if inPickleModule || lower.contains("pickle") {
+            if (inPickleModule || lower.contains("pickle")) && !b.hasPrefix("PyInit_") {  // not its import
                 bits.insert(lower.contains("load") || lower.contains("unpickler") ? .unpickle : .pickle)
             }
         }

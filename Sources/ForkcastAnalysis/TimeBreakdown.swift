@@ -17,6 +17,10 @@ public struct TimeBreakdown: Sendable, Equatable {
     /// Per thread: how many times it went from waiting for work (a queue get, a condition) to
     /// working — the tasks it was seen to start, an estimate of the pool's task rate.
     public var taskStarts: [Int32: Int] = [:]
+    /// Per thread corrected for observer bias: the factor its off-CPU samples were scaled by
+    /// (`ObserverBias`). Analyzers that add up waits weigh those threads' samples by it, so
+    /// a wait's share of the working time is in the same units as the corrected total.
+    public var offCPUScale: [Int32: Double] = [:]
 
     /// Computes the breakdown. A lock wait whose stack is in CPython's `take_gil` counts as a
     /// GIL wait even when the sampler recorded it as `lock_wait`.
@@ -230,7 +234,7 @@ public struct TimeBreakdown: Sendable, Equatable {
             let busy = row[row.startIndex + Int(ThreadState.onCPU.code)] + row[row.startIndex + Int(ThreadState.runnable.code)]
             let m = measured[t]
             let busyShare = m?.biased == true ? m!.running : Double(busy) / Double(n)
-            guard busyShare < IdleVerdicts.maxBusyShare, (m?.running ?? 0) < ObserverBias.maxMeasuredIdleRunning else { continue }
+            guard busyShare < IdleVerdicts.maxBusyShare, (m?.onCPU ?? 0) < ObserverBias.maxMeasuredIdleOnCPU else { continue }
             if Double(idle[t]) * offScale[t] >= IdleVerdicts.minIdleShare * Double(n) {
                 var best = IdleEvidence.none, bestCount = 0
                 for e in IdleEvidence.allCases where e != .none && idleBy[t * nEvidence + Int(e.rawValue)] > bestCount {
@@ -388,8 +392,10 @@ public struct TimeBreakdown: Sendable, Equatable {
             truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)
         var starts: [Int32: Int] = [:]
         for (i, info) in profile.threads.enumerated() where taskStarts[i] > 0 { starts[info.tid] = taskStarts[i] }
+        var scales: [Int32: Double] = [:]
+        for (i, info) in profile.threads.enumerated() where measured[i]?.biased == true { scales[info.tid] = offScale[i] }
         return TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
-                             taskStarts: starts)
+                             taskStarts: starts, offCPUScale: scales)
     }
 
     static func isSortedByTime(_ samples: [Sample]) -> Bool {
@@ -468,7 +474,10 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
         // requests, wake-ups), so the work arrives from outside and its concurrency follows
         // the clients', not a pool size the program chose.
         let helpers = Set(b.processes.filter { $0.role == .helper }.map(\.pid))
-        let driven = b.threads.filter { b.eventDrivenTids.contains($0.tid) && !helpers.contains($0.pid) && $0.role != .helper }
+        // A runner multiplexing while the other programs it started do the work (make -j2 in
+        // pselect on its jobserver pipe while gcc runs) waits for its jobs, not for clients.
+        let driven = b.threads.filter { b.eventDrivenTids.contains($0.tid) && !helpers.contains($0.pid) && $0.role != .helper
+            && Jobs.otherPrograms(of: $0.pid, in: b.processes).isEmpty }
         if !driven.isEmpty {
             let workers = b.processes.filter { $0.role == .worker }.count
             let workerThreads = b.threads.filter { $0.role == .worker && !helpers.contains($0.pid) }.count
@@ -534,6 +543,10 @@ struct LoopModel {
     /// Per thread row: the functions directly below the loop in its on-CPU stacks, with counts.
     private var branches: [[Int32: Int]]
     private var onCPU: [Int]
+    /// Per thread row: where its multiplexing waits with a complete stack are (true: at the
+    /// loop, by majority); a wait whose stack was cut short (the thread woke while it was
+    /// read: only the leaf is kept) is placed as they are. Nil when it has none.
+    private var completeWaitsAtLoop: [Bool?]
     private let profile: Profile
     /// Frame index → function-name id.
     private let nameID: [Int32]
@@ -566,6 +579,7 @@ struct LoopModel {
         }
         prefix = Array(repeating: nil, count: n)
         branches = Array(repeating: [:], count: n)
+        completeWaitsAtLoop = []
         onCPU = distinct.map { $0.values.reduce(0, +) }
         for t in 0..<n where !distinct[t].isEmpty {
             var common: [Int32]?
@@ -588,6 +602,26 @@ struct LoopModel {
                 branches[t][nameID[Int(frames[i])], default: 0] += count
             }
         }
+        completeWaitsAtLoop = Self.completeWaitVerdicts(self, profile, threadIndex: threadIndex, inWaitCall: inWaitCall)
+    }
+
+    /// The verdict of `waitIsAtLoop` for each thread's complete-stack multiplexing waits, by majority.
+    private static func completeWaitVerdicts(_ model: LoopModel, _ profile: Profile, threadIndex: ThreadIndex,
+                                             inWaitCall: [Bool]) -> [Bool?] {
+        var atLoop = [Int](repeating: 0, count: profile.threads.count), inside = atLoop
+        var cache: [SIMD2<Int32>: Bool] = [:]
+        for s in profile.samples where s.state != .onCPU && s.state != .runnable && inWaitCall[Int(s.stack)]
+            && !profile.stacks[Int(s.stack)].truncated {
+            guard let t = threadIndex[s.tid] else { continue }
+            let key = SIMD2(Int32(t), s.stack)
+            let here: Bool
+            if let known = cache[key] { here = known } else {
+                here = model.waitIsAtLoop(thread: t, stack: s.stack)
+                cache[key] = here
+            }
+            if here { atLoop[t] += 1 } else { inside[t] += 1 }
+        }
+        return zip(atLoop, inside).map { a, i in a + i == 0 ? nil : a >= i }
     }
 
     private func outermostFirst(_ stack: Int32) -> [Int32] {
@@ -600,6 +634,7 @@ struct LoopModel {
     /// complete stack (nothing tells the loop from the work). False when the wait is inside
     /// a working branch, or when its stack shares nothing with the work (truncated).
     func waitIsAtLoop(thread t: Int, stack: Int32) -> Bool {
+        if profile.stacks[Int(stack)].truncated, t < completeWaitsAtLoop.count, let verdict = completeWaitsAtLoop[t] { return verdict }
         guard let p = prefix[t] else { return true }
         let names = outermostFirst(stack)
         var k = 0

@@ -38,6 +38,10 @@ public struct Record: ParsableCommand {
     @Flag(help: "Also analyze the profile and write the HTML report (reports/<program>-<time>.html).")
     public var report = false
 
+    @Flag(name: .customLong("no-python"),
+          help: "Record native stacks only: do not read CPython's frames, GIL and thread names from the target.")
+    public var noPython = false
+
     @OptionGroup var pluginOptions: PluginOptions
 
     @Argument(parsing: .postTerminator, help: "The command to launch, after --.")
@@ -76,6 +80,7 @@ public struct Record: ParsableCommand {
         try OutputFile.checkWritable(outputPath)
 
         var options = RecordOptions(rateHz: rate, duration: duration)
+        options.pythonFrames = !noPython
         let quiet = self.quiet
         let rate = self.rate
         options.onStart = { pid in

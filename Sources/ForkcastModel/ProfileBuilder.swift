@@ -6,29 +6,21 @@ public struct ProfileBuilder: Sendable {
     /// (found from its pid, tid and time where not given) and each frame with a module
     /// to a mapping row — as the writer writes it and the reader returns it.
     public var profile: Profile { storage.normalized() }
-    private var frameIndex: [Frame: Int32] = [:]
-    private var stackIndex: [Stack: Int32] = [:]
-    private var waitIndex: [WaitInfo: Int32] = [:]
-    private var mappingIndex: [MappingInfo: Int32] = [:]
+    private var frameIndex = InternIndex<Frame>()
+    private var stackIndex = InternIndex<Stack>()
+    private var waitIndex = InternIndex<WaitInfo>()
+    private var mappingIndex = InternIndex<MappingInfo>()
 
     public init(recording: RecordingInfo) {
         storage = Profile(recording: recording)
     }
 
     public mutating func intern(_ frame: Frame) -> Int32 {
-        if let i = frameIndex[frame] { return i }
-        let i = Int32(storage.frames.count)
-        storage.frames.append(frame)
-        frameIndex[frame] = i
-        return i
+        frameIndex.intern(frame, into: &storage.frames)
     }
 
     public mutating func intern(_ stack: Stack) -> Int32 {
-        if let i = stackIndex[stack] { return i }
-        let i = Int32(storage.stacks.count)
-        storage.stacks.append(stack)
-        stackIndex[stack] = i
-        return i
+        stackIndex.intern(stack, into: &storage.stacks)
     }
 
     /// Interns a stack given as frames, leaf first.
@@ -37,24 +29,30 @@ public struct ProfileBuilder: Sendable {
     }
 
     public mutating func intern(_ wait: WaitInfo) -> Int32 {
-        if let i = waitIndex[wait] { return i }
-        let i = Int32(storage.waits.count)
-        storage.waits.append(wait)
-        waitIndex[wait] = i
-        return i
+        waitIndex.intern(wait, into: &storage.waits)
     }
 
     /// Interns a mapping row; set the index as `Frame.mapping` of the frames from it.
     public mutating func intern(_ mapping: MappingInfo) -> Int32 {
-        if let i = mappingIndex[mapping] { return i }
-        let i = Int32(storage.mappings.count)
-        storage.mappings.append(mapping)
-        mappingIndex[mapping] = i
-        return i
+        mappingIndex.intern(mapping, into: &storage.mappings)
     }
 
     public mutating func add(_ sample: Sample) { storage.samples.append(sample) }
     public mutating func add(_ process: ProcessInfo) { storage.processes.append(process) }
     public mutating func add(_ thread: ThreadInfo) { storage.threads.append(thread) }
     public mutating func update(_ body: (inout Profile) -> Void) { body(&storage) }
+}
+
+/// Row numbers of distinct values appended to a table: each value is stored once.
+struct InternIndex<Element: Hashable & Sendable>: Sendable {
+    private var rows: [Element: Int32] = [:]
+
+    /// The row of `value` in `table`, appending it the first time it is seen.
+    mutating func intern(_ value: Element, into table: inout [Element]) -> Int32 {
+        if let row = rows[value] { return row }
+        let row = Int32(table.count)
+        table.append(value)
+        rows[value] = row
+        return row
+    }
 }

@@ -50,9 +50,13 @@ public struct PythonSampling {
 
     /// The run-time address of an exported symbol of a mapped file: its ELF value plus the
     /// file's load bias in this address space — what `CPythonInspector.detect` needs.
-    public static func symbolAddress(_ symbolizer: Symbolizer, _ map: AddressSpaceMap) -> (String, String) -> UInt64? {
+    /// `files`: for a process in another root (`ProcessRoot.files`), where each mapped path
+    /// is opened — never the same path here, which names another file or none.
+    public static func symbolAddress(_ symbolizer: Symbolizer, _ map: AddressSpaceMap,
+                                     files: [String: String]? = nil) -> (String, String) -> UInt64? {
         { path, name in
-            guard let elf = symbolizer.elfFile(atPath: path), let value = elf.symbol(named: name),
+            guard let file = files == nil ? path : files?[path],
+                  let elf = symbolizer.elfFile(atPath: file), let value = elf.symbol(named: name),
                   let mapping = map.mappings(ofFile: path).first, let bias = elf.loadBias(for: mapping) else { return nil }
             return value &+ bias
         }
@@ -63,8 +67,10 @@ public struct PythonSampling {
     public static func detect(pid: Int32, symbolizer: Symbolizer = Symbolizer()) throws -> CPythonDetection {
         let mappings = try ProcMaps.read(pid: pid)
         let maps = mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }
+        let root = ProcessRoot.foreign(pid: pid)
+        root?.openAll(mappings)
         return CPythonInspector.detect(pid: pid, maps: maps, executable: ProcFS.executable(pid: pid),
-                                       symbolAddress: symbolAddress(symbolizer, AddressSpaceMap(mappings)))
+                                       symbolAddress: symbolAddress(symbolizer, AddressSpaceMap(mappings), files: root?.files))
     }
 
     func inspector(pid: Int32) -> CPythonInspector? {
@@ -127,7 +133,8 @@ extension TraceSession {
         let space = addressSpaces[Int(process.addressSpace)]
         let maps = space.mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }
         let detection = CPythonInspector.detect(pid: process.pid, maps: maps, executable: process.executable,
-                                                symbolAddress: PythonSampling.symbolAddress(symbolizer, space.map))
+                                                symbolAddress: PythonSampling.symbolAddress(symbolizer, space.map,
+                                                                                            files: space.root?.files))
         switch detection {
         case .notCPython:
             break
@@ -155,7 +162,7 @@ extension TraceSession {
                id != 0 || python.interpreterOfTid[thread.tid] == nil {
                 python.interpreterOfTid[thread.tid] = id
             }
-            return PythonSample(frames: frames, holdsGIL: inspector.holdsGIL(tid: thread.tid),
+            return PythonSample(frames: frames, holdsGIL: inspector.holdsGILNow(tid: thread.tid),
                                 requestsGIL: inspector.requestsGIL(tid: thread.tid) ?? false,
                                 gilRange: inspector.gilAddressRange(tid: thread.tid))
         } catch {

@@ -228,10 +228,16 @@ extension TraceSession {
                                python: PythonSample? = nil) {
         guard let pending = thread.pending else { return }
         thread.pending = nil
-        record(thread, timeNs: pending.timeNs, state: pending.state, wait: pending.wait, stack: stack, cost: nil, python: python)
-        for later in pending.laterTicks {
+        // The GIL was read at the latest tick: earlier ticks' samples of a late stop do not
+        // know who held it then (another thread may have: "unknown", not a second holder).
+        var earlier = python
+        if !pending.laterTicks.isEmpty, earlier?.holdsGIL != nil { earlier?.holdsGIL = nil }
+        record(thread, timeNs: pending.timeNs, state: pending.state, wait: pending.wait, stack: stack, cost: nil,
+               python: pending.laterTicks.isEmpty ? python : earlier)
+        for (i, later) in pending.laterTicks.enumerated() {
             stats.missedStops += 1
-            record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil, python: python)
+            record(thread, timeNs: later, state: .runnable, wait: nil, stack: stack, cost: nil,
+                   python: i == pending.laterTicks.count - 1 ? python : earlier)
         }
         // Tracer time for this sample: reading /proc and sending the interrupt, then the
         // unwind and the bookkeeping (not the wait for the stop in between).

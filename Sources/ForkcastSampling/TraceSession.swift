@@ -42,6 +42,10 @@ final class TraceSession {
     let fdDescriber = FDDescriber()
     var addressSpaces: [AddressSpace] = []
     var notes: [String] = []
+    /// New threads and processes seen (their first stop) before their parent's
+    /// clone/fork event: the event, when it comes, announces a thread already registered —
+    /// which may have exited meanwhile and must not be registered again as alive.
+    var seenBeforeAnnounced: Set<Int32> = []
     var python: PythonSampling
     /// threading.Thread names by tid, refreshed while the interpreters live.
     var pythonNames: [Int32: String] = [:]
@@ -72,6 +76,11 @@ final class TraceSession {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
         refreshPythonNames()
+        // A thread renamed after its last full read (reused samples do not read its name,
+        // e.g. one that names itself just after its first sample) gets its name now.
+        for thread in tickThreads where thread.phase != .exited {
+            if let name = ProcFS.threadName(pid: thread.pid, tid: thread.tid), !name.isEmpty { thread.name = name }
+        }
         detachAll()
         if mode == .launch, !rootExecSeen, stoppedChild?.execReportPending == true, rootExit != nil,
            let error = stoppedChild?.execError(), let argv0 = rootCommand.first {
@@ -144,8 +153,17 @@ final class TraceSession {
                     do {
                         try Ptrace.seize(tid)
                     } catch let error as SystemError {
-                        if error.isPermission { throw RecordError.notPermitted(pid: p, detail: error.description) }
-                        continue  // the thread ended meanwhile
+                        guard error.isPermission else { continue }  // the thread ended meanwhile
+                        // A thread that is exiting refuses a seize with EPERM too (the kernel's
+                        // PF_EXITING check): a server's backend ending as we attach must not
+                        // cost the recording. Gone by now: it was that. The root itself, or a
+                        // thread of it, that is still there: not permitted. A descendant still
+                        // there (traced by another tracer, another user's): left out, noted.
+                        usleep(2_000)
+                        guard access("/proc/\(p)/task/\(tid)", F_OK) == 0, ProcFS.ids(tid: tid) != nil else { continue }
+                        if p == pid { throw RecordError.notPermitted(pid: p, detail: error.description) }
+                        notes.append("process \(p) (\(ProcFS.commandLine(pid: p).first ?? "?")), thread \(tid), not recorded: \(error.description)")
+                        continue
                     }
                     let thread = addThread(tid: tid, pid: p, phase: .running, startNs: 0)
                     process.threads.insert(tid)
@@ -257,9 +275,26 @@ final class TraceSession {
 
     /// Handles every ptrace event that is ready, without blocking.
     func drainEvents() {
-        while let event = (try? Wait.next(block: false)) ?? nil {
-            handle(event)
+        while true {
+            switch (try? Wait.poll()) ?? .nothingReady {
+            case .event(let event): handle(event)
+            case .nothingReady: return
+            case .noneLeft:
+                // Nothing is left to wait for, so every thread still counted live is gone
+                // without its exit having been reported to us: end them now, said in a note.
+                endUnreported()
+                return
+            }
         }
+    }
+
+    /// Ends the threads counted live when the kernel says no tracee is left.
+    private func endUnreported() {
+        let gone = tickThreads.filter { $0.phase != .exited }
+        guard !gone.isEmpty else { return }
+        for thread in gone { ended(tid: thread.tid, exit: nil) }
+        notes.append("\(gone.count) thread\(gone.count == 1 ? "" : "s") ended without an exit report (no tracee was left); "
+                     + "their last samples stand")
     }
 
     func handle(_ event: WaitEvent) {
@@ -285,6 +320,7 @@ final class TraceSession {
             return
         }
         register(newTid: tid, tgid: ids.tgid, ppid: ids.ppid, origin: ids.tgid == tid ? "fork" : "clone")
+        seenBeforeAnnounced.insert(tid)
         if let thread = threads[tid] {
             stopped(thread, signal: signal, event: event)
         }
@@ -305,7 +341,14 @@ final class TraceSession {
         case WaitEvent.PtraceEvent.clone, WaitEvent.PtraceEvent.fork, WaitEvent.PtraceEvent.vfork:
             if let message = try? Ptrace.eventMessage(tid) {
                 let child = Int32(truncatingIfNeeded: message)
-                if event == WaitEvent.PtraceEvent.clone {
+                if seenBeforeAnnounced.remove(child) != nil {
+                    // Registered at its first stop (and perhaps already exited: a subshell
+                    // that ran `echo` and ended before this event was read).
+                    if event != WaitEvent.PtraceEvent.clone, let p = processes[child] {
+                        p.origin = event == WaitEvent.PtraceEvent.fork ? "fork" : "vfork"
+                        p.ppid = thread.pid
+                    }
+                } else if event == WaitEvent.PtraceEvent.clone {
                     register(newTid: child, tgid: thread.pid, ppid: processes[thread.pid]?.ppid ?? 0, origin: "clone")
                 } else {
                     register(newTid: child, tgid: child, ppid: thread.pid, origin: event == WaitEvent.PtraceEvent.fork ? "fork" : "vfork")
@@ -396,7 +439,7 @@ final class TraceSession {
         }
     }
 
-    private func ended(tid: Int32, exit: ExitInfo) {
+    private func ended(tid: Int32, exit: ExitInfo?) {
         guard let thread = threads[tid] else { return }
         if thread.phase == .interrupting { completePendingSample(thread, stack: nil) }
         if thread.phase != .exited {

@@ -71,6 +71,25 @@ public enum Wait {
         return decode(s)
     }
 
+    /// What a non-blocking waitpid(-1, __WALL | WNOHANG) found.
+    public enum Polled {
+        case event(WaitEvent)
+        /// Tracees are left, none has news.
+        case nothingReady
+        /// ECHILD: no tracee and no child is left at all.
+        case noneLeft
+    }
+
+    /// One non-blocking wait that tells "nothing ready" from "nothing left".
+    public static func poll() throws -> Polled {
+        var s = fc_wait_status()
+        let r = fc_wait(-1, 1, &s)
+        if r == -ECHILD { return .noneLeft }
+        if r < 0 { throw SystemError("waitpid", negated: r) }
+        if r == 0 { return .nothingReady }
+        return .event(decode(s))
+    }
+
     /// waitpid(pid, WUNTRACED) for a child not yet traced.
     public static func untraced(_ pid: Int32) throws -> WaitEvent {
         var s = fc_wait_status()

@@ -279,3 +279,71 @@ final class QualifiedNameTests: XCTestCase {
         XCTAssertEqual(a.threads.first?.idleShare ?? 0, 1, accuracy: 1e-9)
     }
 }
+
+extension AnalyzerTests {
+    /// A Python program's child interpreter (a helper server started with subprocess) is
+    /// not a process pool because its start-up imports copyreg, pickle or
+    /// multiprocessing.connection: a module's top-level code is its import, not pickling.
+    /// (examples/mixed.py was advised `serial, 0.95` — "Tasks too small for processes: 1
+    /// worker" — from the import samples of its slow_server child.)
+    func testImportsInAChildInterpreterAreNotPoolTraffic() throws {
+        typealias Step = SyntheticProfiles.Step
+        let py = "/usr/lib/python3.11"
+        let importing: Step = (.onCPU, [SyntheticProfiles.native("list_extend", module: "/usr/bin/python3.11"),
+                                        SyntheticProfiles.python("<module>", file: "\(py)/copyreg.py", line: 7),
+                                        SyntheticProfiles.python("<module>", file: "\(py)/re/__init__.py", line: 327),
+                                        SyntheticProfiles.python("<module>", file: "\(py)/multiprocessing/connection.py", line: 10),
+                                        SyntheticProfiles.python("<module>", file: "/app/server.py", line: 1)], nil, true)
+        let serving: Step = (.ioWait, [SyntheticProfiles.native("accept4", module: "/lib/x86_64-linux-gnu/libc.so.6"),
+                                       SyntheticProfiles.python("socket.accept", file: "\(py)/socket.py", line: 294),
+                                       SyntheticProfiles.python("serve", file: "/app/server.py", line: 30),
+                                       SyntheticProfiles.python("<module>", file: "/app/server.py", line: 50)],
+                             WaitInfo(syscall: "accept4", fd: 3, fdKind: .listeningSocket, target: "tcp listening on 127.0.0.1:4000"), false)
+        var profile = SyntheticProfiles.pythonCPUThreads()
+        let child = SyntheticProfiles.make(threads: [SyntheticProfiles.ThreadScript(
+            name: "python3", pid: 300, tid: 300, cycle: SyntheticProfiles.repeated(importing, 5) + SyntheticProfiles.repeated(serving, 95))],
+            ticks: 1000)
+        // Graft the child in: same interpreter, child of the program's process.
+        let offset = Int32(profile.stacks.count), frameOffset = Int32(profile.frames.count), waitOffset = Int32(profile.waits.count)
+        profile.frames += child.frames
+        profile.stacks += child.stacks.map { Stack(frames: $0.frames.map { $0 + frameOffset }, truncated: $0.truncated) }
+        profile.waits += child.waits
+        for var p in child.processes {
+            p.ppid = 200
+            p.executable = "/usr/bin/python3.11"
+            profile.processes.append(p)
+        }
+        for p in profile.processes.indices { profile.processes[p].executable = "/usr/bin/python3.11" }
+        profile.threads += child.threads
+        profile.samples += child.samples.map { s in
+            var s = s
+            s.stack = s.stack >= 0 ? s.stack + offset : s.stack
+            s.wait = s.wait >= 0 ? s.wait + waitOffset : s.wait
+            return s
+        }
+        profile = profile.normalized()
+        let a = Analyzer.analyze(profile)
+        XCTAssertEqual(a.multiprocessing?.poolWorkerProcesses ?? 0, 0, "\(a.findings.map(\.title))")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .processes, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertFalse(r.reasons.contains { $0.text.contains("Tasks too small") }, r.reasons.map(\.text).joined(separator: " | "))
+    }
+
+    /// The start-up rule on the costs python3 -m compileall -j 2 showed on a hundred files:
+    /// busy workers (70% of their life), 0.08 s of start-up and 0.07 s of transfer against
+    /// 0.12 s of compiling — -j 1 measured faster than -j 2. Overhead beyond the work is
+    /// serial; the same pool with ten times the work is not.
+    func testProcessOverheadBeyondTheWorkIsSerial() throws {
+        func advice(compute: Double) throws -> [Advice] {
+            var a = Analysis()
+            a.multiprocessing = MultiprocessingCosts(
+                processes: 3, workerProcesses: 2, poolWorkerProcesses: 2, ipcCPUSeconds: 0.07, startupSeconds: 0.08,
+                workerComputeSeconds: compute, workerBusyShare: 0.7, workerLifetimeSeconds: 1.6, overheadRatio: 0.15 / compute)
+            return try StartupRule().advise(RecommendationInput(analysis: a))
+        }
+        let small = try XCTUnwrap(advice(compute: 0.12).first)
+        XCTAssertEqual(small.strategy, .serial)
+        XCTAssertTrue(small.reason.text.hasPrefix("Process overhead exceeds the work"), small.reason.text)
+        XCTAssertTrue(try advice(compute: 1.2).isEmpty, "overhead a tenth of the work is no case for serial")
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import ForkcastModel
 import ForkcastTestSupport
 import XCTest
@@ -65,6 +66,43 @@ final class IdleRolesKeepTests: XCTestCase {
     }
 
     /// The same server with nothing to do: undecided, mostly idle.
+    /// zstd -T2 as recorded: one pool (same start routine, the process's name) of four
+    /// threads — two compress (on CPU), two read and write the files (waiting for work 85%
+    /// of the time) — and a main thread waiting on the pool. It already runs threads × 2:
+    /// before, the I/O threads counted as workers (threads × 4 now), so the advice read
+    /// "threads × 2" as if it were a change.
+    func testHelperThreadsOfTheSamePoolDoNotCountAsWorkersSoZstdIsKept() throws {
+        func n(_ name: String, _ module: String) -> Frame { Self.n(name, module) }
+        func c(_ name: String) -> Frame { Self.c(name) }
+        let wait: Step = (.lockWait, [c("__futex_abstimed_wait_common"), c("pthread_cond_wait"), n("POOL_thread", "/usr/bin/zstd"),
+                                      c("start_thread"), c("clone3")], WaitInfo(syscall: "futex", futex: 0x5555_0000_2000), nil)
+        let compress: Step = (.onCPU, [n("ZSTD_compressBlock_lazy2", "/usr/bin/zstd"), n("ZSTDMT_compressionJob", "/usr/bin/zstd"),
+                                       n("POOL_thread", "/usr/bin/zstd"), c("start_thread"), c("clone3")], nil, nil)
+        let read: Step = (.onCPU, [c("read"), n("AIO_IOPool_threadPoolEntry", "/usr/bin/zstd"), n("POOL_thread", "/usr/bin/zstd"),
+                                   c("start_thread"), c("clone3")], nil, nil)
+        let mainWait: Step = (.lockWait, [c("__futex_abstimed_wait_common"), c("pthread_cond_wait"), n("ZSTDMT_compressStream2", "/usr/bin/zstd"),
+                                          n("main", "/usr/bin/zstd"), c("__libc_start_main"), n("_start", "/usr/bin/zstd")],
+                              WaitInfo(syscall: "futex", futex: 0x5555_0000_3000), nil)
+        let mainWork: Step = (.onCPU, [n("FIO_compressFilename", "/usr/bin/zstd"), n("main", "/usr/bin/zstd"), c("__libc_start_main"),
+                                       n("_start", "/usr/bin/zstd")], nil, nil)
+        let p = SyntheticProfiles.make(threads: [
+            .init(name: "zstd", pid: 400, tid: 400, cycle: SyntheticProfiles.repeated(mainWork, 2) + SyntheticProfiles.repeated(mainWait, 8)),
+            .init(name: "zstd", pid: 400, tid: 401, cycle: SyntheticProfiles.repeated(read, 3) + SyntheticProfiles.repeated(wait, 17)),
+            .init(name: "zstd", pid: 400, tid: 402, cycle: SyntheticProfiles.repeated(read, 3) + SyntheticProfiles.repeated(wait, 17)),
+            .init(name: "zstd", pid: 400, tid: 403, cycle: SyntheticProfiles.repeated(compress, 19) + [wait]),
+            .init(name: "zstd", pid: 400, tid: 404, cycle: SyntheticProfiles.repeated(compress, 19) + [wait]),
+        ], ticks: 1000, command: ["zstd", "-T2", "data.txt"])
+        let a = Analyzer.analyze(p)
+        XCTAssertEqual(a.threads.filter { $0.role == .worker }.count, 4, "the four pool threads are one family")
+        let design = try XCTUnwrap(Recommender.currentDesign(a))
+        XCTAssertEqual(design.strategy, .threads)
+        XCTAssertEqual(design.workers, 2, "the reader and writer threads are not the workers")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2)
+        XCTAssertTrue(r.reasons.first?.text.contains("threads × 2") ?? false, "\(r.reasons.map(\.text))")
+    }
+
     func testIdleServerIsUndecided() throws {
         var p = Self.eventServer(ticks: 500)
         // The workers saw no request: every sample is the epoll wait.
@@ -267,5 +305,71 @@ final class IdleRolesKeepTests: XCTestCase {
         let longTasks = try XCTUnwrap(long.findings.first { $0.id == "pool.tasks" })
         XCTAssertEqual(longTasks.metrics["task_seconds"] ?? 0, 0.24, accuracy: 0.01)
         XCTAssertGreaterThan(long.recommendation?.confidence ?? 0, short.recommendation?.confidence ?? 1)
+    }
+}
+
+/// Python threads started with different targets keep a name each (`Thread-1 (spin_a)`,
+/// or the program's own `worker-alpha`): they are still the program's workers, and four
+/// of them fighting over the GIL are advised processes — not, as helpers left out of the
+/// work, a sleeping main thread's "I/O-bound".
+final class PythonThreadNameRolesTests: XCTestCase {
+    /// pythonCPUThreads' four GIL-bound threads under the given names, and a main thread
+    /// sleeping in time.sleep while they run (as cpu_threads.py does).
+    func profile(names: [String]) -> Profile {
+        typealias S = SyntheticProfiles
+        let run = [S.python("spin", line: 5), S.python("run", file: "/usr/lib/python3.11/threading.py", line: 975)]
+        let gil = [S.native("__futex_abstimed_wait_common", module: "/lib/libc.so.6"),
+                   S.native("pthread_cond_timedwait", module: "/lib/libc.so.6"),
+                   S.native("take_gil", module: "/usr/bin/python3.11")] + run
+        var threads = names.enumerated().map { i, name in
+            S.ThreadScript(name: name, pid: 200, tid: 201 + Int32(i), cycle: (0..<4).map { k in
+                k == i ? (ThreadState.onCPU, run, nil, true)
+                    : (ThreadState.gilWait, gil, WaitInfo(syscall: "futex", futex: 0x7f00_0000_0040), false)
+            })
+        }
+        let sleep = [S.native("clock_nanosleep", module: "/lib/libc.so.6"), S.python("main", file: "/app/cpu_threads.py", line: 60)]
+        threads.insert(S.ThreadScript(name: "MainThread", pid: 200, tid: 200,
+                                      cycle: [(.sleep, sleep, WaitInfo(syscall: "clock_nanosleep"), false)]), at: 0)
+        return S.make(threads: threads, ticks: 1000, command: ["python3", "cpu_threads.py"])
+    }
+
+    func check(_ names: [String]) throws {
+        let a = Analyzer.analyze(profile(names: names))
+        let workers = a.threads.filter { names.contains($0.name) }
+        XCTAssertEqual(workers.map(\.role), Array(repeating: .worker, count: 4), "\(names)")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .processes, r.reasons.map(\.text).joined(separator: " | "))
+    }
+
+    func testDefaultNamesWithTargets() throws {
+        try check(["Thread-1 (spin_alpha)", "Thread-2 (spin_beta)", "Thread-3 (spin_gamma)", "Thread-4 (spin_delta)"])
+    }
+
+    func testOneFamilyOfProgramNames() throws {
+        try check(["worker-spin_alpha", "worker-spin_beta", "worker-spin_gamma", "worker-spin_delta"])
+    }
+}
+
+/// Recorded profiles of real programs kept as fixtures, where the recording decides the case
+/// and a new run on a loaded machine might not show it again.
+final class RecordedProfileTests: XCTestCase {
+    /// `make -s -j2` of 16 generated C files on a loaded 2-core machine (load average 15),
+    /// recorded with `forkcast record`: make waits in pselect on its jobserver pipe (91% of
+    /// its samples, read as I/O work, not as idle), gcc drivers wait for cc1, cc1 and `as`
+    /// do the work. Before: the compilers were helpers, so the workload was make's pselect,
+    /// and the advice "threads × 32 (0.95): I/O-bound". Now: keep, processes × 2.
+    func testMakeJ2RecordingIsKeptAsTwoProcessesNotIOBoundThreads() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/make-j2-loaded.json.gz")
+        let a = Analyzer.analyze(try Profile.decode(Data(contentsOf: url)))
+        let cc1 = a.processes.filter { ($0.command.first ?? "").hasSuffix("/cc1") }
+        XCTAssertFalse(cc1.isEmpty)
+        XCTAssertTrue(cc1.allSatisfy { $0.role == .worker }, "the compilers are the work: \(cc1.map { $0.role?.rawValue ?? "" })")
+        XCTAssertEqual(a.processes.first { $0.pid == a.profile?.rootPid }?.role, .supervisor)
+        XCTAssertFalse(a.findings.contains { $0.id == "design.event-driven" })
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2)
+        XCTAssertTrue(r.reasons.first?.text.contains("processes × 2") ?? false, "\(r.reasons.map(\.text))")
+        XCTAssertTrue(r.reasons.contains { $0.factor == .taskType && $0.text.contains("other programs") }, "\(r.reasons.map(\.text))")
     }
 }

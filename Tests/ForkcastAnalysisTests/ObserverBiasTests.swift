@@ -145,6 +145,57 @@ final class ObserverBiasTests: XCTestCase {
         XCTAssertTrue(f.title.contains("25 points"), f.title)
     }
 
+    /// The sampler shared the loop's CPU: most of its epoll waits were read as the thread
+    /// woke, leaving only the leaf (a truncated stack). They are placed like its complete
+    /// ones — at the loop — so the design is still seen as event-driven.
+    func testCutShortEventWaitsArePlacedLikeTheCompleteOnes() throws {
+        var p = Self.accounted(Self.server(onCPU: 17, of: 20), main: 0.45, runqueue: 0.25)
+        let epoll = try XCTUnwrap(p.samples.first { $0.tid == 400 && $0.state == .ioWait })
+        let leaf = p.stacks[Int(epoll.stack)].frames[0]
+        p.stacks.append(Stack(frames: [leaf], truncated: true))
+        let cut = Int32(p.stacks.count - 1)
+        var n = 0
+        p.samples = p.samples.map { s in
+            var s = s
+            if s.tid == 400 && s.state == .ioWait {
+                n += 1
+                if n % 5 != 0 { s.stack = cut }  // four in five cut short
+            }
+            return s
+        }
+        let a = Analyzer.analyze(p)
+        XCTAssertTrue(a.findings.contains { $0.id == "design.event-driven" }, a.findings.map(\.id).joined(separator: ", "))
+        let main = try XCTUnwrap(a.threads.first { $0.tid == 400 })
+        XCTAssertEqual(main.workingStates.ioWait, 0, accuracy: 1e-9, "the loop's waits are idle, not I/O work")
+        XCTAssertTrue(a.io.isEmpty, "\(a.io.map(\.callSite))")
+    }
+
+    /// The waits of a corrected thread weigh what its corrected time says: a lock it was
+    /// sampled waiting on 90% of the time, while the kernel saw it running 82%, takes 18%
+    /// of its working time, not 90%.
+    func testWaitsOfACorrectedThreadAreWeighedByTheCorrection() throws {
+        let work: Step = (.onCPU, [Self.n("compute"), Self.n("worker"), Self.c("start_thread"), Self.c("clone3")], nil, nil)
+        let lock: Step = (.lockWait, [Self.c("__lll_lock_wait"), Self.c("pthread_mutex_lock"), Self.n("update"), Self.n("worker"),
+                                      Self.c("start_thread"), Self.c("clone3")],
+                          WaitInfo(syscall: "futex", futex: 0x7000), nil)
+        let cycle = [work] + SyntheticProfiles.repeated(lock, 9)
+        var p = SyntheticProfiles.make(threads: [
+            .init(name: "worker", pid: 600, tid: 601, cycle: cycle),
+            .init(name: "worker", pid: 600, tid: 602, cycle: [work]),
+        ], ticks: 300, command: ["server"])
+        p.recording.cores = 4
+        let plain = try XCTUnwrap(Analyzer.analyze(p).locks.first { !$0.idle })
+        XCTAssertEqual(plain.waitShare, 0.45, accuracy: 0.01, "270 of the two threads' 600 samples")
+        p = Self.account(Self.account(p, tid: 601, cpu: 0.82, runqueue: 0), tid: 602, cpu: 0.97, runqueue: 0)
+        let a = Analyzer.analyze(p)
+        let l = try XCTUnwrap(a.locks.first { !$0.idle })
+        XCTAssertEqual(l.samples, 270, "the sample count stays the samples'")
+        // 270 samples × (0.18 / 0.9) = 54 of 600.
+        XCTAssertEqual(l.waitShare, 0.09, accuracy: 0.01)
+        XCTAssertEqual(l.waitSeconds, 0.54, accuracy: 0.02)
+        XCTAssertFalse(a.findings.contains { $0.id == "lock.hot" && $0.severity == .critical })
+    }
+
     /// Within sampling error (few samples, a wide interval) nothing is corrected.
     func testDisagreementWithinSamplingErrorIsNotBias() throws {
         // 5 of 25 samples on a CPU (20%) against 40% measured: the 95% interval on 25

@@ -233,11 +233,21 @@ final class HTMLReportTests: XCTestCase {
         let biased = profile.threads[1]
         var row = ThreadBreakdown(pid: biased.pid, tid: biased.tid, name: biased.name, samples: 400, states: StateShares())
         row.measured = MeasuredCPU(onCPU: 0.83, runnable: 0.05, windowSeconds: 3.9, sampledRunning: 0.02, tolerance: 0.11, biased: true)
+        row.states.onCPU = 0.83
+        row.states.runnable = 0.05
+        row.states.ioWait = 0.12
+        row.sampledStates = StateShares()
         var agreeing = ThreadBreakdown(pid: profile.threads[0].pid, tid: profile.threads[0].tid, name: profile.threads[0].name,
                                        samples: 400, states: StateShares())
         agreeing.measured = MeasuredCPU(onCPU: 0.5, runnable: 0, windowSeconds: 3.9, sampledRunning: 0.5, tolerance: 0.14, biased: false)
         analysis.threads = [agreeing, row]
+        analysis.recommendation = nil  // so the headline's numbers are the profile's totals
         let r = try browse(ReportInput(profile: profile, analysis: analysis))
+        // The page's totals count the corrected thread at its corrected shares.
+        let n = profile.samples.filter { $0.tid == biased.tid }.count
+        let onCPU = Double(profile.samples.filter { $0.tid != biased.tid && $0.state == .onCPU }.count) + 0.83 * Double(n)
+        let expected = "\(Int((onCPU / Double(profile.samples.count) * 100).rounded()))%of thread time on CPU"
+        XCTAssertTrue((r["numbers"] as? [String])?.contains(expected) ?? false, "\(r["numbers"] ?? "none") lacks \(expected)")
         let threads = try XCTUnwrap(r["threads"] as? [[String: Any]])
         XCTAssertEqual(threads.count, profile.threads.count)
         let shown = try XCTUnwrap(threads.first { $0["tid"] as? Int == Int(biased.tid) })

@@ -44,6 +44,45 @@ final class ContainerTests: XCTestCase {
         }
     }
 
+    /// CPython in a container whose root is pivoted: /proc/PID/maps names
+    /// /usr/bin/python3.1x, a file the host does not have (or another one). Detection reads
+    /// the interpreter through /proc/PID/root, so the Python frames are recorded.
+    func testPythonInAPivotedRoot() throws {
+        let dir = try XCTUnwrap(Self.chroot)
+        // A version the chroot has and the host does not: found only inside the root.
+        guard let version = ["3.13", "3.14", "3.15"].first(where: {
+            FileManager.default.fileExists(atPath: dir + "/usr/bin/python" + $0)
+                && !FileManager.default.fileExists(atPath: "/usr/bin/python" + $0)
+        }) else { throw XCTSkip("the sid chroot has no python3.13–3.15 that the host lacks") }
+        let script = "import time\ndef snooze_in_container():\n    time.sleep(20)\nsnooze_in_container()\n"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["-m", "--propagation", "private", "/bin/sh", "-c",
+                             "mount --bind \"$0\" \"$0\" && cd \"$0\" && mkdir -p .oldroot && /usr/sbin/pivot_root . .oldroot && exec /usr/bin/python\(version) -c \"$1\"",
+                             dir, script]
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        let pid = process.processIdentifier
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, ProcFSRead.link("/proc/\(pid)/exe")?.hasSuffix("/python\(version)") != true { usleep(20_000) }
+        usleep(500_000)  // the interpreter starts and reaches time.sleep
+        let out = Fixtures.scratch.appendingPathComponent("container-py-\(pid).profile.json").path
+        let r = try Fixtures.run(try Fixtures.forkcastBinary(), ["record", "--pid", "\(pid)", "--duration", "1", "-q", "-o", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        let recorded = try XCTUnwrap(profile.processes.first { $0.pid == pid })
+        XCTAssertEqual(recorded.root, ProcFSRead.link("/proc/\(pid)/ns/mnt"), "the profile notes the process's root")
+        XCTAssertTrue(recorded.runtime?.hasPrefix("CPython \(version)") ?? false, "runtime: \(recorded.runtime ?? "none")")
+        let pythonNames = Set(profile.samples.filter { $0.pid == pid && $0.stack >= 0 }
+            .flatMap { profile.stacks[Int($0.stack)].frames.map { profile.frames[Int($0)] } }
+            .filter { $0.kind == .python }.map(\.name))
+        XCTAssertTrue(pythonNames.contains("snooze_in_container"), "Python frames: \(pythonNames.sorted())")
+    }
+
     private func recordInside(expectRoot: ((Int32) -> String?)? = nil, _ command: (String) -> [String]) throws {
         let dir = try XCTUnwrap(Self.chroot)
         let argv = command(dir)

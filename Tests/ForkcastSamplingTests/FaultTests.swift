@@ -72,4 +72,19 @@ final class FaultTests: XCTestCase {
         let names = Set(profile.samples.flatMap { profile.stacks[Int($0.stack)].frames.map { profile.frames[Int($0)].name } })
         XCTAssertTrue(names.contains("short_lived_worker"))
     }
+    /// A shell's `$(echo | cat)` subshells can start, run and exit before their parent's
+    /// fork event is read: the late event must not register the dead child again as alive
+    /// (the recording then never ended after the script did). Bounded by --duration.
+    func testSubshellsEndingBeforeTheirForkEventIsRead() throws {
+        let script = "for i in $(seq 120); do x=$(echo $i | cat); y=$(echo $x); done"
+        let outcome = try launch(["/bin/bash", "-c", script], rate: 100, duration: 60)
+        XCTAssertEqual(outcome.endReason, .targetExited, "the recording ends with the script")
+        XCTAssertEqual(outcome.rootExit?.code, 0)
+        let profile = outcome.profile
+        XCTAssertNoThrow(try profile.validate())
+        XCTAssertGreaterThan(profile.processes.count, 200, "the subshells are followed")
+        let open = profile.processes.filter { $0.endNs == nil }
+        XCTAssertTrue(open.isEmpty, "processes never ended: \(open.prefix(5).map { ($0.pid, $0.origin) })")
+        XCTAssertTrue(profile.recording.notes.allSatisfy { !$0.contains("without an exit report") }, "\(profile.recording.notes)")
+    }
 }

@@ -70,6 +70,37 @@ final class PythonDebugOffsetsTests: XCTestCase {
         XCTAssertEqual(inspector.runtimeInfo.gilEnabled, true)
     }
 
+    /// Every free-threaded start-up enables the GIL transiently while an extension module
+    /// of unknown safety initialises: the holder is read while it is in effect, but the
+    /// build does not count as running with the GIL.
+    func testATransientlyEnabledGILIsReadButNotTheRuntimesGIL() throws {
+        let image = SyntheticCPython(shape: CPythonDebugOffsets.shape313, versionHex: 0x030D05F0, freeThreaded: true)
+        image.addInterpreter(id: 0, gilEnabled: true, gilTransient: true, holderIndex: 1, threads: [
+            (tid: 101, frames: [.python("main", line: 3)]), (tid: 102, frames: [.python("import_ext", line: 7)]),
+        ])
+        let inspector = try XCTUnwrap(image.detect().inspector)
+        try inspector.beginTick()
+        XCTAssertEqual(inspector.holdsGIL(tid: 102), true)
+        XCTAssertEqual(inspector.holdsGIL(tid: 101), false)
+        XCTAssertEqual(inspector.runtimeInfo.gilEnabled, false)
+    }
+
+    /// The GIL changes hands between the tick's reading and a thread's sample: the sample
+    /// re-reads it (`holdsGILNow`) and so does not call the new holder a non-holder.
+    func testTheHolderIsReReadPerSample() throws {
+        let image = SyntheticCPython(shape: CPythonDebugOffsets.shape313, versionHex: 0x030D05F0, freeThreaded: false)
+        image.addInterpreter(id: 0, gilEnabled: true, holderIndex: 0, threads: [
+            (tid: 101, frames: [.python("spin", line: 3)]), (tid: 102, frames: [.python("spin", line: 7)]),
+        ])
+        let inspector = try XCTUnwrap(image.detect().inspector)
+        try inspector.beginTick()
+        XCTAssertEqual(inspector.holdsGILNow(tid: 101), true)
+        image.handGIL(to: 1)
+        XCTAssertEqual(inspector.holdsGIL(tid: 101), true, "the tick's reading")
+        XCTAssertEqual(inspector.holdsGILNow(tid: 101), false)
+        XCTAssertEqual(inspector.holdsGILNow(tid: 102), true)
+    }
+
     func testA313DefaultBuildAndSubinterpretersWithTheirOwnGIL() throws {
         let image = SyntheticCPython(shape: CPythonDebugOffsets.shape313, versionHex: 0x030D05F0, freeThreaded: false)
         image.addInterpreter(id: 0, gilEnabled: true, holderIndex: 0, threads: [(tid: 201, frames: [.python("main", line: 12)])])
@@ -151,6 +182,7 @@ final class SyntheticCPython {
     var versionHex: UInt64
     private var next: UInt64 = 0x200000
     private var interpreters: [UInt64] = []
+    private var statesOfInterpreter: [[UInt64]] = []
     private var firstFrame: UInt64?
     private var strType: UInt64 = 0, bytesType: UInt64 = 0, codeType: UInt64 = 0
 
@@ -239,7 +271,9 @@ final class SyntheticCPython {
         return code
     }
 
-    func addInterpreter(id: Int64, gilEnabled: Bool, holderIndex: Int? = nil, ownGIL: Bool = false,
+    /// `gilEnabled` on a free-threaded image: permanently (`enabled == INT_MAX`), or with
+    /// `gilTransient` by one transient request (`enabled == 1`: an extension initialising).
+    func addInterpreter(id: Int64, gilEnabled: Bool, gilTransient: Bool = false, holderIndex: Int? = nil, ownGIL: Bool = false,
                         threads: [(tid: Int32, frames: [FrameSpec])],
                         holdsGilFlags: [Bool] = [], requestedFlags: [Bool] = []) {
         let interp = alloc(Int(v("interpreter_state.size")))
@@ -298,12 +332,20 @@ final class SyntheticCPython {
                 memory.write(interp + v("interpreter_state.gil_runtime_state_holder"), u64: states[holderIndex])
             }
             if freeThreaded {
-                memory.write(gilState + v("interpreter_state.gil_runtime_state_enabled"), [gilEnabled ? 1 : 0, 0, 0, 0])
+                memory.write(gilState + v("interpreter_state.gil_runtime_state_enabled"), gilTransient ? [1, 0, 0, 0] : gilEnabled ? [0xFF, 0xFF, 0xFF, 0x7F] : [0, 0, 0, 0])
             }
         }
         // Newest interpreter first, as CPython links them.
         memory.write(interp + v("interpreter_state.next"), u64: interpreters.last ?? 0)
         interpreters.append(interp)
+        statesOfInterpreter.append(states)
+    }
+
+    /// The GIL of interpreter `interpreter` (its own) changes hands to its thread `index`.
+    func handGIL(interpreter: Int = 0, to index: Int) {
+        let interp = interpreters[interpreter]
+        memory.write(interp + v("interpreter_state.gil_runtime_state_locked"), [1, 0, 0, 0])
+        memory.write(interp + v("interpreter_state.gil_runtime_state_holder"), u64: statesOfInterpreter[interpreter][index])
     }
 
     func corruptFirstFrameExecutable() {

@@ -46,4 +46,46 @@ final class UnwindTablesTests: XCTestCase {
         }
         XCTAssertEqual(profile.stats.unwindErrors, 0)
     }
+
+    /// A pc inside a PLT stub (lazy binding, as `-Wl,-z,lazy` builds): the stub has no
+    /// frame of its own, only .eh_frame's rule for the .plt section. Samples that stop
+    /// there still unwind through the caller to the thread's start; a thread blocked in a
+    /// call made through the PLT unwinds to main.
+    func testPCInAPLTStubUnwindsToTheRoot() throws {
+        let program = try Fixtures.cProgram("plt_calls", flags: ["-O2", "-g", "-pthread", "-fno-builtin", "-Wl,-z,lazy"])
+        // The PLT sections' file virtual addresses (the frames' offsets in a PIE).
+        let sections = try Fixtures.run("/usr/bin/readelf", ["-SW", program]).stdout.split(separator: "\n").compactMap { line -> Range<UInt64>? in
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let i = f.firstIndex(where: { $0 == ".plt" || $0 == ".plt.sec" }), f.count > i + 4,
+                  let address = UInt64(f[i + 2], radix: 16), let size = UInt64(f[i + 4], radix: 16) else { return nil }
+            return address..<(address + size)
+        }
+        XCTAssertFalse(sections.isEmpty, "no .plt section in the fixture")
+        let out = Fixtures.scratch.appendingPathComponent("plt-\(UUID().uuidString.prefix(6)).profile.json").path
+        let r = try Fixtures.run(try Fixtures.forkcastBinary(), ["record", "--rate", "1000", "-q", "-o", out, "--", program, "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        func frames(_ sample: Sample) -> [Frame] { profile.stacks[Int(sample.stack)].frames.map { profile.frames[Int($0)] } }
+        let spinRow = try XCTUnwrap(profile.threads.firstIndex { $0.name == "plt_spin" })
+        let inStub = profile.samples.filter { s in
+            guard s.thread == Int32(spinRow), s.stack >= 0, let leaf = frames(s).first, let offset = leaf.offset,
+                  leaf.mapping.map({ profile.mappings[Int($0)].file.hasSuffix("/" + URL(fileURLWithPath: program).lastPathComponent) })
+                    ?? false else { return false }
+            return sections.contains { $0.contains(offset) }
+        }
+        XCTAssertGreaterThan(inStub.count, 5, "samples stopped in labs@plt: \(inStub.count)")
+        for s in inStub {
+            let names = frames(s).map(\.name)
+            XCTAssertFalse(profile.stacks[Int(s.stack)].truncated, "stopped early from the PLT: \(names)")
+            XCTAssertEqual(Array(names.dropFirst().prefix(2)), ["spin_through_plt", "spinner"], "\(names)")
+        }
+        let mainSamples = profile.samples.filter { s in
+            s.stack >= 0 && s.tid == profile.recording.rootPid && frames(s).contains { $0.name == "block_through_plt" }
+        }
+        XCTAssertGreaterThan(mainSamples.count, 100)
+        for s in mainSamples {
+            XCTAssertFalse(profile.stacks[Int(s.stack)].truncated)
+            XCTAssertTrue(frames(s).contains { $0.name == "main" }, "\(frames(s).map(\.name))")
+        }
+    }
 }

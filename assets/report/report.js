@@ -104,7 +104,14 @@ function stackBlock(frames) { return h('div', { class: 'stack mono' }, frames.jo
 /* ---------- totals from the profile ---------- */
 var threads = D.threads || [], processes = D.processes || [];
 var stateTotals = STATES.map(function () { return 0; });
-threads.forEach(function (t) { t.counts.forEach(function (c, i) { stateTotals[i] += c; }); });
+// A thread the analysis corrected for observer bias counts at its corrected shares (the
+// kernel's running time; docs/analysis.md): the page's totals must not repeat the bias.
+var corrected = {};
+((A && A.threads) || []).forEach(function (a) { if (a.measured && a.measured.biased && a.sampled_states) corrected[a.pid + '/' + a.tid] = a.states; });
+threads.forEach(function (t) {
+  var fix = corrected[t.pid + '/' + t.tid], n = t.counts.reduce(function (a, b) { return a + b; }, 0);
+  t.counts.forEach(function (c, i) { stateTotals[i] += fix && fix[STATES[i]] != null ? fix[STATES[i]] * n : c; });
+});
 var sampleTotal = stateTotals.reduce(function (a, b) { return a + b; }, 0);
 
 /* ---------- header ---------- */

@@ -46,9 +46,15 @@ public final class CPythonInspector {
     static let gilStateSize: UInt64 = 208
     /// Interpreters seen at the last tick that had any (id, own GIL).
     private var lastInterpreters: [(id: Int64, ownGIL: Bool?)] = []
-    /// Whether the GIL is enabled: always on default builds; read from the interpreter's
-    /// GIL state on free-threaded ones (nil until read).
+    /// Whether the GIL is enabled for good: always on default builds; on free-threaded
+    /// ones, whether an interpreter's GIL was seen *permanently* enabled (`enabled ==
+    /// INT_MAX`: `PYTHON_GIL=1`, or an extension not marked free-threading safe), false
+    /// otherwise (nil until read). A transient enable — the GIL taken while an extension
+    /// module of unknown safety initialises, at every start-up — does not count.
     private(set) var gilEnabled: Bool?
+    /// Whether a GIL was in effect at the last tick (enabled permanently or transiently):
+    /// while it is, holders and waiters are read as on a default build.
+    private var gilInEffect: Bool
     private var codeCache: [UInt64: CodeInfo] = [:]
     /// Type object address → tp_name, for the few types checked (str, bytes, …).
     private var typeNames: [UInt64: String] = [:]
@@ -57,10 +63,15 @@ public final class CPythonInspector {
     /// Idents already looked up and not found in `threading._active` (not started by
     /// `threading`), so they are not looked up every tick.
     var identsWithoutName: Set<UInt64> = []
-    /// How many times each ident was looked up without a name: a thread is in
-    /// `threading._active` only once `Thread._bootstrap_inner` registered it, a moment
-    /// after its thread state exists, so a few misses are retried before giving up.
-    var nameMisses: [UInt64: Int] = [:]
+    /// When (monotonic ns) each ident was first looked up without a name, and how many
+    /// times: a thread is in `threading._active` only once `Thread._bootstrap_inner`
+    /// registered it, after its thread state exists — and with CPU-bound threads holding
+    /// the GIL that can take many switch intervals — so misses are retried for a second
+    /// (and at least 5 times) before giving up.
+    var nameMisses: [UInt64: (first: UInt64, count: Int)] = [:]
+    /// When `threading._active` was last read for idents that had missed before: such
+    /// retries are spaced 10 ms apart, whatever the sampling rate.
+    var lastNameRetry: UInt64 = 0
 
     /// What the reader keeps of a code object, with the pointers it was decoded from so
     /// that a freed and reused address is noticed.
@@ -81,6 +92,7 @@ public final class CPythonInspector {
         self.runtimeAddress = runtimeAddress
         self.memory = memory
         self.gilEnabled = layout.freeThreaded ? nil : true
+        self.gilInEffect = !layout.freeThreaded
     }
 
     // MARK: - Per tick
@@ -107,7 +119,8 @@ public final class CPythonInspector {
         var holderStates = Set<UInt64>()
         var framedTids = Set<Int32>()
         var interpreters: [(id: Int64, ownGIL: Bool?)] = []
-        var anyGILEnabled: Bool?
+        var anyGILPermanent: Bool?
+        var anyGILInEffect = false
         while interp != 0 {
             guard seenInterps.insert(interp).inserted, seenInterps.count <= Self.maxInterpreters else {
                 throw .inconsistent("interpreter list loops or is too long")
@@ -124,9 +137,14 @@ public final class CPythonInspector {
                     gilOfInterpreter[id] = gil
                     if let own = l.interpOwnGil { ownGIL = gil == interp + own }
                     let state = try read(gil, Int(max(lockedOffset + 4, holderOffset + 8, (l.gilEnabled ?? 0) + 4)))
-                    var enabled = true
-                    if let enabledOffset = l.gilEnabled { enabled = state.i32(enabledOffset) > 0 }
-                    anyGILEnabled = (anyGILEnabled ?? false) || enabled
+                    var enabled = true, permanent = true
+                    if let enabledOffset = l.gilEnabled {
+                        let raw = state.i32(enabledOffset)
+                        enabled = raw > 0
+                        permanent = raw == Int32.max
+                    }
+                    anyGILPermanent = (anyGILPermanent ?? false) || permanent
+                    anyGILInEffect = anyGILInEffect || enabled
                     if enabled, state.i32(lockedOffset) == 1 {
                         let holder = state.u64(holderOffset)
                         if holder != 0 { holderStates.insert(holder) }
@@ -164,7 +182,10 @@ public final class CPythonInspector {
             interp = try pointer(interp + l.interpNext)
         }
         lastInterpreters = interpreters.sorted { $0.id < $1.id }
-        if l.interpGilPointer != nil, !interpreters.isEmpty { gilEnabled = anyGILEnabled ?? gilEnabled }
+        if l.interpGilPointer != nil, !interpreters.isEmpty {
+            if let permanent = anyGILPermanent { gilEnabled = (gilEnabled ?? false) || permanent }
+            gilInEffect = anyGILInEffect || !l.freeThreaded
+        }
 
         // 3.11: one GIL in the runtime. `locked` is 1 while held; the holder is
         // `tstate_current` once the taking thread has installed itself, `last_holder` in
@@ -189,14 +210,44 @@ public final class CPythonInspector {
     /// Whether the thread held a GIL (its interpreter's) at the last `beginTick`; nil
     /// when the process runs without a GIL (free-threaded build with the GIL disabled).
     public func holdsGIL(tid: Int32) -> Bool? {
-        if gilEnabled == false { return nil }
+        guard gilInEffect else { return nil }
         return gilHolders.contains(tid)
+    }
+
+    /// Whether the thread holds its interpreter's GIL *now*, re-read from the GIL's state
+    /// (and 3.15's `holds_gil`) while the thread is stopped or blocked — it cannot take or
+    /// drop the GIL then. The tick's reading (`holdsGIL`) can be milliseconds old by the
+    /// time a thread stops on a loaded machine, long enough for the GIL to change hands
+    /// (every 5 ms under contention). Falls back to the tick's reading when the re-read
+    /// fails; nil when the process runs without a GIL.
+    public func holdsGILNow(tid: Int32) -> Bool? {
+        guard gilInEffect, let tstate = threadStates[tid] else { return holdsGIL(tid: tid) }
+        let l = layout
+        do {
+            if let id = interpreterOfTid[tid], let gil = gilOfInterpreter[id],
+               let lockedOffset = l.gilLocked, let holderOffset = l.gilLastHolder {
+                let state = try read(gil, Int(max(lockedOffset + 4, holderOffset + 8)))
+                var holds = state.i32(lockedOffset) == 1 && state.u64(holderOffset) == tstate
+                if !holds, let flag = l.tstateHoldsGil { holds = try read(tstate + flag, 4).i32(0) != 0 }
+                return holds
+            }
+            if let lockedOffset = l.runtimeGilLocked {
+                // 3.11: one GIL in the runtime; the holder as in beginTick.
+                let end = [lockedOffset + 4, (l.runtimeTstateCurrent ?? 0) + 8, (l.runtimeGilLastHolder ?? 0) + 8].max()!
+                let runtime = try read(runtimeAddress, Int(end))
+                guard runtime.i32(lockedOffset) == 1 else { return false }
+                var holder = l.runtimeTstateCurrent.map { runtime.u64($0) } ?? 0
+                if holder == 0, let last = l.runtimeGilLastHolder { holder = runtime.u64(last) }
+                return holder == tstate
+            }
+        } catch {}
+        return holdsGIL(tid: tid)
     }
 
     /// Whether the thread had asked for the GIL (`gil_requested`, 3.15+); nil when the
     /// build does not say (the recorder then looks for `take_gil` in the native stack).
     public func requestsGIL(tid: Int32) -> Bool? {
-        guard layout.tstateGilRequested != nil, gilEnabled != false else { return nil }
+        guard layout.tstateGilRequested != nil, gilInEffect else { return nil }
         return gilRequesters.contains(tid)
     }
 
@@ -204,7 +255,7 @@ public final class CPythonInspector {
     /// in there waits for the GIL (its condition variable or mutex), whatever the
     /// native stack's symbols say. nil when unknown or when the GIL is disabled.
     public func gilAddressRange(tid: Int32) -> Range<UInt64>? {
-        guard gilEnabled != false else { return nil }
+        guard gilInEffect else { return nil }
         let gil: UInt64?
         if let id = interpreterOfTid[tid], let address = gilOfInterpreter[id] {
             gil = address

@@ -1,16 +1,22 @@
+import ForkcastSystem
+
 extension CPythonInspector {
     /// The names `threading` gave the Python threads (tid → name), read from
     /// `sys.modules["threading"]._active`; threads it does not know (started from C, or
     /// `_thread`) are absent. Best effort: whatever cannot be read is left out. Names
     /// are looked up once per new thread, so this is cheap to call every tick.
-    public func threadNames() -> [Int32: String] {
+    public func threadNames(now: UInt64 = Clock.now()) -> [Int32: String] {
         let missing = tidByIdent.keys.filter { threadNameByIdent[$0] == nil && !identsWithoutName.contains($0) }
-        if !missing.isEmpty {
+        let onlyRetries = missing.allSatisfy { nameMisses[$0] != nil }
+        if !missing.isEmpty, !onlyRetries || now &- lastNameRetry >= 10_000_000 {
+            if onlyRetries { lastNameRetry = now }
             if let active = try? readActiveThreads() {
                 for (ident, name) in active { threadNameByIdent[ident] = name }
                 for ident in missing where active[ident] == nil {
-                    nameMisses[ident, default: 0] += 1
-                    if nameMisses[ident]! >= 5 { identsWithoutName.insert(ident) }
+                    var miss = nameMisses[ident] ?? (first: now, count: 0)
+                    miss.count += 1
+                    nameMisses[ident] = miss
+                    if miss.count >= 5, now &- miss.first >= 1_000_000_000 { identsWithoutName.insert(ident) }
                 }
             }
         }

@@ -71,8 +71,36 @@ public final class Symbolizer {
         if let index = module.table.index(containing: probe &- bias) {
             return Frame(kind: .native, name: module.name(at: index), module: mapping.path, offset: offset, symbolized: true)
         }
+        if isSignalTrampoline(address, in: mapping, files: files) {
+            return Frame(kind: .native, name: "__restore_rt", module: mapping.path, offset: offset, symbolized: true)
+        }
         return Frame(kind: .native, name: "\(Symbolizer.baseName(label))+0x\(String(offset, radix: 16))",
                      module: mapping.path, offset: offset, symbolized: false)
+    }
+
+    /// x86-64 `mov $15, %rax; syscall` (rt_sigreturn): the code of glibc's `__restore_rt`,
+    /// where a signal handler returns to. Debian's libc has the name only in its stripped
+    /// `.symtab`, so the frame above every signal frame would read `libc.so.6+0x…`; the
+    /// code names it, as libunwind and gdb recognize a signal frame by it.
+    static let sigreturnCode: [UInt8] = [0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05]
+
+    /// Whether the mapped file holds the rt_sigreturn trampoline at `address`.
+    func isSignalTrampoline(_ address: UInt64, in mapping: MemoryMapping, files: [String: String]?) -> Bool {
+        guard mapping.isFileBacked, mapping.permissions.contains("x"), address >= mapping.start,
+              address + UInt64(Self.sigreturnCode.count) <= mapping.end else { return false }
+        let path: String
+        if let files {
+            guard let opened = files[mapping.path] else { return false }
+            path = opened
+        } else {
+            path = mapping.path
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var code = [UInt8](repeating: 0, count: Self.sigreturnCode.count)
+        let n = code.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(address - mapping.start + mapping.offset)) }
+        return n == code.count && code == Self.sigreturnCode
     }
 
     /// The module of `mapping`, read from the recorder's own path or, for a process in

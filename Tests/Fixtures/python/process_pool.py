@@ -8,7 +8,19 @@ import sys
 import time
 
 
+# Both tasks meet here first, so each runs in its own worker: without it, under spawn a
+# worker that starts first can take both tasks while the other is still importing.
+_barrier = None
+
+
+def init(barrier):
+    global _barrier
+    _barrier = barrier
+
+
 def pool_spin(seconds):
+    if _barrier is not None:
+        _barrier.wait(timeout=60)
     deadline = time.monotonic() + seconds
     x = 0
     while time.monotonic() < deadline:
@@ -24,7 +36,8 @@ def main():
     method = sys.argv[1] if len(sys.argv) > 1 else "spawn"
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 30.0
     context = multiprocessing.get_context(method)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2, mp_context=context, initializer=init,
+                                                initargs=(context.Barrier(2),)) as pool:
         futures = [pool.submit(pool_spin, seconds) for _ in range(2)]
         # The workers exist once the tasks were handed out; give them a moment to start
         # the spin, then tell the test which processes to look at.

@@ -62,6 +62,7 @@ function selfTest() {
     var cells = tr.querySelectorAll('td');
     return { name: cells[0].textContent, tid: +cells[1].textContent, onCPU: cells[4].textContent };
   });
+  r.numbers = Array.prototype.map.call(document.querySelectorAll('#headline .number'), function (e) { return e.textContent; });
   var threadsNote = document.querySelector('#threads p.muted');
   r.threadsNote = threadsNote ? threadsNote.textContent : null;
   r.readyMs = window.__forkcastReadyMs;
