@@ -187,10 +187,73 @@ enum Roles {
                 processes[i].role = .helper
             }
         }
+        // A runner's jobs (make's gcc drivers) and what they start (cc1, as) are the work, and
+        // the runner supervises them — however short each job lived.
+        if let (runner, jobs) = Jobs.runner(in: processes) {
+            var children: [Int32: [Int]] = [:]
+            for (i, p) in processes.enumerated() where p.pid != p.ppid { children[p.ppid, default: []].append(i) }
+            var stack = jobs.compactMap { j in processes.firstIndex { $0.pid == j.pid } }
+            var seen = Set<Int>()
+            while let i = stack.popLast() {
+                guard seen.insert(i).inserted else { continue }
+                processes[i].role = .worker
+                stack += children[processes[i].pid] ?? []
+            }
+            if let r = processes.firstIndex(where: { $0.pid == runner }) { processes[r].role = .supervisor }
+        }
         // With no worker and no supervisor, the root is the program; other processes help it.
         if !processes.contains(where: { $0.role == .worker || $0.role == .supervisor || $0.role == .main }),
            let root = processes.firstIndex(where: { $0.pid == rootPid }) {
             processes[root].role = .main
         }
+    }
+}
+
+/// Jobs a runner starts (make's compilers, a script's commands, xargs's workers): the work
+/// is done by other programs, which are processes by construction — never threads of the
+/// runner — and the runner's waits are for its own jobs, not for clients.
+enum Jobs {
+    /// A command's program: the base name of its first word, without the `:` a process
+    /// that rewrote its title adds (`/usr/lib/postgresql/15/bin/postgres`, `postgres: bench` → `postgres`).
+    static func programName(_ command: [String]) -> String {
+        let first = command.first?.split(separator: " ").first.map(String.init) ?? ""
+        var name = first.split(separator: "/").last.map(String.init) ?? first
+        while name.hasSuffix(":") { name.removeLast() }
+        return name
+    }
+
+    /// The children of `pid` that run another program than it, when there are at least two
+    /// and they with their descendants used at least half of the recording's CPU time
+    /// (make -j2: 16 gcc drivers whose cc1 and as do the work). Empty otherwise — a server's
+    /// fork of itself (redis's BGSAVE, PostgreSQL's backends) is the same program.
+    static func otherPrograms(of pid: Int32, in processes: [ProcessBreakdown]) -> [ProcessBreakdown] {
+        guard let runner = processes.first(where: { $0.pid == pid }) else { return [] }
+        let name = programName(runner.command)
+        var children: [Int32: [ProcessBreakdown]] = [:]
+        for p in processes where p.pid != p.ppid { children[p.ppid, default: []].append(p) }
+        let jobs = (children[pid] ?? []).filter { let n = programName($0.command); return !n.isEmpty && n != name }
+        guard jobs.count >= 2 else { return [] }
+        var cpu = 0.0
+        var stack = jobs
+        var seen = Set<Int32>()
+        while let p = stack.popLast() {
+            guard seen.insert(p.pid).inserted else { continue }
+            cpu += p.cpuSeconds
+            stack += children[p.pid] ?? []
+        }
+        let total = processes.reduce(0.0) { $0 + $1.cpuSeconds }
+        return total > 0 && cpu >= 0.5 * total ? jobs : []
+    }
+
+    /// The runner of the recording and its jobs: of the processes with jobs, the one that
+    /// started the most (`sh -c 'find | xargs -P2 gzip'`: xargs's 8 gzip, not sh's find and
+    /// xargs; make's 16 gcc, not each gcc's cc1 and as), the first of equals. Nil when none.
+    static func runner(in processes: [ProcessBreakdown]) -> (pid: Int32, jobs: [ProcessBreakdown])? {
+        var best: (pid: Int32, jobs: [ProcessBreakdown])?
+        for p in processes {
+            let jobs = otherPrograms(of: p.pid, in: processes)
+            if !jobs.isEmpty && jobs.count > (best?.jobs.count ?? 0) { best = (p.pid, jobs) }
+        }
+        return best
     }
 }

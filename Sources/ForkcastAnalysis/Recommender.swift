@@ -129,7 +129,10 @@ public enum Recommender {
         }
         // A threads recording sees neither pickling nor process start-up: advising processes
         // from it rests on the task size, which it can only estimate.
-        let workerProcesses = analysis.multiprocessing?.poolWorkerProcesses ?? 0
+        // (Worker processes of any kind ran it on processes: make's compilers.)
+        let workerProcesses = max(analysis.multiprocessing?.poolWorkerProcesses ?? 0,
+                                  analysis.processes.filter { $0.role == .worker && !$0.idle }.count,
+                                  Jobs.runner(in: analysis.processes)?.jobs.count ?? 0)
         if winner == .processes && workerProcesses == 0 && !measured {
             // The task size, where the pool's queue traffic shows it, says how much a round
             // trip per task would weigh; the bytes pickled per task are not visible here.
@@ -208,10 +211,14 @@ public enum Recommender {
     /// process, else one working thread (serial).
     static func currentDesign(_ a: Analysis) -> (strategy: ConcurrencyStrategy, workers: Int)? {
         func working(_ pid: Int32) -> Int { a.threads.filter { $0.pid == pid && !$0.idle && $0.role != .helper }.count }
+        // A runner's jobs (make -j2's compilers): as many processes as run at a time.
+        if let jobs = Jobs.runner(in: a.processes)?.jobs { return (.processes, peakAlive(jobs)) }
         let workerProcesses = a.processes.filter { $0.role == .worker && !$0.idle }
         if workerProcesses.count >= 2 {
+            // Worker processes at a time, not in all: make -j2 runs 16 compilers two at a time.
+            let atOnce = peakAlive(workerProcesses)
             let perProcess = workerProcesses.map { working($0.pid) }.max() ?? 1
-            return perProcess >= 2 ? (.hybrid, workerProcesses.count * perProcess) : (.processes, workerProcesses.count)
+            return perProcess >= 2 ? (.hybrid, atOnce * perProcess) : (.processes, atOnce)
         }
         // The worker threads that carry the work: a pool member busy less than a third as
         // much as the busiest (zstd -T2's reader and writer threads, from the same pool as
@@ -224,6 +231,23 @@ public enum Recommender {
         if threads.count >= 2 { return (.threads, threads.count) }
         let working = a.threads.filter { !$0.idle && $0.role != .helper }
         return working.count == 1 ? (.serial, 1) : nil
+    }
+
+    /// The most of `processes` alive at one time (a process still alive at the end counts to the end).
+    static func peakAlive(_ processes: [ProcessBreakdown]) -> Int {
+        // Ends before starts at the same instant: a job replaced by the next is not two at once.
+        var events: [(at: Double, change: Int)] = []
+        for p in processes {
+            events.append((p.startSeconds, 1))
+            events.append((p.endSeconds ?? Double.infinity, -1))
+        }
+        events.sort { a, b in a.at != b.at ? a.at < b.at : a.change < b.change }
+        var alive = 0, peak = 0
+        for e in events {
+            alive += e.change
+            peak = max(peak, alive)
+        }
+        return max(1, peak)
     }
 
     /// Why the recording cannot tell, or nil when it can.

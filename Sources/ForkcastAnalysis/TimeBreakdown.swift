@@ -474,7 +474,10 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
         // requests, wake-ups), so the work arrives from outside and its concurrency follows
         // the clients', not a pool size the program chose.
         let helpers = Set(b.processes.filter { $0.role == .helper }.map(\.pid))
-        let driven = b.threads.filter { b.eventDrivenTids.contains($0.tid) && !helpers.contains($0.pid) && $0.role != .helper }
+        // A runner multiplexing while the other programs it started do the work (make -j2 in
+        // pselect on its jobserver pipe while gcc runs) waits for its jobs, not for clients.
+        let driven = b.threads.filter { b.eventDrivenTids.contains($0.tid) && !helpers.contains($0.pid) && $0.role != .helper
+            && Jobs.otherPrograms(of: $0.pid, in: b.processes).isEmpty }
         if !driven.isEmpty {
             let workers = b.processes.filter { $0.role == .worker }.count
             let workerThreads = b.threads.filter { $0.role == .worker && !helpers.contains($0.pid) }.count

@@ -173,7 +173,7 @@ extension TraceSession {
                id != 0 || python.interpreterOfTid[thread.tid] == nil {
                 python.interpreterOfTid[thread.tid] = id
             }
-            return PythonSample(frames: frames, holdsGIL: inspector.holdsGIL(tid: thread.tid),
+            return PythonSample(frames: frames, holdsGIL: inspector.holdsGILNow(tid: thread.tid),
                                 requestsGIL: inspector.requestsGIL(tid: thread.tid) ?? false,
                                 gilRange: inspector.gilAddressRange(tid: thread.tid))
         } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import ForkcastModel
 import ForkcastTestSupport
 import XCTest
@@ -346,5 +347,29 @@ final class PythonThreadNameRolesTests: XCTestCase {
 
     func testOneFamilyOfProgramNames() throws {
         try check(["worker-spin_alpha", "worker-spin_beta", "worker-spin_gamma", "worker-spin_delta"])
+    }
+}
+
+/// Recorded profiles of real programs kept as fixtures, where the recording decides the case
+/// and a new run on a loaded machine might not show it again.
+final class RecordedProfileTests: XCTestCase {
+    /// `make -s -j2` of 16 generated C files on a loaded 2-core machine (load average 15),
+    /// recorded with `forkcast record`: make waits in pselect on its jobserver pipe (91% of
+    /// its samples, read as I/O work, not as idle), gcc drivers wait for cc1, cc1 and `as`
+    /// do the work. Before: the compilers were helpers, so the workload was make's pselect,
+    /// and the advice "threads × 32 (0.95): I/O-bound". Now: keep, processes × 2.
+    func testMakeJ2RecordingIsKeptAsTwoProcessesNotIOBoundThreads() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/make-j2-loaded.json.gz")
+        let a = Analyzer.analyze(try Profile.decode(Data(contentsOf: url)))
+        let cc1 = a.processes.filter { ($0.command.first ?? "").hasSuffix("/cc1") }
+        XCTAssertFalse(cc1.isEmpty)
+        XCTAssertTrue(cc1.allSatisfy { $0.role == .worker }, "the compilers are the work: \(cc1.map { $0.role?.rawValue ?? "" })")
+        XCTAssertEqual(a.processes.first { $0.pid == a.profile?.rootPid }?.role, .supervisor)
+        XCTAssertFalse(a.findings.contains { $0.id == "design.event-driven" })
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2)
+        XCTAssertTrue(r.reasons.first?.text.contains("processes × 2") ?? false, "\(r.reasons.map(\.text))")
+        XCTAssertTrue(r.reasons.contains { $0.factor == .taskType && $0.text.contains("other programs") }, "\(r.reasons.map(\.text))")
     }
 }

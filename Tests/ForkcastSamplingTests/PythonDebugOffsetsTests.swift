@@ -85,6 +85,22 @@ final class PythonDebugOffsetsTests: XCTestCase {
         XCTAssertEqual(inspector.runtimeInfo.gilEnabled, false)
     }
 
+    /// The GIL changes hands between the tick's reading and a thread's sample: the sample
+    /// re-reads it (`holdsGILNow`) and so does not call the new holder a non-holder.
+    func testTheHolderIsReReadPerSample() throws {
+        let image = SyntheticCPython(shape: CPythonDebugOffsets.shape313, versionHex: 0x030D05F0, freeThreaded: false)
+        image.addInterpreter(id: 0, gilEnabled: true, holderIndex: 0, threads: [
+            (tid: 101, frames: [.python("spin", line: 3)]), (tid: 102, frames: [.python("spin", line: 7)]),
+        ])
+        let inspector = try XCTUnwrap(image.detect().inspector)
+        try inspector.beginTick()
+        XCTAssertEqual(inspector.holdsGILNow(tid: 101), true)
+        image.handGIL(to: 1)
+        XCTAssertEqual(inspector.holdsGIL(tid: 101), true, "the tick's reading")
+        XCTAssertEqual(inspector.holdsGILNow(tid: 101), false)
+        XCTAssertEqual(inspector.holdsGILNow(tid: 102), true)
+    }
+
     func testA313DefaultBuildAndSubinterpretersWithTheirOwnGIL() throws {
         let image = SyntheticCPython(shape: CPythonDebugOffsets.shape313, versionHex: 0x030D05F0, freeThreaded: false)
         image.addInterpreter(id: 0, gilEnabled: true, holderIndex: 0, threads: [(tid: 201, frames: [.python("main", line: 12)])])
@@ -166,6 +182,7 @@ final class SyntheticCPython {
     var versionHex: UInt64
     private var next: UInt64 = 0x200000
     private var interpreters: [UInt64] = []
+    private var statesOfInterpreter: [[UInt64]] = []
     private var firstFrame: UInt64?
     private var strType: UInt64 = 0, bytesType: UInt64 = 0, codeType: UInt64 = 0
 
@@ -321,6 +338,14 @@ final class SyntheticCPython {
         // Newest interpreter first, as CPython links them.
         memory.write(interp + v("interpreter_state.next"), u64: interpreters.last ?? 0)
         interpreters.append(interp)
+        statesOfInterpreter.append(states)
+    }
+
+    /// The GIL of interpreter `interpreter` (its own) changes hands to its thread `index`.
+    func handGIL(interpreter: Int = 0, to index: Int) {
+        let interp = interpreters[interpreter]
+        memory.write(interp + v("interpreter_state.gil_runtime_state_locked"), [1, 0, 0, 0])
+        memory.write(interp + v("interpreter_state.gil_runtime_state_holder"), u64: statesOfInterpreter[interpreter][index])
     }
 
     func corruptFirstFrameExecutable() {

@@ -214,6 +214,36 @@ public final class CPythonInspector {
         return gilHolders.contains(tid)
     }
 
+    /// Whether the thread holds its interpreter's GIL *now*, re-read from the GIL's state
+    /// (and 3.15's `holds_gil`) while the thread is stopped or blocked — it cannot take or
+    /// drop the GIL then. The tick's reading (`holdsGIL`) can be milliseconds old by the
+    /// time a thread stops on a loaded machine, long enough for the GIL to change hands
+    /// (every 5 ms under contention). Falls back to the tick's reading when the re-read
+    /// fails; nil when the process runs without a GIL.
+    public func holdsGILNow(tid: Int32) -> Bool? {
+        guard gilInEffect, let tstate = threadStates[tid] else { return holdsGIL(tid: tid) }
+        let l = layout
+        do {
+            if let id = interpreterOfTid[tid], let gil = gilOfInterpreter[id],
+               let lockedOffset = l.gilLocked, let holderOffset = l.gilLastHolder {
+                let state = try read(gil, Int(max(lockedOffset + 4, holderOffset + 8)))
+                var holds = state.i32(lockedOffset) == 1 && state.u64(holderOffset) == tstate
+                if !holds, let flag = l.tstateHoldsGil { holds = try read(tstate + flag, 4).i32(0) != 0 }
+                return holds
+            }
+            if let lockedOffset = l.runtimeGilLocked {
+                // 3.11: one GIL in the runtime; the holder as in beginTick.
+                let end = [lockedOffset + 4, (l.runtimeTstateCurrent ?? 0) + 8, (l.runtimeGilLastHolder ?? 0) + 8].max()!
+                let runtime = try read(runtimeAddress, Int(end))
+                guard runtime.i32(lockedOffset) == 1 else { return false }
+                var holder = l.runtimeTstateCurrent.map { runtime.u64($0) } ?? 0
+                if holder == 0, let last = l.runtimeGilLastHolder { holder = runtime.u64(last) }
+                return holder == tstate
+            }
+        } catch {}
+        return holdsGIL(tid: tid)
+    }
+
     /// Whether the thread had asked for the GIL (`gil_requested`, 3.15+); nil when the
     /// build does not say (the recorder then looks for `take_gil` in the native stack).
     public func requestsGIL(tid: Int32) -> Bool? {

@@ -3,6 +3,8 @@
 // Two processes, so that the one keeping the CPU busy is not the recorded one (a ptrace
 // stop of a recorded hog would give the CPU away):
 //
+//   woken_starved cpu           prints "CPU COUNT": the highest CPU it may run on, and how
+//       many it may (the test's choice of the CPU to keep busy).
 //   woken_starved sleeper CPU   (recorded) a thread "starved", pinned to CPU, blocks in
 //       wait_in_read() reading a pipe; main prints "ready PID" and waits for SIGUSR1, then
 //       writes to the pipe (waking "starved"), waits for it and prints "starved_ms=N": from
@@ -69,6 +71,15 @@ __attribute__((noinline)) static void compute_until(uint64_t end) {
 }
 
 int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "cpu") == 0) {
+        // The highest CPU this process may run on, and how many it may: "CPU COUNT".
+        cpu_set_t allowed;
+        if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 1;
+        int last = -1;
+        for (int i = 0; i < CPU_SETSIZE; i++) if (CPU_ISSET(i, &allowed)) last = i;
+        printf("%d %d\n", last, CPU_COUNT(&allowed));
+        return 0;
+    }
     if (argc >= 3 && strcmp(argv[1], "sleeper") == 0) {
         cpu = atoi(argv[2]);
         sigset_t usr1;
@@ -102,6 +113,6 @@ int main(int argc, char **argv) {
         compute_until(now_ns() + (uint64_t)(seconds * 1e9));
         return 0;
     }
-    fprintf(stderr, "usage: woken_starved sleeper CPU | woken_starved hog CPU SECONDS\n");
+    fprintf(stderr, "usage: woken_starved cpu | woken_starved sleeper CPU | woken_starved hog CPU SECONDS\n");
     return 2;
 }
