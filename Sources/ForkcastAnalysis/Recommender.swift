@@ -141,7 +141,11 @@ public enum Recommender {
             let cap: Double
             var text = "This recording ran the work on threads: it cannot see what processes would add (pickling arguments and "
                 + "results, starting workers, a round trip per task)"
-            if let perTask, let seen = tasks?.metrics["tasks_seen"] {
+            if let perTask, (tasks?.metrics["tasks_lower_bound"] ?? 0) > 0 {
+                // An upper bound on the task size says nothing about how small the tasks were.
+                cap = 0.7
+                text += "; its workers seldom waited for work, so its tasks were not all seen: at most \(Text.secs(perTask)) of work each"
+            } else if let perTask, let seen = tasks?.metrics["tasks_seen"] {
                 if perTask < 0.02 {
                     cap = 0.5
                     text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each — short enough that a pickle round trip per task can cost as much"

@@ -344,6 +344,17 @@ final class IdleRolesKeepTests: XCTestCase {
         let longTasks = try XCTUnwrap(long.findings.first { $0.id == "pool.tasks" })
         XCTAssertEqual(longTasks.metrics["task_seconds"] ?? 0, 0.24, accuracy: 0.01)
         XCTAssertGreaterThan(long.recommendation?.confidence ?? 0, short.recommendation?.confidence ?? 1)
+        // Workers that waited for work 4% of their time took most tasks from a full queue
+        // unseen (python3 -m pkg.cf, a pre-filled ThreadPoolExecutor.map of 24 tasks, read as
+        // "its 3 tasks did about 1.7 s of work each, long next to a round trip", cap 0.85):
+        // the count is a lower bound, the size an upper one, and says nothing about a round trip.
+        XCTAssertEqual(longTasks.metrics["tasks_lower_bound"], 1)
+        XCTAssertTrue(longTasks.title.contains("at least") && longTasks.title.contains("at most"), longTasks.title)
+        XCTAssertEqual(tasks.metrics["tasks_lower_bound"], 0, "workers waiting half their time show each task")
+        let r = try XCTUnwrap(long.recommendation)
+        XCTAssertLessThanOrEqual(r.confidence, 0.7)
+        XCTAssertTrue(r.reasons.contains { $0.text.contains("at most 0.24 s of work each") }, "\(r.reasons.map(\.text))")
+        XCTAssertFalse(r.reasons.contains { $0.text.contains("long next to a round trip") }, "\(r.reasons.map(\.text))")
     }
 }
 
