@@ -189,8 +189,7 @@ enum Roles {
         }
         // A runner's jobs (make's gcc drivers) and what they start (cc1, as) are the work, and
         // the runner supervises them — however short each job lived.
-        let jobs = Jobs.otherPrograms(of: rootPid, in: processes)
-        if !jobs.isEmpty {
+        if let (runner, jobs) = Jobs.runner(in: processes) {
             var children: [Int32: [Int]] = [:]
             for (i, p) in processes.enumerated() where p.pid != p.ppid { children[p.ppid, default: []].append(i) }
             var stack = jobs.compactMap { j in processes.firstIndex { $0.pid == j.pid } }
@@ -200,7 +199,7 @@ enum Roles {
                 processes[i].role = .worker
                 stack += children[processes[i].pid] ?? []
             }
-            if let root = processes.firstIndex(where: { $0.pid == rootPid }) { processes[root].role = .supervisor }
+            if let r = processes.firstIndex(where: { $0.pid == runner }) { processes[r].role = .supervisor }
         }
         // With no worker and no supervisor, the root is the program; other processes help it.
         if !processes.contains(where: { $0.role == .worker || $0.role == .supervisor || $0.role == .main }),
@@ -244,5 +243,17 @@ enum Jobs {
         }
         let total = processes.reduce(0.0) { $0 + $1.cpuSeconds }
         return total > 0 && cpu >= 0.5 * total ? jobs : []
+    }
+
+    /// The runner of the recording and its jobs: of the processes with jobs, the one that
+    /// started the most (`sh -c 'find | xargs -P2 gzip'`: xargs's 8 gzip, not sh's find and
+    /// xargs; make's 16 gcc, not each gcc's cc1 and as), the first of equals. Nil when none.
+    static func runner(in processes: [ProcessBreakdown]) -> (pid: Int32, jobs: [ProcessBreakdown])? {
+        var best: (pid: Int32, jobs: [ProcessBreakdown])?
+        for p in processes {
+            let jobs = otherPrograms(of: p.pid, in: processes)
+            if !jobs.isEmpty && jobs.count > (best?.jobs.count ?? 0) { best = (p.pid, jobs) }
+        }
+        return best
     }
 }

@@ -55,9 +55,16 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
         func inMain(_ stack: Int32) -> Bool {
             guard !mainSuffixes.isEmpty, stack >= 0, Int(stack) < profile.stacks.count else { return false }
             if let known = mainLeafCache[stack] { return known }
-            let leafPython = profile.stacks[Int(stack)].frames.lazy.map { profile.frames[Int($0)] }.first { $0.kind == .python }
-            let file = leafPython?.file ?? ""
-            let hit = mainSuffixes.contains { file.hasSuffix($0) || ($0.hasSuffix("/") && file.contains($0)) }
+            // The main module's frame nearest the leaf, before the pool's own frames: a task of
+            // `-m compileall` runs in py_compile and importlib, called from compileall.py's
+            // compile_file under the pool's worker loop (whose fork keeps compileall's main
+            // frames further out, which do not count).
+            var hit = false
+            for frame in profile.stacks[Int(stack)].frames.lazy.map({ profile.frames[Int($0)] }) where frame.kind == .python {
+                let file = frame.file ?? ""
+                if mainSuffixes.contains(where: { file.hasSuffix($0) || ($0.hasSuffix("/") && file.contains($0)) }) { hit = true; break }
+                if file.contains("/multiprocessing/") || file.contains("/concurrent/futures/") { break }
+            }
             mainLeafCache[stack] = hit
             return hit
         }
@@ -79,7 +86,7 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
         }
 
         // Pass 2: costs.
-        var pickle = 0, unpickle = 0, transfer = 0, readWait = 0, writeWaits = 0, queueLock = 0, onCPU = 0, compute = 0
+        var pickle = 0, unpickle = 0, transfer = 0, readWait = 0, writeWaits = 0, queueLock = 0, onCPU = 0, compute = 0, computeRunnable = 0
         let pipeWait = profile.waits.map { $0.fdKind == .pipe }
         let socketWait = profile.waits.map { $0.fdKind == .socket }
         let writeWait = profile.waits.map { Self.writeCalls.contains($0.syscall) }
@@ -105,6 +112,14 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
                        !pythonFrames || f.contains(.userLeaf) || !f.contains(.hasPython) || inMain(s.stack) {
                         compute += 1
                     }
+                }
+            case .runnable:
+                // A task's code waiting for a CPU (a loaded machine) is the worker busy with
+                // work, not waiting for the next task: it counts toward the busy share.
+                guard !workerPids.isEmpty, workerPids.contains(s.pid), let first = firstUser[s.pid], s.timeNs >= first else { continue }
+                let f = classifier.flags(s.stack)
+                if f.ipc == .none, !pythonFrames || f.contains(.userLeaf) || !f.contains(.hasPython) || inMain(s.stack) {
+                    computeRunnable += 1
                 }
             case .ioWait:
                 guard s.wait >= 0 else { continue }
@@ -175,7 +190,7 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
             serializationShare: cpu > 0 ? serialization / cpu : 0,
             startupShare: poolWorkers.isEmpty || duration <= 0 ? 0 : min(1, startup / (Double(poolWorkers.count) * duration)),
             workerComputeSeconds: computeSeconds,
-            workerBusyShare: lifetimes > 0 ? min(1, computeSeconds / lifetimes) : 0,
+            workerBusyShare: lifetimes > 0 ? min(1, (computeSeconds + Double(computeRunnable) * period) / lifetimes) : 0,
             workerLifetimeSeconds: lifetimes,
             overheadRatio: (serialization + startup) / max(computeSeconds, period),
             topStacks: Support.top(ipcStacks, 3).map { classifier.labels($0.key) })

@@ -132,7 +132,7 @@ public enum Recommender {
         // (Worker processes of any kind ran it on processes: make's compilers.)
         let workerProcesses = max(analysis.multiprocessing?.poolWorkerProcesses ?? 0,
                                   analysis.processes.filter { $0.role == .worker && !$0.idle }.count,
-                                  Jobs.otherPrograms(of: analysis.profile?.rootPid ?? 0, in: analysis.processes).count)
+                                  Jobs.runner(in: analysis.processes)?.jobs.count ?? 0)
         if winner == .processes && workerProcesses == 0 && !measured {
             // The task size, where the pool's queue traffic shows it, says how much a round
             // trip per task would weigh; the bytes pickled per task are not visible here.
@@ -212,8 +212,7 @@ public enum Recommender {
     static func currentDesign(_ a: Analysis) -> (strategy: ConcurrencyStrategy, workers: Int)? {
         func working(_ pid: Int32) -> Int { a.threads.filter { $0.pid == pid && !$0.idle && $0.role != .helper }.count }
         // A runner's jobs (make -j2's compilers): as many processes as run at a time.
-        let jobs = Jobs.otherPrograms(of: a.profile?.rootPid ?? 0, in: a.processes)
-        if !jobs.isEmpty { return (.processes, peakAlive(jobs)) }
+        if let jobs = Jobs.runner(in: a.processes)?.jobs { return (.processes, peakAlive(jobs)) }
         let workerProcesses = a.processes.filter { $0.role == .worker && !$0.idle }
         if workerProcesses.count >= 2 {
             // Worker processes at a time, not in all: make -j2 runs 16 compilers two at a time.

@@ -150,9 +150,7 @@ public struct TaskTypeRule: RecommenderRulePlugin {
             }
             // Work done by other programs the recorded one starts (make's compilers) cannot
             // become threads of one process: as many of them at a time as cores.
-            let root = a.profile?.rootPid ?? 0
-            let jobs = Jobs.otherPrograms(of: root, in: a.processes)
-            if !jobs.isEmpty {
+            if let (root, jobs) = Jobs.runner(in: a.processes) {
                 let names = Array(Set(jobs.map { Jobs.programName($0.command) })).sorted()
                 let parent = a.processes.first { $0.pid == root }.map { Jobs.programName($0.command) } ?? "the recorded program"
                 return [Advice(rule: descriptor.name, strategy: .processes, weight: 0.6, workers: cores, reason: Reason(
@@ -344,6 +342,18 @@ public struct StartupRule: RecommenderRulePlugin {
                 + "start-up (\(Text.secs(mp.startupSeconds))) and waiting for the next task. Run serially, or batch tasks (chunksize) "
                 + "so each is worth the round trip."
             return [Advice(rule: descriptor.name, strategy: .serial, weight: 0.5 + 0.4 * (1 - mp.workerBusyShare / 0.3), workers: 1,
+                           reason: Reason(factor: .startup, text: text, metrics: metrics, stack: mp.topStacks.first))]
+        }
+        // Busy workers, but the pool's own cost (start-up, pickling, transfer) exceeded all the
+        // useful work they did: a pool cannot win back more than that work (python3 -m
+        // compileall -j 2 on a hundred files: 0.15 s of overhead for 0.12 s of compiling;
+        // measured, -j 1 beat -j 2).
+        if mp.overheadRatio >= 1 && !mp.dataBound {
+            let text = "Process overhead exceeds the work: start-up (\(Text.secs(mp.startupSeconds))) and moving data between processes "
+                + "cost \(Text.num(mp.overheadRatio))× the \(Text.secs(mp.workerComputeSeconds)) of useful CPU time the "
+                + "\(mp.poolWorkerProcesses) worker processes spent on the tasks; the pool cannot save more than that work. "
+                + "Run serially, or give each process more work."
+            return [Advice(rule: descriptor.name, strategy: .serial, weight: min(0.8, 0.4 + 0.2 * mp.overheadRatio), workers: 1,
                            reason: Reason(factor: .startup, text: text, metrics: metrics, stack: mp.topStacks.first))]
         }
         if mp.startupShare >= 0.3 {

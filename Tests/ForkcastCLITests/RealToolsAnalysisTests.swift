@@ -64,4 +64,60 @@ final class RealToolsAnalysisTests: XCTestCase {
             XCTAssertEqual(r.strategy, .undecided, "\(r.strategy): \(r.reasons.map(\.text))")
         }
     }
+
+    /// `python3 -m compileall -q -j 2` on copies of three standard-library packages (about a
+    /// hundred files): a ProcessPoolExecutor whose tasks run in py_compile and importlib,
+    /// called from compileall.py. Before: the workers' useful work was 0.0 s (the leaf Python
+    /// frame was never compileall.py itself), so "Tasks too small for processes: useful
+    /// work only 0% of their lifetime"; and on a loaded machine a task's time runnable
+    /// without a CPU counted as waiting for the next task. Now the work is seen and counted.
+    func testCompileallWorkersDoUsefulWorkInTheMainModulesTasks() throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("\(python) is not installed") }
+        let version = try Fixtures.run(python, ["-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let tree = scratch.appendingPathComponent("src")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for package in ["email", "json", "xml"] {
+            try FileManager.default.copyItem(atPath: "/usr/lib/python\(version)/\(package)", toPath: tree.appendingPathComponent(package).path)
+        }
+        _ = try Fixtures.run("/usr/bin/find", [tree.path, "-name", "__pycache__", "-prune", "-exec", "rm", "-rf", "{}", "+"])
+
+        let a = try recordAndAnalyze([python, "-m", "compileall", "-q", "-j", "2", tree.path], name: "compileall-j2")
+        let mp = try XCTUnwrap(a.multiprocessing)
+        XCTAssertEqual(mp.poolWorkerProcesses, 2)
+        XCTAssertGreaterThan(mp.workerComputeSeconds, 0, "compile_file's work in the workers is useful work")
+        XCTAssertGreaterThanOrEqual(mp.workerBusyShare, 0.3, "the workers compiled (on a CPU or waiting for one) most of their life")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertFalse(r.reasons.contains { $0.text.hasPrefix("Tasks too small for processes") }, "\(r.reasons.map(\.text))")
+    }
+
+    /// `sh -c 'find … | xargs -P2 -n1 gzip …'` over 8 files of 2 MB: the shell starts a
+    /// pipeline (find, xargs), xargs runs the gzip jobs two at a time. The runner is xargs,
+    /// not sh: before, "run as other programs (2 × find, xargs started by sh)", and its
+    /// count of two was the pipeline's, not xargs's -P2.
+    func testXargsP2GzipIsKeptAsTwoGzipProcessesStartedByXargs() throws {
+        guard let sh = Fixtures.which("sh"), Fixtures.which("xargs") != nil, Fixtures.which("gzip") != nil,
+              Fixtures.which("find") != nil else { throw XCTSkip("sh, find, xargs or gzip is not installed") }
+        let dir = scratch.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // Pseudo-random hex digits (xorshift): gzip works on them, text that does not compress to nothing.
+        let hex = Array("0123456789abcdef".utf8)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var text = [UInt8](repeating: 0, count: 2_000_000)
+        for k in text.indices {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            text[k] = hex[Int(state & 15)]
+        }
+        for i in 1...8 { try Data(text).write(to: dir.appendingPathComponent("f\(i)")) }
+        let a = try recordAndAnalyze([sh, "-c", "find '\(dir.path)' -type f | xargs -P2 -n1 gzip -6 -c > /dev/null"], name: "xargs-P2-gzip")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertNotEqual(r.strategy, .threads, "gzip jobs cannot become threads: \(r.reasons.map(\.text))")
+        if r.strategy == .keep {
+            XCTAssertEqual(r.workers, 2, "xargs -P2 runs two at a time: \(r.reasons.map(\.text))")
+            XCTAssertTrue(r.reasons.contains { $0.text.contains("8 × gzip started by xargs") }, "\(r.reasons.map(\.text))")
+        } else {
+            XCTAssertEqual(r.strategy, .undecided, "\(r.strategy): \(r.reasons.map(\.text))")
+        }
+    }
 }
