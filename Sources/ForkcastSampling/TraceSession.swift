@@ -172,6 +172,13 @@ final class TraceSession {
                 }
                 if !added { break }
             }
+            if p != pid, process.threads.isEmpty, allProcesses.last === process {
+                // Not one thread seized (it was exiting, or may not be traced: noted above):
+                // not a process of this recording.
+                processes[p] = nil
+                processOrder.removeAll { $0 == p }
+                allProcesses.removeLast()
+            }
             queue.append(contentsOf: childProcesses(of: p))
         }
         if processes[pid]?.threads.isEmpty ?? true { throw RecordError.noSuchProcess(pid) }
