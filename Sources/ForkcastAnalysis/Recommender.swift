@@ -141,7 +141,11 @@ public enum Recommender {
             let cap: Double
             var text = "This recording ran the work on threads: it cannot see what processes would add (pickling arguments and "
                 + "results, starting workers, a round trip per task)"
-            if let perTask, let seen = tasks?.metrics["tasks_seen"] {
+            if let perTask, (tasks?.metrics["tasks_lower_bound"] ?? 0) > 0 {
+                // An upper bound on the task size says nothing about how small the tasks were.
+                cap = 0.7
+                text += "; its workers seldom waited for work, so its tasks were not all seen: at most \(Text.secs(perTask)) of work each"
+            } else if let perTask, let seen = tasks?.metrics["tasks_seen"] {
                 if perTask < 0.02 {
                     cap = 0.5
                     text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each — short enough that a pickle round trip per task can cost as much"
@@ -173,8 +177,12 @@ public enum Recommender {
         reasons += extra
         // Advice to run as the program already runs is no change of model: keep, and say
         // that the evidence favours the design it has.
-        if !measured, let current = currentDesign(analysis), current.strategy == winner, current.workers == max(1, workers) {
-            let design = winner == .serial ? "serially (one working thread)" : "as \(winner.rawValue) × \(current.workers)"
+        let perTask = threadPerTask(analysis)
+        if !measured, let current = perTask.map({ (strategy: ConcurrencyStrategy.threads, workers: $0.atOnce) }) ?? currentDesign(analysis),
+           current.strategy == winner, perTask != nil || current.workers == max(1, workers) {
+            let design = winner == .serial ? "serially (one working thread)"
+                : perTask.map { "a thread per task (\($0.started) threads started, about \($0.atOnce) at once: the count follows the load)" }
+                ?? "as \(winner.rawValue) × \(current.workers)"
             let keepReason = Reason(factor: .other,
                                     text: "It already runs \(design), which is what the evidence favours; keep the design"
                                         + (limits.isEmpty ? "." : " and work on what limits it."),
@@ -231,6 +239,27 @@ public enum Recommender {
         if threads.count >= 2 { return (.threads, threads.count) }
         let working = a.threads.filter { !$0.idle && $0.role != .helper }
         return working.count == 1 ? (.serial, 1) : nil
+    }
+
+    /// A thread per task (`python3 -m http.server`'s ThreadingHTTPServer starts one per
+    /// request): a process that started at least 20 threads, ten times as many as were alive
+    /// at once, all but two of them (the acceptor, a helper) seen for under a tenth of the
+    /// recording — no pool beside them. Its thread count
+    /// follows the load, so threads × N is the design it has, not a change.
+    static func threadPerTask(_ a: Analysis) -> (started: Int, atOnce: Int)? {
+        guard let o = a.overall, o.ticks > 0 else { return nil }
+        // The workload's processes only: a local server the program talks to is a helper.
+        let helpers = Set(a.processes.filter { $0.role == .helper }.map(\.pid))
+        let byPid = Dictionary(grouping: a.threads.filter { !helpers.contains($0.pid) }, by: \.pid)
+        guard let (_, threads) = byPid.max(by: { $0.value.count < $1.value.count }), threads.count >= 20 else { return nil }
+        let samples = threads.reduce(0) { $0 + $1.samples }
+        let atOnce = max(1, Int((Double(samples) / Double(o.ticks)).rounded()))
+        let brief = threads.filter { Double($0.samples) < 0.1 * Double(o.ticks) }.count
+        // …and no pool beside them: at most the acceptor and one helper were seen for a
+        // tenth of the recording or more (a ThreadPoolExecutor of 8 talking to a thread-per-connection server in
+        // the same process is a pool of 8).
+        guard threads.count >= 10 * atOnce, threads.count - brief <= 2 else { return nil }
+        return (threads.count, atOnce)
     }
 
     /// The most of `processes` alive at one time (a process still alive at the end counts to the end).

@@ -328,7 +328,8 @@ public struct StartupRule: RecommenderRulePlugin {
         // Long tasks (the pool's queue traffic shows them) and idle workers: they idled after
         // their work, not between tasks — a short run, not tasks too small for processes.
         if mp.workerBusyShare < 0.3 && !mp.dataBound,
-           let tasks = a.findings.first(where: { $0.id == "pool.tasks" }), let perTask = tasks.metrics["task_seconds"], perTask >= 0.05 {
+           let tasks = a.findings.first(where: { $0.id == "pool.tasks" }), let perTask = tasks.metrics["task_seconds"], perTask >= 0.05,
+           (tasks.metrics["tasks_lower_bound"] ?? 0) == 0 {
             return [Advice(rule: descriptor.name, strategy: nil, weight: 0, reason: Reason(
                 factor: .startup,
                 text: "Worker processes did useful work only \(Text.pct(mp.workerBusyShare)) of their lifetime, but their tasks were long "

@@ -501,13 +501,21 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
             let workSeconds = poolThreads.reduce(0.0) { $0 + $1.seconds * (1 - $1.idleShare) }
             let perTask = workSeconds / Double(tasks)
             let duration = max(b.summary.durationSeconds, b.summary.periodSeconds)
+            // Workers that seldom waited for work took task after task from a full queue
+            // without a wait between them (a pre-filled ThreadPoolExecutor.map): the count is a
+            // lower bound, the work per task an upper one.
+            let waited = poolThreads.reduce(0.0) { $0 + $1.seconds * $1.idleShare } / max(poolThreads.reduce(0.0) { $0 + $1.seconds }, 1e-9)
+            let lowerBound = waited < 0.15
             part.findings.append(Finding(
                 source: descriptor.name, id: "pool.tasks", severity: .info, factor: .startup,
-                title: "Pool tasks: about \(tasks) started by \(poolThreads.count) workers, \(Text.secs(perTask)) of work each",
+                title: lowerBound
+                    ? "Pool tasks: at least \(tasks) started by \(poolThreads.count) workers, at most \(Text.secs(perTask)) of work each"
+                    : "Pool tasks: about \(tasks) started by \(poolThreads.count) workers, \(Text.secs(perTask)) of work each",
                 detail: "Estimated from the workers' queue traffic (each return from waiting for work to working is a task); "
-                    + "a task shorter than the sampling period (\(Text.secs(b.summary.periodSeconds))) can be missed, so short tasks are rarer than they are.",
+                    + "a task shorter than the sampling period (\(Text.secs(b.summary.periodSeconds))) can be missed, so short tasks are rarer than they are."
+                    + (lowerBound ? " The workers waited for work only \(Text.pct(waited)) of their time: tasks taken from a full queue without a wait are not seen, so there were more, and smaller." : ""),
                 metrics: ["tasks_seen": Double(tasks), "task_seconds": perTask, "tasks_per_second": Double(tasks) / duration,
-                          "workers": Double(poolThreads.count)]))
+                          "workers": Double(poolThreads.count), "tasks_lower_bound": lowerBound ? 1 : 0]))
         }
         if o.starvedTickShare >= 0.25 && o.runnableThreads >= 0.25 {
             part.findings.append(Finding(

@@ -31,6 +31,11 @@ public struct PythonSampling {
         var attempts = 0
         var lastAttemptNs: UInt64 = 0
         var done = false
+        /// The wait before the next attempt: 50 ms while the process may still be loading
+        /// libpython; 500 ms once its loader has run and nothing mapped names Python (an
+        /// embedder may still dlopen it later). Each attempt re-reads the maps: a shell
+        /// script forking hundreds of short processes paid for it on every tick.
+        var retryAfterNs: UInt64 = 50_000_000
         /// beginTick succeeded this tick.
         var readable = false
     }
@@ -88,7 +93,7 @@ extension TraceSession {
         for pid in processOrder {
             guard let process = processes[pid], process.endNs == nil, !process.awaitingExec else { continue }
             var state = python.processes[pid] ?? PythonSampling.ProcessState()
-            if state.inspector == nil, !state.done, now - state.lastAttemptNs > 50_000_000 {
+            if state.inspector == nil, !state.done, now - state.lastAttemptNs > state.retryAfterNs {
                 state.attempts += 1
                 state.lastAttemptNs = now
                 detectPython(process, &state)
@@ -129,7 +134,10 @@ extension TraceSession {
     }
 
     func detectPython(_ process: TracedProcess, _ state: inout PythonSampling.ProcessState) {
-        addressSpaces[Int(process.addressSpace)].refresh()
+        // Maps read in the last 10 ms (the process was just added or warmed) are current.
+        if Clock.now() &- addressSpaces[Int(process.addressSpace)].lastRefreshNs > 10_000_000 {
+            addressSpaces[Int(process.addressSpace)].refresh()
+        }
         let space = addressSpaces[Int(process.addressSpace)]
         let maps = space.mappings.map { PythonMapping(start: $0.start, end: $0.end, offset: $0.offset, path: $0.path) }
         let detection = CPythonInspector.detect(pid: process.pid, maps: maps, executable: process.executable,
@@ -137,7 +145,10 @@ extension TraceSession {
                                                                                             files: space.root?.files))
         switch detection {
         case .notCPython:
-            break
+            let loaderRan = space.mappings.contains { $0.path.contains("/libc.so") || $0.path.contains("/libc-") }
+            if loaderRan && !space.mappings.contains(where: { $0.path.range(of: "python", options: .caseInsensitive) != nil }) {
+                state.retryAfterNs = 500_000_000
+            }
         case .unsupported(let version, let note):
             state.done = true
             process.runtime = "CPython \(version)"

@@ -172,6 +172,13 @@ final class TraceSession {
                 }
                 if !added { break }
             }
+            if p != pid, process.threads.isEmpty, allProcesses.last === process {
+                // Not one thread seized (it was exiting, or may not be traced: noted above):
+                // not a process of this recording.
+                processes[p] = nil
+                processOrder.removeAll { $0 == p }
+                allProcesses.removeLast()
+            }
             queue.append(contentsOf: childProcesses(of: p))
         }
         if processes[pid]?.threads.isEmpty ?? true { throw RecordError.noSuchProcess(pid) }
@@ -239,7 +246,7 @@ final class TraceSession {
         let p = TracedProcess(pid: pid, ppid: ppid, origin: origin, startNs: startNs)
         p.command = ProcFS.commandLine(pid: pid)
         p.executable = ProcFS.executable(pid: pid)
-        p.addressSpace = newAddressSpace(pid: pid)
+        p.addressSpace = newAddressSpace(pid: pid, forkedFrom: origin == "fork" || origin == "vfork" ? ppid : nil)
         p.unwinder = Unwinder(pid: pid, maxFrames: options.maxFrames,
                               foreignRoot: addressSpaces[Int(p.addressSpace)].root != nil)
         if processes[pid] == nil { processOrder.append(pid) }
@@ -262,9 +269,23 @@ final class TraceSession {
         return t
     }
 
-    func newAddressSpace(pid: Int32) -> Int32 {
+    /// A new address space for `pid`, its maps read now — or, for a child just forked from
+    /// a traced parent (same root), the parent's: a fork copies them, and a shell script
+    /// forking hundreds of subshells spent most of the tracer's time reading and parsing
+    /// identical maps. A later exec gets its own address space; a pc outside the copy
+    /// marks it stale and re-reads it.
+    func newAddressSpace(pid: Int32, forkedFrom parent: Int32? = nil) -> Int32 {
         let id = Int32(addressSpaces.count)
-        addressSpaces.append(AddressSpace(pid: pid))
+        var space = AddressSpace(pid: pid)
+        if let parent, let source = processes[parent].flatMap({ $0.endNs == nil ? addressSpaces[Int($0.addressSpace)] : nil }),
+           space.root == nil, source.root == nil, !source.mappings.isEmpty {
+            space.mappings = source.mappings
+            space.map = source.map
+            space.lastRefreshNs = Clock.now()
+            addressSpaces.append(space)
+            return id
+        }
+        addressSpaces.append(space)
         addressSpaces[Int(id)].refresh()
         return id
     }

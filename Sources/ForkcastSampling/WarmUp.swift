@@ -48,7 +48,9 @@ extension TraceSession {
     func warmUp(_ process: TracedProcess) {
         process.warm = true
         guard process.endNs == nil, !process.awaitingExec else { return }
-        addressSpaces[Int(process.addressSpace)].refresh()
+        if Clock.now() &- addressSpaces[Int(process.addressSpace)].lastRefreshNs > 10_000_000 {
+            addressSpaces[Int(process.addressSpace)].refresh()  // older than 10 ms: re-read
+        }
         warmPythonDetection(process)
         // Reads here are not samples: what they count is put back.
         let (inconsistent, pythonErrorsBefore) = (stats.inconsistentStacks, stats.pythonReadErrors)

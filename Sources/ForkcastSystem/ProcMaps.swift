@@ -116,7 +116,9 @@ public enum ProcMaps {
         var path = String(Substring(rest))
         // The kernel writes a newline in a path as the four characters `\012` (the only
         // character it escapes there); turn it back so the file can be opened.
-        if path.contains("\\012") { path = path.replacingOccurrences(of: "\\012", with: "\n") }
+        // (Checked on the bytes first: Foundation's String.contains was 7% of the tracer's
+        // CPU when a shell script forked hundreds of processes.)
+        if rest.contains(UInt8(ascii: "\\")), path.contains("\\012") { path = path.replacingOccurrences(of: "\\012", with: "\n") }
         var deleted = false
         if path.hasSuffix(" (deleted)") {
             path.removeLast(" (deleted)".count)

@@ -103,6 +103,45 @@ final class IdleRolesKeepTests: XCTestCase {
         XCTAssertTrue(r.reasons.first?.text.contains("threads × 2") ?? false, "\(r.reasons.map(\.text))")
     }
 
+    /// `python3 -m http.server` (ThreadingHTTPServer) attached under wrk: a thread per
+    /// request, 542 threads in 4 s, about two alive at once, the work in send with the GIL
+    /// released. Before: "threads × 2 workers (0.91)", a pool of two as if it were a change;
+    /// it already runs threads, their count following the load. Now: keep, saying so.
+    func testAThreadPerRequestServerIsKeptNotGivenAPoolOfTwo() throws {
+        func n(_ name: String, _ module: String) -> Frame { Self.n(name, module) }
+        func c(_ name: String) -> Frame { Self.c(name) }
+        let py = "/usr/bin/python3.11"
+        let send: Step = (.onCPU, [c("send"), n("sock_sendall", py), SyntheticProfiles.python("_SocketWriter.write", file: "/usr/lib/python3.11/socketserver.py", line: 834),
+                                   SyntheticProfiles.python("SimpleHTTPRequestHandler.do_GET", file: "/usr/lib/python3.11/http/server.py", line: 671),
+                                   n("thread_run", py), c("start_thread"), c("clone3")], nil, false)
+        let accept: Step = (.onCPU, [n("sock_accept", py), SyntheticProfiles.python("TCPServer.get_request", file: "/usr/lib/python3.11/socketserver.py", line: 505),
+                                     SyntheticProfiles.python("BaseServer.serve_forever", file: "/usr/lib/python3.11/socketserver.py", line: 233),
+                                     n("Py_RunMain", py), c("__libc_start_main")], nil, true)
+        let ticks = 400
+        var p = SyntheticProfiles.make(threads: [.init(name: "MainThread", pid: 700, tid: 700, cycle: [accept]),
+                                                 .init(name: "python3", pid: 700, tid: 701, cycle: [send])],
+                                       ticks: ticks, command: ["/usr/bin/python3", "-m", "http.server"])
+        // Thread 701 stands for the first request; the others each live 4 ticks, two at a time.
+        let sendStack = try XCTUnwrap(p.samples.first { $0.tid == 701 }).stack
+        p.samples.removeAll { $0.tid == 701 && $0.timeNs >= 4 * 10_000_000 }
+        p.threads = p.threads.map { t in var t = t; if t.tid == 701 { t.endNs = 4 * 10_000_000 }; return t }
+        for k in 1..<200 {
+            let tid = Int32(701 + k), start = (k * 2) % (ticks - 4)
+            p.threads.append(ThreadInfo(pid: 700, tid: tid, name: "python3", startNs: UInt64(start) * 10_000_000, endNs: UInt64(start + 4) * 10_000_000))
+            for t in start..<(start + 4) {
+                p.samples.append(Sample(timeNs: UInt64(t) * 10_000_000, pid: 700, tid: tid, stack: sendStack, state: .onCPU, wait: -1, holdsGIL: false))
+            }
+        }
+        p.samples.sort { $0.timeNs < $1.timeNs }
+        let a = Analyzer.analyze(p)
+        let perTask = try XCTUnwrap(Recommender.threadPerTask(a))
+        XCTAssertEqual(perTask.started, 201)
+        XCTAssertEqual(perTask.atOnce, 3, "the main thread and two request threads")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertTrue(r.reasons.first?.text.contains("a thread per task") ?? false, "\(r.reasons.map(\.text))")
+    }
+
     func testIdleServerIsUndecided() throws {
         var p = Self.eventServer(ticks: 500)
         // The workers saw no request: every sample is the epoll wait.
@@ -305,6 +344,17 @@ final class IdleRolesKeepTests: XCTestCase {
         let longTasks = try XCTUnwrap(long.findings.first { $0.id == "pool.tasks" })
         XCTAssertEqual(longTasks.metrics["task_seconds"] ?? 0, 0.24, accuracy: 0.01)
         XCTAssertGreaterThan(long.recommendation?.confidence ?? 0, short.recommendation?.confidence ?? 1)
+        // Workers that waited for work 4% of their time took most tasks from a full queue
+        // unseen (python3 -m pkg.cf, a pre-filled ThreadPoolExecutor.map of 24 tasks, read as
+        // "its 3 tasks did about 1.7 s of work each, long next to a round trip", cap 0.85):
+        // the count is a lower bound, the size an upper one, and says nothing about a round trip.
+        XCTAssertEqual(longTasks.metrics["tasks_lower_bound"], 1)
+        XCTAssertTrue(longTasks.title.contains("at least") && longTasks.title.contains("at most"), longTasks.title)
+        XCTAssertEqual(tasks.metrics["tasks_lower_bound"], 0, "workers waiting half their time show each task")
+        let r = try XCTUnwrap(long.recommendation)
+        XCTAssertLessThanOrEqual(r.confidence, 0.7)
+        XCTAssertTrue(r.reasons.contains { $0.text.contains("at most 0.24 s of work each") }, "\(r.reasons.map(\.text))")
+        XCTAssertFalse(r.reasons.contains { $0.text.contains("long next to a round trip") }, "\(r.reasons.map(\.text))")
     }
 }
 

@@ -227,6 +227,7 @@ final class RateTests: XCTestCase {
         XCTAssertNoThrow(try profile.validate())
         XCTAssertTrue(profile.samples.contains { $0.pid == parent.processIdentifier }, "the parent is recorded")
         XCTAssertFalse(profile.samples.contains { $0.pid == held }, "the held child has no samples")
+        XCTAssertFalse(profile.processes.contains { $0.pid == held }, "nor a process row: it was not recorded")
         XCTAssertTrue(profile.recording.notes.contains { $0.contains("process \(held)") && $0.contains("not recorded") },
                       "\(profile.recording.notes)")
     }
