@@ -291,7 +291,10 @@ public struct ExperimentRunner: Sendable {
         let inPlay = Set([decision.leader] + decision.comparisons.filter { $0.standing == .open || $0.standing == .equivalent }.map(\.configuration))
         let next = top * 2
         var new: [Configuration] = []
-        for c in configs where c.workers == top && inPlay.contains(c.ref) {
+        // Hybrid comes along even when it lost at this count: many waits that each end in a
+        // little Python work pile up on one GIL, which processes at the same concurrency
+        // share out (like with like: threads×N is compared with hybrid×N at every count).
+        for c in configs where c.workers == top && (inPlay.contains(c.ref) || c.strategy == .hybrid) {
             let n = Configuration(c.strategy, next, python: c.python)
             if c.strategy == .hybrid && !plan.hybridIsMixed(next) { continue }
             if !configs.contains(n) && !new.contains(n) { new.append(n) }

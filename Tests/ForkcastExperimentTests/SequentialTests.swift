@@ -211,6 +211,19 @@ final class SequentialTests: XCTestCase {
         }
     }
 
+    /// Hybrid behind threads at ×4 can win at ×16 (wake-ups that each hold the GIL a little
+    /// pile up in one process): it is carried along when the counts are doubled.
+    func testHybridIsExtendedAlongWithTheLeader() throws {
+        let times: [String: Double] = ["serial": 4.0, "threads×2": 2.0, "threads×4": 1.0, "hybrid×4": 1.1, "threads×8": 0.5,
+                                       "hybrid×8": 0.5, "threads×16": 0.4, "hybrid×16": 0.25, "threads×32": 0.4, "hybrid×32": 0.25]
+        let stream = Stream(times: times, noise: 0.02, seed: 5, cpuPerWall: 0.05)
+        let (result, log) = try run(plan([.serial, .threads, .hybrid], workers: [2, 4], extend: true), stream)
+        XCTAssertNotNil(result.summary.first { $0.strategy == "hybrid" && $0.workers == 16 }, "\(log)")
+        let rec = try XCTUnwrap(result.recommendation)
+        XCTAssertEqual(rec.strategy, .hybrid, "\(log)")
+        XCTAssertEqual(rec.workers, 16, "\(log)")
+    }
+
     func testCPUBoundWorkIsNotExtended() throws {
         let stream = Stream(times: ["serial": 2.0, "processes×2": 1.0, "threads×2": 2.0], noise: 0.02, cpuPerWall: 1.9)
         let (result, log) = try run(plan([.serial, .threads, .processes], workers: [2], extend: true), stream)
