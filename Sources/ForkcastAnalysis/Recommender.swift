@@ -237,6 +237,15 @@ public enum Recommender {
         let processes = Set(threads.map(\.pid))
         guard processes.count <= 1 else { return nil }
         if threads.count >= 2 { return (.threads, threads.count) }
+        // Threads that kept the process's name and were not grouped as a pool (git
+        // pack-objects' two delta threads under git gc): the busy threads of the process that
+        // did most of the CPU, counted as above.
+        if threads.isEmpty, let busiest = a.processes.filter({ $0.role != .helper }).max(by: { $0.cpuSeconds < $1.cpuSeconds }) {
+            let own = a.threads.filter { $0.pid == busiest.pid && !$0.idle && $0.role != .helper }
+            let top = own.map { 1 - $0.idleShare }.max() ?? 0
+            let busy = own.filter { 1 - $0.idleShare >= top / 3 }
+            if busy.count >= 2 { return (.threads, busy.count) }
+        }
         let working = a.threads.filter { !$0.idle && $0.role != .helper }
         return working.count == 1 ? (.serial, 1) : nil
     }

@@ -422,4 +422,21 @@ final class RecordedProfileTests: XCTestCase {
         XCTAssertTrue(r.reasons.first?.text.contains("processes × 2") ?? false, "\(r.reasons.map(\.text))")
         XCTAssertTrue(r.reasons.contains { $0.factor == .taskType && $0.text.contains("other programs") }, "\(r.reasons.map(\.text))")
     }
+
+    /// `git gc --aggressive` on a clone of this repository (10 KB recording): git gc waits
+    /// for git repack, which reads a pipe from git pack-objects, whose two delta threads
+    /// (named `git`, not grouped as a pool) did 5 s of the recording's 5.06 s of CPU. Before:
+    /// pack-objects was a helper, so "Undecided: mostly idle — the workload's threads
+    /// waited for work 99% of their time (888 working samples)"; made the work but counted
+    /// as threads × 4, "threads × 2 workers (0.82)" — what it already runs. Now: keep ×2.
+    func testGitGcPackObjectsIsTheWorkAndItsTwoThreadsAreKept() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/git-gc-aggressive.json.gz")
+        let a = Analyzer.analyze(try Profile.decode(Data(contentsOf: url)))
+        let pack = try XCTUnwrap(a.processes.first { $0.command.contains { $0 == "pack-objects" } })
+        XCTAssertNotEqual(pack.role, .helper, "the process doing 5 s of the CPU is the work")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2)
+        XCTAssertTrue(r.reasons.first?.text.contains("threads × 2") ?? false, "\(r.reasons.map(\.text))")
+    }
 }
