@@ -439,4 +439,17 @@ final class RecordedProfileTests: XCTestCase {
         XCTAssertEqual(r.workers, 2)
         XCTAssertTrue(r.reasons.first?.text.contains("threads × 2") ?? false, "\(r.reasons.map(\.text))")
     }
+
+    /// zstd -T2 -6 on 40 MB on a near-idle machine (load 3; 3.5 KB recording): the stripped
+    /// binary's five threads all read as one pool; the two compressing threads ran 90-97%,
+    /// the main thread (reading and dispatching) 41%, the reader and writer threads 6%.
+    /// Before: with a third of the busiest as the bar, main counted, threads × 3, so
+    /// "threads × 2 workers (0.47)" — the design zstd has. Now: keep × 2.
+    func testZstdT2OnAnIdleMachineIsKept() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/zstd-T2-idle-machine.json.gz")
+        let a = Analyzer.analyze(try Profile.decode(Data(contentsOf: url)))
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2)
+    }
 }
