@@ -201,6 +201,12 @@ enum Roles {
             }
             if let r = processes.firstIndex(where: { $0.pid == runner }) { processes[r].role = .supervisor }
         }
+        // A process that did most of the recording's CPU work is the work, not a helper:
+        // git gc → git repack → git pack-objects (5 s of CPU, the rest none) is the program.
+        let totalCPU = processes.reduce(0.0) { $0 + $1.cpuSeconds }
+        for i in processes.indices where processes[i].role == .helper && totalCPU > 0 && processes[i].cpuSeconds >= 0.5 * totalCPU {
+            processes[i].role = .main
+        }
         // With no worker and no supervisor, the root is the program; other processes help it.
         if !processes.contains(where: { $0.role == .worker || $0.role == .supervisor || $0.role == .main }),
            let root = processes.firstIndex(where: { $0.pid == rootPid }) {

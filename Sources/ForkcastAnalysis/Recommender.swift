@@ -228,15 +228,26 @@ public enum Recommender {
             let perProcess = workerProcesses.map { working($0.pid) }.max() ?? 1
             return perProcess >= 2 ? (.hybrid, atOnce * perProcess) : (.processes, atOnce)
         }
-        // The worker threads that carry the work: a pool member busy less than a third as
+        // The worker threads that carry the work: a pool member busy less than half as
         // much as the busiest (zstd -T2's reader and writer threads, from the same pool as
         // its two compressing threads) is not one of the workers the design counts.
         let pool = a.threads.filter { $0.role == .worker && !$0.idle }
         let busiest = pool.map { 1 - $0.idleShare }.max() ?? 0
-        let threads = pool.filter { 1 - $0.idleShare >= busiest / 3 }
+        // (Half: zstd -T2's main thread, reading and dispatching, is busy 0.28-0.42 of its
+        // compressing threads; xz -T2's slower worker on a loaded machine 0.57.)
+        let threads = pool.filter { 1 - $0.idleShare >= busiest / 2 }
         let processes = Set(threads.map(\.pid))
         guard processes.count <= 1 else { return nil }
         if threads.count >= 2 { return (.threads, threads.count) }
+        // Threads that kept the process's name and were not grouped as a pool (git
+        // pack-objects' two delta threads under git gc): the busy threads of the process that
+        // did most of the CPU, counted as above.
+        if threads.isEmpty, let busiest = a.processes.filter({ $0.role != .helper }).max(by: { $0.cpuSeconds < $1.cpuSeconds }) {
+            let own = a.threads.filter { $0.pid == busiest.pid && !$0.idle && $0.role != .helper }
+            let top = own.map { 1 - $0.idleShare }.max() ?? 0
+            let busy = own.filter { 1 - $0.idleShare >= top / 2 }
+            if busy.count >= 2 { return (.threads, busy.count) }
+        }
         let working = a.threads.filter { !$0.idle && $0.role != .helper }
         return working.count == 1 ? (.serial, 1) : nil
     }

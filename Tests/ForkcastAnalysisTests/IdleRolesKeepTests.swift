@@ -422,4 +422,34 @@ final class RecordedProfileTests: XCTestCase {
         XCTAssertTrue(r.reasons.first?.text.contains("processes × 2") ?? false, "\(r.reasons.map(\.text))")
         XCTAssertTrue(r.reasons.contains { $0.factor == .taskType && $0.text.contains("other programs") }, "\(r.reasons.map(\.text))")
     }
+
+    /// `git gc --aggressive` on a clone of this repository (10 KB recording): git gc waits
+    /// for git repack, which reads a pipe from git pack-objects, whose two delta threads
+    /// (named `git`, not grouped as a pool) did 5 s of the recording's 5.06 s of CPU. Before:
+    /// pack-objects was a helper, so "Undecided: mostly idle — the workload's threads
+    /// waited for work 99% of their time (888 working samples)"; made the work but counted
+    /// as threads × 4, "threads × 2 workers (0.82)" — what it already runs. Now: keep ×2.
+    func testGitGcPackObjectsIsTheWorkAndItsTwoThreadsAreKept() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/git-gc-aggressive.json.gz")
+        let a = Analyzer.analyze(try Profile.decode(Data(contentsOf: url)))
+        let pack = try XCTUnwrap(a.processes.first { $0.command.contains { $0 == "pack-objects" } })
+        XCTAssertNotEqual(pack.role, .helper, "the process doing 5 s of the CPU is the work")
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2)
+        XCTAssertTrue(r.reasons.first?.text.contains("threads × 2") ?? false, "\(r.reasons.map(\.text))")
+    }
+
+    /// zstd -T2 -6 on 40 MB on a near-idle machine (load 3; 3.5 KB recording): the stripped
+    /// binary's five threads all read as one pool; the two compressing threads ran 90-97%,
+    /// the main thread (reading and dispatching) 41%, the reader and writer threads 6%.
+    /// Before: with a third of the busiest as the bar, main counted, threads × 3, so
+    /// "threads × 2 workers (0.47)" — the design zstd has. Now: keep × 2.
+    func testZstdT2OnAnIdleMachineIsKept() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/zstd-T2-idle-machine.json.gz")
+        let a = Analyzer.analyze(try Profile.decode(Data(contentsOf: url)))
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2)
+    }
 }
