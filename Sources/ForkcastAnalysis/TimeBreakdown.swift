@@ -375,7 +375,11 @@ public struct TimeBreakdown: Sendable, Equatable {
                      startRoutine: startRoutineByTid, duration: Double(profile.recording.durationNs) / 1e9)
 
         let onCPUAll = Double(onCPUTotal) + onCPUFix
-        let parallelism = ticks > 0 ? onCPUAll / Double(ticks) : 0
+        // A thread sampled on_cpu ran for most of its tick's interval, not necessarily at its
+        // instant: short tasks on many threads (a thread per request) can put more samples
+        // than cores in one tick. No more threads than cores run at once.
+        let parallelism = ticks > 0 ? min(Double(cores), onCPUAll / Double(ticks)) : 0
+        peak = min(peak, cores)
         var overall = OverallBreakdown(
             samples: total, ticks: ticks, states: shares(totalStates, totalWorking), threadSeconds: Double(total) * period,
             cpuSeconds: onCPUAll * period, parallelism: parallelism, peakParallelism: max(peak, Int(parallelism.rounded(.up))),

@@ -347,3 +347,20 @@ extension AnalyzerTests {
         XCTAssertTrue(try advice(compute: 1.2).isEmpty, "overhead a tenth of the work is no case for serial")
     }
 }
+
+extension AnalyzerTests {
+    /// Four threads each sampled on_cpu at every tick on 2 cores (each ran most of the tick,
+    /// not all at its instant — a thread per request looks like this): parallelism and its
+    /// peak are at most the cores ("peak 4 of 2 cores" was printed for http.server).
+    func testParallelismNeverExceedsTheCores() throws {
+        let spin = [SyntheticProfiles.native("spin"), SyntheticProfiles.native("start_thread", module: "/lib/libc.so.6")]
+        let threads = (0..<4).map { i in
+            SyntheticProfiles.ThreadScript(name: "worker-\(i)", pid: 400, tid: 401 + Int32(i), cycle: [(.onCPU, spin, nil, nil)])
+        }
+        let a = Analyzer.analyze(SyntheticProfiles.make(threads: threads, ticks: 200))
+        let o = try XCTUnwrap(a.overall)
+        XCTAssertEqual(o.cores, 2)
+        XCTAssertLessThanOrEqual(o.peakParallelism, 2)
+        XCTAssertLessThanOrEqual(o.parallelism, 2.0001)
+    }
+}
