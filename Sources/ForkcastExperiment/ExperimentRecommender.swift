@@ -46,12 +46,14 @@ public enum ExperimentRecommender {
         var reasons: [Reason] = []
 
         // Open only on the worker count: every open contender is the leader's strategy (and
-        // interpreter). The strategy is decided; the count is the leader's, said to be unsettled.
+        // interpreter). The strategy is decided; the count is the cheapest of the leader and
+        // the configurations practically equivalent to it (the tie rule), said to be unsettled.
         var countOpen: PairComparison?
         if decision.chosen == nil, let other = decision.closestOpen,
            decision.open.allSatisfy({ $0.configuration.strategy == decision.leader.strategy && $0.configuration.python == decision.leader.python }) {
             countOpen = other
-            decision.chosen = decision.leader
+            let tie = [leader] + candidates.filter { decision.equivalents.contains(ref($0)) }
+            decision.chosen = ref(tie.min(by: cheaper)!)
         }
         guard let chosenRef = decision.chosen, let chosen = candidates.first(where: { ref($0) == chosenRef }) else {
             // Undecided: name the two candidates, the margin seen and the rounds likely needed.
@@ -101,7 +103,7 @@ public enum ExperimentRecommender {
                                       equivalence: equivalence, serial: serial))
         if let other = countOpen, let r = other.ratio {
             var text = String(format: "The strategy is settled but the worker count is not%@: %@ took %.2f× %@'s time (95%% interval %.2f–%.2f×, %d rounds), neither separated nor within ±%.0f%%; %@ is the faster by median",
-                              limit.map { " " + $0 } ?? "", other.configuration.name, r.median, name(chosen), r.low, r.high, r.pairs, equivalence * 100, name(chosen))
+                              limit.map { " " + $0 } ?? "", other.configuration.name, r.median, name(leader), r.low, r.high, r.pairs, equivalence * 100, name(leader))
             if let n = other.roundsLikelyNeeded { text += "; about \(n) more rounds would likely settle it" }
             reasons.append(Reason(factor: .measured, text: text + ".", metrics: ["ratio": r.median, "ratio_low": r.low, "ratio_high": r.high]))
         }

@@ -24,13 +24,15 @@ final class SequentialTests: XCTestCase {
         var roundFactor: @Sendable (Int) -> Double = { _ in 1 }
         var seed: UInt64 = 1
         var cpuPerWall: Double = 1
+        /// Per-configuration noise where it differs from `noise`.
+        var noiseOf: [String: Double] = [:]
 
         func measurement(_ c: Configuration, _ item: ScheduledRun, sequence: Int) -> RunMeasurement {
             var rng = SeededRandom(seed: Statistics.seed(seed, "\(c.description)-\(item.kind)-\(item.round ?? -1)-\(item.repetition)-\(sequence)"))
             let u = Double(rng.next() % 1_000_000) / 1_000_000 * 2 - 1
             // Configurations the stream does not name are far behind (never contenders).
             let base = times[c.description] ?? 5
-            let wall = base * (1 + noise * u) * roundFactor(item.round ?? 0)
+            let wall = base * (1 + (noiseOf[c.description] ?? noise) * u) * roundFactor(item.round ?? 0)
             let procs = c.strategy == .processes ? c.workers + 1 : c.strategy == .hybrid ? 3 : 1
             return RunMeasurement(wallSeconds: wall, userSeconds: wall * cpuPerWall, peakRSSBytes: UInt64(20 << 20) * UInt64(procs),
                                   peakProcesses: procs, exit: ExitInfo(code: 0), outcome: .ok)
@@ -152,6 +154,20 @@ final class SequentialTests: XCTestCase {
         XCTAssertFalse(rec.decisive)
         XCTAssertNil(rec.undecided)
         XCTAssertTrue(rec.reasons.contains { $0.text.hasPrefix("The strategy is settled but the worker count is not after 8 rounds") }, "\(rec.reasons.map(\.text))")
+    }
+
+    func testOpenWorkerCountStillChoosesTheCheapestEquivalent() throws {
+        // threads×8 leads by a hair, threads×2 is practically equivalent to it (steady),
+        // threads×4 is too noisy to place: the strategy is settled, and of the leader and
+        // its equivalents the cheapest (×2) is the advice — not the leader.
+        var stream = Stream(times: ["serial": 3.0, "threads×8": 1.00, "threads×2": 1.01, "threads×4": 1.10], noise: 0.002, seed: 7)
+        stream.noiseOf = ["threads×4": 0.35]
+        let (result, _) = try run(plan([.serial, .threads], workers: [2, 4, 8], repeat: 5, maxRepeat: 8), stream)
+        let rec = try XCTUnwrap(result.recommendation)
+        XCTAssertEqual(rec.strategy, .threads, "\(rec.reasons.map(\.text))")
+        XCTAssertEqual(rec.workers, 2, "\(rec.reasons.map(\.text))")
+        XCTAssertTrue(rec.reasons.contains { $0.text.hasPrefix("The strategy is settled but the worker count is not") }, "\(rec.reasons.map(\.text))")
+        XCTAssertTrue(rec.reasons.contains { $0.text.contains("threads×8 is the faster by median") }, "\(rec.reasons.map(\.text))")
     }
 
     func testDriftThatOnlyPairedRatiosCancel() throws {
