@@ -284,7 +284,10 @@ public struct ExperimentRunner: Sendable {
         guard busy < 0.5 * Double(plan.cores) else { return nil }
         // Still improving: the leader beats the best smaller count by more than the equivalence,
         // separated (a starved CPU-bound program's noise must not pass for a gain).
-        let smaller = summary.filter { $0.workers < top && $0.excludedReason == nil && $0.successfulRuns > 0 && $0.python == leader.python }
+        // Against the same strategy (or serial) at fewer workers: what doubling gained. (Against
+        // any strategy, threads×16 beating hybrid×8 by noise extended an 8-task program to ×32.)
+        let smaller = summary.filter { $0.workers < top && $0.excludedReason == nil && $0.successfulRuns > 0 && $0.python == leader.python
+            && ($0.strategy == leader.strategy || $0.strategy == "serial") }
         guard let previous = smaller.min(by: { $0.medianWallSeconds < $1.medianWallSeconds }),
               let ratio = Statistics.pairedInterval(runs, decision.leader, ExperimentDecider.ref(previous), seed: plan.seed),
               ratio.pairs >= ExperimentDecider.minimumPairs, ratio.high < 1, ratio.median < 1 - plan.equivalence else { return nil }
