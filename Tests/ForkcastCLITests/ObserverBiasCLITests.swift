@@ -50,17 +50,9 @@ final class ObserverBiasCLITests: XCTestCase {
 
         // 8 s bounded by the program itself; 3 µs of CPU per request: the client, not the server,
         // sets the pace, so the server drains what is in flight as soon as the client is preempted.
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: program)
-        server.arguments = ["8", "0", "1", "3"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardInput = FileHandle.nullDevice
-        try server.run()
-        defer {
-            if server.isRunning { kill(server.processIdentifier, SIGTERM) }
-            server.waitUntilExit()
-        }
-        let pid = server.processIdentifier
+        let server = try BackgroundProgram([program, "8", "0", "1", "3"])
+        defer { server.stop(SIGTERM) }
+        let pid = server.pid
         usleep(700_000)
         let start = (cpu: Self.cpuSeconds(pid: pid), wall: Date())
         let rec = try Fixtures.run(taskset, ["-c", "1", forkcast, "record", "-q", "--pid", "\(pid)", "--duration", "3", "-o", out])

@@ -55,20 +55,12 @@ final class ContainerTests: XCTestCase {
                 && !FileManager.default.fileExists(atPath: "/usr/bin/python" + $0)
         }) else { throw XCTSkip("the sid chroot has no python3.13–3.15 that the host lacks") }
         let script = "import time\ndef snooze_in_container():\n    time.sleep(20)\nsnooze_in_container()\n"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["-m", "--propagation", "private", "/bin/sh", "-c",
-                             "mount --bind \"$0\" \"$0\" && cd \"$0\" && mkdir -p .oldroot && /usr/sbin/pivot_root . .oldroot && exec /usr/bin/python\(version) -c \"$1\"",
-                             dir, script]
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-        let pid = process.processIdentifier
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, ProcFSRead.link("/proc/\(pid)/exe")?.hasSuffix("/python\(version)") != true { usleep(20_000) }
+        let program = try BackgroundProgram(["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+                                             "mount --bind \"$0\" \"$0\" && cd \"$0\" && mkdir -p .oldroot && /usr/sbin/pivot_root . .oldroot && exec /usr/bin/python\(version) -c \"$1\"",
+                                             dir, script])
+        defer { program.stop() }
+        let pid = program.pid
+        program.waitForExecutable(endingWith: "/python\(version)")
         usleep(500_000)  // the interpreter starts and reaches time.sleep
         let out = Fixtures.scratch.appendingPathComponent("container-py-\(pid).profile.json").path
         let r = try Fixtures.run(try Fixtures.forkcastBinary(), ["record", "--pid", "\(pid)", "--duration", "1", "-q", "-o", out])
@@ -85,20 +77,11 @@ final class ContainerTests: XCTestCase {
 
     private func recordInside(expectRoot: ((Int32) -> String?)? = nil, _ command: (String) -> [String]) throws {
         let dir = try XCTUnwrap(Self.chroot)
-        let argv = command(dir)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        defer {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-        let pid = process.processIdentifier
+        let program = try BackgroundProgram(command(dir))
+        defer { program.stop() }
+        let pid = program.pid
         // chroot and unshare exec the program in place: wait until the pid runs sleep.
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, ProcFSRead.link("/proc/\(pid)/exe")?.hasSuffix("/sleep") != true { usleep(20_000) }
+        program.waitForExecutable(endingWith: "/sleep")
         let expectedRoot = expectRoot.map { $0(pid) } ?? dir
         if expectRoot == nil { XCTAssertEqual(ProcFSRead.link("/proc/\(pid)/root"), dir) }
 

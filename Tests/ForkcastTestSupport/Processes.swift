@@ -147,3 +147,38 @@ public func reap(_ pid: pid_t) -> Int32 {
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return status
 }
+
+/// A program a test starts and then records by pid (`forkcast record --pid`). Its
+/// stdin and stdout are /dev/null; `stop()` (also on deinit) kills it if it still runs
+/// and reaps it.
+public final class BackgroundProgram: @unchecked Sendable {
+    public let process = Process()
+    public var pid: Int32 { process.processIdentifier }
+
+    public init(_ argv: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits up to `seconds` for the program to have exec'd a file whose path ends with
+    /// `suffix` (a launcher such as chroot, unshare or sh execs the program in place).
+    @discardableResult
+    public func waitForExecutable(endingWith suffix: String, seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"), exe.hasSuffix(suffix) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    public func stop(_ signal: Int32 = SIGKILL) {
+        if process.isRunning { kill(pid, signal) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
