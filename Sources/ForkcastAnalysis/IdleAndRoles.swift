@@ -203,8 +203,13 @@ enum Roles {
         }
         // A process that did most of the recording's CPU work is the work, not a helper:
         // git gc → git repack → git pack-objects (5 s of CPU, the rest none) is the program.
+        // "Most" of next to nothing is no work: an I/O-bound client's local server (net_io.py's
+        // slow_server, 0.02 s of CPU in 1 s) stays a helper — it must have kept a fifth of a
+        // core busy over the recording.
         let totalCPU = processes.reduce(0.0) { $0 + $1.cpuSeconds }
-        for i in processes.indices where processes[i].role == .helper && totalCPU > 0 && processes[i].cpuSeconds >= 0.5 * totalCPU {
+        let meaningful = duration > 0 ? 0.2 * duration : 0
+        for i in processes.indices where processes[i].role == .helper && totalCPU > 0 && processes[i].cpuSeconds >= 0.5 * totalCPU
+            && processes[i].cpuSeconds >= meaningful {
             processes[i].role = .main
         }
         // With no worker and no supervisor, the root is the program; other processes help it.

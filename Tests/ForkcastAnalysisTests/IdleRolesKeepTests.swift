@@ -423,6 +423,24 @@ final class RecordedProfileTests: XCTestCase {
         XCTAssertTrue(r.reasons.contains { $0.factor == .taskType && $0.text.contains("other programs") }, "\(r.reasons.map(\.text))")
     }
 
+    /// examples/net_io.py on threads × 8 on a quiet machine (11 KB recording): 8 pool
+    /// threads wait 97% on a local thread-per-connection server (a child process). Client
+    /// and server both barely used a CPU, and the server's 0.02 s were "half the CPU", so
+    /// it stopped being a helper and its accept loop made the program "event-driven":
+    /// keep 0.79 (the fresh-clone CI run failed on it). A helper must keep a fifth of a core
+    /// busy to be the work. Now: threads, more of them.
+    func testNetIOClientsLocalServerStaysAHelper() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/net-io-threads8-quiet.json.gz")
+        let profile = try Profile.decode(Data(contentsOf: url))
+        let a = Analyzer.analyze(profile)
+        let server = try XCTUnwrap(a.processes.first { $0.pid != profile.recording.rootPid })
+        XCTAssertEqual(server.role, .helper, "the local server the client talks to")
+        XCTAssertFalse(a.findings.contains { $0.id == "design.event-driven" })
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .threads, r.reasons.map(\.text).joined(separator: " | "))
+        XCTAssertGreaterThan(r.workers, 8)
+    }
+
     /// `git gc --aggressive` on a clone of this repository (10 KB recording): git gc waits
     /// for git repack, which reads a pipe from git pack-objects, whose two delta threads
     /// (named `git`, not grouped as a pool) did 5 s of the recording's 5.06 s of CPU. Before:
