@@ -177,7 +177,8 @@ final class RecordCLITests: XCTestCase {
         let program = try Fixtures.cProgram("mutex_contention")
         let target = Process()
         target.executableURL = URL(fileURLWithPath: program)
-        target.arguments = ["0.8", "2"]
+        // Long enough for a debug build of forkcast to start and attach on a loaded machine.
+        target.arguments = ["2.0", "2"]
         target.standardOutput = FileHandle.nullDevice
         try target.run()
         Thread.sleep(forTimeInterval: 0.2)
