@@ -387,3 +387,47 @@ int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int 
     return n;
 }
 
+// ---- xz ----------------------------------------------------------------------------
+#include <lzma.h>
+#include <stdlib.h>
+
+int64_t fc_xz_decode(const uint8_t *in, uint64_t in_size, uint64_t limit, uint8_t **out) {
+    *out = NULL;
+    lzma_stream stream = LZMA_STREAM_INIT;
+    if (lzma_stream_decoder(&stream, 256u << 20, 0) != LZMA_OK) return -1;
+    uint64_t capacity = in_size * 4 + 4096;
+    if (capacity > limit) capacity = limit;
+    uint8_t *buffer = malloc(capacity);
+    if (!buffer) { lzma_end(&stream); return -1; }
+    stream.next_in = in;
+    stream.avail_in = in_size;
+    stream.next_out = buffer;
+    stream.avail_out = capacity;
+    for (;;) {
+        lzma_ret r = lzma_code(&stream, LZMA_FINISH);
+        if (r == LZMA_STREAM_END) break;
+        if (r != LZMA_OK && r != LZMA_BUF_ERROR) goto fail;
+        if (stream.avail_out == 0) {
+            if (capacity >= limit) goto fail;
+            uint64_t used = capacity;
+            capacity = capacity * 2 > limit ? limit : capacity * 2;
+            uint8_t *bigger = realloc(buffer, capacity);
+            if (!bigger) goto fail;
+            buffer = bigger;
+            stream.next_out = buffer + used;
+            stream.avail_out = capacity - used;
+        } else if (r == LZMA_BUF_ERROR) {
+            goto fail;  // input ended before the stream did
+        }
+    }
+    int64_t size = (int64_t)stream.total_out;
+    lzma_end(&stream);
+    *out = buffer;
+    return size;
+fail:
+    lzma_end(&stream);
+    free(buffer);
+    return -1;
+}
+
+void fc_free(void *pointer) { free(pointer); }

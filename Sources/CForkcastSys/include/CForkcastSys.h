@@ -201,6 +201,13 @@ int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int 
                            int64_t capacity, int *lost);
 int fc_close_fd(int fd);
 
+// ---- xz (for .gnu_debugdata, MiniDebugInfo) ------------------------------------------
+// Decodes a whole .xz stream into a buffer allocated with malloc (`*out`, free it with
+// free). Returns the decoded size, or -1 when the data is not a valid .xz stream or would
+// decode to more than `limit` bytes.
+int64_t fc_xz_decode(const uint8_t *in, uint64_t in_size, uint64_t limit, uint8_t **out);
+void fc_free(void *pointer);
+
 #ifdef __cplusplus
 }
 #endif
