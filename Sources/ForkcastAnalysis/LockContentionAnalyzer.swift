@@ -12,7 +12,7 @@ import ForkcastModel
 ///
 /// Waits for work (condition variables, joins, queue gets, futures) are reported with
 /// `idle: true` and never make a lock "hot".
-public struct LockContentionAnalyzer: ContextAnalyzer {
+public struct LockContentionAnalyzer: ClassifyingAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "lock-contention", kind: .analyzer, version: "1.0",
@@ -50,16 +50,8 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
         var gilState: Bool
     }
 
-    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        analyzeAlone(profile, into: &analysis)
-    }
-
-    func part(_ context: AnalysisContext) -> AnalysisPart {
-        var part = AnalysisPart()
-        let profile = context.profile
-        let period = context.period
-        var classifier = context.classifier
-        defer { context.classifier = classifier }
+    func fill(_ part: inout AnalysisPart, from context: AnalysisContext, classifier: inout StackClassifier) {
+        let profile = context.profile, period = context.period
         var groups: [Group] = []
         var groupIndex: [String: Int] = [:]
         let samples = profile.samples
@@ -256,7 +248,6 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
                 metrics: ["wait_seconds": l.waitSeconds, "wait_share": l.waitShare, "waiters": Double(l.waiters)],
                 stacks: Array(l.topStacks.prefix(2))))
         }
-        return part
     }
 
     /// Lock identity: when every waiter sleeps on a futex of its own (a semaphore per

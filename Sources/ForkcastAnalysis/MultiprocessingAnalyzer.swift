@@ -5,7 +5,7 @@ import ForkcastModel
 /// pipes, and each worker's start-up (from its process start to its first sample in user
 /// code: the innermost Python frame outside the standard library, or for a native process
 /// its first sample on CPU).
-public struct MultiprocessingAnalyzer: ContextAnalyzer {
+public struct MultiprocessingAnalyzer: ClassifyingAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "multiprocessing", kind: .analyzer, version: "1.0",
@@ -25,16 +25,8 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
                                          "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2"]
     static let writeCalls: Set<String> = ["write", "writev", "pwrite64", "pwritev", "sendto", "sendmsg", "send", "splice"]
 
-    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        analyzeAlone(profile, into: &analysis)
-    }
-
-    func part(_ context: AnalysisContext) -> AnalysisPart {
-        var part = AnalysisPart()
-        let profile = context.profile
-        let period = context.period
-        var classifier = context.classifier
-        defer { context.classifier = classifier }
+    func fill(_ part: inout AnalysisPart, from context: AnalysisContext, classifier: inout StackClassifier) {
+        let profile = context.profile, period = context.period
         let pids = Set(profile.processes.map(\.pid))
         let root = profile.recording.rootPid
         // Worker processes: children of a recorded process (not the root, not attached ones).
@@ -149,7 +141,7 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
         }
         guard profile.processes.count > 1 || pickleSamples > 0 || transfer > 0 else {
             part.multiprocessing = .some(nil)
-            return part
+            return
         }
 
         let duration = Double(profile.recording.durationNs) / 1e9
@@ -217,6 +209,5 @@ public struct MultiprocessingAnalyzer: ContextAnalyzer {
                 metrics: ["overhead_ratio": costs.overheadRatio, "startup_seconds": startup, "startup_share": costs.startupShare,
                           "worker_compute_seconds": computeSeconds]))
         }
-        return part
     }
 }
