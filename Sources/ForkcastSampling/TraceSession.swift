@@ -53,6 +53,8 @@ final class TraceSession {
     /// Shared by Python detection (symbol lookups while recording) and the final
     /// symbolization, so each ELF file is read once.
     let symbolizer: Symbolizer
+    /// The whole machine's CPU use (`/proc/stat`), read about every 100 ms (MachineMonitor.swift).
+    var machine = MachineMonitor()
 
     init(options: RecordOptions) {
         self.options = options
@@ -75,6 +77,7 @@ final class TraceSession {
         // 4 ms on a loaded 2-core machine). Needs CAP_SYS_NICE; harmless without it.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
+        machine.finish(now: Clock.now())
         refreshPythonNames()
         // A thread renamed after its last full read (reused samples do not read its name,
         // e.g. one that names itself just after its first sample) gets its name now.
@@ -95,6 +98,7 @@ final class TraceSession {
     private func loop() -> EndReason {
         var nextTick = Clock.now()
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
+        machine.start(now: nextTick, startNs: startNs)
         while true {
             drainEvents()
             if let signal = stopSignal { return signal == SIGINT ? .interrupted : .terminated }
@@ -104,6 +108,7 @@ final class TraceSession {
             if now >= nextTick {
                 if now > nextTick + periodNs { stats.lateTicks += 1 }
                 tick(now: now)
+                machine.poll(now: now)
                 nextTick += periodNs
                 let after = Clock.now()
                 if nextTick < after { nextTick = after + periodNs / 4 }  // fell behind: don't burst
