@@ -15,12 +15,13 @@ import ForkcastModel
 ///   would show: the program's CPU, I/O and lock shares without the queueing others caused),
 ///   so no rule reads it as the program's CPU demand or advises fewer workers for it;
 /// - the limiter says other programs held the CPUs, with the figure, instead of guessing;
-/// - the recommendation's confidence drops, and a change of model is `undecided`
-///   when a quarter or more of the working time was lost to them and the program's own
-///   threads explain less than half of its queueing (Recommender).
+/// - the recommendation's confidence drops, and a change of model resting on time shares
+///   alone (no GIL, IPC or start-up evidence) is `undecided` when a quarter or more of the
+///   working time was lost to them and the program's own threads explain less than half of
+///   its queueing (Recommender).
 ///
 /// Without the record (older profiles) nothing changes.
-enum ExternalLoad {
+public enum ExternalLoad {
     /// Other programs must have used this share of the cores for runnable time the program
     /// does not explain to be put on them. Measured on the 2-core build machine: a
     /// recording on a quiet machine puts 0.00–0.05 of the cores on others (daemons, the
@@ -42,7 +43,7 @@ enum ExternalLoad {
     static let minWindowSeconds = 0.5
 
     /// The machine's load next to the program's; nil without `recording.machine`.
-    static func usage(_ profile: Profile, _ b: TimeBreakdown) -> MachineUsage? {
+    public static func usage(_ profile: Profile, _ b: TimeBreakdown) -> MachineUsage? {
         guard let m = profile.recording.machine, m.windowNs > 0 else { return nil }
         let window = Double(m.windowNs) / 1e9
         // The recorded threads' CPU: the kernel's accounting where the thread has it, else

@@ -201,11 +201,15 @@ public enum Recommender {
                 r.text = "Against (\(a.strategy!.rawValue)): " + r.text
                 return r
             }
-        // A change of model read from a machine other programs kept busy: the waits and
-        // shares the rules weighed were the machine's as much as the program's. (Not when the
-        // program's own threads explain most of its queueing: 8 CPU-bound threads on 2 cores
-        // are told to use fewer, whoever else shares the machine.)
-        if !measured, external >= ExternalLoad.undecidedShare, let m = analysis.machine, m.ownRunnableShare < ExternalLoad.ownDominates {
+        // A change of model read from a machine other programs kept busy, resting on time
+        // shares (the task type: how much it waits, how much it computes): those were the
+        // machine's as much as the program's. Model-level evidence (the GIL held, pickling
+        // and start-up costs: what the CPU time was spent on) does not depend on who else
+        // queued for the cores, and stands. Nor when the program's own threads explain most
+        // of its queueing: 8 CPU-bound threads on 2 cores are told to use fewer, whoever else
+        // shares the machine.
+        if !measured, !modelEvidence, external >= ExternalLoad.undecidedShare, let m = analysis.machine,
+           m.ownRunnableShare < ExternalLoad.ownDominates {
             let why = Reason(factor: .cpuStarvation,
                              text: "Undecided: other programs held the CPUs — they used \(Text.num(m.otherCores)) of \(m.cores) cores — and kept the "
                                 + "working threads from a CPU \(Text.pct(external)) of their time, so the evidence for \(winner.rawValue) × \(max(1, workers)) "

@@ -55,8 +55,9 @@ final class ExternalLoadCLITests: XCTestCase {
         let f = try XCTUnwrap(a.findings.first { $0.id == "recording.external-load" })
         XCTAssertTrue(f.title.contains("Other programs used"), f.title)
         // Not the program's own starvation: no fewer workers, starvation put on other programs.
+        // (`undecided` is an honest answer here; its `workers` is what runs now, not advice.)
         XCTAssertNotEqual(r.strategy, .serial)
-        XCTAssertGreaterThanOrEqual(r.workers, 2, r.reasons.map(\.text).joined(separator: "\n"))
+        if r.strategy != .undecided { XCTAssertGreaterThanOrEqual(r.workers, 2, r.reasons.map(\.text).joined(separator: "\n")) }
         XCTAssertTrue(r.reasons.contains { $0.text.hasPrefix("Other programs on the machine held the CPUs") || $0.text.hasPrefix("Undecided: other programs") },
                       r.reasons.map(\.text).joined(separator: "\n"))
         XCTAssertFalse(r.reasons.contains { $0.text.contains("More runnable work than cores") }, r.reasons.map(\.text).joined(separator: "\n"))
