@@ -111,17 +111,22 @@ let package = Package(
         // The executable: a few lines that call ForkcastCLI.
         .executableTarget(name: "forkcast", dependencies: ["ForkcastCLI"]),
 
+        // Helpers every test target shares: finding and running the `forkcast` binary (CLI),
+        // running a program to completion (Fixtures.run) or in the background while a test
+        // watches it (BackgroundProgram), fixtures, real servers, schema checks.
         .target(name: "ForkcastTestSupport", dependencies: ["ForkcastModel"], path: "Tests/ForkcastTestSupport"),
         .testTarget(name: "ForkcastModelTests", dependencies: ["ForkcastModel", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastSystemTests", dependencies: ["ForkcastSystem", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastSamplingTests", dependencies: ["ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastAnalysisTests", dependencies: ["ForkcastAnalysis", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastReport", "ForkcastTestSupport"], exclude: ["Fixtures", "browser"]),
-        .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastExperiment", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastCLI", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastWorkflowTests", dependencies: ["ForkcastWorkflow", "ForkcastExperiment", "ForkcastPlugins", "ForkcastReport", "ForkcastTestSupport"]),
-        .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastPlugins", "ForkcastAnalysis", "ForkcastAssets", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastSystemTests", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastSamplingTests", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastSampling", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastAnalysisTests", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastReportTests", dependencies: ["ForkcastModel", "ForkcastReport", "ForkcastTestSupport"], exclude: ["Fixtures", "browser"]),
+        .testTarget(name: "ForkcastExperimentTests", dependencies: ["ForkcastModel", "ForkcastExperiment", "ForkcastTestSupport"]),
+        // Every test that drives the `forkcast` binary as a user does (record, analyze, report,
+        // experiment, plugins), through ForkcastTestSupport's CLI.run.
+        .testTarget(name: "ForkcastCLITests", dependencies: ["ForkcastModel", "ForkcastAnalysis", "ForkcastPlugins", "ForkcastCLI", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastWorkflowTests", dependencies: ["ForkcastModel", "ForkcastExperiment", "ForkcastReport", "ForkcastPlugins", "ForkcastWorkflow", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastPluginsTests", dependencies: ["ForkcastModel", "ForkcastAssets", "ForkcastAnalysis", "ForkcastPlugins", "ForkcastTestSupport"]),
         // Fuzz-regression replays, reader properties, soak, hostile targets, SIGKILL.
-        .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastCLI", "ForkcastExperiment", "ForkcastSampling", "ForkcastSystem", "ForkcastTestSupport"]),
+        .testTarget(name: "ForkcastHardeningTests", dependencies: ["ForkcastModel", "ForkcastSystem", "ForkcastExperiment", "ForkcastTestSupport"]),
     ]
 )

@@ -96,7 +96,28 @@ protocol ContextAnalyzer: AnalyzerPlugin {
     func part(_ context: AnalysisContext) -> AnalysisPart
 }
 
+/// A built-in analyzer that classifies stacks as it goes: it borrows the context's
+/// classifier (whose caches then serve the next analyzer) and fills a part.
+protocol ClassifyingAnalyzer: ContextAnalyzer {
+    func fill(_ part: inout AnalysisPart, from context: AnalysisContext, classifier: inout StackClassifier)
+}
+
+extension ClassifyingAnalyzer {
+    func part(_ context: AnalysisContext) -> AnalysisPart {
+        var part = AnalysisPart()
+        var classifier = context.classifier
+        defer { context.classifier = classifier }
+        fill(&part, from: context, classifier: &classifier)
+        return part
+    }
+}
+
 extension ContextAnalyzer {
+    /// The `AnalyzerPlugin` entry point: the analyzer run on its own (`analyzeAlone`).
+    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
+        analyzeAlone(profile, into: &analysis)
+    }
+
     /// The `AnalyzerPlugin` entry point for an analyzer run on its own: builds a context,
     /// fills the breakdown when the analysis has none yet, and merges this analyzer's part.
     func analyzeAlone(_ profile: Profile, into analysis: inout Analysis) {

@@ -7,7 +7,7 @@ import ForkcastModel
 /// Ownership comes from the sampler's `holdsGIL` when it read it; otherwise it is inferred
 /// from the leaf frame: inside the interpreter (python / libpython) means held, inside
 /// another library means released (CPython's C modules release the GIL around long work).
-public struct GILAnalyzer: ContextAnalyzer {
+public struct GILAnalyzer: ClassifyingAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "gil", kind: .analyzer, version: "1.0",
@@ -21,16 +21,8 @@ public struct GILAnalyzer: ContextAnalyzer {
         var released: [Int32: Int] = [:]
     }
 
-    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        analyzeAlone(profile, into: &analysis)
-    }
-
-    func part(_ context: AnalysisContext) -> AnalysisPart {
-        var part = AnalysisPart()
-        let profile = context.profile
-        let period = context.period
-        var classifier = context.classifier
-        defer { context.classifier = classifier }
+    func fill(_ part: inout AnalysisPart, from context: AnalysisContext, classifier: inout StackClassifier) {
+        let profile = context.profile, period = context.period
         let pythonRuntime = Dictionary(profile.processes.map { p in
             (p.pid, (p.runtime ?? "").lowercased().contains("python") || p.executable.contains("python"))
         }, uniquingKeysWith: { a, _ in a })
@@ -106,6 +98,5 @@ public struct GILAnalyzer: ContextAnalyzer {
                 metrics: ["wait_share": g.waitShare, "wait_seconds": g.waitSeconds, "held_share": g.heldShare, "parallelism": g.parallelism],
                 stacks: g.heldStack.isEmpty ? [] : [g.heldStack]))
         }
-        return part
     }
 }

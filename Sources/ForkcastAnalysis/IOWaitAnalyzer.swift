@@ -3,7 +3,7 @@ import ForkcastModel
 /// The `io-wait` analyzer: groups I/O waits by fd kind (socket, file, pipe, tty) and call
 /// site (the innermost user Python frame, or the first native frame outside the system
 /// libraries), with the peers or paths the fds revealed, the wait time and the threads.
-public struct IOWaitAnalyzer: ContextAnalyzer {
+public struct IOWaitAnalyzer: ClassifyingAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "io-wait", kind: .analyzer, version: "1.0",
@@ -23,16 +23,8 @@ public struct IOWaitAnalyzer: ContextAnalyzer {
         var waitCounts: [Int32: Int] = [:]
     }
 
-    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        analyzeAlone(profile, into: &analysis)
-    }
-
-    func part(_ context: AnalysisContext) -> AnalysisPart {
-        var part = AnalysisPart()
-        let profile = context.profile
-        let period = context.period
-        var classifier = context.classifier
-        defer { context.classifier = classifier }
+    func fill(_ part: inout AnalysisPart, from context: AnalysisContext, classifier: inout StackClassifier) {
+        let profile = context.profile, period = context.period
         var groups: [Group] = []
         var index: [String: Int] = [:]
         var slots: [SIMD2<Int32>: Int] = [:]
@@ -84,7 +76,7 @@ public struct IOWaitAnalyzer: ContextAnalyzer {
         part.io = io
         let workingThreads = context.breakdown.threads.filter { !$0.idle }
         let workingSamples = workingThreads.reduce(0) { $0 + Int((Double($1.samples) * (1 - $1.idleShare)).rounded()) }
-        guard workingSamples > 0 else { return part }
+        guard workingSamples > 0 else { return }
         let workingTids = Set(workingThreads.map(\.tid))
         var ioWorking = 0.0
         let threadIndex = ThreadIndex(profile)
@@ -106,6 +98,5 @@ public struct IOWaitAnalyzer: ContextAnalyzer {
                 metrics: ["io_share": share, "wait_seconds": top.waitSeconds, "threads": Double(top.threads)],
                 stacks: top.stack.isEmpty ? [] : [top.stack]))
         }
-        return part
     }
 }

@@ -12,7 +12,7 @@ import ForkcastModel
 ///
 /// Waits for work (condition variables, joins, queue gets, futures) are reported with
 /// `idle: true` and never make a lock "hot".
-public struct LockContentionAnalyzer: ContextAnalyzer {
+public struct LockContentionAnalyzer: ClassifyingAnalyzer {
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "lock-contention", kind: .analyzer, version: "1.0",
@@ -50,111 +50,28 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
         var gilState: Bool
     }
 
-    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        analyzeAlone(profile, into: &analysis)
+    func fill(_ part: inout AnalysisPart, from context: AnalysisContext, classifier: inout StackClassifier) {
+        let groups = Self.groupByCaller(Self.lockGroups(context, classifier: &classifier), idle: context.idleTids, classifier: &classifier)
+        let result = Self.contentions(groups, context: context, classifier: &classifier)
+        part.locks = result
+        part.findings += hotLockFindings(result)
     }
 
-    func part(_ context: AnalysisContext) -> AnalysisPart {
-        var part = AnalysisPart()
-        let profile = context.profile
-        let period = context.period
-        var classifier = context.classifier
-        defer { context.classifier = classifier }
+    /// The lock and GIL waits grouped by lock (`lockKey`), with their waiters, stacks and,
+    /// tick by tick, their holders (`attributeHolders`).
+    static func lockGroups(_ context: AnalysisContext, classifier: inout StackClassifier) -> [Group] {
+        let samples = context.profile.samples
+        let waits = context.profile.waits
         var groups: [Group] = []
         var groupIndex: [String: Int] = [:]
-        let samples = profile.samples
-        let waits = profile.waits
         var tickStart = 0
-        // Samples of one tick: [tickStart, i).
+        // Lock waits of the tick [tickStart, i): (sample, group).
         var tickWaits: [(sample: Int, group: Int)] = []
-
-        func keyFor(_ s: Sample, _ f: StackFacts) -> (String, LockWaitKind) {
-            let futex: UInt64? = s.wait >= 0 ? waits[Int(s.wait)].futex : nil
-            if s.state == .gilWait || f.isGIL { return ("gil:\(s.pid)", .gil) }
-            switch f.lockKind {
-            case .pthreadMutex, .futex:
-                if let futex { return ("futex:\(s.pid):\(Text.hex(futex))", f.lockKind) }
-                return ("\(f.lockKind.rawValue):\(s.pid):\(f.lockSite ?? "?")", f.lockKind)
-            case .pythonLock:
-                return ("python:\(s.pid):\(f.lockSite ?? "?")", .pythonLock)
-            default:
-                return ("\(f.lockKind.rawValue):\(s.pid):\(f.lockSite ?? futex.map(Text.hex) ?? "?")", f.lockKind)
-            }
-        }
-
         var tickGroup: [Int] = []
-
         func closeTick(_ end: Int) {
             guard !tickWaits.isEmpty else { return }
-            tickGroup.removeAll(keepingCapacity: true)
-            tickGroup.append(contentsOf: repeatElement(-1, count: end - tickStart))
-            for (i, g) in tickWaits { tickGroup[i - tickStart] = g }
-            // For each contended (non-idle) group in this tick, look for its holder.
-            var seen: [Int] = []
-            for (_, g) in tickWaits where !seen.contains(g) {
-                seen.append(g)
-                groups[g].contendedTicks += 1
-                if groups[g].kind.isIdle { continue }
-                let pid = groups[g].pid
-                // A pthread mutex whose owner the recorder read from the mutex word: the holder,
-                // and its stack at this tick.
-                if groups[g].kind == .pthreadMutex {
-                    var owner: Int32?
-                    for (i, gg) in tickWaits where gg == g && samples[i].wait >= 0 {
-                        if let o = waits[Int(samples[i].wait)].owner { owner = o; break }
-                    }
-                    if let owner {
-                        groups[g].holders[owner, default: 0] += 1
-                        groups[g].holderEvidence[owner] = "mutex-owner"
-                        if let j = (tickStart..<end).first(where: { samples[$0].tid == owner }) {
-                            groups[g].holderStacks[samples[j].stack, default: 0] += 1
-                        }
-                        continue
-                    }
-                }
-                let isGIL = groups[g].kind == .gil
-                let fn = groups[g].siteFunction.map { classifier.baseID($0) }
-                var best: (tid: Int32, rank: Int, evidence: String)?
-                var peers = 0
-                var peer: Int32 = 0
-                for j in tickStart..<end {
-                    let o = samples[j]
-                    guard o.pid == pid, tickGroup[j - tickStart] != g else { continue }
-                    if isGIL {
-                        if o.holdsGIL == true {
-                            best = (o.tid, 3, "gil-flag")
-                            break
-                        }
-                        if o.state == .onCPU && o.holdsGIL == nil && (best?.rank ?? 0) < 1 {
-                            let f = classifier.flags(o.stack)
-                            if f.contains(.hasPython) || f.contains(.leafInInterpreter) {
-                                best = (o.tid, 1, "python-on-cpu")
-                            }
-                        }
-                        continue
-                    }
-                    // A peer: a thread that waits on this lock at other times but not now, and is
-                    // not parked elsewhere — with several waiters, the likely holder. Counted
-                    // only when exactly one peer fits.
-                    if groups[g].waiters.count >= 2 && groups[g].waiters.contains(o.tid)
-                        && o.state != .lockWait && o.state != .gilWait {
-                        peers += 1
-                        peer = o.tid
-                    }
-                    guard let fn else { continue }
-                    let rank = o.state == .onCPU ? 3 : 2
-                    guard rank > (best?.rank ?? 0) else { continue }
-                    let contains = classifier.stack(o.stack, containsBase: fn)
-                    if contains { best = (o.tid, rank, rank == 3 ? "same-site-on-cpu" : "same-site") }
-                }
-                if best == nil && peers == 1 { best = (peer, 1, "peer-not-waiting") }
-                if let best {
-                    groups[g].holders[best.tid, default: 0] += 1
-                    if groups[g].holderEvidence[best.tid] == nil || best.evidence == "gil-flag" || best.evidence == "same-site-on-cpu" {
-                        groups[g].holderEvidence[best.tid] = best.evidence
-                    }
-                }
-            }
+            attributeHolders(tick: tickStart..<end, tickWaits: tickWaits, groups: &groups, profile: context.profile,
+                             classifier: &classifier, tickGroup: &tickGroup)
             tickWaits.removeAll(keepingCapacity: true)
         }
 
@@ -174,7 +91,7 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
                 g = known
             } else {
                 let f = classifier.facts(s.stack)
-                let (key, kind) = keyFor(s, f)
+                let (key, kind) = lockKey(s, f, waits: waits)
                 if let existing = groupIndex[key] {
                     g = existing
                 } else {
@@ -197,8 +114,110 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
             tickWaits.append((i, g))
         }
         closeTick(samples.count)
-        groups = Self.groupByCaller(groups, idle: context.idleTids, classifier: &classifier)
+        return groups
+    }
 
+    /// The group a lock wait belongs to, and its kind: the GIL of a process, a futex
+    /// address, a Python lock's line, or the site that takes the lock.
+    static func lockKey(_ s: Sample, _ f: StackFacts, waits: [WaitInfo]) -> (String, LockWaitKind) {
+        let futex: UInt64? = s.wait >= 0 ? waits[Int(s.wait)].futex : nil
+        if s.state == .gilWait || f.isGIL { return ("gil:\(s.pid)", .gil) }
+        switch f.lockKind {
+        case .pthreadMutex, .futex:
+            if let futex { return ("futex:\(s.pid):\(Text.hex(futex))", f.lockKind) }
+            return ("\(f.lockKind.rawValue):\(s.pid):\(f.lockSite ?? "?")", f.lockKind)
+        case .pythonLock:
+            return ("python:\(s.pid):\(f.lockSite ?? "?")", .pythonLock)
+        default:
+            return ("\(f.lockKind.rawValue):\(s.pid):\(f.lockSite ?? futex.map(Text.hex) ?? "?")", f.lockKind)
+        }
+    }
+
+    /// At one tick (the samples in `tick`), with the lock waits `tickWaits` seen in it:
+    /// counts each group waited on as contended there and looks for its holder — the
+    /// mutex's owner word, the GIL flag or a Python thread on CPU, a thread inside the
+    /// function that takes the lock, or the one peer waiter not waiting now.
+    /// `tickGroup` is scratch space kept between ticks.
+    static func attributeHolders(tick: Range<Int>, tickWaits: [(sample: Int, group: Int)], groups: inout [Group],
+                                 profile: Profile, classifier: inout StackClassifier, tickGroup: inout [Int]) {
+        let samples = profile.samples
+        let waits = profile.waits
+        guard !tickWaits.isEmpty else { return }
+        tickGroup.removeAll(keepingCapacity: true)
+        tickGroup.append(contentsOf: repeatElement(-1, count: tick.count))
+        for (i, g) in tickWaits { tickGroup[i - tick.lowerBound] = g }
+        // For each contended (non-idle) group in this tick, look for its holder.
+        var seen: [Int] = []
+        for (_, g) in tickWaits where !seen.contains(g) {
+            seen.append(g)
+            groups[g].contendedTicks += 1
+            if groups[g].kind.isIdle { continue }
+            let pid = groups[g].pid
+            // A pthread mutex whose owner the recorder read from the mutex word: the holder,
+            // and its stack at this tick.
+            if groups[g].kind == .pthreadMutex {
+                var owner: Int32?
+                for (i, gg) in tickWaits where gg == g && samples[i].wait >= 0 {
+                    if let o = waits[Int(samples[i].wait)].owner { owner = o; break }
+                }
+                if let owner {
+                    groups[g].holders[owner, default: 0] += 1
+                    groups[g].holderEvidence[owner] = "mutex-owner"
+                    if let j = tick.first(where: { samples[$0].tid == owner }) {
+                        groups[g].holderStacks[samples[j].stack, default: 0] += 1
+                    }
+                    continue
+                }
+            }
+            let isGIL = groups[g].kind == .gil
+            let fn = groups[g].siteFunction.map { classifier.baseID($0) }
+            var best: (tid: Int32, rank: Int, evidence: String)?
+            var peers = 0
+            var peer: Int32 = 0
+            for j in tick {
+                let o = samples[j]
+                guard o.pid == pid, tickGroup[j - tick.lowerBound] != g else { continue }
+                if isGIL {
+                    if o.holdsGIL == true {
+                        best = (o.tid, 3, "gil-flag")
+                        break
+                    }
+                    if o.state == .onCPU && o.holdsGIL == nil && (best?.rank ?? 0) < 1 {
+                        let f = classifier.flags(o.stack)
+                        if f.contains(.hasPython) || f.contains(.leafInInterpreter) {
+                            best = (o.tid, 1, "python-on-cpu")
+                        }
+                    }
+                    continue
+                }
+                // A peer: a thread that waits on this lock at other times but not now, and is
+                // not parked elsewhere — with several waiters, the likely holder. Counted
+                // only when exactly one peer fits.
+                if groups[g].waiters.count >= 2 && groups[g].waiters.contains(o.tid)
+                    && o.state != .lockWait && o.state != .gilWait {
+                    peers += 1
+                    peer = o.tid
+                }
+                guard let fn else { continue }
+                let rank = o.state == .onCPU ? 3 : 2
+                guard rank > (best?.rank ?? 0) else { continue }
+                let contains = classifier.stack(o.stack, containsBase: fn)
+                if contains { best = (o.tid, rank, rank == 3 ? "same-site-on-cpu" : "same-site") }
+            }
+            if best == nil && peers == 1 { best = (peer, 1, "peer-not-waiting") }
+            if let best {
+                groups[g].holders[best.tid, default: 0] += 1
+                if groups[g].holderEvidence[best.tid] == nil || best.evidence == "gil-flag" || best.evidence == "same-site-on-cpu" {
+                    groups[g].holderEvidence[best.tid] = best.evidence
+                }
+            }
+        }
+    }
+
+    /// One `LockContention` per group: wait time and share of the waiters' working time,
+    /// top stacks, the holders seen; contention first (hottest first), idle waits after.
+    static func contentions(_ groups: [Group], context: AnalysisContext, classifier: inout StackClassifier) -> [LockContention] {
+        let profile = context.profile, period = context.period
         let names = Dictionary(profile.threads.map { ($0.tid, $0.name) }, uniquingKeysWith: { _, b in b })
         var result: [LockContention] = []
         for g in groups {
@@ -238,8 +257,13 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
             if a.idle != b.idle { return !a.idle }
             return a.waitSeconds != b.waitSeconds ? a.waitSeconds > b.waitSeconds : a.lock < b.lock
         }
-        part.locks = result
+        return result
+    }
 
+    /// A `lock.hot` finding for each lock (not the GIL, not a wait for work) that took at
+    /// least 10% of its waiters' working time.
+    func hotLockFindings(_ result: [LockContention]) -> [Finding] {
+        var findings: [Finding] = []
         for l in result where !l.idle && l.kind != LockWaitKind.gil.rawValue && l.isContention && l.waitShare >= 0.1 {
             let what = l.kind == LockWaitKind.pthreadMutex.rawValue ? "pthread mutex" : l.kind == LockWaitKind.pythonLock.rawValue ? "Python lock" : "lock"
             let who = (l.waiterPids?.count ?? 1) > 1 ? "in \(l.waiterPids!.count) processes" : "of pid \(l.pid)"
@@ -250,13 +274,13 @@ public struct LockContentionAnalyzer: ContextAnalyzer {
                 detail += "; held by \(h)" + (l.holderShare.map { " (a holder seen at \(Text.pct($0)) of contended ticks)" } ?? "")
             }
             detail += "."
-            part.findings.append(Finding(
+            findings.append(Finding(
                 source: descriptor.name, id: "lock.hot", severity: l.waitShare >= 0.3 ? .critical : .warning, factor: .locks,
                 title: "Hot \(what) \(l.lock)" + (l.site.map { " in \($0)" } ?? ""), detail: detail,
                 metrics: ["wait_seconds": l.waitSeconds, "wait_share": l.waitShare, "waiters": Double(l.waiters)],
                 stacks: Array(l.topStacks.prefix(2))))
         }
-        return part
+        return findings
     }
 
     /// Lock identity: when every waiter sleeps on a futex of its own (a semaphore per

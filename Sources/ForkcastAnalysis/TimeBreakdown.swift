@@ -459,10 +459,6 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
                          summary: "Shares of on-CPU, runnable, GIL, lock, I/O, sleep and child waits per thread, process and run; achieved parallelism.")
     }
 
-    public func analyze(_ profile: Profile, into analysis: inout Analysis) throws {
-        analyzeAlone(profile, into: &analysis)
-    }
-
     func part(_ context: AnalysisContext) -> AnalysisPart {
         var part = AnalysisPart()
         let b = context.breakdown

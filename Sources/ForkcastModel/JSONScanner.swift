@@ -177,6 +177,33 @@ struct JSONScanner {
         guard digits > 0 else { throw Failure.malformed(at: start, "expected a number") }
     }
 
+    /// Walks the members of an object whose `{` was just read, up to and including its
+    /// `}`: for each member, `member` gets the scanner (at the value, white space skipped),
+    /// the name and the name's span, and must read the value. `context` (" in stacks[3]")
+    /// ends the message of a missing ',' or '}'; it is built only for that error.
+    @inline(__always)
+    mutating func members(_ context: @autoclosure () -> String,
+                          _ member: (inout JSONScanner, String, Range<Int>) throws -> Void) throws {
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "}") {
+            pos += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            let nameRange = try string()
+            try expect(UInt8(ascii: ":"), "':'")
+            skipWhitespace()
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
+            try member(&self, name, nameRange)
+            skipWhitespace()
+            let c = try peek()
+            pos += 1
+            if c == UInt8(ascii: "}") { return }
+            guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or '}'\(context())") }
+        }
+    }
+
     /// The members of the object at `pos`, by name, each as its value's span. The whole
     /// document must be that one object (white space may follow).
     mutating func objectMembers() throws -> [String: Range<Int>] {
@@ -189,38 +216,23 @@ struct JSONScanner {
     mutating func objectMembers(samples: inout Result<SampleColumns, Error>?, parseSamples: Bool = true) throws -> [String: Range<Int>] {
         try expect(UInt8(ascii: "{"), "'{'")
         var members: [String: Range<Int>] = [:]
-        skipWhitespace()
-        if try peek() == UInt8(ascii: "}") {
-            pos += 1
-        } else {
-            while true {
-                skipWhitespace()
-                let nameRange = try string()
-                try expect(UInt8(ascii: ":"), "':'")
-                let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
-                let span: Range<Int>
-                skipWhitespace()
-                if parseSamples && name == "samples" && samples == nil {
-                    let start = pos
-                    do {
-                        samples = .success(try sampleColumns())
-                        span = start..<pos
-                    } catch {
-                        samples = .failure(error)
-                        pos = start
-                        span = try value()
-                    }
-                } else {
-                    span = try value()
+        try self.members("") { scanner, name, nameRange in
+            let span: Range<Int>
+            if parseSamples && name == "samples" && samples == nil {
+                let start = scanner.pos
+                do {
+                    samples = .success(try scanner.sampleColumns())
+                    span = start..<scanner.pos
+                } catch {
+                    samples = .failure(error)
+                    scanner.pos = start
+                    span = try scanner.value()
                 }
-                guard members.updateValue(span, forKey: name) == nil else {
-                    throw Failure.malformed(at: nameRange.lowerBound, "\"\(name.prefix(40))\" appears twice")
-                }
-                skipWhitespace()
-                let c = try peek()
-                pos += 1
-                if c == UInt8(ascii: "}") { break }
-                guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or '}'") }
+            } else {
+                span = try scanner.value()
+            }
+            guard members.updateValue(span, forKey: name) == nil else {
+                throw Failure.malformed(at: nameRange.lowerBound, "\"\(name.prefix(40))\" appears twice")
             }
         }
         skipWhitespace()

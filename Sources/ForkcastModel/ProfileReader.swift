@@ -231,37 +231,22 @@ extension JSONScanner {
             pos += 1
             var frames: [Int32]?
             var truncated: Bool?
-            skipWhitespace()
-            if try peek() == UInt8(ascii: "}") {
-                pos += 1
-            } else {
-                while true {
-                    skipWhitespace()
-                    let nameRange = try string()
-                    try expect(UInt8(ascii: ":"), "':'")
-                    skipWhitespace()
-                    let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
-                    switch name {
-                    case "frames" where frames == nil:
-                        frames = try intArray("stacks[\(i)].frames", as: Int32.self, capacity: 0)
-                    case "truncated" where truncated == nil:
-                        let c = try peek()
-                        if c == UInt8(ascii: "t") || c == UInt8(ascii: "f") {
-                            _ = try value()  // checks the literal
-                            truncated = c == UInt8(ascii: "t")
-                        } else {
-                            throw Failure.malformed(at: pos, "stacks[\(i)].truncated is not true or false")
-                        }
-                    case "frames", "truncated":
-                        throw Failure.malformed(at: nameRange.lowerBound, "stacks[\(i)].\(name) appears twice")
-                    default:
-                        _ = try value()
+            try members(" in stacks[\(i)]") { scanner, name, nameRange in
+                switch name {
+                case "frames" where frames == nil:
+                    frames = try scanner.intArray("stacks[\(i)].frames", as: Int32.self, capacity: 0)
+                case "truncated" where truncated == nil:
+                    let c = try scanner.peek()
+                    if c == UInt8(ascii: "t") || c == UInt8(ascii: "f") {
+                        _ = try scanner.value()  // checks the literal
+                        truncated = c == UInt8(ascii: "t")
+                    } else {
+                        throw Failure.malformed(at: scanner.pos, "stacks[\(i)].truncated is not true or false")
                     }
-                    skipWhitespace()
-                    let c = try peek()
-                    pos += 1
-                    if c == UInt8(ascii: "}") { break }
-                    guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or '}' in stacks[\(i)]") }
+                case "frames", "truncated":
+                    throw Failure.malformed(at: nameRange.lowerBound, "stacks[\(i)].\(name) appears twice")
+                default:
+                    _ = try scanner.value()
                 }
             }
             guard let frames else { throw ProfileError.corrupt("missing \"frames\" at stacks[\(i)]") }
@@ -284,38 +269,23 @@ extension JSONScanner {
         var t: [UInt64]?, pid: [Int32]?, tid: [Int32]?, thread: [Int32]?, stack: [Int32]?, wait: [Int32]?
         var state: [UInt8]?, gil: [UInt8]?
         var capacity = 0
-        skipWhitespace()
-        if try peek() == UInt8(ascii: "}") {
-            pos += 1
-        } else {
-            while true {
-                skipWhitespace()
-                let nameRange = try string()
-                try expect(UInt8(ascii: ":"), "':'")
-                skipWhitespace()
-                let name = String(decoding: UnsafeRawBufferPointer(rebasing: all[nameRange]), as: UTF8.self)
-                func column<T: FixedWidthInteger>(_ existing: [T]?) throws -> [T] {
-                    if existing != nil { throw Failure.malformed(at: nameRange.lowerBound, "samples.\(name) appears twice") }
-                    let values = try intArray("samples.\(name)", as: T.self, capacity: capacity)
-                    capacity = values.count
-                    return values
-                }
-                switch name {
-                case "t": t = try column(t)
-                case "pid": pid = try column(pid)
-                case "tid": tid = try column(tid)
-                case "thread": thread = try column(thread)
-                case "stack": stack = try column(stack)
-                case "wait": wait = try column(wait)
-                case "state": state = try column(state)
-                case "gil": gil = try column(gil)
-                default: _ = try value()  // a column a later writer added: ignored
-                }
-                skipWhitespace()
-                let c = try peek()
-                pos += 1
-                if c == UInt8(ascii: "}") { break }
-                guard c == UInt8(ascii: ",") else { throw Failure.malformed(at: pos - 1, "expected ',' or '}' in \"samples\"") }
+        try members(" in \"samples\"") { scanner, name, nameRange in
+            func column<T: FixedWidthInteger>(_ existing: [T]?) throws -> [T] {
+                if existing != nil { throw Failure.malformed(at: nameRange.lowerBound, "samples.\(name) appears twice") }
+                let values = try scanner.intArray("samples.\(name)", as: T.self, capacity: capacity)
+                capacity = values.count
+                return values
+            }
+            switch name {
+            case "t": t = try column(t)
+            case "pid": pid = try column(pid)
+            case "tid": tid = try column(tid)
+            case "thread": thread = try column(thread)
+            case "stack": stack = try column(stack)
+            case "wait": wait = try column(wait)
+            case "state": state = try column(state)
+            case "gil": gil = try column(gil)
+            default: _ = try scanner.value()  // a column a later writer added: ignored
             }
         }
         for (name, missing) in [("t", t == nil), ("stack", stack == nil), ("state", state == nil), ("wait", wait == nil),

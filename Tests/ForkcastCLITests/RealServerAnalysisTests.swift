@@ -23,27 +23,18 @@ final class RealServerAnalysisTests: XCTestCase {
 
     /// A background process, stopped (SIGTERM, then SIGKILL) when the test ends.
     final class Background {
-        let process = Process()
+        let program: BackgroundProgram
         let name: String
         init(_ executable: String, _ arguments: [String], name: String, log: URL) throws {
             self.name = name
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
+            program = try BackgroundProgram([executable] + arguments, stdout: .file(log.path), stderr: .stdout)
         }
-        var pid: Int32 { process.processIdentifier }
+        var pid: Int32 { program.pid }
         func stop() {
-            guard process.isRunning else { return }
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(10)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            if process.isRunning { kill(pid, SIGKILL) }
-            process.waitUntilExit()
+            guard program.isRunning else { return }
+            program.signal(SIGTERM)
+            waitUntil(10) { !program.isRunning }
+            program.stop()
         }
     }
 

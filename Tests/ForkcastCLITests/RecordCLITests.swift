@@ -71,11 +71,9 @@ final class RecordCLITests: XCTestCase {
 
     func testDeadPid() throws {
         // A pid that existed and is gone.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/true")
-        try p.run()
-        p.waitUntilExit()
-        let r = try Fixtures.run(forkcast, ["record", "--pid", String(p.processIdentifier), "-o", path("p.json")])
+        let p = try BackgroundProgram(["/bin/true"])
+        p.wait()
+        let r = try Fixtures.run(forkcast, ["record", "--pid", String(p.pid), "-o", path("p.json")])
         assertOneLineError(r, contains: "no process with pid")
     }
 
@@ -131,21 +129,18 @@ final class RecordCLITests: XCTestCase {
     func testInterruptWritesProfileAndDetaches() throws {
         let program = try Fixtures.cProgram("mutex_contention")
         let out = path("int.json")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        p.arguments = ["--wait", forkcast, "record", "-q", "-o", out, "--", program, "30", "2"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try BackgroundProgram(["/usr/bin/setsid", "--wait", forkcast, "record", "-q", "-o", out, "--", program, "30", "2"],
+                                      stdout: .null, stderr: .null)
         Thread.sleep(forTimeInterval: 1.0)
-        // The session leader's group is forkcast's group (setsid --wait forks, so find it).
+        // The session leader's group is forkcast's group. setsid forks first when it is a
+        // process group leader already (Foundation's Process made it one), else it is forkcast.
         let r = try Fixtures.run("/usr/bin/pgrep", ["-f", "record -q -o \(out)"])
         let pids = r.stdout.split(separator: "\n").compactMap { Int32($0) }
-        let recorder = try XCTUnwrap(pids.first { $0 != p.processIdentifier })
+        let recorder = try XCTUnwrap(pids.first { $0 != p.pid } ?? pids.first { $0 == p.pid })
         let pgid = getpgid(recorder)
         XCTAssertGreaterThan(pgid, 0)
         kill(-pgid, SIGINT)
-        p.waitUntilExit()
+        p.wait()
         let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
         XCTAssertEqual(profile.recording.endReason, "interrupted")
         XCTAssertGreaterThan(profile.samples.count, 100)
@@ -154,17 +149,11 @@ final class RecordCLITests: XCTestCase {
     func testTerminateLeavesTargetRunningAndUntraced() throws {
         let program = try Fixtures.cProgram("mutex_contention")
         let out = path("term.json")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: forkcast)
-        p.arguments = ["record", "-q", "-o", out, "--", program, "3", "2"]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try BackgroundProgram([forkcast, "record", "-q", "-o", out, "--", program, "3", "2"], stdout: .null, stderr: .null)
         Thread.sleep(forTimeInterval: 0.8)
-        let children = try Fixtures.run("/usr/bin/pgrep", ["-P", String(p.processIdentifier)])
+        let children = try Fixtures.run("/usr/bin/pgrep", ["-P", String(p.pid)])
         let target = try XCTUnwrap(children.stdout.split(separator: "\n").compactMap { Int32($0) }.first)
-        p.terminate()
-        p.waitUntilExit()
+        p.stop(SIGTERM)
         let status = try String(contentsOfFile: "/proc/\(target)/status", encoding: .utf8)
         XCTAssertTrue(status.contains("TracerPid:\t0"), status)
         XCTAssertFalse(status.contains("(stopped)") || status.contains("(tracing stop)"), status)
@@ -175,20 +164,16 @@ final class RecordCLITests: XCTestCase {
 
     func testAttachedProcessExitingMidRecording() throws {
         let program = try Fixtures.cProgram("mutex_contention")
-        let target = Process()
-        target.executableURL = URL(fileURLWithPath: program)
-        target.arguments = ["0.8", "2"]
-        target.standardOutput = FileHandle.nullDevice
-        try target.run()
+        let target = try BackgroundProgram([program, "0.8", "2"])
         Thread.sleep(forTimeInterval: 0.2)
         let out = path("attach.json")
-        let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(target.processIdentifier), "--duration", "30", "-o", out])
+        let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(target.pid), "--duration", "30", "-o", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
         XCTAssertEqual(profile.recording.mode, .attach)
         XCTAssertEqual(profile.recording.endReason, "target-exited")
         XCTAssertEqual(profile.recording.rootExit?.code, 0)
         XCTAssertGreaterThan(profile.samples.count, 50)
-        target.waitUntilExit()
+        target.wait()
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 import ForkcastModel
+import ForkcastTestSupport
 @testable import ForkcastExperiment
 
 /// Whole experiments on unmodified Python programs through the executor swap, asserting
@@ -45,14 +46,10 @@ final class EndToEndTests: XCTestCase {
         // depends on the signal mask this process hands down).
         func burn(_ together: Int) throws -> Double {
             let t0 = Date()
-            let burners = try (0..<together).map { _ -> Process in
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: RunTests.python)
-                p.arguments = ["-c", "sum(i * i % 7 for i in range(600000))"]
-                try p.run()
-                return p
+            let burners = try (0..<together).map { _ in
+                try BackgroundProgram([RunTests.python, "-c", "sum(i * i % 7 for i in range(600000))"], stdout: .inherit)
             }
-            burners.forEach { $0.waitUntilExit() }
+            burners.forEach { $0.wait() }
             return Date().timeIntervalSince(t0)
         }
         let serial = try burn(1) + burn(1)

@@ -1,5 +1,6 @@
 import XCTest
 import ForkcastModel
+import ForkcastTestSupport
 @testable import ForkcastExperiment
 
 /// Tests that launch real processes: the executor swap on unmodified Python scripts, the
@@ -12,15 +13,8 @@ final class RunTests: XCTestCase {
 
     /// The real Python interpreter (not a pyenv shim, whose bash start-up adds noise).
     static let python: String = {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
-        let out = Pipe()
-        p.standardOutput = out
-        try? p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let path = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let r = try? Fixtures.run("/usr/bin/env", ["python3", "-c", "import sys; print(sys.executable)"])
+        let path = (r?.stdout ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         return path.isEmpty ? "python3" : path
     }()
 

@@ -96,9 +96,9 @@ final class GdbParityTests: XCTestCase {
         time.sleep(20)
         """
         let process = try startBlocking(python, ["-c", code])
-        defer { stopBlocking(process) }
-        settle([process.processIdentifier])
-        assertParity(try GdbParity.check(program: "python3.11", root: process.processIdentifier), minimumCompared: 4)
+        defer { process.stop() }
+        settle([process.pid])
+        assertParity(try GdbParity.check(program: "python3.11", root: process.pid), minimumCompared: 4)
     }
 
     func testCxxExceptionsInlinedAndSignalFrames() throws {
@@ -107,9 +107,9 @@ final class GdbParityTests: XCTestCase {
         let cc = try Fixtures.run("/usr/bin/env", ["c++", "-O2", "-g", "-pthread", "-o", binary, source])
         guard cc.status == 0 else { throw XCTSkip("c++ is not available: \(cc.stderr)") }
         let process = try startBlocking(binary, ["20"])
-        defer { stopBlocking(process) }
-        settle([process.processIdentifier])
-        let report = try GdbParity.check(program: "c++ (exceptions, inlined, signal frame)", root: process.processIdentifier)
+        defer { process.stop() }
+        settle([process.pid])
+        let report = try GdbParity.check(program: "c++ (exceptions, inlined, signal frame)", root: process.pid)
         assertParity(report, minimumCompared: 4)
         // The frames that make this program hard are really there.
         let all = report.threads.flatMap(\.forkcast).map(GdbParity.normalize)
@@ -120,44 +120,13 @@ final class GdbParityTests: XCTestCase {
     }
 
     /// Starts a program that prints "ready" once its threads are blocked.
-    private func startBlocking(_ executable: String, _ arguments: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let line = out.fileHandleForReading.availableDataLine(timeout: 20)
+    private func startBlocking(_ executable: String, _ arguments: [String]) throws -> BackgroundProgram {
+        let program = try BackgroundProgram([executable] + arguments, stdout: .pipe, stderr: .null)
+        let line = program.readLine(timeout: 20)
         guard line.contains("ready") else {
-            stopBlocking(process)
+            program.stop()
             throw XCTSkip("\(executable) did not get ready: \(line)")
         }
-        return process
-    }
-
-    private func stopBlocking(_ process: Process) {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-}
-
-private extension FileHandle {
-    /// Reads until a newline or `timeout` seconds (the writer prints one short line).
-    func availableDataLine(timeout: Double) -> String {
-        var data = Data()
-        let deadline = Date().addingTimeInterval(timeout)
-        let fd = fileDescriptor
-        while Date() < deadline {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&p, 1, 100) >= 0 else { break }
-            if p.revents == 0 { continue }
-            var byte: UInt8 = 0
-            if Glibc.read(fd, &byte, 1) != 1 { break }
-            if byte == UInt8(ascii: "\n") { break }
-            data.append(byte)
-        }
-        return String(decoding: data, as: UTF8.self)
+        return program
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ForkcastTestSupport
 @testable import ForkcastSampling
 
 /// The two CPython 3.11 builds the Python tests run against. Each test runs on both;
@@ -22,72 +23,36 @@ enum PythonInterpreters {
 /// A fixture script from Tests/Fixtures/python running under a given interpreter, in
 /// its own process group. It prints `ready ID…` (tids or pids) once its threads are in
 /// place; the whole group (pool workers, forkserver, resource tracker) is killed when
-/// the test ends.
-///
-/// Launched with posix_spawn rather than Foundation's Process: Process learns that its
-/// child exited from a descriptor the child inherits, which forked pool workers keep
-/// open, so it would wait for them forever.
+/// the test ends. (ForkcastTestSupport's BackgroundProgram starts it: posix_spawn, since
+/// Foundation's Process would wait for the pool workers that keep its descriptor.)
 final class PythonFixture {
     let script: String
-    let pid: Int32
+    private let program: BackgroundProgram
+    var pid: Int32 { program.pid }
     /// The numbers after "ready".
-    private(set) var readyIDs: [Int32] = []
-    private var reaped = false
+    let readyIDs: [Int32]
 
-    static func scriptPath(_ name: String) -> String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/python/\(name)").path
-    }
+    static func scriptPath(_ name: String) -> String { Fixtures.pythonScript(name) }
 
     init(interpreter: String, script: String, arguments: [String] = []) throws {
         self.script = Self.scriptPath(script)
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw XCTSkip("pipe failed") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        let argv = [interpreter, self.script] + arguments
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer {
-            for arg in cArgs { free(arg) }
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
+        do {
+            program = try BackgroundProgram([interpreter, self.script] + arguments, stdout: .pipe, ownGroup: true)
+        } catch {
+            throw XCTSkip("cannot run \(interpreter): \(error)")
         }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, interpreter, &actions, &attributes, &cArgs, environ)
-        close(fds[1])
-        defer { close(fds[0]) }
-        guard result == 0 else { throw XCTSkip("cannot run \(interpreter): errno \(result)") }
-        pid = child
-        // Blocks until the fixture says it is ready (or exits: EOF).
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(fds[0], &byte, 1) == 1, byte != 0x0A { line.append(byte) }
-        let text = String(decoding: line, as: UTF8.self)
+        // Waits until the fixture says it is ready (or exits: end of file).
+        let text = program.readLine(timeout: 120)
         let words = text.split(separator: " ")
         guard words.first == "ready" else {
-            stop()
+            program.stop()
             throw XCTSkip("fixture \(script) did not start: \(text)")
         }
         readyIDs = words.dropFirst().compactMap { Int32($0) }
     }
 
     /// Kills the fixture's process group and reaps the fixture.
-    func stop() {
-        guard !reaped else { return }
-        reaped = true
-        kill(-pid, SIGKILL)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    }
-
-    deinit { stop() }
+    func stop() { program.stop() }
 
     /// The first line of the fixture whose text contains `marker` (1-based).
     func line(containing marker: String) -> Int {

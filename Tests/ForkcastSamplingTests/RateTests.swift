@@ -79,35 +79,25 @@ final class RateTests: XCTestCase {
         let cpu = String(allowed[0])
         let forkcast = try Fixtures.forkcastBinary()
         let path = Fixtures.scratch.appendingPathComponent("starved-\(UUID().uuidString.prefix(6)).profile.json").path
-        let recorder = Process()
-        recorder.executableURL = URL(fileURLWithPath: forkcast)
-        recorder.arguments = ["record", "-q", "--rate", "100", "-o", path, "--", program, "sleeper", cpu]
-        let out = Pipe()
-        recorder.standardOutput = out
-        try recorder.run()
-        let ready = String(decoding: out.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self)
+        let recorder = try BackgroundProgram([forkcast, "record", "-q", "--rate", "100", "-o", path, "--", program, "sleeper", cpu],
+                                             stdout: .pipe)
+        let ready = recorder.readLine()
         let sleeper = try XCTUnwrap(Int32(ready.dropFirst("ready ".count)), ready)
         var woken = false
         defer {
             if !woken { kill(sleeper, SIGUSR1) }  // it ends once woken
-            recorder.waitUntilExit()
+            recorder.wait()
         }
         usleep(500_000)  // asleep in read(), sampled
-        let hog = Process()
-        hog.executableURL = URL(fileURLWithPath: program)
-        hog.arguments = ["hog", cpu, "0.8"]
-        let hogOut = Pipe()
-        hog.standardOutput = hogOut
-        try hog.run()
-        defer { hog.waitUntilExit() }
-        let hogging = String(decoding: hogOut.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self)
+        let hog = try BackgroundProgram([program, "hog", cpu, "0.8"], stdout: .pipe)
+        defer { hog.wait() }
+        let hogging = hog.readLine()
         if hogging == "no-fifo" { throw XCTSkip("woken_starved's hog needs SCHED_FIFO (root or RLIMIT_RTPRIO)") }
         XCTAssertEqual(hogging, "hogging")
         kill(sleeper, SIGUSR1)
         woken = true
-        let rest = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        recorder.waitUntilExit()
-        XCTAssertEqual(recorder.terminationStatus, 0)
+        let rest = recorder.readToEnd()
+        XCTAssertEqual(recorder.wait(), 0)
         let starvedMs = try XCTUnwrap(rest.split(separator: "\n").first { $0.hasPrefix("starved_ms=") }
             .flatMap { Int($0.dropFirst("starved_ms=".count)) }, rest)
         XCTAssertGreaterThanOrEqual(starvedMs, 400, "the hog kept the woken thread off its CPU for \(starvedMs) ms only")
@@ -139,20 +129,12 @@ final class RateTests: XCTestCase {
         let program = try Fixtures.cProgram("process_tree")
         let forkcast = try Fixtures.forkcastBinary()
         // 5 processes with 4 threads each (plus the parent's): a small server's shape.
-        let tree = Process()
-        tree.executableURL = URL(fileURLWithPath: program)
-        tree.arguments = ["4", "3", "20"]
-        let out = Pipe()
-        tree.standardOutput = out
-        try tree.run()
-        defer {
-            for pid in [tree.processIdentifier] + descendants(of: tree.processIdentifier) { kill(pid, SIGKILL) }
-            tree.waitUntilExit()
-        }
-        let line = String(decoding: out.fileHandleForReading.availableDataUntilNewline(), as: UTF8.self)
+        let tree = try BackgroundProgram([program, "4", "3", "20"], stdout: .pipe, ownGroup: true)
+        defer { tree.stop() }
+        let line = tree.readLine()
         XCTAssertTrue(line.hasPrefix("ready"), line)
-        let root = tree.processIdentifier
-        let pids = [root] + descendants(of: root)
+        let root = tree.pid
+        let pids = [root] + RealServers.descendants(of: root)
         XCTAssertEqual(pids.count, 5)
 
         let path = Fixtures.scratch.appendingPathComponent("tree-\(UUID().uuidString.prefix(6)).profile.json").path
@@ -191,27 +173,17 @@ final class RateTests: XCTestCase {
     /// as Forkcast attaches refuses the same way and is skipped silently.)
     func testAttachingLeavesOutADescendantItMayNotTrace() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdb") else { throw XCTSkip("gdb is not installed") }
-        let parent = Process()
-        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
-        parent.arguments = ["-c", "sleep 6 & wait"]
-        try parent.run()
-        defer {
-            for pid in [parent.processIdentifier] + descendants(of: parent.processIdentifier) { kill(pid, SIGKILL) }
-            parent.waitUntilExit()
-        }
+        let parent = try BackgroundProgram(["/bin/sh", "-c", "sleep 6 & wait"], stdout: .inherit, ownGroup: true)
+        defer { parent.stop() }
         var child: Int32?
         for _ in 0..<100 where child == nil {
-            child = descendants(of: parent.processIdentifier).first
+            child = RealServers.descendants(of: parent.pid).first
             if child == nil { usleep(20_000) }
         }
         let held = try XCTUnwrap(child, "sh started no child")
-        let gdb = Process()
-        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
-        gdb.arguments = ["-q", "-nx", "-batch", "-p", String(held), "-ex", "shell sleep 3"]
-        gdb.standardOutput = FileHandle.nullDevice
-        gdb.standardError = FileHandle.nullDevice
-        try gdb.run()
-        defer { gdb.waitUntilExit() }
+        let gdb = try BackgroundProgram(["/usr/bin/gdb", "-q", "-nx", "-batch", "-p", String(held), "-ex", "shell sleep 3"],
+                                        stdout: .null, stderr: .null)
+        defer { gdb.wait() }
         func tracer(_ pid: Int32) -> String? {
             (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8))?
                 .split(separator: "\n").first { $0.hasPrefix("TracerPid:") }.map { String($0.dropFirst(10)).trimmingCharacters(in: .whitespaces) }
@@ -221,11 +193,11 @@ final class RateTests: XCTestCase {
 
         let path = Fixtures.scratch.appendingPathComponent("held-\(UUID().uuidString.prefix(6)).profile.json").path
         let r = try Fixtures.run(try Fixtures.forkcastBinary(),
-                                 ["record", "-q", "--pid", String(parent.processIdentifier), "--duration", "0.5", "-o", path])
+                                 ["record", "-q", "--pid", String(parent.pid), "--duration", "0.5", "-o", path])
         XCTAssertEqual(r.status, 0, r.stderr)
         let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: path)))
         XCTAssertNoThrow(try profile.validate())
-        XCTAssertTrue(profile.samples.contains { $0.pid == parent.processIdentifier }, "the parent is recorded")
+        XCTAssertTrue(profile.samples.contains { $0.pid == parent.pid }, "the parent is recorded")
         XCTAssertFalse(profile.samples.contains { $0.pid == held }, "the held child has no samples")
         XCTAssertFalse(profile.processes.contains { $0.pid == held }, "nor a process row: it was not recorded")
         XCTAssertTrue(profile.recording.notes.contains { $0.contains("process \(held)") && $0.contains("not recorded") },
@@ -260,28 +232,5 @@ final class RateTests: XCTestCase {
             XCTAssertFalse(status.contains("State:\tt"), "\(pid) left stopped")
         }
         XCTAssertTrue(RealServers.accepts(port: pg.port), "the server still answers")
-    }
-
-    func descendants(of pid: Int32) -> [Int32] {
-        var out: [Int32] = []
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let p = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(p)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 1, Int32(fields[1]) == pid { out.append(p) }
-        }
-        return out.sorted()
-    }
-}
-
-private extension FileHandle {
-    /// Reads until a newline (or end of file).
-    func availableDataUntilNewline() -> Data {
-        var data = Data()
-        while true {
-            let chunk = readData(ofLength: 1)
-            if chunk.isEmpty || chunk == Data([0x0a]) { return data }
-            data.append(chunk)
-        }
     }
 }

@@ -107,21 +107,16 @@ final class RecorderTests: XCTestCase {
 
     func testAttachByPidLeavesTargetRunning() throws {
         let program = try Fixtures.cProgram("mutex_contention")
-        let target = Process()
-        target.executableURL = URL(fileURLWithPath: program)
-        target.arguments = ["3", "4"]
-        target.standardOutput = FileHandle.nullDevice
-        try target.run()
+        let target = try BackgroundProgram([program, "3", "4"])
         Thread.sleep(forTimeInterval: 0.3)
-        let outcome = try Recorder(options: RecordOptions(rateHz: 100, duration: 1)).record(.attach(pid: target.processIdentifier))
+        let outcome = try Recorder(options: RecordOptions(rateHz: 100, duration: 1)).record(.attach(pid: target.pid))
         XCTAssertEqual(outcome.endReason, .duration)
         XCTAssertEqual(outcome.profile.threads.count, 5)
         XCTAssertGreaterThan(outcome.profile.samples.count, 300)
-        let status = try String(contentsOfFile: "/proc/\(target.processIdentifier)/status", encoding: .utf8)
+        let status = try String(contentsOfFile: "/proc/\(target.pid)/status", encoding: .utf8)
         XCTAssertTrue(status.contains("TracerPid:\t0"), "detached")
         XCTAssertFalse(status.contains("State:\tt"), "not left stopped")
-        target.waitUntilExit()
-        XCTAssertEqual(target.terminationStatus, 0)
+        XCTAssertEqual(target.wait(), 0)
     }
 
     func testExecIsFollowedAndCrashIsReported() throws {

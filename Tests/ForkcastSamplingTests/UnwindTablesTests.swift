@@ -17,18 +17,13 @@ final class UnwindTablesTests: XCTestCase {
         // No frame pointers: the unwind must come from .eh_frame.
         let cc = try Fixtures.run("/usr/bin/cc", ["-O2", "-fomit-frame-pointer", "-o", path, source.path])
         guard cc.status == 0 else { throw XCTSkip("cc failed: \(cc.stderr)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        try process.run()
-        defer {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        let process = try BackgroundProgram([path], stderr: .inherit)
+        defer { process.stop() }
         usleep(300_000)
         try? FileManager.default.removeItem(atPath: path)   // deleted while it runs
-        let out = Fixtures.scratch.appendingPathComponent("unwind-tables-\(process.processIdentifier).profile.json").path
+        let out = Fixtures.scratch.appendingPathComponent("unwind-tables-\(process.pid).profile.json").path
         let r = try Fixtures.run(try Fixtures.forkcastBinary(),
-                                 ["record", "--pid", "\(process.processIdentifier)", "--duration", "1", "-q", "-o", out])
+                                 ["record", "--pid", "\(process.pid)", "--duration", "1", "-q", "-o", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         return try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
     }

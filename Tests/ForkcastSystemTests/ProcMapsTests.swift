@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ForkcastTestSupport
 @testable import ForkcastSystem
 
 final class ProcMapsTests: XCTestCase {
@@ -84,11 +85,9 @@ final class ProcMapsTests: XCTestCase {
     }
 
     func testDeadProcessThrowsNoSuchProcess() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/true")
-        try process.run()
-        process.waitUntilExit()
-        for pid in [process.processIdentifier, Int32.max] {
+        let process = try BackgroundProgram(["/bin/true"])
+        process.wait()
+        for pid in [process.pid, Int32.max] {
             XCTAssertThrowsError(try ProcMaps.read(pid: pid)) { error in
                 let readError = error as? ProcMaps.ReadError
                 XCTAssertEqual(readError?.isNoSuchProcess, true, "\(error)")

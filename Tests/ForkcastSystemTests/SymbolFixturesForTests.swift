@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ForkcastTestSupport
 @testable import ForkcastSystem
 
 /// Builds small C/C++ programs in a temporary directory and runs them, for the
@@ -16,24 +17,14 @@ final class NativeFixture {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    /// Runs a tool and fails the test (throws) unless it exits 0.
+    /// Runs a tool found on PATH and fails the test (throws) unless it exits 0; returns its stdout.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw NSError(domain: "fixture", code: Int(process.terminationStatus),
-                          userInfo: [NSLocalizedDescriptionKey: "\(tool) \(arguments.joined(separator: " ")) failed: \(text)"])
+        let r = try Fixtures.run("/usr/bin/env", [tool] + arguments)
+        guard r.status == 0 else {
+            throw Fixtures.Failure(description: "\(tool) \(arguments.joined(separator: " ")) failed: \(r.stderr)\(r.stdout)")
         }
-        return text
+        return r.stdout
     }
 
     /// Compiles `source` (C, or C++ when `cxx`) into `name` with extra flags.
@@ -96,36 +87,22 @@ final class NativeFixture {
 /// A running fixture program that printed one line (of hex addresses) and waits for stdin to
 /// close. `init` returns once that line is read, so the program is past exec and loading.
 final class RunningFixture {
-    let process = Process()
-    private let input = Pipe()
+    let program: BackgroundProgram
     let addresses: [UInt64]
 
     init(executable: String, arguments: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        addresses = String(decoding: line, as: UTF8.self)
-            .split(whereSeparator: { $0 == " " || $0 == "\n" })
+        program = try BackgroundProgram([executable] + arguments, stdout: .pipe, stdinPipe: true)
+        addresses = program.readLine()
+            .split(whereSeparator: { $0 == " " })
             .compactMap { UInt64($0.hasPrefix("0x") ? $0.dropFirst(2) : $0[...], radix: 16) }
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { program.pid }
 
     func finish() {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        program.closeInput()
+        program.wait()
     }
-
-    deinit { if process.isRunning { finish() } }
 }
 
 extension ProcMaps {

@@ -5,6 +5,7 @@ import Foundation
 public enum Fixtures {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The repository's root folder.

@@ -148,19 +148,167 @@ public func reap(_ pid: pid_t) -> Int32 {
     return status
 }
 
-/// A program a test starts and then records by pid (`forkcast record --pid`). Its
-/// stdin and stdout are /dev/null; `stop()` (also on deinit) kills it if it still runs
-/// and reaps it.
+/// A program a test starts and keeps running while it watches or records it (`forkcast
+/// record --pid`, a tracer, a hog). Started with posix_spawn and reaped with waitpid —
+/// not Foundation's Process, which learns that its child exited from a descriptor the
+/// child inherits: forked workers (a pool, a server, a killed forkcast's target) keep it
+/// open, so `waitUntilExit` waited for them too. As Foundation does, the child starts
+/// with no signal blocked and every signal at its default. stdin is /dev/null (or a pipe
+/// the test closes with `closeInput`); stdout and stderr go where `stdout`/`stderr` say. `stop()` (also on deinit) kills the program (its whole
+/// process group when started with `ownGroup`) if it still runs, and reaps it.
 public final class BackgroundProgram: @unchecked Sendable {
-    public let process = Process()
-    public var pid: Int32 { process.processIdentifier }
+    public enum Output: Sendable {
+        /// /dev/null.
+        case null
+        /// A pipe the test reads with `readLine`/`readToEnd`.
+        case pipe
+        /// A file (created or truncated).
+        case file(String)
+        /// The test process's own descriptor.
+        case inherit
+        /// (stderr only) wherever stdout goes.
+        case stdout
+    }
 
-    public init(_ argv: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+    public let pid: Int32
+    public let argv: [String]
+    private let ownGroup: Bool
+    private var readEnd: Int32 = -1
+    private var inputEnd: Int32 = -1
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    public init(_ argv: [String], stdout: Output = .null, stderr: Output = .inherit, stdinPipe: Bool = false,
+                environment: [String: String]? = nil, ownGroup: Bool = false) throws {
+        precondition(!argv.isEmpty)
+        self.argv = argv
+        self.ownGroup = ownGroup
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var input: [Int32] = [-1, -1]
+        if stdinPipe {
+            guard pipe(&input) == 0 else { throw Fixtures.Failure(description: "pipe: \(String(cString: strerror(errno)))") }
+            inputEnd = input[1]
+            posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+            posix_spawn_file_actions_addclose(&actions, input[0])
+            posix_spawn_file_actions_addclose(&actions, input[1])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        var fds: [Int32] = [-1, -1]
+        var writeEnd: Int32 = -1
+        if case .pipe = stdout {
+            guard pipe(&fds) == 0 else { throw Fixtures.Failure(description: "pipe: \(String(cString: strerror(errno)))") }
+            readEnd = fds[0]
+            writeEnd = fds[1]
+        }
+        for (fd, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
+            switch output {
+            case .null: posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_WRONLY, 0)
+            case .pipe: posix_spawn_file_actions_adddup2(&actions, writeEnd, fd)
+            case .file(let path): posix_spawn_file_actions_addopen(&actions, fd, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            case .inherit: break
+            case .stdout: posix_spawn_file_actions_adddup2(&actions, 1, fd)
+            }
+        }
+        if readEnd >= 0 {
+            posix_spawn_file_actions_addclose(&actions, readEnd)
+            posix_spawn_file_actions_addclose(&actions, writeEnd)
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
+        if ownGroup {
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let cEnv = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] }
+        defer { cEnv?.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = cEnv.map { posix_spawn(&child, argv[0], &actions, &attributes, cArgs, $0) }
+            ?? posix_spawn(&child, argv[0], &actions, &attributes, cArgs, environ)
+        if writeEnd >= 0 { close(writeEnd) }
+        if input[0] >= 0 { close(input[0]) }
+        guard rc == 0 else {
+            if readEnd >= 0 { close(readEnd) }
+            if inputEnd >= 0 { close(inputEnd) }
+            throw Fixtures.Failure(description: "cannot start \(argv[0]): \(String(cString: strerror(rc)))")
+        }
+        pid = child
+    }
+
+    /// The next line the program writes on its stdout pipe (without the newline), or what
+    /// came before end of file or `timeout` seconds.
+    public func readLine(timeout: Double = 20) -> String {
+        var data: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        while readEnd >= 0, Date() < deadline {
+            var p = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&p, 1, 100)
+            if ready < 0 && errno != EINTR { break }
+            if ready <= 0 { continue }
+            var byte: UInt8 = 0
+            if read(readEnd, &byte, 1) != 1 || byte == 0x0A { break }
+            data.append(byte)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Everything left on the stdout pipe, up to end of file.
+    public func readToEnd() -> String {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while readEnd >= 0 {
+            let n = read(readEnd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Closes the program's stdin pipe: it reads end of file.
+    public func closeInput() {
+        if inputEnd >= 0 { close(inputEnd); inputEnd = -1 }
+    }
+
+    /// Whether the program has not exited yet (a zombie counts as exited).
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid { exitStatus = Self.code(status); return false }
+        return true
+    }
+
+    /// Waits for the program to exit (once; later calls return the same) and returns its
+    /// exit code, or 128 + the signal that killed it.
+    @discardableResult
+    public func wait() -> Int32 {
+        lock.lock()
+        defer { lock.unlock() }
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        exitStatus = Self.code(status)
+        return exitStatus!
+    }
+
+    /// Sends `signal` to the program (its group with `ownGroup`) while it runs.
+    public func signal(_ signal: Int32) {
+        guard isRunning else { return }
+        kill(ownGroup ? -pid : pid, signal)
     }
 
     /// Waits up to `seconds` for the program to have exec'd a file whose path ends with
@@ -175,10 +323,17 @@ public final class BackgroundProgram: @unchecked Sendable {
         return false
     }
 
+    /// Kills the program (with `signal`) if it still runs, and reaps it.
     public func stop(_ signal: Int32 = SIGKILL) {
-        if process.isRunning { kill(pid, signal) }
-        process.waitUntilExit()
+        closeInput()
+        if ownGroup { kill(-pid, signal) } else { self.signal(signal) }
+        wait()
+        if readEnd >= 0 { close(readEnd); readEnd = -1 }
     }
 
     deinit { stop() }
+
+    private static func code(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
 }

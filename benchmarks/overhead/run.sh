@@ -8,45 +8,18 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
 build="$here/build"
-mkdir -p "$build"
+# shellcheck source=../lib.sh
+source "$here/../lib.sh"
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
-
-# The interpreter that runs the Python program (and this script's bench.py). pyenv's
-# `python3` is a shell shim: resolve the real executable so profilers see CPython itself.
-python_cmd="${PYTHON:-python3}"
-command -v "$python_cmd" >/dev/null || die "no $python_cmd: install Python 3 (apt-get install -y python3)"
-bench_python="$("$python_cmd" -c 'import os, sys; print(os.path.realpath(sys.executable))')"
-
+# The interpreter that runs the Python program (and this script's bench.py).
+bench_resolve_python
 # 1. forkcast, release mode.
-if [[ -z "${FORKCAST:-}" ]]; then
-    say "building forkcast (swift build -c release)"
-    (cd "$root" && swift build -c release --product forkcast >"$build/swift-build.log" 2>&1) \
-        || { tail -20 "$build/swift-build.log" >&2; die "swift build failed (log: $build/swift-build.log)"; }
-    FORKCAST="$root/.build/release/forkcast"
-fi
-[[ -x "$FORKCAST" ]] || die "forkcast binary not found at $FORKCAST"
-
-# 2. The C program, built like a typical release binary: -O2, unwind tables, no frame pointers.
-cc="${CC:-cc}"
-command -v "$cc" >/dev/null || die "no C compiler ($cc): apt-get install -y gcc"
-"$cc" -O2 -g -pthread -o "$build/mutex_work" "$here/mutex_work.c" || die "could not compile mutex_work.c"
-
+bench_build_forkcast
+# 2. The C program, built like a typical release binary.
+bench_compile_c mutex_work
 # 3. py-spy (pip), run from the same Python's scripts directory.
-scripts="$("$bench_python" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
-py_spy="$scripts/py-spy"
-if [[ ! -x "$py_spy" ]]; then
-    py_spy="$(command -v py-spy || true)"
-fi
-if [[ -z "$py_spy" ]]; then
-    say "installing py-spy (pip)"
-    "$bench_python" -m pip install --quiet py-spy || say "pip install py-spy failed: the py-spy rows are skipped"
-    py_spy="$scripts/py-spy"
-    [[ -x "$py_spy" ]] || py_spy=""
-fi
+bench_find_py_spy
 
 # 4. perf (Debian: linux-perf). Only the software cpu-clock event is used.
 perf_bin="$(command -v perf || true)"

@@ -5,7 +5,7 @@ import XCTest
 
 /// docs/writing-plugins.md stays true: its manifest and code, taken from the document,
 /// make a plugin that passes `plugins check` and whose finding appears in `analyze`.
-final class TutorialTests: XCTestCase {
+final class PluginTutorialTests: XCTestCase {
     func testTheGuidesPluginWorks() throws {
         let doc = try String(contentsOf: Fixtures.repositoryRoot.appendingPathComponent("docs/writing-plugins.md"), encoding: .utf8)
         var blocks: [(lang: String, code: String)] = []

@@ -1,17 +1,17 @@
+import Foundation
 import XCTest
 import ForkcastModel
+import ForkcastTestSupport
 
-/// Runs the built `forkcast` executable: the one-line errors for bad input and a small
+/// Runs the built `forkcast experiment`: the one-line errors for bad input and a small
 /// end-to-end experiment from the command line.
 final class ExperimentCLITests: XCTestCase {
-    static var forkcast: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("forkcast")
-    }
+    static let examples = Fixtures.repositoryRoot.appendingPathComponent("examples/experiment")
 
     private var dir: URL!
 
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.forkcast.path), "forkcast not built at \(Self.forkcast.path)")
+        _ = try CLI.binary()
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("fc-cli-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
@@ -20,19 +20,10 @@ final class ExperimentCLITests: XCTestCase {
         if let dir { try? FileManager.default.removeItem(at: dir) }
     }
 
+    /// `forkcast experiment -o DIR ARGS…`, its stderr as lines.
     private func forkcast(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: [String]) {
-        let p = Process()
-        p.executableURL = Self.forkcast
-        p.arguments = ["experiment", "-o", dir.path] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self),
-                String(decoding: e, as: UTF8.self).split(separator: "\n").map(String.init))
+        let r = try CLI.run(["experiment", "-o", dir.path] + args)
+        return (r.status, r.stdout, r.stderr.split(separator: "\n").map(String.init))
     }
 
     func testUnknownStrategy() throws {
@@ -73,7 +64,7 @@ final class ExperimentCLITests: XCTestCase {
     }
 
     func testEndToEndFromTheCommandLine() throws {
-        let script = RunTests.examples.appendingPathComponent("io_sleep.py").path
+        let script = Self.examples.appendingPathComponent("io_sleep.py").path
         let r = try forkcast(["--no-record", "--repeat", "2", "--warmup", "0", "--workers", "1,2", "--strategies", "serial,threads",
                               "--check-output", "--json", "-", "--", "python3", script, "--tasks", "8", "--sleep", "0.1", "--strategy", "{strategy}", "--workers", "{workers}"])
         XCTAssertEqual(r.status, 0, r.stderr.joined(separator: "\n"))
@@ -86,15 +77,11 @@ final class ExperimentCLITests: XCTestCase {
         XCTAssertEqual(r.stderr.filter { $0.contains("] ") }.count, result.runs.count, "one progress line per run when stderr is not a terminal")
 
         // The JSON matches its published schema (jsonschema is installed by scripts/setup.sh --test).
-        let schema = RunTests.examples.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/experiment-format.schema.json")
+        let schema = Fixtures.repositoryRoot.appendingPathComponent("docs/experiment-format.schema.json")
         let doc = dir.appendingPathComponent("experiment.json")
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
-                           doc.path, schema.path]
-        try check.run()
-        check.waitUntilExit()
-        XCTAssertEqual(check.terminationStatus, 0, "experiment.json does not match docs/experiment-format.schema.json")
+        let check = try Fixtures.run("/usr/bin/env", ["python3", "-c", "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))",
+                                                      doc.path, schema.path])
+        XCTAssertEqual(check.status, 0, "experiment.json does not match docs/experiment-format.schema.json: \(check.stderr)")
     }
 
     func testWorkloadFileWithPerStrategyCommandsSetupAndCheck() throws {

@@ -1,19 +1,20 @@
 import Foundation
 
 /// Deliberately broken (and one working) external plugins, written as small Python
-/// scripts into a folder for a test: each misbehaves in one way at one step.
-enum BrokenPlugins {
+/// scripts into a folder for a test: each misbehaves in one way at one step. (The plugin
+/// host's tests and the CLI's plugin tests both use them.)
+public enum BrokenPlugins {
     /// Reads the hello, answers it: the common start of each script.
-    static let prelude = """
+    public static let prelude = """
     import json, os, signal, sys, time
     hello = json.loads(sys.stdin.readline())
     def send(m):
         sys.stdout.write(json.dumps(m) + "\\n"); sys.stdout.flush()
 
     """
-    static let answerHello = "send({'type': 'hello', 'protocol_version': 1})\nrequest = sys.stdin.readline()\n"
+    public static let answerHello = "send({'type': 'hello', 'protocol_version': 1})\nrequest = sys.stdin.readline()\n"
 
-    static let all: [(name: String, kind: String, script: String)] = [
+    public static let all: [(name: String, kind: String, script: String)] = [
         // Works: one finding from the profile, and a line on stderr.
         ("echo-analyzer", "analyzer", prelude + answerHello + """
         p = json.loads(request)["profile"]
@@ -45,7 +46,7 @@ enum BrokenPlugins {
 
     /// Writes the plugins (or only those named) into `folder`, plus `bad-manifest`
     /// (plugin.json that is not JSON).
-    static func make(in folder: URL, only: Set<String>? = nil) throws {
+    public static func make(in folder: URL, only: Set<String>? = nil) throws {
         let fm = FileManager.default
         for p in all where only?.contains(p.name) ?? true {
             let dir = folder.appendingPathComponent(p.name)
