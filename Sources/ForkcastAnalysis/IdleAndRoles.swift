@@ -100,7 +100,14 @@ enum Roles {
     /// `startRoutine[tid]` is the outermost non-system frame of the thread (its start routine).
     static func assign(processes: inout [ProcessBreakdown], threads: inout [ThreadBreakdown], rootPid: Int32,
                        executables: [Int32: String], startRoutine: [Int32: String], duration: Double = 0) {
-        // Threads within each process.
+        assignThreadRoles(&threads, startRoutine: startRoutine)
+        assignProcessRoles(&processes, rootPid: rootPid, executables: executables, duration: duration)
+    }
+
+    /// Threads within each process: a lone thread is main; threads alike by name (and,
+    /// for those that kept the process's name, start routine) are workers; the main
+    /// thread beside them a supervisor when it mostly waits; the rest helpers.
+    static func assignThreadRoles(_ threads: inout [ThreadBreakdown], startRoutine: [Int32: String]) {
         var byPid: [Int32: [Int]] = [:]
         for (i, t) in threads.enumerated() { byPid[t.pid, default: []].append(i) }
         for (pid, rows) in byPid {
@@ -147,8 +154,13 @@ enum Roles {
                 }
             }
         }
+    }
 
-        // Processes.
+    /// Processes: siblings alike that lasted are workers, their parent a supervisor (when it
+    /// worked less than they did) or main; a runner's jobs are workers; a process that did
+    /// most of the CPU work is main; other children help.
+    static func assignProcessRoles(_ processes: inout [ProcessBreakdown], rootPid: Int32, executables: [Int32: String],
+                                   duration: Double) {
         guard processes.count > 1 else {
             if !processes.isEmpty { processes[0].role = .main }
             return

@@ -263,6 +263,28 @@ struct StackClassifier {
     }
 
     static func classify(_ frames: [FrameFacts]) -> StackFacts {
+        let scan = FrameScan(frames)
+        let (kind, site, siteFunction) = lockWait(frames, scan)
+        // I/O call site: innermost user Python frame, any Python frame, else the first native
+        // frame outside the system libraries, else the leaf.
+        let callSite: String
+        if let py = scan.firstUserPython ?? scan.firstPython {
+            callSite = pythonSite(py.frame)
+        } else if let user = frames.first(where: { !$0.bits.contains(.systemModule) && $0.frame.symbolized }) {
+            callSite = user.frame.label
+        } else {
+            callSite = frames.first?.frame.label ?? "(no stack)"
+        }
+        return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: scan.ipc, inQueueGet: scan.inQueueGet,
+                          inUserPython: scan.inUserPython, hasPython: scan.hasPython, isGIL: scan.isGIL,
+                          userLeaf: scan.firstPython.map { !$0.bits.contains(.stdlib) } ?? false,
+                          leafInInterpreter: frames.first?.bits.contains(.interpreterModule) ?? false,
+                          leafInSystem: frames.first?.bits.contains(.systemModule) ?? false, lockSiteFunction: siteFunction)
+    }
+
+    /// What one pass over a stack's frames (leaf first) finds: Python frames, lock and
+    /// wait APIs, pickling and transfer.
+    struct FrameScan {
         var isGIL = false
         var hasPython = false
         var inUserPython = false
@@ -274,125 +296,125 @@ struct StackClassifier {
         var acquiresLock = false
         var ipc = IPCActivity.none
         var inQueueGet = false
-        var pickleSeen = IPCActivity.none
-        var siteFunction: String?
         var simpleQueueGet = false
         var hasNative = false
         var semLock = false
-        var mpNative = false
-        let leafInInterpreter = frames.first?.bits.contains(.interpreterModule) ?? false
-        let leafInSystem = frames.first?.bits.contains(.systemModule) ?? false
 
-        for (i, f) in frames.enumerated() {
-            let bits = f.bits
-            if f.frame.kind == .python {
-                hasPython = true
-                if firstPython == nil { firstPython = f }
-                if !bits.contains(.stdlib) {
-                    inUserPython = true
-                    if firstUserPython == nil { firstUserPython = f }
-                }
-                if bits.contains(.connectionPy) {
-                    if ipc == .none { ipc = .transfer }
-                }
-                if pickleSeen == .none {
-                    if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
-                }
-                if bits.contains(.waitsForWork) && firstUserPython == nil { inQueueGet = true }
-            } else {
-                hasNative = true
-                if bits.contains(.takeGIL) { isGIL = true }
-                if bits.contains(.lockAPI) { outermostLockAPI = i }
-                if bits.contains(.condition) { outermostCond = i }
-                if bits.contains(.join) { isJoin = true }
-                if bits.contains(.acquire) { acquiresLock = true }
-                if bits.contains(.simpleQueueGet) { simpleQueueGet = true }
-                if bits.contains(.semLock) { semLock = true }
-                if bits.contains(.mpNative) { mpNative = true }
-                if pickleSeen == .none {
-                    if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
+        init(_ frames: [FrameFacts]) {
+            var pickleSeen = IPCActivity.none
+            var mpNative = false
+            for (i, f) in frames.enumerated() {
+                let bits = f.bits
+                if f.frame.kind == .python {
+                    hasPython = true
+                    if firstPython == nil { firstPython = f }
+                    if !bits.contains(.stdlib) {
+                        inUserPython = true
+                        if firstUserPython == nil { firstUserPython = f }
+                    }
+                    if bits.contains(.connectionPy) {
+                        if ipc == .none { ipc = .transfer }
+                    }
+                    if pickleSeen == .none {
+                        if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
+                    }
+                    if bits.contains(.waitsForWork) && firstUserPython == nil { inQueueGet = true }
+                } else {
+                    hasNative = true
+                    if bits.contains(.takeGIL) { isGIL = true }
+                    if bits.contains(.lockAPI) { outermostLockAPI = i }
+                    if bits.contains(.condition) { outermostCond = i }
+                    if bits.contains(.join) { isJoin = true }
+                    if bits.contains(.acquire) { acquiresLock = true }
+                    if bits.contains(.simpleQueueGet) { simpleQueueGet = true }
+                    if bits.contains(.semLock) { semLock = true }
+                    if bits.contains(.mpNative) { mpNative = true }
+                    if pickleSeen == .none {
+                        if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
+                    }
                 }
             }
+            if pickleSeen != .none { ipc = pickleSeen }
+            if ipc == .none && mpNative { ipc = .transfer }
         }
-        if pickleSeen != .none { ipc = pickleSeen }
-        if ipc == .none && mpNative { ipc = .transfer }
+    }
 
-        // Lock kind.
+    /// What a lock wait on this stack waits for (its kind), where (the site) and in which
+    /// function the lock is taken.
+    static func lockWait(_ frames: [FrameFacts], _ scan: FrameScan) -> (LockWaitKind, String?, String?) {
         var kind = LockWaitKind.futex
         var site: String?
-        if isGIL {
+        var siteFunction: String?
+        if scan.isGIL {
             kind = .gil
-        } else if simpleQueueGet {
+        } else if scan.simpleQueueGet {
             // queue.SimpleQueue.get in C waits for an item, whoever calls it (a pool
             // worker, an executor's feeder thread, user code): waiting for work.
             kind = .queueGet
             site = "queue.SimpleQueue.get"
-        } else if let py = firstPython, acquiresLock || outermostLockAPI >= 0 || outermostCond >= 0 || !hasNative {
+        } else if let py = scan.firstPython,
+                  scan.acquiresLock || scan.outermostLockAPI >= 0 || scan.outermostCond >= 0 || !scan.hasNative {
             // (A Python-only stack in a lock wait: the innermost Python frame is where it waits.)
-            let file = py.frame.file ?? ""
-            let name = Self.shortPythonName(py.frame.name)
-            let hasFutures = frames.contains { $0.bits.contains(.futuresBase) }
-            if file.hasSuffix("/threading.py") && (name == "join" || name == "_wait_for_tstate_lock") {
-                kind = .threadJoin
-            } else if py.bits.contains(.futuresBase) {
-                kind = .futureWait
-            } else if file.hasSuffix("/queue.py") || file.hasSuffix("multiprocessing/queues.py") || inQueueGet
-                        || file.hasSuffix("concurrent/futures/thread.py") || file.hasSuffix("multiprocessing/pool.py") {
-                kind = .queueGet
-            } else if file.hasSuffix("/threading.py") && (name == "wait" || name == "wait_for") {
-                // Condition.wait / Event.wait: who waits decides (a future, a queue, user code).
-                kind = .condition
-                if hasFutures {
-                    kind = .futureWait
-                } else if firstUserPython == nil && frames.contains(where: { ($0.frame.file ?? "").hasSuffix("/queue.py") }) {
-                    kind = .queueGet
-                }
-                if let user = firstUserPython { site = pythonSite(user.frame) }
-            } else {
-                kind = .pythonLock
-                site = pythonSite(py.frame)
-                siteFunction = name
-            }
-            if site == nil { site = pythonSite(py.frame) }
-        } else if semLock {
+            return pythonLockWait(frames, py, scan)
+        } else if scan.semLock {
             // Pool workers take the task queue's lock in turn to read the next task.
             kind = .queueGet
             site = "multiprocessing queue lock"
-        } else if acquiresLock {
+        } else if scan.acquiresLock {
             // A Python-level lock.acquire seen without Python frames: it may be a contended
             // threading.Lock or a Condition/future wait; the futex address names it.
             kind = .futex
             site = "Python lock.acquire"
-        } else if isJoin {
+        } else if scan.isJoin {
             kind = .threadJoin
-        } else if outermostLockAPI >= 0 {
+        } else if scan.outermostLockAPI >= 0 {
             kind = .pthreadMutex
-            if frames.indices.contains(outermostLockAPI + 1) {
-                site = frames[outermostLockAPI + 1].frame.label
-                siteFunction = frames[outermostLockAPI + 1].base
+            if frames.indices.contains(scan.outermostLockAPI + 1) {
+                site = frames[scan.outermostLockAPI + 1].frame.label
+                siteFunction = frames[scan.outermostLockAPI + 1].base
             }
-        } else if outermostCond >= 0 {
+        } else if scan.outermostCond >= 0 {
             kind = .condition
-            site = frames.indices.contains(outermostCond + 1) ? frames[outermostCond + 1].frame.label : nil
+            site = frames.indices.contains(scan.outermostCond + 1) ? frames[scan.outermostCond + 1].frame.label : nil
         } else if let user = frames.dropFirst().first(where: { !$0.bits.contains(.systemModule) && !$0.bits.contains(.lowLevelWait) }) {
             site = user.frame.label
             if user.frame.symbolized { siteFunction = user.base }
         }
+        return (kind, site, siteFunction)
+    }
 
-        // I/O call site: innermost user Python frame, any Python frame, else the first native
-        // frame outside the system libraries, else the leaf.
-        let callSite: String
-        if let py = firstUserPython ?? firstPython {
-            callSite = pythonSite(py.frame)
-        } else if let user = frames.first(where: { !$0.bits.contains(.systemModule) && $0.frame.symbolized }) {
-            callSite = user.frame.label
+    /// A lock wait seen from its innermost Python frame `py`: a join, a future, a queue, a
+    /// condition (whose waiter decides what it is), else a Python lock taken there.
+    static func pythonLockWait(_ frames: [FrameFacts], _ py: FrameFacts, _ scan: FrameScan) -> (LockWaitKind, String?, String?) {
+        var kind = LockWaitKind.futex
+        var site: String?
+        var siteFunction: String?
+        let file = py.frame.file ?? ""
+        let name = Self.shortPythonName(py.frame.name)
+        let hasFutures = frames.contains { $0.bits.contains(.futuresBase) }
+        if file.hasSuffix("/threading.py") && (name == "join" || name == "_wait_for_tstate_lock") {
+            kind = .threadJoin
+        } else if py.bits.contains(.futuresBase) {
+            kind = .futureWait
+        } else if file.hasSuffix("/queue.py") || file.hasSuffix("multiprocessing/queues.py") || scan.inQueueGet
+                    || file.hasSuffix("concurrent/futures/thread.py") || file.hasSuffix("multiprocessing/pool.py") {
+            kind = .queueGet
+        } else if file.hasSuffix("/threading.py") && (name == "wait" || name == "wait_for") {
+            // Condition.wait / Event.wait: who waits decides (a future, a queue, user code).
+            kind = .condition
+            if hasFutures {
+                kind = .futureWait
+            } else if scan.firstUserPython == nil && frames.contains(where: { ($0.frame.file ?? "").hasSuffix("/queue.py") }) {
+                kind = .queueGet
+            }
+            if let user = scan.firstUserPython { site = pythonSite(user.frame) }
         } else {
-            callSite = frames.first?.frame.label ?? "(no stack)"
+            kind = .pythonLock
+            site = pythonSite(py.frame)
+            siteFunction = name
         }
-        return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: ipc, inQueueGet: inQueueGet,
-                          inUserPython: inUserPython, hasPython: hasPython, isGIL: isGIL,
-                          userLeaf: firstPython.map { !$0.bits.contains(.stdlib) } ?? false,
-                          leafInInterpreter: leafInInterpreter, leafInSystem: leafInSystem, lockSiteFunction: siteFunction)
+        if site == nil { site = pythonSite(py.frame) }
+        return (kind, site, siteFunction)
     }
 }
 

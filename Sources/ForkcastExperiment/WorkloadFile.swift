@@ -103,48 +103,9 @@ public struct WorkloadFile: Sendable, Equatable {
             case "command":
                 w.command = try commandLine(value, fail)
             case "strategies":
-                if let seq = value.sequence {
-                    w.strategies = try seq.map { n in
-                        guard let s = n.string, let st = ConcurrencyStrategy(rawValue: s) else {
-                            throw fail(n, "unknown strategy \"\(n.string ?? "?")\" (known: serial, threads, processes, hybrid, interpreters)")
-                        }
-                        return st
-                    }
-                } else if let m = value.mapping {
-                    var order: [ConcurrencyStrategy] = []
-                    for (sk, sv) in m {
-                        guard let s = sk.string, let st = ConcurrencyStrategy(rawValue: s) else {
-                            throw fail(sk, "unknown strategy \"\(sk.string ?? "?")\" (known: serial, threads, processes, hybrid, interpreters)")
-                        }
-                        if let sm = sv.mapping {
-                            guard let c = sm["command"] else { throw fail(sv, "strategy \(s) needs a command:") }
-                            for (k, _) in sm where !["command", "env", "environment"].contains(k.string ?? "") {
-                                throw fail(k, "unknown setting \"\(k.string ?? "?")\" for strategy \(s) (known: command, env)")
-                            }
-                            w.perStrategy[s] = StrategyCommand(command: try commandLine(c, fail),
-                                                               environment: try env(sm["env"] ?? sm["environment"], fail))
-                        } else {
-                            w.perStrategy[s] = StrategyCommand(command: try commandLine(sv, fail), environment: [:])
-                        }
-                        order.append(st)
-                    }
-                    w.strategies = order
-                } else if let s = value.string {
-                    do { w.strategies = try parseStrategies(s) } catch let e as ExperimentError { throw fail(value, e.description) }
-                } else {
-                    throw fail(value, "strategies: expected a list of names or a mapping of strategy to command")
-                }
+                try strategies(value, fail, into: &w)
             case "workers":
-                if let seq = value.sequence {
-                    w.workers = try seq.map { n in
-                        guard let i = n.int, i >= 1 else { throw fail(n, "workers: \"\(n.string ?? "?")\" is not a whole number ≥ 1") }
-                        return i
-                    }
-                } else if let i = value.int, i >= 1 {
-                    w.workers = [i]
-                } else if let s = value.string {
-                    do { w.workers = try parseWorkers(s) } catch let e as ExperimentError { throw fail(value, e.description) }
-                } else { throw fail(value, "workers: expected a list like [1, 2, 4]") }
+                w.workers = try workers(value, fail)
             case "repeat":
                 guard let i = value.int, i >= 1 else { throw fail(value, "repeat: expected a whole number ≥ 1") }
                 w.repeatCount = i
@@ -160,48 +121,12 @@ public struct WorkloadFile: Sendable, Equatable {
             case "env", "environment":
                 w.environment = try env(value, fail)
             case "cwd":
-                guard let s = value.string else { throw fail(value, "cwd: expected a path") }
-                let path = s.hasPrefix("/") || directory == nil ? s : (directory! as NSString).appendingPathComponent(s)
-                var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
-                    throw fail(value, "cwd: no such directory \(path)")
-                }
-                w.workingDirectory = (path as NSString).standardizingPath
+                w.workingDirectory = try workingDirectory(value, relativeTo: directory, fail)
             case "setup", "teardown":
-                let list: [String]
-                if let s = value.string { list = [s] } else if let seq = value.sequence {
-                    list = try seq.map { n in guard let s = n.string else { throw fail(n, "\(key): expected shell commands") }; return s }
-                } else { throw fail(value, "\(key): expected a shell command or a list of them") }
+                let list = try shellCommands(key, value, fail)
                 if key == "setup" { w.setup = list } else { w.teardown = list }
             case "check":
-                if let b = value.bool {
-                    w.check = b ? OutputCheck() : nil
-                } else if let m = value.mapping {
-                    var check = OutputCheck()
-                    var enabled = true
-                    for (k, v) in m {
-                        switch k.string ?? "" {
-                        case "output":
-                            guard let b = v.bool else { throw fail(v, "check.output: expected true or false") }
-                            enabled = b
-                        case "ignore":
-                            let list: [String]
-                            if let s = v.string { list = [s] } else if let seq = v.sequence { list = seq.compactMap(\.string) } else {
-                                throw fail(v, "check.ignore: expected a regular expression or a list of them")
-                            }
-                            for p in list where (try? NSRegularExpression(pattern: p)) == nil {
-                                throw fail(v, "check.ignore: \"\(p)\" is not a valid regular expression")
-                            }
-                            check.ignore = list
-                        case "sort_lines":
-                            guard let b = v.bool else { throw fail(v, "check.sort_lines: expected true or false") }
-                            check.sortLines = b
-                        default:
-                            throw fail(k, "unknown setting \"\(k.string ?? "?")\" under check (known: output, ignore, sort_lines)")
-                        }
-                    }
-                    w.check = enabled ? check : nil
-                } else { throw fail(value, "check: expected true/false or a mapping (output, ignore, sort_lines)") }
+                w.check = try outputCheck(value, fail)
             case "record":
                 guard let b = value.bool else { throw fail(value, "record: expected true or false") }
                 w.record = b
@@ -216,6 +141,110 @@ public struct WorkloadFile: Sendable, Equatable {
             throw fail(map["command"], "give either command: or one command per strategy under strategies:, not both")
         }
         return w
+    }
+
+    private typealias Fail = (Node?, String) -> ExperimentError
+
+    /// `strategies:` as a list of names, a comma-separated string, or a mapping of strategy
+    /// to its own command (and env).
+    private static func strategies(_ value: Node, _ fail: Fail, into w: inout WorkloadFile) throws {
+        if let seq = value.sequence {
+            w.strategies = try seq.map { n in
+                guard let s = n.string, let st = ConcurrencyStrategy(rawValue: s) else {
+                    throw fail(n, "unknown strategy \"\(n.string ?? "?")\" (known: serial, threads, processes, hybrid, interpreters)")
+                }
+                return st
+            }
+        } else if let m = value.mapping {
+            var order: [ConcurrencyStrategy] = []
+            for (sk, sv) in m {
+                guard let s = sk.string, let st = ConcurrencyStrategy(rawValue: s) else {
+                    throw fail(sk, "unknown strategy \"\(sk.string ?? "?")\" (known: serial, threads, processes, hybrid, interpreters)")
+                }
+                if let sm = sv.mapping {
+                    guard let c = sm["command"] else { throw fail(sv, "strategy \(s) needs a command:") }
+                    for (k, _) in sm where !["command", "env", "environment"].contains(k.string ?? "") {
+                        throw fail(k, "unknown setting \"\(k.string ?? "?")\" for strategy \(s) (known: command, env)")
+                    }
+                    w.perStrategy[s] = StrategyCommand(command: try commandLine(c, fail),
+                                                       environment: try env(sm["env"] ?? sm["environment"], fail))
+                } else {
+                    w.perStrategy[s] = StrategyCommand(command: try commandLine(sv, fail), environment: [:])
+                }
+                order.append(st)
+            }
+            w.strategies = order
+        } else if let s = value.string {
+            do { w.strategies = try parseStrategies(s) } catch let e as ExperimentError { throw fail(value, e.description) }
+        } else {
+            throw fail(value, "strategies: expected a list of names or a mapping of strategy to command")
+        }
+    }
+
+    /// `workers:` as a list, one number or a comma-separated string.
+    private static func workers(_ value: Node, _ fail: Fail) throws -> [Int] {
+        if let seq = value.sequence {
+            return try seq.map { n in
+                guard let i = n.int, i >= 1 else { throw fail(n, "workers: \"\(n.string ?? "?")\" is not a whole number ≥ 1") }
+                return i
+            }
+        } else if let i = value.int, i >= 1 {
+            return [i]
+        } else if let s = value.string {
+            do { return try parseWorkers(s) } catch let e as ExperimentError { throw fail(value, e.description) }
+        } else { throw fail(value, "workers: expected a list like [1, 2, 4]") }
+    }
+
+    /// `cwd:`, relative to the workload file's folder; it must exist.
+    private static func workingDirectory(_ value: Node, relativeTo directory: String?, _ fail: Fail) throws -> String {
+        guard let s = value.string else { throw fail(value, "cwd: expected a path") }
+        let path = s.hasPrefix("/") || directory == nil ? s : (directory! as NSString).appendingPathComponent(s)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+            throw fail(value, "cwd: no such directory \(path)")
+        }
+        return (path as NSString).standardizingPath
+    }
+
+    /// `setup:`/`teardown:`: one shell command or a list of them.
+    private static func shellCommands(_ key: String, _ value: Node, _ fail: Fail) throws -> [String] {
+        let list: [String]
+        if let s = value.string { list = [s] } else if let seq = value.sequence {
+            list = try seq.map { n in guard let s = n.string else { throw fail(n, "\(key): expected shell commands") }; return s }
+        } else { throw fail(value, "\(key): expected a shell command or a list of them") }
+        return list
+    }
+
+    /// `check:` as true/false or a mapping (output, ignore, sort_lines); nil: no check.
+    private static func outputCheck(_ value: Node, _ fail: Fail) throws -> OutputCheck? {
+        if let b = value.bool {
+            return b ? OutputCheck() : nil
+        } else if let m = value.mapping {
+            var check = OutputCheck()
+            var enabled = true
+            for (k, v) in m {
+                switch k.string ?? "" {
+                case "output":
+                    guard let b = v.bool else { throw fail(v, "check.output: expected true or false") }
+                    enabled = b
+                case "ignore":
+                    let list: [String]
+                    if let s = v.string { list = [s] } else if let seq = v.sequence { list = seq.compactMap(\.string) } else {
+                        throw fail(v, "check.ignore: expected a regular expression or a list of them")
+                    }
+                    for p in list where (try? NSRegularExpression(pattern: p)) == nil {
+                        throw fail(v, "check.ignore: \"\(p)\" is not a valid regular expression")
+                    }
+                    check.ignore = list
+                case "sort_lines":
+                    guard let b = v.bool else { throw fail(v, "check.sort_lines: expected true or false") }
+                    check.sortLines = b
+                default:
+                    throw fail(k, "unknown setting \"\(k.string ?? "?")\" under check (known: output, ignore, sort_lines)")
+                }
+            }
+            return enabled ? check : nil
+        } else { throw fail(value, "check: expected true/false or a mapping (output, ignore, sort_lines)") }
     }
 
     private static func commandLine(_ node: Node, _ fail: (Node?, String) -> ExperimentError) throws -> [String] {

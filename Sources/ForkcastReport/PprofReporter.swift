@@ -24,28 +24,52 @@ public struct PprofReporter: ReporterPlugin {
         return try Gzip.compress(Data(Self.encode(profile)))
     }
 
+    /// pprof's string table: index 0 is "", each string stored once, in first-use order.
+    struct StringTable {
+        var strings: [String] = [""]
+        var index: [String: Int64] = ["": 0]
+
+        mutating func id(_ s: String) -> Int64 {
+            if let i = index[s] { return i }
+            let i = Int64(strings.count)
+            strings.append(s)
+            index[s] = i
+            return i
+        }
+    }
+
     static func encode(_ profile: Profile) -> [UInt8] {
         let index = ProfileIndex(profile)
         let period = index.periodNs
-        var strings: [String] = [""]
-        var stringIndex: [String: Int64] = ["": 0]
-        func str(_ s: String) -> Int64 {
-            if let i = stringIndex[s] { return i }
-            let i = Int64(strings.count)
-            strings.append(s)
-            stringIndex[s] = i
-            return i
-        }
-
+        var strings = StringTable()
         var w = ProtoWriter()
         for t in sampleTypes {
             w.message(1) { m in
-                m.int(1, str(t.type))
-                m.int(2, str(t.unit))
+                m.int(1, strings.id(t.type))
+                m.int(2, strings.id(t.unit))
             }
         }
+        writeSamples(profile, index: index, into: &w, strings: &strings)
+        writeLocations(profile, into: &w, strings: &strings)
+        // Scalars reference the string table, so intern before writing it.
+        let periodType = (strings.id("wall"), strings.id("nanoseconds"))
+        let comment = strings.id("forkcast \(profile.recording.toolVersion): \(profile.recording.command.joined(separator: " "))")
+        for s in strings.strings { w.string(6, s) }
+        let startNanos = Self.parseISO8601(profile.recording.startedAt).map { Int64($0.timeIntervalSince1970 * 1e9) } ?? 0
+        w.int(9, startNanos)
+        w.int(10, Int64(profile.recording.durationNs))
+        w.message(11) { m in m.int(1, periodType.0); m.int(2, periodType.1) }
+        w.int(12, Int64(period))
+        w.int(13, comment)
+        w.int(14, periodType.0)
+        return w.bytes
+    }
 
-        // Aggregate samples by (stack, thread, state).
+    /// The samples, aggregated by (stack, thread, state) in first-seen order: location ids
+    /// (frame index + 1; an empty stack gets the "[no stack]" location after the frames),
+    /// the values, and the state, thread, tid and pid labels.
+    static func writeSamples(_ profile: Profile, index: ProfileIndex, into w: inout ProtoWriter, strings: inout StringTable) {
+        let period = index.periodNs
         struct Key: Hashable { var stack: Int32; var thread: Int; var state: UInt8 }
         var counts: [Key: Int64] = [:]
         var order: [Key] = []
@@ -54,9 +78,8 @@ public struct PprofReporter: ReporterPlugin {
             let k = Key(stack: s.stack, thread: t, state: s.state.code)
             if let c = counts[k] { counts[k] = c + 1 } else { counts[k] = 1; order.append(k) }
         }
-        // Location ids: frame index + 1; the "[no stack]" location after them.
         let noStackLocation = UInt64(profile.frames.count + 1)
-        let stateKey = str("state"), threadKey = str("thread"), tidKey = str("tid"), pidKey = str("pid")
+        let stateKey = strings.id("state"), threadKey = strings.id("thread"), tidKey = strings.id("tid"), pidKey = strings.id("pid")
         for k in order {
             let count = counts[k]!
             let thread = profile.threads[k.thread]
@@ -72,16 +95,19 @@ public struct PprofReporter: ReporterPlugin {
                 values[1] = UInt64(count) * period
                 values[2 + Int(k.state)] = UInt64(count) * period
                 m.packed(2, values)
-                let stateName = str(ThreadState(code: k.state)!.rawValue)
-                let threadName = str(thread.name)
+                let stateName = strings.id(ThreadState(code: k.state)!.rawValue)
+                let threadName = strings.id(thread.name)
                 m.message(3) { l in l.int(1, stateKey); l.int(2, stateName) }
                 m.message(3) { l in l.int(1, threadKey); l.int(2, threadName) }
                 m.message(3) { l in l.int(1, tidKey); l.int(3, Int64(thread.tid)) }
                 m.message(3) { l in l.int(1, pidKey); l.int(3, Int64(thread.pid)) }
             }
         }
+    }
 
-        // Functions interned by (name, file).
+    /// Mappings (one per native module), locations (one per frame, plus "[no stack]") and
+    /// functions (interned by name and file).
+    static func writeLocations(_ profile: Profile, into w: inout ProtoWriter, strings: inout StringTable) {
         struct FunctionKey: Hashable { var name: String; var file: String }
         var functionIds: [FunctionKey: UInt64] = [:]
         var functions: [(id: UInt64, key: FunctionKey)] = []
@@ -103,7 +129,7 @@ public struct PprofReporter: ReporterPlugin {
             mappingIds[module] = id
             w.message(3) { m in
                 m.uint(1, id)
-                m.int(5, str(module))
+                m.int(5, strings.id(module))
                 m.uint(7, 1)  // has_functions
                 m.uint(8, 1)  // has_filenames
                 m.uint(9, 1)  // has_line_numbers
@@ -123,23 +149,11 @@ public struct PprofReporter: ReporterPlugin {
         for fn in functions {
             w.message(5) { m in
                 m.uint(1, fn.id)
-                m.int(2, str(fn.key.name))
-                m.int(3, str(fn.key.name))
-                m.int(4, str(fn.key.file))
+                m.int(2, strings.id(fn.key.name))
+                m.int(3, strings.id(fn.key.name))
+                m.int(4, strings.id(fn.key.file))
             }
         }
-        // Scalars reference the string table, so intern before writing it.
-        let periodType = (str("wall"), str("nanoseconds"))
-        let comment = str("forkcast \(profile.recording.toolVersion): \(profile.recording.command.joined(separator: " "))")
-        for s in strings { w.string(6, s) }
-        let startNanos = Self.parseISO8601(profile.recording.startedAt).map { Int64($0.timeIntervalSince1970 * 1e9) } ?? 0
-        w.int(9, startNanos)
-        w.int(10, Int64(profile.recording.durationNs))
-        w.message(11) { m in m.int(1, periodType.0); m.int(2, periodType.1) }
-        w.int(12, Int64(period))
-        w.int(13, comment)
-        w.int(14, periodType.0)
-        return w.bytes
     }
 
     static func parseISO8601(_ s: String) -> Date? {
