@@ -39,6 +39,7 @@ enum RecordSummary {
             t.name = Terminal.sanitize(t.name)
             return t
         }, limit: 40) { out += note + "\n" }
+        if let machine = ExternalLoad.usage(profile, breakdown) { out += "  " + AnalysisText.machineLine(machine) + "\n" }
 
         // Top stacks.
         var stackCounts: [Int32: Int] = [:]

@@ -78,11 +78,13 @@ public struct RecordingInfo: Codable, Sendable, Equatable {
     public var rootExit: ExitInfo?
     /// One-line notes for the reader (e.g. "Python frames unavailable for CPython 3.9").
     public var notes: [String]
+    /// What the whole machine's CPUs did meanwhile (`/proc/stat`); nil in older profiles.
+    public var machine: MachineLoad?
 
     public init(
         toolVersion: String, mode: Mode, command: [String], rootPid: Int32, startedAt: String,
         durationNs: UInt64 = 0, rateHz: Double, hostname: String = "", cores: Int = 1, kernel: String = "",
-        endReason: String = "", rootExit: ExitInfo? = nil, notes: [String] = []
+        endReason: String = "", rootExit: ExitInfo? = nil, notes: [String] = [], machine: MachineLoad? = nil
     ) {
         self.toolVersion = toolVersion
         self.mode = mode
@@ -97,6 +99,7 @@ public struct RecordingInfo: Codable, Sendable, Equatable {
         self.endReason = endReason
         self.rootExit = rootExit
         self.notes = notes
+        self.machine = machine
     }
 }
 

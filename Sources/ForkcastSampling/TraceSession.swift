@@ -62,6 +62,8 @@ final class TraceSession {
     /// Shared by Python detection (symbol lookups while recording) and the final
     /// symbolization, so each ELF file is read once.
     let symbolizer: Symbolizer
+    /// The whole machine's CPU use (`/proc/stat`), read about every 100 ms (MachineMonitor.swift).
+    var machine = MachineMonitor()
 
     init(options: RecordOptions) {
         self.options = options
@@ -88,6 +90,7 @@ final class TraceSession {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
         noteSchedulerEventLosses()
+        machine.finish(now: Clock.now())
         refreshPythonNames()
         // A thread renamed after its last full read (reused samples do not read its name,
         // e.g. one that names itself just after its first sample) gets its name now.
@@ -108,6 +111,7 @@ final class TraceSession {
     private func loop() -> EndReason {
         var nextTick = Clock.now()
         let deadline = options.duration.map { startNs + UInt64($0 * 1e9) }
+        machine.start(now: nextTick, startNs: startNs)
         while true {
             drainEvents()
             if let signal = stopSignal { return signal == SIGINT ? .interrupted : .terminated }
@@ -118,6 +122,7 @@ final class TraceSession {
                 drainSchedulerEvents()
                 if now > nextTick + periodNs { stats.lateTicks += 1 }
                 tick(now: now)
+                machine.poll(now: now)
                 nextTick += periodNs
                 let after = Clock.now()
                 if nextTick < after { nextTick = after + periodNs / 4 }  // fell behind: don't burst
