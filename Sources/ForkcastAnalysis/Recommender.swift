@@ -345,7 +345,11 @@ public enum Recommender {
     static func limiters(_ a: Analysis, work: WorkMix) -> [Reason] {
         var out: [Reason] = []
         let cores = a.cores
-        if let o = a.overall, work.runnable >= 0.15 {
+        // (Runnable time left after taking out what other programs caused, when the
+        // program's own threads did not exceed the cores either, is the same queueing seen
+        // through a loaded machine — threads that would have finished overlap while starved:
+        // the other programs' limiter below says it.)
+        if let o = a.overall, work.runnable >= 0.15, o.starvedTickShare >= 0.25 || a.machine?.external != true {
             // Runnable without a CPU: either the program alone has more runnable work than
             // cores, or other programs (a load generator, a build) hold the cores. With the
             // machine's record, runnable time other programs caused is already out of
