@@ -48,9 +48,12 @@ PROGRAMS = {
 }
 
 # (program, profiler, rate)
+# "forkcast --no-sched-events": the same recorder with idle threads checked through /proc
+# (two reads each per tick) instead of the kernel's scheduler events — both rules side by side.
+PROC = "forkcast --no-sched-events"
 VARIANTS = [
-    ("c160", "none", 0), ("c160", "forkcast", 100), ("c160", "forkcast", 1000),
-    ("c2000", "none", 0), ("c2000", "forkcast", 100),
+    ("c160", "none", 0), ("c160", "forkcast", 100), ("c160", PROC, 100), ("c160", "forkcast", 1000), ("c160", PROC, 1000),
+    ("c2000", "none", 0), ("c2000", "forkcast", 100), ("c2000", PROC, 100),
     ("py160", "none", 0), ("py160", "forkcast", 100),
 ]
 if PY_SPY:
@@ -82,6 +85,7 @@ def read_profile(path):
     out = {
         "achieved": taken / expected if expected else None,
         "reused": s.get("reusedSamples", 0) / taken if taken else None,
+        "unread": s.get("reusedOnEvents", 0) / taken if taken else None,
         "to_root": s["stacksComplete"] / taken if taken else None,
         "cost_med_us": s["sampleCostMedianNs"] / 1000, "cost_p99_us": s["sampleCostP99Ns"] / 1000,
         "tracer_cpu": s["tracerCPUNs"] / 1e9 / dur if dur else None,
@@ -218,9 +222,9 @@ def run_postgres(pg, profiler, rate, work, tag):
     nproc = len(pg.processes())
     prof = None
     err = None
-    if profiler == "forkcast":
+    if profiler.startswith("forkcast"):
         out = os.path.join(work, f"{tag}.profile.json")
-        r = subprocess.run([FORKCAST, "record", "-q", "--pid", str(pg.pid), "--rate", str(rate),
+        r = subprocess.run([FORKCAST, "record", "-q", *profiler.split()[1:], "--pid", str(pg.pid), "--rate", str(rate),
                             "--duration", str(PG_SECONDS - 2), "-o", out], capture_output=True, text=True, timeout=120)
         if r.returncode != 0:
             err = "forkcast: " + r.stderr.strip()[-300:]
@@ -261,9 +265,9 @@ def main():
                 else:
                     argv, _ = PROGRAMS[program]
                     out = None
-                    if profiler == "forkcast":
+                    if profiler.startswith("forkcast"):
                         out = os.path.join(work, f"{tag}.profile.json")
-                        argv = [FORKCAST, "record", "-q", "-o", out, "--rate", str(rate), "--", *argv]
+                        argv = [FORKCAST, "record", "-q", *profiler.split()[1:], "-o", out, "--rate", str(rate), "--", *argv]
                     elif profiler.startswith("py-spy"):
                         out = os.path.join(work, f"{tag}.pyspy.txt")
                         argv = [PY_SPY, "record", "--rate", str(rate), "--idle", "--threads", "--format", "raw",
@@ -272,7 +276,7 @@ def main():
                     entry.update(result=res, error=err)
                     if res and out:
                         try:
-                            entry["profile"] = (read_profile(out) if profiler == "forkcast"
+                            entry["profile"] = (read_profile(out) if profiler.startswith("forkcast")
                                                 else read_pyspy(out, res["work_ns"], res["threads"]))
                         except (OSError, ValueError, KeyError) as e:
                             entry["error"] = f"unreadable output {out}: {e}"
@@ -280,7 +284,7 @@ def main():
                             os.unlink(out)
                 runs.append(entry)
                 status = entry.get("error") or "ok"
-                print(f"bench: round {rnd + 1}/{ROUNDS} {label(v):28s} {status}", file=sys.stderr, flush=True)
+                print(f"bench: round {rnd + 1}/{ROUNDS} {label(v):40s} {status}", file=sys.stderr, flush=True)
     finally:
         if pg:
             pg.stop()
@@ -330,7 +334,7 @@ def report(runs):
         profs = [r.get("profile") or {} for r in mine]
         row = {"variant": lab, "runs": len(mine), "errors": [r["error"] for r in runs if r["variant"] == lab and r.get("error")],
                "slowdown": med(rs), "slowdown_min": worst(rs), "slowdown_max": worst(rs, max), "ratios": rs}
-        for k in ("achieved", "reused", "to_root", "cost_med_us", "cost_p99_us", "tracer_cpu", "first_500ms", "achieved_est"):
+        for k in ("achieved", "reused", "unread", "to_root", "cost_med_us", "cost_p99_us", "tracer_cpu", "first_500ms", "achieved_est"):
             row[k] = med([p.get(k) for p in profs])
         row["achieved_worst"] = worst([p.get("achieved") for p in profs] or [p.get("achieved_est") for p in profs])
         row["first_200ms_missing"] = worst([p.get("first_200ms_missing") for p in profs], max)
@@ -341,16 +345,17 @@ def report(runs):
     print("Rate benchmark — ratios in one run, interleaved rounds "
           f"({ROUNDS} rounds; slowdown = median over rounds of work time profiled / unprofiled in the same round;")
     print("postgres: pgbench tps unprofiled / profiled). of asked: samples taken / asked (py-spy ~ estimated).")
+    print("reused: samples of threads that had not run; unread: of all samples, those reused on scheduler events with no read.")
     print()
-    hdr = f"{'variant':28s} {'slowdown':>9s} {'min–max':>13s} {'of asked':>9s} {'worst':>6s} {'reused':>7s} " \
+    hdr = f"{'variant':40s} {'slowdown':>9s} {'min–max':>13s} {'of asked':>9s} {'worst':>6s} {'reused':>7s} {'unread':>7s} " \
           f"{'to root':>7s} {'cost med':>9s} {'p99':>7s} {'tracer':>7s} {'0–500ms':>8s}"
     print(hdr)
     for r in rows:
         ach = r["achieved"] if r["achieved"] is not None else r["achieved_est"]
         mark = "~" if r["achieved"] is None and r["achieved_est"] is not None else ""
-        print(f"{r['variant']:28s} {fx(r['slowdown']):>9s} "
+        print(f"{r['variant']:40s} {fx(r['slowdown']):>9s} "
               f"{(fx(r['slowdown_min'], '{:.2f}') + '–' + fx(r['slowdown_max'], '{:.2f}')):>13s} "
-              f"{mark + fx(ach, '{:.0%}'):>9s} {fx(r['achieved_worst'], '{:.0%}'):>6s} {fx(r['reused'], '{:.0%}'):>7s} "
+              f"{mark + fx(ach, '{:.0%}'):>9s} {fx(r['achieved_worst'], '{:.0%}'):>6s} {fx(r['reused'], '{:.0%}'):>7s} {fx(r['unread'], '{:.0%}'):>7s} "
               f"{fx(r['to_root'], '{:.0%}'):>7s} {fx(r['cost_med_us'], '{:.0f} µs'):>9s} {fx(r['cost_p99_us'], '{:.0f} µs'):>7s} "
               f"{fx(r['tracer_cpu'], '{:.0%}'):>7s} {fx(r['first_500ms'], '{:.0%}'):>8s}")
         for e in r["errors"][:2]:
