@@ -123,7 +123,8 @@ public struct RecordingStats: Codable, Sendable, Equatable {
     /// previous tick's stop: recorded as runnable with the stack it stopped with (a
     /// runnable thread runs no user code until it stops).
     public var missedStops: Int = 0
-    /// Cost of taking one sample of one thread, in nanoseconds of tracer time.
+    /// Cost of taking one sample of one thread, in nanoseconds of tracer time, over the
+    /// samples that read something (not those reused on scheduler events).
     public var sampleCostMedianNs: UInt64 = 0
     public var sampleCostP99Ns: UInt64 = 0
     /// Failed reads of Python interpreter state (the sample keeps its native stack).

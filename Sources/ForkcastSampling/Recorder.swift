@@ -119,6 +119,8 @@ public final class Recorder: @unchecked Sendable {
         let options = self.options
         let thread = Thread {
             let session = TraceSession(options: options)
+            // Blocked in the caller before any thread of ours existed: blocked in all of them.
+            session.childSignalsReliable = callerHadThemBlocked
             do {
                 box.result = .success(try session.run(target))
             } catch {

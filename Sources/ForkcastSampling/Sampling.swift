@@ -107,18 +107,20 @@ extension TraceSession {
             if thread.pid != current.pid {
                 current = (thread.pid, processes[thread.pid], python.processes[thread.pid]?.inspector != nil)
             }
-            guard let files = thread.files, let process = current.process, !process.awaitingExec else { continue }
+            guard let process = current.process, !process.awaitingExec else { continue }
+            // The reuse rule (ReusableSample). With scheduler events: nothing named the
+            // thread since its sample, so it has neither been woken nor run — nothing is read
+            // (and no clock either: this is the path of every idle thread at every tick).
+            if let reusable = thread.reusable, thread.phase == .running, quietOnEvents(thread, reusable),
+               reusable.addressSpace == process.addressSpace, reusable.pythonKnown == current.pythonKnown {
+                thread.account.noteUnchanged(at: now)
+                recordReused(thread, reusable, timeNs: t, began: nil, onEvents: true)
+                continue
+            }
+            guard let files = thread.files else { continue }
             let began = Clock.now()
             var woken: ReusableSample?
             if let reusable = thread.reusable {
-                // The reuse rule (ReusableSample). With scheduler events: nothing named the
-                // thread since its sample, so it has neither been woken nor run — no read.
-                if thread.phase == .running, quietOnEvents(thread, reusable),
-                   reusable.addressSpace == process.addressSpace, reusable.pythonKnown == current.pythonKnown {
-                    thread.account.noteUnchanged(at: now)
-                    recordReused(thread, reusable, timeNs: t, began: began, onEvents: true)
-                    continue
-                }
                 // Otherwise the syscall line, *then* schedstat — the sample stands for the
                 // moment of the syscall read, when the thread was sleeping in the same call
                 // and had not run since the sample was read.
@@ -260,7 +262,9 @@ extension TraceSession {
     /// (`ReusableSample.stillValid`): no parse of /proc, no unwind, no Python read.
     /// `woken`: the thread is runnable, woken but not yet on a CPU: recorded as such, with
     /// no wait.
-    private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64,
+    /// `began`: when work on this sample began, for its cost; nil for a sample reused on
+    /// the scheduler events, which reads nothing (not counted in the cost statistics).
+    private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64?,
                               woken: Bool = false, onEvents: Bool = false) {
         var holdsGIL = r.holdsGIL
         if r.python, let inspector = python.inspector(pid: thread.pid) {
@@ -282,7 +286,7 @@ extension TraceSession {
         if onEvents { stats.reusedOnEvents += 1 }
         store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: r.stack,
                                              state: woken ? .runnable : r.state, wait: waitIndex, holdsGIL: holdsGIL))
-        sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max))))
+        if let began { sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max)))) }
     }
 
     /// Samples a thread blocked in the kernel without stopping it (`readBlocked`).
