@@ -68,6 +68,8 @@ public struct AnalysisPart: Sendable {
     public var gil: [GILUsage]?
     /// Set (to a value or to nil) by the multiprocessing analyzer only.
     public var multiprocessing: MultiprocessingCosts??
+    /// Set by the time-breakdown analyzer only (nil without the profile's machine record).
+    public var machine: MachineUsage??
     public var findings: [Finding] = []
 
     public init() {}
@@ -84,6 +86,7 @@ public struct AnalysisPart: Sendable {
         if let io { analysis.io = io }
         if let gil { analysis.gil = gil }
         if let multiprocessing { analysis.multiprocessing = multiprocessing }
+        if let machine { analysis.machine = machine }
         analysis.findings += findings
     }
 }

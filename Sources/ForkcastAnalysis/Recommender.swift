@@ -53,7 +53,9 @@ public enum Recommender {
         let measured = advice.contains { $0.reason.factor == .measured && $0.weight > 0 }
         let observed = max(1, observedWorkers(analysis))
         let bias = ObserverBias.weight(analysis)
-        let biasFactor = 1 - 0.5 * (bias?.share ?? 0)
+        // Other programs held the CPUs (ExternalLoad): the recording is less sure of anything.
+        let external = analysis.machine?.external == true ? work.externalRunnable : 0
+        let biasFactor = (1 - 0.5 * (bias?.share ?? 0)) * (1 - 0.5 * min(1, external))
 
         if !measured, var why = undecided(analysis, workingSamples: workingSamples, allSamples: allSamples, work: work) {
             var first: [Reason] = []
@@ -124,9 +126,9 @@ public enum Recommender {
                                   reasons: [why] + advice.map(\.reason).filter { $0 != why }, fixFirst: fixFirst?.reason)
         }
         if let bias {
-            confidence *= biasFactor
             extra.append(bias.reason)
         }
+        confidence *= biasFactor
         // A threads recording sees neither pickling nor process start-up: advising processes
         // from it rests on the task size, which it can only estimate.
         // (Worker processes of any kind ran it on processes: make's compilers.)
@@ -199,6 +201,24 @@ public enum Recommender {
                 r.text = "Against (\(a.strategy!.rawValue)): " + r.text
                 return r
             }
+        // A change of model read from a machine other programs kept busy, resting on time
+        // shares (the task type: how much it waits, how much it computes): those were the
+        // machine's as much as the program's. Model-level evidence (the GIL held, pickling
+        // and start-up costs: what the CPU time was spent on) does not depend on who else
+        // queued for the cores, and stands. Nor when the program's own threads explain most
+        // of its queueing: 8 CPU-bound threads on 2 cores are told to use fewer, whoever else
+        // shares the machine.
+        if !measured, !modelEvidence, external >= ExternalLoad.undecidedShare, let m = analysis.machine,
+           m.ownRunnableShare < ExternalLoad.ownDominates {
+            let why = Reason(factor: .cpuStarvation,
+                             text: "Undecided: other programs held the CPUs — they used \(Text.num(m.otherCores)) of \(m.cores) cores — and kept the "
+                                + "working threads from a CPU \(Text.pct(external)) of their time, so the evidence for \(winner.rawValue) × \(max(1, workers)) "
+                                + "comes from a machine that was not the program's alone. Re-record on a quieter machine, or run `forkcast experiment`, "
+                                + "which measures each design side by side.",
+                             metrics: ["external_runnable_share": external, "other_share": m.otherShare])
+            return Recommendation(strategy: .undecided, workers: observed, confidence: rounded((0.1 + 0.2 * coverage) * biasFactor),
+                                  reasons: [why] + limits.filter { !reasons.contains($0) } + reasons, fixFirst: fixFirst?.reason)
+        }
         return Recommendation(strategy: RecommendedStrategy(winner), workers: max(1, workers), confidence: rounded(confidence),
                               reasons: reasons, fixFirst: fixFirst?.reason)
     }
@@ -325,16 +345,38 @@ public enum Recommender {
     static func limiters(_ a: Analysis, work: WorkMix) -> [Reason] {
         var out: [Reason] = []
         let cores = a.cores
-        if let o = a.overall, work.runnable >= 0.15 {
+        // (Runnable time left after taking out what other programs caused, when the
+        // program's own threads did not exceed the cores either, is the same queueing seen
+        // through a loaded machine — threads that would have finished overlap while starved:
+        // the other programs' limiter below says it.)
+        if let o = a.overall, work.runnable >= 0.15, o.starvedTickShare >= 0.25 || a.machine?.external != true {
             // Runnable without a CPU: either the program alone has more runnable work than
-            // cores, or other programs (a load generator, a build) hold the cores.
+            // cores, or other programs (a load generator, a build) hold the cores. With the
+            // machine's record, runnable time other programs caused is already out of
+            // `work` (ExternalLoad) and has its own limiter below.
             let own = o.starvedTickShare >= 0.25
+            let others: String
+            if let m = a.machine {
+                others = "The recorded threads alone did not fill the cores, and other programs used only \(Text.num(m.otherCores)) of the \(m.cores) "
+                    + "(measured): threads woken together queued for a moment, or forkcast's own sampling (\(Text.num(m.forkcastCores)) cores) took a CPU."
+            } else {
+                others = "The recorded threads alone did not fill the cores: other programs on the machine (a load generator?) held them."
+            }
             out.append(Reason(factor: .cpuStarvation,
                               text: "CPU starvation limits it: the working threads were runnable without a CPU \(Text.pct(work.runnable)) of their time "
                                 + "(\(Text.num(o.runnableThreads)) waiting on average while \(Text.num(o.parallelism)) ran on \(o.cores) cores). "
-                                + (own ? "More runnable work than cores: fewer concurrent workers or connections (about \(cores)) would queue less."
-                                       : "The recorded threads alone did not fill the cores: other programs on the machine (a load generator?) held them."),
+                                + (own ? "More runnable work than cores: fewer concurrent workers or connections (about \(cores)) would queue less." : others),
                               metrics: ["share": work.runnable, "starved_tick_share": o.starvedTickShare]))
+        }
+        if let m = a.machine, m.external, work.externalRunnable >= ExternalLoad.limiterShare {
+            let steal = m.stealCores >= 0.05 ? "; \(Text.num(m.stealCores)) of it stolen by the hypervisor" : ""
+            out.append(Reason(factor: .cpuStarvation,
+                              text: "Other programs on the machine held the CPUs: they used \(Text.num(m.otherCores)) of the \(m.cores) cores "
+                                + "(\(Text.pct(m.otherShare))\(steal)), and the working threads were runnable without a CPU \(Text.pct(work.externalRunnable)) "
+                                + "of their time while the program's own threads did not exceed the cores. That is the machine, not the program's design "
+                                + "(fewer workers would not help): re-record on a quieter machine, or run `forkcast experiment`.",
+                              metrics: ["share": work.externalRunnable, "other_share": m.otherShare, "other_cores": m.otherCores,
+                                        "steal_cores": m.stealCores, "external": 1]))
         }
         if let hot = a.locks.first(where: { !$0.idle && $0.kind != LockWaitKind.gil.rawValue && $0.isContention }), hot.waitShare >= 0.15 {
             out.append(Reason(factor: .locks,

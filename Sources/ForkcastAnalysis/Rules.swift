@@ -6,6 +6,9 @@ struct WorkMix {
     var samples = 0
     var onCPU = 0.0, runnable = 0.0, gil = 0.0, lock = 0.0, io = 0.0, sleep = 0.0, child = 0.0, other = 0.0
     var threads = 0
+    /// Runnable time left out because other programs held the CPUs (`ExternalLoad`), as a
+    /// share of the working time as recorded; 0 without a machine record or when they did not.
+    var externalRunnable = 0.0
 
     /// CPU demand: on CPU, waiting for one, or waiting for the interpreter.
     var demand: Double { onCPU + runnable + gil }
@@ -58,6 +61,16 @@ struct WorkMix {
         guard samples > 0 else { return }
         let n = Double(samples)
         onCPU /= n; runnable /= n; gil /= n; lock /= n; io /= n; sleep /= n; child /= n; other /= n
+        // Runnable because other programs held the CPUs is not the program's demand: left
+        // out, and the rest renormalized — the mix the same work shows on a quiet machine.
+        if let m = analysis.machine, m.external {
+            let ext = runnable * (1 - min(1, max(0, m.ownRunnableShare)))
+            guard ext > 0, ext < 0.999 else { return }
+            externalRunnable = ext
+            runnable -= ext
+            let k = 1 / (1 - ext)
+            onCPU *= k; runnable *= k; gil *= k; lock *= k; io *= k; sleep *= k; child *= k; other *= k
+        }
     }
 }
 

@@ -21,6 +21,10 @@ public struct TimeBreakdown: Sendable, Equatable {
     /// (`ObserverBias`). Analyzers that add up waits weigh those threads' samples by it, so
     /// a wait's share of the working time is in the same units as the corrected total.
     public var offCPUScale: [Int32: Double] = [:]
+    /// Of the runnable samples, the share the recorded threads explain themselves: at each
+    /// tick, those on a CPU or runnable beyond the cores (the rest waited for a CPU that
+    /// another program, or forkcast, held). 1 when there was nothing runnable.
+    public var ownRunnableShare: Double = 1
 
     /// Computes the breakdown. A lock wait whose stack is in CPython's `take_gil` counts as a
     /// GIL wait even when the sampler recorded it as `lock_wait`.
@@ -95,6 +99,7 @@ public struct TimeBreakdown: Sendable, Equatable {
         var onCPUTotal = 0
         var runnableTotal = 0
         var starvedTicks = 0
+        var ownRunnable = 0
         let cores = max(profile.recording.cores, 1)
         var tickOn = 0, tickRunnable = 0
         var lastTime: UInt64 = .max
@@ -104,6 +109,7 @@ public struct TimeBreakdown: Sendable, Equatable {
         func closeTick() {
             if tickOn > peak { peak = tickOn }
             if tickRunnable > 0 && tickOn + tickRunnable > cores { starvedTicks += 1 }
+            ownRunnable += min(tickRunnable, max(0, tickOn + tickRunnable - cores))
         }
 
         // Where each thread's work happens: its main loop, and the branches below it that run.
@@ -398,8 +404,10 @@ public struct TimeBreakdown: Sendable, Equatable {
         for (i, info) in profile.threads.enumerated() where taskStarts[i] > 0 { starts[info.tid] = taskStarts[i] }
         var scales: [Int32: Double] = [:]
         for (i, info) in profile.threads.enumerated() where measured[i]?.biased == true { scales[info.tid] = offScale[i] }
-        return TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
-                             taskStarts: starts, offCPUScale: scales)
+        var result = TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
+                                   taskStarts: starts, offCPUScale: scales)
+        result.ownRunnableShare = runnableTotal > 0 ? Double(ownRunnable) / Double(runnableTotal) : 1
+        return result
     }
 
     static func isSortedByTime(_ samples: [Sample]) -> Bool {
@@ -470,6 +478,9 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
                           "idle_share": o.idleShare]))
         }
         if let finding = ObserverBias.finding(b, source: descriptor.name) { part.findings.append(finding) }
+        let machine = ExternalLoad.usage(context.profile, b)
+        part.machine = .some(machine)
+        if let m = machine, let finding = ExternalLoad.finding(m, source: descriptor.name) { part.findings.append(finding) }
         // An event-driven design: the workload's threads wait for events (connections,
         // requests, wake-ups), so the work arrives from outside and its concurrency follows
         // the clients', not a pool size the program chose.

@@ -173,6 +173,7 @@ public enum AnalysisText {
                  + "\(pct(o.coreUtilization)) of the machine; \(fixed(o.liveThreads, 1)) threads alive.")
             line("  CPU starvation: runnable threads with every core busy at \(pct(o.starvedTickShare)) of ticks "
                  + "(\(fixed(o.runnableThreads, 2)) runnable on average).")
+            if let m = a.machine { line("  " + Self.machineLine(m)) }
             line()
         }
 
@@ -275,6 +276,14 @@ public enum AnalysisText {
     static func clip(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
     /// Under a thread table: the threads marked `*`, whose shares were corrected for
+    /// The machine's load next to the program's, one line (docs/analysis.md, "Other programs on the machine").
+    static func machineLine(_ m: MachineUsage) -> String {
+        "Machine: \(fixed(m.busyCores, 1)) of \(m.cores) cores busy on average — this program \(fixed(m.programCores, 1)), "
+            + "forkcast \(fixed(m.forkcastCores, 2)), other programs \(fixed(m.otherCores, 1))"
+            + (m.stealCores >= 0.05 ? " (steal \(fixed(m.stealCores, 1)))" : "")
+            + (m.external ? "; they kept the working threads from a CPU \(pct(m.externalRunnableShare)) of their time." : ".")
+    }
+
     /// observer bias, with the sampled and the kernel-measured figures side by side.
     static func observerBiasNotes(_ threads: [ThreadBreakdown], limit: Int) -> [String] {
         let biased = threads.filter { $0.measured?.biased == true }

@@ -23,6 +23,9 @@ public struct RunMeasurement: Sendable, Equatable {
     public var stderrTail: String
     /// Why the run could not start, for `.notStarted`.
     public var startError: String?
+    /// CPU time the whole machine was busy during the run (all CPUs; nil when /proc/stat
+    /// is unreadable): other programs' share is this less `cpuSeconds`.
+    public var machineBusySeconds: Double?
 
     public var cpuSeconds: Double { userSeconds + systemSeconds }
 
@@ -78,6 +81,8 @@ public struct ProcessRunner: Sendable {
         let options = Subprocess.Options(workingDirectory: spec.workingDirectory, environment: spec.environment,
                                          standardInput: .null, standardOutput: .file(stdoutURL.path),
                                          standardError: .file(stderrURL.path))
+        let machine = MachineStatFile()
+        let machineBefore = machine?.read()
         let start = DispatchTime.now().uptimeNanoseconds
         let child: Subprocess
         do {
@@ -96,6 +101,7 @@ public struct ProcessRunner: Sendable {
 
         let ended = child.wait()
         let end = DispatchTime.now().uptimeNanoseconds
+        let machineAfter = machine?.read()
         monitor.finish()
 
         // Stragglers left in the run's process group are killed so they cannot disturb the
@@ -105,6 +111,7 @@ public struct ProcessRunner: Sendable {
 
         var m = RunMeasurement(outcome: .ok)
         m.wallSeconds = Double(end - start) / 1e9
+        if let b = machineBefore, let a = machineAfter, a.busyNs >= b.busyNs { m.machineBusySeconds = Double(a.busyNs - b.busyNs) / 1e9 }
         m.userSeconds = usage.userSeconds
         m.systemSeconds = usage.systemSeconds
         m.voluntaryContextSwitches = usage.voluntaryContextSwitches

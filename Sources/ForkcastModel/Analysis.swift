@@ -24,6 +24,9 @@ public struct Analysis: Codable, Sendable, Equatable {
     /// Costs of running work in several processes; nil when the profile has one process
     /// and no pickling or pipe traffic.
     public var multiprocessing: MultiprocessingCosts?
+    /// The machine's load next to the program's (who held the CPUs); nil when the profile
+    /// has no `recording.machine`.
+    public var machine: MachineUsage?
     public var findings: [Finding] = []
     public var recommendation: Recommendation?
     /// The analyzers and rules that ran, in order.
@@ -33,7 +36,7 @@ public struct Analysis: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", profile, overall, processes, threads, locks, io, gil, multiprocessing,
-             findings, recommendation, plugins, errors
+             machine, findings, recommendation, plugins, errors
     }
 
     public init() {}

@@ -186,9 +186,13 @@ public struct ExperimentRun: Codable, Sendable, Equatable {
     public var round: Int?
     /// The interpreter this run used, when `--python` made it a dimension of the matrix.
     public var python: String?
+    /// CPU time the whole machine was busy during the run (`/proc/stat`, all CPUs): with
+    /// `cpuSeconds`, how much other programs took meanwhile. Nil when unreadable (and in
+    /// files written before it).
+    public var machineBusySeconds: Double?
 
     private enum CodingKeys: String, CodingKey {
-        case round, python
+        case round, python, machineBusySeconds = "machine_busy_s"
         case strategy, workers, repetition, sequence, warmup, recorded, wallSeconds = "wall_s", cpuSeconds = "cpu_s",
              userSeconds = "user_s", systemSeconds = "system_s", peakRSSBytes = "peak_rss_bytes",
              peakProcesses = "peak_processes", voluntaryContextSwitches = "voluntary_ctx_switches",

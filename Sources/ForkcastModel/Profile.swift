@@ -78,11 +78,13 @@ public struct RecordingInfo: Codable, Sendable, Equatable {
     public var rootExit: ExitInfo?
     /// One-line notes for the reader (e.g. "Python frames unavailable for CPython 3.9").
     public var notes: [String]
+    /// What the whole machine's CPUs did meanwhile (`/proc/stat`); nil in older profiles.
+    public var machine: MachineLoad?
 
     public init(
         toolVersion: String, mode: Mode, command: [String], rootPid: Int32, startedAt: String,
         durationNs: UInt64 = 0, rateHz: Double, hostname: String = "", cores: Int = 1, kernel: String = "",
-        endReason: String = "", rootExit: ExitInfo? = nil, notes: [String] = []
+        endReason: String = "", rootExit: ExitInfo? = nil, notes: [String] = [], machine: MachineLoad? = nil
     ) {
         self.toolVersion = toolVersion
         self.mode = mode
@@ -97,6 +99,7 @@ public struct RecordingInfo: Codable, Sendable, Equatable {
         self.endReason = endReason
         self.rootExit = rootExit
         self.notes = notes
+        self.machine = machine
     }
 }
 
@@ -131,13 +134,17 @@ public struct RecordingStats: Codable, Sendable, Equatable {
     /// again from it without reading their stack (exact: see docs/recording.md). Absent
     /// (0) in profiles written before it existed.
     public var reusedSamples: Int = 0
+    /// Of `reusedSamples`, those reused without reading anything about the thread: the
+    /// kernel's scheduler events showed it had been neither woken nor put on a CPU.
+    /// Absent (0) in profiles written before it existed or without scheduler events.
+    public var reusedOnEvents: Int = 0
 
     public init() {}
 }
 
 extension RecordingStats {
-    /// Every field is required except `reusedSamples`, which profiles written before it
-    /// existed do not have.
+    /// Every field is required except `reusedSamples` and `reusedOnEvents`, which
+    /// profiles written before them do not have.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         ticks = try c.decode(Int.self, forKey: .ticks)
@@ -153,6 +160,7 @@ extension RecordingStats {
         pythonReadErrors = try c.decode(Int.self, forKey: .pythonReadErrors)
         tracerCPUNs = try c.decode(UInt64.self, forKey: .tracerCPUNs)
         reusedSamples = try c.decodeIfPresent(Int.self, forKey: .reusedSamples) ?? 0
+        reusedOnEvents = try c.decodeIfPresent(Int.self, forKey: .reusedOnEvents) ?? 0
     }
 }
 

@@ -26,12 +26,22 @@ extension Profile {
             throw ProfileError.invalid("recording duration \(r.durationNs) ns is absurd")
         }
         guard r.cores >= 1 else { throw ProfileError.invalid("recording says the machine has \(r.cores) cores") }
+        if let m = r.machine {
+            // Times only: /proc/stat's counters are the kernel's and may be a little off
+            // (idle can lag on some kernels), so no cross-check against cores × window.
+            guard m.cores >= 1, m.windowNs <= Profile.maxTimeNs, m.busyNs <= Profile.maxTimeNs, m.idleNs <= Profile.maxTimeNs,
+                  m.iowaitNs <= Profile.maxTimeNs, m.stealNs <= m.busyNs,
+                  m.samples.allSatisfy({ $0.timeNs <= Profile.maxTimeNs && $0.intervalNs <= Profile.maxTimeNs
+                                            && $0.busyNs <= Profile.maxTimeNs && $0.stealNs <= $0.busyNs && ($0.running ?? 0) >= 0 })
+            else { throw ProfileError.invalid("recording.machine has absurd figures (cores ≥ 1, times ≤ 2^63−1 ns, steal within busy)") }
+        }
         let statsFields: [(String, Int)] = [
             ("ticks", stats.ticks), ("lateTicks", stats.lateTicks), ("samplesExpected", stats.samplesExpected),
             ("samplesTaken", stats.samplesTaken), ("stacksComplete", stats.stacksComplete),
             ("unwindErrors", stats.unwindErrors), ("inconsistentStacks", stats.inconsistentStacks),
             ("missedStops", stats.missedStops), ("pythonReadErrors", stats.pythonReadErrors),
             ("reusedSamples", stats.reusedSamples),
+            ("reusedOnEvents", stats.reusedOnEvents),
         ]
         for (name, value) in statsFields where value < 0 {
             throw ProfileError.invalid("stats.\(name) is negative (\(value))")

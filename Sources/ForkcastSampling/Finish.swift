@@ -15,6 +15,7 @@ extension TraceSession {
             hostname: ProcFS.hostname, cores: ProcFS.onlineCores, kernel: ProcFS.kernelRelease,
             endReason: reason.rawValue, rootExit: rootExit, notes: notes)
         if info.command.isEmpty { info.command = processes[rootPid]?.command ?? [] }
+        info.machine = machine.load(cores: info.cores)
         var builder = ProfileBuilder(recording: info)
 
         for p in allProcesses {

@@ -26,6 +26,8 @@ final class SequentialTests: XCTestCase {
         var cpuPerWall: Double = 1
         /// Per-configuration noise where it differs from `noise`.
         var noiseOf: [String: Double] = [:]
+        /// The whole machine's busy CPUs during each run (nil: not measured).
+        var machineBusyPerWall: Double?
 
         func measurement(_ c: Configuration, _ item: ScheduledRun, sequence: Int) -> RunMeasurement {
             var rng = SeededRandom(seed: Statistics.seed(seed, "\(c.description)-\(item.kind)-\(item.round ?? -1)-\(item.repetition)-\(sequence)"))
@@ -34,8 +36,10 @@ final class SequentialTests: XCTestCase {
             let base = times[c.description] ?? 5
             let wall = base * (1 + (noiseOf[c.description] ?? noise) * u) * roundFactor(item.round ?? 0)
             let procs = c.strategy == .processes ? c.workers + 1 : c.strategy == .hybrid ? 3 : 1
-            return RunMeasurement(wallSeconds: wall, userSeconds: wall * cpuPerWall, peakRSSBytes: UInt64(20 << 20) * UInt64(procs),
-                                  peakProcesses: procs, exit: ExitInfo(code: 0), outcome: .ok)
+            var m = RunMeasurement(wallSeconds: wall, userSeconds: wall * cpuPerWall, peakRSSBytes: UInt64(20 << 20) * UInt64(procs),
+                                   peakProcesses: procs, exit: ExitInfo(code: 0), outcome: .ok)
+            m.machineBusySeconds = machineBusyPerWall.map { $0 * wall }
+            return m
         }
     }
 
@@ -245,6 +249,28 @@ final class SequentialTests: XCTestCase {
         let (result, log) = try run(plan([.serial, .threads, .processes], workers: [2], extend: true), stream)
         XCTAssertEqual(result.setup?.workers, [2])
         XCTAssertTrue(log.isEmpty, "\(log)")
+    }
+
+    /// CPU-bound work beside other programs that keep the machine's 2 cores busy: each
+    /// doubling is faster only because more threads take a larger share of the machine
+    /// (the times measured with three burners: 1, 2, 4, 8 threads → 6.2, 3.5, 2.5, 2.2 s),
+    /// and the leader keeps under one core busy. Measured as a full machine, that is not
+    /// waiting work: no extension. Without the machine's figure, the old rule extends.
+    func testCPUBoundWorkOnAFullMachineIsNotTakenForWaiting() throws {
+        let times: [String: Double] = ["serial": 6.2, "threads×2": 3.5, "threads×4": 2.5, "threads×8": 2.2, "threads×16": 2.1, "threads×32": 2.1]
+        var stream = Stream(times: times, noise: 0.02, seed: 3, cpuPerWall: 0.8, machineBusyPerWall: 2.0)
+        let (full, fullLog) = try run(plan([.serial, .threads], workers: [2, 4], extend: true), stream)
+        XCTAssertEqual(full.setup?.workers, [2, 4], "\(fullLog)")
+        XCTAssertFalse(fullLog.contains { $0.contains("the work waits") }, "\(fullLog)")
+        XCTAssertEqual(full.runs.first { !$0.warmup }?.machineBusySeconds ?? 0, 2 * (full.runs.first { !$0.warmup }?.wallSeconds ?? 0), accuracy: 1e-9)
+        stream.machineBusyPerWall = nil
+        let (blind, blindLog) = try run(plan([.serial, .threads], workers: [2, 4], extend: true), stream)
+        XCTAssertTrue(blindLog.contains { $0.contains("the work waits, so trying ×8") }, "\(blindLog)")
+        XCTAssertGreaterThan(blind.setup?.workers.count ?? 0, 2)
+        // A machine with idle cores meanwhile: waiting work, extended as before.
+        stream.machineBusyPerWall = 1.2
+        let (_, idleLog) = try run(plan([.serial, .threads], workers: [2, 4], extend: true), stream)
+        XCTAssertTrue(idleLog.contains { $0.contains("the work waits, so trying ×8") }, "\(idleLog)")
     }
 
     func testRoundsNeededEstimate() {

@@ -493,6 +493,12 @@ var TL = null;
   if (anyBiased) sec.appendChild(h('p', { class: 'muted' }, 'Threads marked corrected: their samples disagreed with the kernel\'s CPU accounting beyond sampling error (observer bias). ' +
     '"On CPU" is the sampled share, with the kernel\'s below it; the analysis uses the kernel\'s figures for running time and the samples for stacks and waits.'));
   sec.appendChild(h('table', null, h('thead', null, h('tr', null, ['Thread', 'TID', 'PID', 'Sampled', 'On CPU', 'Mostly', 'States'].map(function (x, i) { return h('th', { class: i > 0 && i < 5 ? 'num' : null }, x); }))), h('tbody', null, rows)));
+  // The machine's load next to the program's (docs/analysis.md, "Other programs on the machine").
+  var MC = A && A.machine;
+  if (MC) sec.appendChild(h('p', { id: 'machine-load', class: MC.external ? null : 'muted' },
+    'Machine: ' + fmtNum(MC.busy_cores) + ' of ' + MC.cores + ' cores busy on average — this program ' + fmtNum(MC.program_cores) +
+    ', forkcast ' + fmtNum(MC.forkcast_cores) + ', other programs ' + fmtNum(MC.other_cores) + (MC.steal_cores >= 0.05 ? ' (steal ' + fmtNum(MC.steal_cores) + ')' : '') +
+    (MC.external ? '; they kept the working threads from a CPU ' + fmtPct(MC.external_runnable_share) + ' of their time.' : '.')));
 })();
 
 /* ---------- locks and I/O ---------- */
