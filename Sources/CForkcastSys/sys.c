@@ -267,3 +267,167 @@ int fc_spawn(const char *path, int search_path, char *const argv[], char *const 
 int fc_pipe_cloexec(int fds[2]) { return fc_result(pipe2(fds, O_CLOEXEC)); }
 
 int fc_set_child_subreaper(void) { return fc_result(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)); }
+
+// ---- scheduler events ----------------------------------------------------------
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+static int fc_perf_open(uint64_t tracepoint_id, int cpu, uint32_t wakeup_bytes) {
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.config = tracepoint_id;
+    attr.sample_period = 1;
+    attr.sample_type = PERF_SAMPLE_RAW;
+    // Nobody polls the ring: a reader is woken only when it is half full.
+    attr.watermark = 1;
+    attr.wakeup_watermark = wakeup_bytes;
+    int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int fc_perf_ring_open(uint64_t tracepoint_id, int cpu, uint32_t data_pages, fc_perf_ring *ring) {
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t data_size = (uint64_t)data_pages * (uint64_t)page;
+    int fd = fc_perf_open(tracepoint_id, cpu, (uint32_t)(data_size / 2));
+    if (fd < 0) return fd;
+    uint64_t map_size = data_size + (uint64_t)page;
+    void *base = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    ring->fd = fd;
+    ring->base = base;
+    ring->data_size = data_size;
+    ring->map_size = map_size;
+    return 0;
+}
+
+int fc_perf_ring_add(uint64_t tracepoint_id, int cpu, const fc_perf_ring *ring) {
+    int fd = fc_perf_open(tracepoint_id, cpu, (uint32_t)(ring->data_size / 2));
+    if (fd < 0) return fd;
+    if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, ring->fd) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+void fc_perf_ring_close(fc_perf_ring *ring) {
+    if (ring->base) munmap(ring->base, ring->map_size);
+    if (ring->fd >= 0) close(ring->fd);
+    ring->base = NULL;
+    ring->fd = -1;
+}
+
+int fc_close_fd(int fd) { return close(fd) == 0 ? 0 : -errno; }
+
+int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int field_count, int32_t *out,
+                           int64_t capacity, int *lost) {
+    struct perf_event_mmap_page *meta = ring->base;
+    uint64_t size = ring->data_size;
+    unsigned char *data = (unsigned char *)ring->base + (meta->data_offset ? meta->data_offset : ring->map_size - size);
+    uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+    uint64_t tail = meta->data_tail;
+    int64_t n = 0;
+    unsigned char record[512];
+    while (tail < head) {
+        // A record may wrap around the end of the ring: then it is copied out whole first.
+        uint64_t at = tail % size;
+        const unsigned char *r = data + at;
+        struct perf_event_header header;
+        if (at + sizeof header <= size) {
+            memcpy(&header, r, sizeof header);
+        } else {
+            for (uint64_t i = 0; i < sizeof header; i++) ((unsigned char *)&header)[i] = data[(at + i) % size];
+        }
+        if (header.size < sizeof header || tail + header.size > head) {
+            *lost = FC_PERF_LOST_TRUNCATED;
+            tail = head;
+            break;
+        }
+        if (header.type == PERF_RECORD_SAMPLE && header.size <= sizeof record) {
+            if (at + header.size > size) {
+                uint64_t first = size - at;
+                memcpy(record, r, first);
+                memcpy(record + first, data, header.size - first);
+                r = record;
+            }
+            // PERF_SAMPLE_RAW: u32 size, then the tracepoint's data, `common_type` first.
+            uint32_t raw_size;
+            uint16_t type = 0;
+            memcpy(&raw_size, r + sizeof header, sizeof raw_size);
+            const unsigned char *raw = r + sizeof header + sizeof raw_size;
+            uint64_t raw_room = header.size - sizeof header - sizeof raw_size;
+            if (raw_size > raw_room) raw_size = (uint32_t)raw_room;
+            if (raw_size >= 2) memcpy(&type, raw, 2);
+            int matched = 0;
+            for (int f = 0; f < field_count; f++) {
+                if (fields[f].type != type || (uint64_t)fields[f].offset + 4 > raw_size) continue;
+                if (n < capacity) memcpy(&out[n++], raw + fields[f].offset, 4);
+                else *lost = FC_PERF_LOST_CAPACITY;
+                matched = 1;
+            }
+            if (!matched) *lost = FC_PERF_LOST_UNKNOWN_SAMPLE;
+        } else if (header.type == PERF_RECORD_LOST) {
+            *lost = FC_PERF_LOST_RECORD;
+        } else {
+            // PERF_RECORD_THROTTLE/UNTHROTTLE (the kernel dropped samples over its
+            // perf_event_max_sample_rate), or anything else: not to be trusted.
+            *lost = header.type == PERF_RECORD_SAMPLE ? FC_PERF_LOST_UNKNOWN_SAMPLE : FC_PERF_LOST_OTHER_RECORD;
+        }
+        tail += header.size;
+    }
+    __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    return n;
+}
+
+// ---- xz ----------------------------------------------------------------------------
+#include <lzma.h>
+#include <stdlib.h>
+
+int64_t fc_xz_decode(const uint8_t *in, uint64_t in_size, uint64_t limit, uint8_t **out) {
+    *out = NULL;
+    lzma_stream stream = LZMA_STREAM_INIT;
+    if (lzma_stream_decoder(&stream, 256u << 20, 0) != LZMA_OK) return -1;
+    uint64_t capacity = in_size * 4 + 4096;
+    if (capacity > limit) capacity = limit;
+    uint8_t *buffer = malloc(capacity);
+    if (!buffer) { lzma_end(&stream); return -1; }
+    stream.next_in = in;
+    stream.avail_in = in_size;
+    stream.next_out = buffer;
+    stream.avail_out = capacity;
+    for (;;) {
+        lzma_ret r = lzma_code(&stream, LZMA_FINISH);
+        if (r == LZMA_STREAM_END) break;
+        if (r != LZMA_OK && r != LZMA_BUF_ERROR) goto fail;
+        if (stream.avail_out == 0) {
+            if (capacity >= limit) goto fail;
+            uint64_t used = capacity;
+            capacity = capacity * 2 > limit ? limit : capacity * 2;
+            uint8_t *bigger = realloc(buffer, capacity);
+            if (!bigger) goto fail;
+            buffer = bigger;
+            stream.next_out = buffer + used;
+            stream.avail_out = capacity - used;
+        } else if (r == LZMA_BUF_ERROR) {
+            goto fail;  // input ended before the stream did
+        }
+    }
+    int64_t size = (int64_t)stream.total_out;
+    lzma_end(&stream);
+    *out = buffer;
+    return size;
+fail:
+    lzma_end(&stream);
+    free(buffer);
+    return -1;
+}
+
+void fc_free(void *pointer) { free(pointer); }

@@ -42,6 +42,10 @@ public struct Record: ParsableCommand {
           help: "Record native stacks only: do not read CPython's frames, GIL and thread names from the target.")
     public var noPython = false
 
+    @Flag(name: .customLong("no-sched-events"),
+          help: "Check idle threads by reading /proc at every tick instead of following the kernel's scheduler events (to compare their cost; the events need root or CAP_PERFMON).")
+    public var noSchedEvents = false
+
     @OptionGroup var pluginOptions: PluginOptions
 
     @Argument(parsing: .postTerminator, help: "The command to launch, after --.")
@@ -81,6 +85,7 @@ public struct Record: ParsableCommand {
 
         var options = RecordOptions(rateHz: rate, duration: duration)
         options.pythonFrames = !noPython
+        options.schedulerEvents = !noSchedEvents
         let quiet = self.quiet
         let rate = self.rate
         options.onStart = { pid in

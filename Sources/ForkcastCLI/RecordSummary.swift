@@ -16,9 +16,9 @@ enum RecordSummary {
         let withStack = max(s.samplesTaken, 1)
         out += String(format: "  stacks to the root: %.1f%%; unwind errors: %d; stacks moved while read: %d; ticks filled from a late stop: %d\n",
                       100 * Double(s.stacksComplete) / Double(withStack), s.unwindErrors, s.inconsistentStacks, s.missedStops)
-        out += String(format: "  cost per sample: median %.0f µs, p99 %.0f µs; tracer CPU %.2f s; reused samples (thread had not run): %d\n",
+        out += String(format: "  cost per sample: median %.0f µs, p99 %.0f µs; tracer CPU %.2f s; reused samples (thread had not run): %d (%d known from scheduler events, with no read)\n",
                       Double(s.sampleCostMedianNs) / 1000, Double(s.sampleCostP99Ns) / 1000, Double(s.tracerCPUNs) / 1e9,
-                      s.reusedSamples)
+                      s.reusedSamples, s.reusedOnEvents)
 
         // Per-thread state shares (the analysis module's breakdown).
         let breakdown = TimeBreakdown.compute(profile)

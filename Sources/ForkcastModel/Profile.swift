@@ -134,13 +134,17 @@ public struct RecordingStats: Codable, Sendable, Equatable {
     /// again from it without reading their stack (exact: see docs/recording.md). Absent
     /// (0) in profiles written before it existed.
     public var reusedSamples: Int = 0
+    /// Of `reusedSamples`, those reused without reading anything about the thread: the
+    /// kernel's scheduler events showed it had been neither woken nor put on a CPU.
+    /// Absent (0) in profiles written before it existed or without scheduler events.
+    public var reusedOnEvents: Int = 0
 
     public init() {}
 }
 
 extension RecordingStats {
-    /// Every field is required except `reusedSamples`, which profiles written before it
-    /// existed do not have.
+    /// Every field is required except `reusedSamples` and `reusedOnEvents`, which
+    /// profiles written before them do not have.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         ticks = try c.decode(Int.self, forKey: .ticks)
@@ -156,6 +160,7 @@ extension RecordingStats {
         pythonReadErrors = try c.decode(Int.self, forKey: .pythonReadErrors)
         tracerCPUNs = try c.decode(UInt64.self, forKey: .tracerCPUNs)
         reusedSamples = try c.decodeIfPresent(Int.self, forKey: .reusedSamples) ?? 0
+        reusedOnEvents = try c.decodeIfPresent(Int.self, forKey: .reusedOnEvents) ?? 0
     }
 }
 

@@ -41,6 +41,7 @@ extension Profile {
             ("unwindErrors", stats.unwindErrors), ("inconsistentStacks", stats.inconsistentStacks),
             ("missedStops", stats.missedStops), ("pythonReadErrors", stats.pythonReadErrors),
             ("reusedSamples", stats.reusedSamples),
+            ("reusedOnEvents", stats.reusedOnEvents),
         ]
         for (name, value) in statsFields where value < 0 {
             throw ProfileError.invalid("stats.\(name) is negative (\(value))")

@@ -36,6 +36,9 @@ public struct RecordOptions: Sendable {
     public var maxFrames: Int = 256
     /// Read Python frames of CPython processes.
     public var pythonFrames: Bool = true
+    /// Use the kernel's scheduler events (perf `sched_waking`/`sched_switch`, where
+    /// permitted) to reuse idle threads' samples without reading `/proc`.
+    public var schedulerEvents: Bool = true
     /// Directories searched for separate debug files.
     public var debugDirectories: [String] = ["/usr/lib/debug"]
     /// Called on the tracer thread once the target runs (e.g. to print its pid).

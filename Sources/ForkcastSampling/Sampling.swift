@@ -111,13 +111,24 @@ extension TraceSession {
             let began = Clock.now()
             var woken: ReusableSample?
             if let reusable = thread.reusable {
-                // The reuse rule (ReusableSample): the syscall line, *then* schedstat — the
-                // sample stands for the moment of the syscall read, when the thread was
-                // sleeping in the same call and had not run since the sample was read.
+                // The reuse rule (ReusableSample). With scheduler events: nothing named the
+                // thread since its sample, so it has neither been woken nor run — no read.
+                if thread.phase == .running, quietOnEvents(thread, reusable),
+                   reusable.addressSpace == process.addressSpace, reusable.pythonKnown == current.pythonKnown {
+                    thread.account.noteUnchanged(at: now)
+                    recordReused(thread, reusable, timeNs: t, began: began, onEvents: true)
+                    continue
+                }
+                // Otherwise the syscall line, *then* schedstat — the sample stands for the
+                // moment of the syscall read, when the thread was sleeping in the same call
+                // and had not run since the sample was read.
                 if thread.phase == .running, files.syscallLineIs(reusable.syscallLine), let sched = files.schedstat(),
                    reusable.stillValid(sched: sched, addressSpace: process.addressSpace),
                    reusable.pythonKnown == current.pythonKnown {
                     thread.lastSched = sched
+                    // Checked now, after this tick's drain: from here the events alone can
+                    // tell (a run or a wake-up after this read is named by a later drain).
+                    reusable.quietSince = activityGeneration
                     recordReused(thread, reusable, timeNs: t, began: began)
                     continue
                 }
@@ -250,7 +261,7 @@ extension TraceSession {
     /// `woken`: the thread is runnable, woken but not yet on a CPU: recorded as such, with
     /// no wait.
     private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64,
-                              woken: Bool = false) {
+                              woken: Bool = false, onEvents: Bool = false) {
         var holdsGIL = r.holdsGIL
         if r.python, let inspector = python.inspector(pid: thread.pid) {
             holdsGIL = inspector.holdsGIL(tid: thread.tid)  // read this tick, like any sample's
@@ -268,6 +279,7 @@ extension TraceSession {
         if r.failed { stats.unwindErrors += 1 }
         stats.samplesTaken += 1
         stats.reusedSamples += 1
+        if onEvents { stats.reusedOnEvents += 1 }
         store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: r.stack,
                                              state: woken ? .runnable : r.state, wait: waitIndex, holdsGIL: holdsGIL))
         sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max))))
@@ -310,7 +322,8 @@ extension TraceSession {
             state: state, complete: read.stack?.complete ?? false, failed: read.stack?.failed ?? false,
             python: python != nil, holdsGIL: python?.holdsGIL,
             waitInfo: read.ownerQuery == nil ? nil : read.wait, ownerQuery: read.ownerQuery,
-            pythonKnown: self.python.processes[thread.pid]?.inspector != nil)
+            pythonKnown: self.python.processes[thread.pid]?.inspector != nil,
+            quietSince: activityGeneration)
     }
 
     enum BlockedReadResult {
@@ -524,10 +537,13 @@ final class ReusableSample {
     /// Whether CPython had been found in the process at the read: once it is found, a
     /// sample read before (without Python frames) is not reused.
     let pythonKnown: Bool
+    /// The drain of the scheduler events before the thread was last read or checked
+    /// asleep (`TraceSession.quietOnEvents`): a later drain naming it ends reuse on events.
+    var quietSince: UInt64
 
     init(syscallLine: [UInt8], sched: SchedStat, addressSpace: Int32, stack: Int32, wait: Int32, state: ThreadState,
          complete: Bool, failed: Bool, python: Bool, holdsGIL: Bool?, waitInfo: WaitInfo?,
-         ownerQuery: TraceSession.OwnerQuery?, pythonKnown: Bool) {
+         ownerQuery: TraceSession.OwnerQuery?, pythonKnown: Bool, quietSince: UInt64) {
         self.syscallLine = syscallLine
         self.sched = sched
         self.addressSpace = addressSpace
@@ -541,6 +557,7 @@ final class ReusableSample {
         self.waitInfo = waitInfo
         self.ownerQuery = ownerQuery
         self.pythonKnown = pythonKnown
+        self.quietSince = quietSince
     }
 
     /// The rest of the rule, once the syscall line matched (`TaskFiles.syscallLineIs`).

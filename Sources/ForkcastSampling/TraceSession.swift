@@ -47,6 +47,15 @@ final class TraceSession {
     /// which may have exited meanwhile and must not be registered again as alive.
     var seenBeforeAnnounced: Set<Int32> = []
     var python: PythonSampling
+    /// The kernel's scheduler events (`SchedActivity`), when they can be read: idle
+    /// threads are then reused with no read at all (docs/recording.md).
+    var activity: SchedActivity?
+    /// Counts drains of `activity`: a thread's `lastActive` and a reusable sample's
+    /// `quietSince` are drain numbers.
+    var activityGeneration: UInt64 = 1
+    /// The drain that found events lost: samples kept before it cannot rely on events.
+    var activityLostAt: UInt64 = 0
+    var lastDrainNs: UInt64 = 0
     /// threading.Thread names by tid, refreshed while the interpreters live.
     var pythonNames: [Int32: String] = [:]
     var lastPythonNamesNs: UInt64 = 0
@@ -67,6 +76,9 @@ final class TraceSession {
 
     func run(_ target: RecordTarget) throws -> RecordingOutcome {
         let cpuStart = Clock.threadCPU()
+        // Before any thread is read: a sample kept for reuse must not miss a wake-up.
+        openSchedulerEvents()
+        defer { activity?.close() }
         switch target {
         case .attach(let pid): try attach(pid)
         case .launch(let exe, let args, let env, let io): try launch(executable: exe, arguments: args, environment: env, io: io)
@@ -77,6 +89,7 @@ final class TraceSession {
         // 4 ms on a loaded 2-core machine). Needs CAP_SYS_NICE; harmless without it.
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -10)
         let reason = loop()
+        noteSchedulerEventLosses()
         machine.finish(now: Clock.now())
         refreshPythonNames()
         // A thread renamed after its last full read (reused samples do not read its name,
@@ -106,6 +119,7 @@ final class TraceSession {
             let now = Clock.now()
             if let deadline, now >= deadline { return .duration }
             if now >= nextTick {
+                drainSchedulerEvents()
                 if now > nextTick + periodNs { stats.lateTicks += 1 }
                 tick(now: now)
                 machine.poll(now: now)
@@ -117,6 +131,8 @@ final class TraceSession {
             var wait = Int64(nextTick - now)
             if let deadline { wait = min(wait, Int64(deadline - now)) }
             if warmNext(budgetNs: UInt64(wait)) { continue }  // idle time: warm a new process
+            // Between ticks too, at least every 50 ms, so a slow rate does not overflow a ring.
+            if activity != nil, now &- lastDrainNs >= 50_000_000 { drainSchedulerEvents() }
             waitForSignal(timeoutNs: min(wait, 50_000_000))
         }
     }
@@ -581,6 +597,8 @@ final class TracedThread {
     /// The last in-place sample of this thread while blocked, reused at ticks where the
     /// thread provably has not run since (see `ReusableSample`).
     var reusable: ReusableSample?
+    /// The last drain of the scheduler events that saw this thread woken or put on a CPU.
+    var lastActive: UInt64 = 0
     /// Registers read at this thread's last sampling stop: a blocked thread whose stack
     /// needs more than pc/sp (a frame-pointer caller above the syscall) is unwound with
     /// them, without stopping it again, while it blocks at the same pc and sp.
@@ -643,6 +661,11 @@ final class TracedProcess {
 struct SchedAccount {
     private(set) var first: (sched: SchedStat, ns: UInt64)?
     private(set) var last: (sched: SchedStat, ns: UInt64)?
+
+    /// The counters are known unchanged at `ns` (the thread provably did not run).
+    mutating func noteUnchanged(at ns: UInt64) {
+        if let l = last { last = (l.sched, ns) }
+    }
 
     mutating func note(_ sched: SchedStat, at ns: UInt64) {
         // Counters that go backwards belong to another task (a tid taken over at exec).

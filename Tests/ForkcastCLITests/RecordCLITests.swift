@@ -164,7 +164,8 @@ final class RecordCLITests: XCTestCase {
 
     func testAttachedProcessExitingMidRecording() throws {
         let program = try Fixtures.cProgram("mutex_contention")
-        let target = try BackgroundProgram([program, "0.8", "2"])
+        // Long enough for a debug build of forkcast to start and attach on a loaded machine.
+        let target = try BackgroundProgram([program, "2.0", "2"])
         Thread.sleep(forTimeInterval: 0.2)
         let out = path("attach.json")
         let r = try Fixtures.run(forkcast, ["record", "-q", "--pid", String(target.pid), "--duration", "30", "-o", out])

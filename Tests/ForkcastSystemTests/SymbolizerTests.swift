@@ -1,6 +1,7 @@
 import ForkcastModel
 import Foundation
 import XCTest
+import CForkcastSys
 @testable import ForkcastSystem
 
 /// Symbolizes real programs built by the test: their printed function addresses, looked up
@@ -97,6 +98,51 @@ final class SymbolizerTests: XCTestCase {
             XCTAssertTrue(symbolizer.frame(for: addresses[1] + 1, in: map, isReturnAddress: true).name.hasPrefix("fc_static_work"))
             XCTAssertEqual(symbolizer.frame(for: addresses[0] + 1, in: map, isReturnAddress: false).name, "fc_exported_work")
         }
+    }
+
+    /// MiniDebugInfo (Fedora's and others' stripped binaries): the static functions' symbols
+    /// in an xz-compressed ELF file inside `.gnu_debugdata`, built here with Fedora's recipe
+    /// (find-debuginfo); gdb is the oracle that the section is well formed.
+    func testStrippedBinaryWithMiniDebugInfoNamesStaticFunctions() throws {
+        let fixture = try NativeFixture()
+        let exe = try fixture.compile(NativeFixture.cSource, into: "mini", flags: ["-O2", "-g"])
+        let dir = fixture.directory.path
+        try NativeFixture.run("sh", ["-c", """
+            set -e; cd '\(dir)'
+            objcopy --only-keep-debug mini mini.debug
+            nm -D mini --format=posix --defined-only | awk '{ print $1 }' | sort > dynsyms
+            nm mini.debug --format=posix --defined-only | awk '{ if ($2 == "T" || $2 == "t" || $2 == "D") print $1 }' | sort > funcsyms
+            comm -13 dynsyms funcsyms > keep_symbols
+            objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=keep_symbols mini.debug mini_debuginfo
+            xz -f mini_debuginfo
+            objcopy --strip-all mini
+            objcopy --add-section .gnu_debugdata=mini_debuginfo.xz mini
+            rm mini.debug
+            """])
+        let stripped = try ElfFile(path: exe)
+        XCTAssertFalse(stripped.hasSymtab)
+        XCTAssertNil(stripped.debugLink)
+        XCTAssertNotNil(stripped.miniDebugInfo)
+        let mini = try XCTUnwrap(stripped.miniDebugInfoFile())
+        XCTAssertTrue(mini.functionSymbols.contains { $0.name == "fc_static_work" }, "\(mini.functionSymbols.map(\.name))")
+        if let gdb = ["/usr/bin/gdb"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            let out = try NativeFixture.run(gdb, ["-nx", "-batch", "-ex", "info address fc_static_work", exe])
+            XCTAssertTrue(out.contains("is at 0x"), "gdb reads the same section: \(out)")
+        }
+
+        let symbolizer = Symbolizer(debugDirectories: [])
+        try symbolizeRunning(exe, symbolizer: symbolizer) { addresses, map in
+            XCTAssertTrue(symbolizer.frame(for: addresses[1] + 1, in: map, isReturnAddress: true).name.hasPrefix("fc_static_work"))
+            XCTAssertEqual(symbolizer.frame(for: addresses[0] + 1, in: map, isReturnAddress: false).name, "fc_exported_work")
+        }
+
+        // A corrupt section is no section: names from .dynsym only, no crash.
+        var bytes = try XCTUnwrap(stripped.miniDebugInfo)
+        bytes[bytes.count / 2] ^= 0xff
+        var out: UnsafeMutablePointer<UInt8>?
+        let n = bytes.withUnsafeBufferPointer { fc_xz_decode($0.baseAddress, UInt64($0.count), 1 << 20, &out) }
+        XCTAssertEqual(n, -1)
+        XCTAssertNil(out)
     }
 
     func testDebugLinkInDotDebugDirectoryAndCRCMismatch() throws {

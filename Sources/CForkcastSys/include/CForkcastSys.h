@@ -162,6 +162,52 @@ int fc_unwind_blocked(fc_unwinder *unwinder, pid_t tid, uint64_t pc, uint64_t sp
 int fc_unwind_blocked_regs(fc_unwinder *unwinder, pid_t tid, uint64_t pc, uint64_t sp, const fc_regs *known,
                            uint64_t *pcs, int max_frames, int *flags);
 
+// ---- scheduler events (perf_event_open) ------------------------------------------
+// One CPU's ring of tracepoint samples (PERF_SAMPLE_RAW), used to learn which threads
+// were woken or put on a CPU between two ticks without reading /proc for each of them.
+typedef struct fc_perf_ring {
+    int fd;
+    void *base;        // the mmap: one metadata page, then `data_size` bytes of records
+    uint64_t data_size;
+    uint64_t map_size;
+} fc_perf_ring;
+// Opens the tracepoint `tracepoint_id` (tracefs events/…/id) on `cpu` for every task,
+// with a ring of `data_pages` pages (a power of two). 0 or -errno.
+int fc_perf_ring_open(uint64_t tracepoint_id, int cpu, uint32_t data_pages, fc_perf_ring *ring);
+// Opens another tracepoint on the same `cpu` whose samples go to `ring` (SET_OUTPUT).
+// Returns its fd (close it with fc_close_fd) or -errno.
+int fc_perf_ring_add(uint64_t tracepoint_id, int cpu, const fc_perf_ring *ring);
+void fc_perf_ring_close(fc_perf_ring *ring);
+// A tracepoint's samples in a ring: its `common_type` (the id) and where in its raw data
+// the 4-byte thread id to report sits.
+typedef struct fc_perf_field {
+    uint32_t type;
+    uint32_t offset;
+} fc_perf_field;
+// Why a drain could not account for every event (`*lost`), 0 when it could.
+enum {
+    FC_PERF_LOST_RECORD = 1,          // PERF_RECORD_LOST: the ring was full
+    FC_PERF_LOST_TRUNCATED = 2,       // a record's size made no sense
+    FC_PERF_LOST_UNKNOWN_SAMPLE = 3,  // a sample of no listed tracepoint, or too short
+    FC_PERF_LOST_CAPACITY = 4,        // `out` was too small
+    FC_PERF_LOST_OTHER_RECORD = 5,    // throttling (over perf_event_max_sample_rate) or other
+};
+// Consumes every record written so far: for each sample of a listed tracepoint, the
+// int32 at its field's offset is appended to `out` (at most `capacity`). Returns the
+// count; `*lost` is set (FC_PERF_LOST_*) when the kernel dropped records (ring full or
+// throttled), a record was not understood, or `out` was too small — the caller must then assume any thread may have
+// been woken or run.
+int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int field_count, int32_t *out,
+                           int64_t capacity, int *lost);
+int fc_close_fd(int fd);
+
+// ---- xz (for .gnu_debugdata, MiniDebugInfo) ------------------------------------------
+// Decodes a whole .xz stream into a buffer allocated with malloc (`*out`, free it with
+// free). Returns the decoded size, or -1 when the data is not a valid .xz stream or would
+// decode to more than `limit` bytes.
+int64_t fc_xz_decode(const uint8_t *in, uint64_t in_size, uint64_t limit, uint8_t **out);
+void fc_free(void *pointer);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,4 +1,5 @@
 import CElf
+import CForkcastSys
 import Foundation
 
 /// A failure to read an ELF file: not ELF, truncated, corrupt, or unreadable.
@@ -67,6 +68,9 @@ public final class ElfFile: Sendable {
     public let debugLink: DebugLink?
     /// True when the file has a `.symtab` (not stripped), i.e. static functions are known.
     public let hasSymtab: Bool
+    /// The `.gnu_debugdata` section (MiniDebugInfo: an xz-compressed ELF file holding the
+    /// `.symtab` of a stripped file's static functions), as stored; nil when absent.
+    public let miniDebugInfo: [UInt8]?
     /// Function symbols (STT_FUNC, STT_GNU_IFUNC, and untyped symbols in code sections) of
     /// `.symtab` and `.dynsym`, unsorted, possibly with duplicates.
     public let functionSymbols: [ElfSymbol]
@@ -112,6 +116,7 @@ public final class ElfFile: Sendable {
         var buildID: String?
         var debugLink: DebugLink?
         var hasSymtab: Bool
+        var miniDebugInfo: [UInt8]?
         var functionSymbols: [ElfSymbol]
         var namedSymbols: [String: UInt64]
     }
@@ -123,6 +128,7 @@ public final class ElfFile: Sendable {
         buildID = contents.buildID
         debugLink = contents.debugLink
         hasSymtab = contents.hasSymtab
+        miniDebugInfo = contents.miniDebugInfo
         functionSymbols = contents.functionSymbols
         namedSymbols = contents.namedSymbols
     }
@@ -173,6 +179,7 @@ public final class ElfFile: Sendable {
         var foundBuildID: String?
         var foundLink: DebugLink?
         var symtab = false
+        var miniDebugInfo: [UInt8]?
         var scn = elf_nextscn(elf, nil)
         while let section = scn {
             var shdr = GElf_Shdr()
@@ -193,10 +200,13 @@ public final class ElfFile: Sendable {
                 }
             default:
                 if haveSectionNames, shdr.sh_type == 1 /* PROGBITS */,
-                   let name = elf_strptr(elf, shstrndx, Int(shdr.sh_name)),
-                   String(cString: name) == ".gnu_debuglink",
-                   let data = elf_getdata(section, nil) {
-                    foundLink = ElfFile.debugLink(in: data, littleEndian: isLittleEndian)
+                   let cName = elf_strptr(elf, shstrndx, Int(shdr.sh_name)) {
+                    let name = String(cString: cName)
+                    if name == ".gnu_debuglink", let data = elf_getdata(section, nil) {
+                        foundLink = ElfFile.debugLink(in: data, littleEndian: isLittleEndian)
+                    } else if name == ".gnu_debugdata", let data = elf_getdata(section, nil), let bytes = data.pointee.d_buf {
+                        miniDebugInfo = [UInt8](UnsafeRawBufferPointer(start: bytes, count: data.pointee.d_size))
+                    }
                 }
             }
             scn = elf_nextscn(elf, section)
@@ -248,7 +258,18 @@ public final class ElfFile: Sendable {
             }
         }
         return Contents(fileType: fileType, loadSegments: segments, buildID: foundBuildID, debugLink: foundLink,
-                        hasSymtab: symtab, functionSymbols: functions, namedSymbols: named)
+                        hasSymtab: symtab, miniDebugInfo: miniDebugInfo, functionSymbols: functions, namedSymbols: named)
+    }
+
+    /// The ELF image inside `.gnu_debugdata`, decompressed (nil when absent or not a valid
+    /// xz stream of an ELF file, or over 256 MiB).
+    public func miniDebugInfoFile() -> ElfFile? {
+        guard let packed = miniDebugInfo, !packed.isEmpty else { return nil }
+        var out: UnsafeMutablePointer<UInt8>?
+        let n = packed.withUnsafeBufferPointer { fc_xz_decode($0.baseAddress, UInt64($0.count), 256 << 20, &out) }
+        guard n > 0, let out else { return nil }
+        defer { fc_free(out) }
+        return try? ElfFile(bytes: [UInt8](UnsafeBufferPointer(start: out, count: Int(n))), label: path + " (.gnu_debugdata)")
     }
 
     /// The st_value of the defined function or object symbol `name` (e.g. `_PyRuntime`), a

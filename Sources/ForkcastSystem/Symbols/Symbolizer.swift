@@ -137,7 +137,9 @@ public final class Symbolizer {
         if let cached = modules[path] { return cached }
         var loaded: LoadedModule?
         if let elf = try? ElfFile(path: path) {
-            let debug = elf.hasSymtab ? nil : locator.debugFile(for: elf, path: path)
+            // A stripped file's static functions: from its separate debug file, else from
+            // its MiniDebugInfo (`.gnu_debugdata`, as Fedora ships them; gdb reads it too).
+            let debug = elf.hasSymtab ? nil : locator.debugFile(for: elf, path: path) ?? elf.miniDebugInfoFile()
             loaded = LoadedModule(elf: elf, debugFile: debug)
         }
         modules[path] = .some(loaded)
