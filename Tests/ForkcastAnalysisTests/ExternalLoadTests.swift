@@ -1,3 +1,4 @@
+import Foundation
 import ForkcastModel
 import ForkcastTestSupport
 import XCTest
@@ -122,6 +123,25 @@ final class ExternalLoadTests: XCTestCase {
         XCTAssertTrue(r.reasons.first?.text.hasPrefix("Undecided: other programs held the CPUs — they used 1.4 of 2 cores") == true, reasons(loaded))
         XCTAssertTrue(reasons(loaded).contains("re-record on a quieter machine, or run `forkcast experiment`")
                       || reasons(loaded).contains("Re-record on a quieter machine, or run `forkcast experiment`"), reasons(loaded))
+    }
+
+    /// The record round-trips through the file format, is absent from older profiles, and
+    /// absurd figures are refused with one line.
+    func testMachineRecordInTheProfileFormat() throws {
+        var p = Self.machine(Self.program(2, [Self.cpu, Self.queued]), other: 1.0, steal: 0.1)
+        p.recording.machine?.samples = [MachineLoadSample(timeNs: 100_000_000, intervalNs: 100_000_000, busyNs: 200_000_000, stealNs: 0, running: 4)]
+        let back = try Profile.decode(p.encoded(gzip: true))
+        XCTAssertEqual(back.recording.machine, p.recording.machine)
+        p.recording.machine = nil
+        let text = String(decoding: try p.encoded(gzip: false), as: UTF8.self)
+        XCTAssertFalse(text.contains("\"machine\""), "absent, not null")
+        XCTAssertNil(try Profile.decode(Data(text.utf8)).recording.machine)
+        var bad = Self.machine(Self.program(2, [Self.cpu]), other: 0)
+        let busy = bad.recording.machine?.busyNs ?? 0
+        bad.recording.machine?.stealNs = busy + 1
+        XCTAssertThrowsError(try bad.encoded(gzip: false)) { error in
+            XCTAssertTrue("\(error)".contains("recording.machine"), "\(error)")
+        }
     }
 
     /// Steal (a VM's other guests) is other programs' load too, and the finding says so.
