@@ -358,7 +358,8 @@ public enum Recommender {
             let others: String
             if let m = a.machine {
                 others = "The recorded threads alone did not fill the cores, and other programs used only \(Text.num(m.otherCores)) of the \(m.cores) "
-                    + "(measured): threads woken together queued for a moment, or forkcast's own sampling (\(Text.num(m.forkcastCores)) cores) took a CPU."
+                    + "on average (measured), too little to put the queueing on them (bursts of theirs, threads woken together, or forkcast's "
+                    + "own \(Text.num(m.forkcastCores)) cores: the recording cannot tell which)."
             } else {
                 others = "The recorded threads alone did not fill the cores: other programs on the machine (a load generator?) held them."
             }
