@@ -48,219 +48,56 @@ public struct TimeBreakdown: Sendable, Equatable {
 
     static func compute(_ profile: Profile, classifier: inout StackClassifier) -> TimeBreakdown {
         let samples = profile.samples
-        let threadIndex = ThreadIndex(profile)
-        let nThreads = profile.threads.count
-        let nStates = ThreadState.allCases.count
-        // counts[thread * nStates + state.code]; working: the same, less waits for work.
-        var counts = [Int](repeating: 0, count: nThreads * nStates)
-        var working = [Int](repeating: 0, count: nThreads * nStates)
-        var idle = [Int](repeating: 0, count: nThreads)
-        // idleBy[thread * nEvidence + evidence]: why its idle samples were idle.
-        let nEvidence = IdleEvidence.allCases.count
-        var idleBy = [Int](repeating: 0, count: nThreads * nEvidence)
-        // The thread's first (stack, wait) and how many of its samples repeat it exactly.
-        var firstSlot = [SIMD2<Int32>](repeating: SIMD2(-1, -1), count: nThreads)
-        var sameAsFirst = [Int](repeating: 0, count: nThreads)
-        var startRoutine = [String?](repeating: nil, count: nThreads)
-        let waitEvidence: [IdleEvidence?] = profile.waits.map { IdleEvidence.of($0) }
-        // The previous sample of each thread waited for work (1), worked (0), or none yet (-1).
-        var lastWaitedForWork = [Int8](repeating: -1, count: nThreads)
-        var taskStarts = [Int](repeating: 0, count: nThreads)
-        var processOfThread = [Int](repeating: 0, count: nThreads)
-        var processIndex: [Int32: Int] = [:]
-        var processPids: [Int32] = []
-        for p in profile.processes where processIndex[p.pid] == nil {
-            processIndex[p.pid] = processPids.count
-            processPids.append(p.pid)
-        }
-        for (i, t) in profile.threads.enumerated() {
-            if let p = processIndex[t.pid] {
-                processOfThread[i] = p
-            } else {
-                processIndex[t.pid] = processPids.count
-                processOfThread[i] = processPids.count
-                processPids.append(t.pid)
-            }
-        }
-        let nProcesses = processPids.count
-        var processTicks = [Int](repeating: 0, count: nProcesses)
-        var processLastTick = [UInt64](repeating: .max, count: nProcesses)
-        var processOnCPU = [Int](repeating: 0, count: nProcesses)
+        var pass = SamplePass(profile, classifier: &classifier)
 
-        // Per-stack cache of "lock wait here is really a GIL wait" and "idle": -1 unknown.
-        var gilFlag = [Int8](repeating: -1, count: profile.stacks.count)
-        var idleFlag = [Int8](repeating: -1, count: profile.stacks.count)
-        // Lock waits that are contention whoever waits (a mutex, a Python lock, the GIL): never
-        // "the same wait all along" idle.
-        var contentionKind = [Int8](repeating: -1, count: profile.stacks.count)
-
-        var ticks = 0
-        var peak = 0
-        var onCPUTotal = 0
-        var runnableTotal = 0
-        var starvedTicks = 0
-        var ownRunnable = 0
-        let cores = max(profile.recording.cores, 1)
-        var tickOn = 0, tickRunnable = 0
-        var lastTime: UInt64 = .max
-        var truncated = 0
-        let stacks = profile.stacks
-
-        func closeTick() {
-            if tickOn > peak { peak = tickOn }
-            if tickRunnable > 0 && tickOn + tickRunnable > cores { starvedTicks += 1 }
-            ownRunnable += min(tickRunnable, max(0, tickOn + tickRunnable - cores))
-        }
-
-        // Where each thread's work happens: its main loop, and the branches below it that run.
-        let loops = LoopModel(profile, threadIndex: threadIndex)
-        // (thread, stack) → is this multiplexing wait at the loop (idle) or inside the work?
-        var atLoop: [SIMD2<Int32>: Bool] = [:]
-
-        for s in samples {
-            if s.timeNs != lastTime {
-                if lastTime != .max { closeTick() }
-                ticks += 1
-                lastTime = s.timeNs
-                tickOn = 0
-                tickRunnable = 0
-            }
-            guard let t = threadIndex[s.tid] else { continue }
-            var state = s.state
-            let si = Int(s.stack)
-            if stacks[si].truncated {
-                truncated += 1
-            } else if startRoutine[t] == nil {
-                startRoutine[t] = classifier.startRoutine(s.stack) ?? ""
-            }
-            let slot = SIMD2(s.stack, s.wait)
-            if firstSlot[t] == slot {
-                sameAsFirst[t] += 1
-            } else if firstSlot[t].x < 0 {
-                firstSlot[t] = slot
-                sameAsFirst[t] = 1
-            }
-            var evidence = IdleEvidence.none
-            switch state {
-            case .onCPU:
-                tickOn += 1
-            case .runnable:
-                tickRunnable += 1
-            case .lockWait:
-                if gilFlag[si] < 0 {
-                    let f = classifier.facts(s.stack)
-                    gilFlag[si] = f.isGIL ? 1 : 0
-                    idleFlag[si] = (f.lockKind.isIdle || f.inQueueGet) ? 1 : 0
-                }
-                if gilFlag[si] == 1 { state = .gilWait }
-                if idleFlag[si] == 1 { evidence = .waitsForWork }
-            case .ioWait:
-                if idleFlag[si] < 0 {
-                    let f = classifier.facts(s.stack)
-                    gilFlag[si] = f.isGIL ? 1 : 0
-                    idleFlag[si] = f.inQueueGet ? 1 : 0
-                }
-                if idleFlag[si] == 1 { evidence = .waitsForWork }
-            case .childWait:
-                evidence = .childWait
-            default:
-                break
-            }
-            if evidence == .none && state.isWaiting && state != .gilWait && s.wait >= 0, let e = waitEvidence[Int(s.wait)] {
-                evidence = e
-                // An epoll/select wait is idle only at the thread's main loop: a wait inside
-                // the work (a lock built on a latch, a query waiting for a row lock) is not.
-                if e == .eventLoop {
-                    let key = SIMD2(Int32(t), s.stack)
-                    let idleHere: Bool
-                    if let known = atLoop[key] {
-                        idleHere = known
-                    } else {
-                        idleHere = loops.waitIsAtLoop(thread: t, stack: s.stack)
-                        atLoop[key] = idleHere
-                    }
-                    if !idleHere { evidence = .none }
-                }
-            }
-            counts[t * nStates + Int(state.code)] += 1
-            if evidence == .waitsForWork {
-                lastWaitedForWork[t] = 1
-            } else if evidence == .none {
-                if lastWaitedForWork[t] == 1 { taskStarts[t] += 1 }
-                lastWaitedForWork[t] = 0
-            }
-            if evidence == .none {
-                working[t * nStates + Int(state.code)] += 1
-            } else {
-                idle[t] += 1
-                idleBy[t * nEvidence + Int(evidence.rawValue)] += 1
-            }
-            let p = processOfThread[t]
-            if processLastTick[p] != s.timeNs {
-                processLastTick[p] = s.timeNs
-                processTicks[p] += 1
-            }
-            if state == .onCPU {
-                processOnCPU[p] += 1
-                onCPUTotal += 1
-            } else if state == .runnable {
-                runnableTotal += 1
-            }
-        }
-        if lastTime != .max { closeTick() }
-        // Samples out of time order would make `ticks` count runs, not instants: recount.
-        if ticks > 0 && !isSortedByTime(samples) {
-            ticks = Set(samples.map(\.timeNs)).count
-        }
-
-        let period = period(profile, ticks: ticks)
+        let period = period(profile, ticks: pass.ticks)
 
         // The kernel's accounting against the samples (ObserverBias).
-        let (measured, offScale) = observerBias(profile, counts: counts)
+        let (measured, offScale) = observerBias(profile, counts: pass.counts)
 
-        let idleReason = idleVerdicts(profile, counts: counts, idle: &idle, idleBy: idleBy, firstSlot: firstSlot,
-                                      sameAsFirst: sameAsFirst, measured: measured, offScale: offScale,
-                                      contentionKind: &contentionKind, working: &working, classifier: &classifier)
+        let idleReason = idleVerdicts(profile, counts: pass.counts, idle: &pass.idle, idleBy: pass.idleBy, firstSlot: pass.firstSlot,
+                                      sameAsFirst: pass.sameAsFirst, measured: measured, offScale: offScale,
+                                      working: &pass.working, classifier: &classifier)
 
-        var rows = Rows(nStates: nStates, nProcesses: nProcesses)
-        rows.addThreads(profile, counts: counts, working: working, idle: idle, idleBy: idleBy, measured: measured,
-                        offScale: offScale, idleReason: idleReason, startRoutine: startRoutine,
-                        processOfThread: processOfThread, period: period)
+        var rows = Rows(nStates: pass.nStates, nProcesses: pass.nProcesses)
+        rows.addThreads(profile, counts: pass.counts, working: pass.working, idle: pass.idle, idleBy: pass.idleBy, measured: measured,
+                        offScale: offScale, idleReason: idleReason, startRoutine: pass.startRoutine,
+                        processOfThread: pass.processOfThread, period: period)
         var threads = rows.threads
-        var processes = rows.processes(profile, pids: processPids, onCPU: processOnCPU, ticks: processTicks, period: period)
+        var processes = rows.processes(profile, pids: pass.processPids, onCPU: pass.processOnCPU, ticks: pass.processTicks, period: period)
         let (total, totalWorking, onCPUFix, runnableFix) = (rows.total, rows.totalWorking, rows.onCPUFix, rows.runnableFix)
         let startRoutineByTid = rows.startRoutineByTid, eventDriven = rows.eventDriven
         Roles.assign(processes: &processes, threads: &threads, rootPid: profile.recording.rootPid,
                      executables: Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b }),
                      startRoutine: startRoutineByTid, duration: Double(profile.recording.durationNs) / 1e9)
 
-        let onCPUAll = Double(onCPUTotal) + onCPUFix
+        let onCPUAll = Double(pass.onCPUTotal) + onCPUFix
         // A thread sampled on_cpu ran for most of its tick's interval, not necessarily at its
         // instant: short tasks on many threads (a thread per request) can put more samples
-        // than cores in one tick. No more threads than cores run at once.
-        let parallelism = ticks > 0 ? min(Double(cores), onCPUAll / Double(ticks)) : 0
-        peak = min(peak, cores)
+        // than pass.cores in one tick. No more threads than pass.cores run at once.
+        let parallelism = pass.ticks > 0 ? min(Double(pass.cores), onCPUAll / Double(pass.ticks)) : 0
+        pass.peak = min(pass.peak, pass.cores)
         var overall = OverallBreakdown(
-            samples: total, ticks: ticks, states: Rows.shares(rows.totalStates, totalWorking), threadSeconds: Double(total) * period,
-            cpuSeconds: onCPUAll * period, parallelism: parallelism, peakParallelism: max(peak, Int(parallelism.rounded(.up))),
-            runnableThreads: ticks > 0 ? (Double(runnableTotal) + runnableFix) / Double(ticks) : 0,
-            liveThreads: ticks > 0 ? Double(total) / Double(ticks) : 0, cores: profile.recording.cores,
-            coreUtilization: min(1, parallelism / Double(cores)),
-            starvedTickShare: ticks > 0 ? Double(starvedTicks) / Double(ticks) : 0)
+            samples: total, ticks: pass.ticks, states: Rows.shares(rows.totalStates, totalWorking), threadSeconds: Double(total) * period,
+            cpuSeconds: onCPUAll * period, parallelism: parallelism, peakParallelism: max(pass.peak, Int(parallelism.rounded(.up))),
+            runnableThreads: pass.ticks > 0 ? (Double(pass.runnableTotal) + runnableFix) / Double(pass.ticks) : 0,
+            liveThreads: pass.ticks > 0 ? Double(total) / Double(pass.ticks) : 0, cores: profile.recording.cores,
+            coreUtilization: min(1, parallelism / Double(pass.cores)),
+            starvedTickShare: pass.ticks > 0 ? Double(pass.starvedTicks) / Double(pass.ticks) : 0)
         overall.workingSamples = Int(totalWorking.rounded())
         overall.idleShare = total > 0 ? max(0, Double(total) - totalWorking) / Double(total) : 0
         let summary = ProfileSummary(
             command: profile.recording.command, rootPid: profile.recording.rootPid, durationSeconds: Double(profile.recording.durationNs) / 1e9,
-            rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: ticks,
+            rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: pass.ticks,
             periodSeconds: period, processes: processes.count, threads: threads.count,
-            truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)
+            truncatedShare: samples.isEmpty ? 0 : Double(pass.truncated) / Double(samples.count), notes: profile.recording.notes)
         var starts: [Int32: Int] = [:]
-        for (i, info) in profile.threads.enumerated() where taskStarts[i] > 0 { starts[info.tid] = taskStarts[i] }
+        for (i, info) in profile.threads.enumerated() where pass.taskStarts[i] > 0 { starts[info.tid] = pass.taskStarts[i] }
         var scales: [Int32: Double] = [:]
         for (i, info) in profile.threads.enumerated() where measured[i]?.biased == true { scales[info.tid] = offScale[i] }
         var result = TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
                                    taskStarts: starts, offCPUScale: scales)
-        result.ownRunnableShare = runnableTotal > 0 ? Double(ownRunnable) / Double(runnableTotal) : 1
+        result.ownRunnableShare = pass.runnableTotal > 0 ? Double(pass.ownRunnable) / Double(pass.runnableTotal) : 1
         return result
     }
 
@@ -287,9 +124,12 @@ public struct TimeBreakdown: Sendable, Equatable {
     /// A thread the kernel saw running is never idle, whatever its samples show. An idle
     /// thread's samples stop counting as working; the reason per thread (nil: not idle).
     static func idleVerdicts(_ profile: Profile, counts: [Int], idle: inout [Int], idleBy: [Int], firstSlot: [SIMD2<Int32>],
-                             sameAsFirst: [Int], measured: [MeasuredCPU?], offScale: [Double], contentionKind: inout [Int8],
+                             sameAsFirst: [Int], measured: [MeasuredCPU?], offScale: [Double],
                              working: inout [Int], classifier: inout StackClassifier) -> [String?] {
         let nThreads = profile.threads.count, nStates = ThreadState.allCases.count, nEvidence = IdleEvidence.allCases.count
+        // Per stack: a lock wait there is contention whoever waits (a mutex, a Python lock,
+        // the GIL), never "the same wait all along" idle; -1: not asked yet.
+        var contentionKind = [Int8](repeating: -1, count: profile.stacks.count)
         var idleReason = [String?](repeating: nil, count: nThreads)
         for t in 0..<nThreads {
             let row = counts[(t * nStates)..<((t + 1) * nStates)]
@@ -718,5 +558,199 @@ struct LoopModel {
         guard names.count > k else { return false }
         let work = branches[t][names[k]] ?? 0
         return Double(work) < 0.2 * Double(max(onCPU[t], 1))
+    }
+}
+
+/// One pass over a profile's samples in time order: per thread, its samples by state (all,
+/// and working: less the waits for work), its idle samples and their evidence, its first
+/// wait and how often it repeats, its start routine and task starts; per process, its ticks
+/// and on-CPU samples; per tick, how many threads ran and waited for a CPU.
+struct SamplePass {
+    /// counts[thread * nStates + state.code]; working: the same, less waits for work.
+    var counts: [Int], working: [Int]
+    /// Idle samples per thread; idleBy[thread * nEvidence + evidence]: why they were idle.
+    var idle: [Int], idleBy: [Int]
+    /// The thread's first (stack, wait) and how many of its samples repeat it exactly.
+    var firstSlot: [SIMD2<Int32>], sameAsFirst: [Int]
+    var startRoutine: [String?], taskStarts: [Int]
+    var processOfThread: [Int], processPids: [Int32], processTicks: [Int], processOnCPU: [Int]
+    var ticks = 0, peak = 0, onCPUTotal = 0, runnableTotal = 0, starvedTicks = 0, ownRunnable = 0, truncated = 0
+    let cores: Int, nStates: Int, nEvidence: Int, nProcesses: Int
+
+    // Used while passing.
+    private let stacks: [Stack]
+    private let waitEvidence: [IdleEvidence?]
+    /// Where each thread's work happens: its main loop, and the branches below it that run.
+    private let loops: LoopModel
+    /// (thread, stack) → is this multiplexing wait at the loop (idle) or inside the work?
+    private var atLoop: [SIMD2<Int32>: Bool] = [:]
+    /// The previous sample of each thread waited for work (1), worked (0), or none yet (-1).
+    private var lastWaitedForWork: [Int8]
+    private var processLastTick: [UInt64]
+    /// Per-stack cache of "lock wait here is really a GIL wait" and "idle": -1 unknown.
+    private var gilFlag: [Int8], idleFlag: [Int8]
+    private var tickOn = 0, tickRunnable = 0
+
+    init(_ profile: Profile, classifier: inout StackClassifier) {
+        let nThreads = profile.threads.count
+        nStates = ThreadState.allCases.count
+        nEvidence = IdleEvidence.allCases.count
+        counts = [Int](repeating: 0, count: nThreads * nStates)
+        working = [Int](repeating: 0, count: nThreads * nStates)
+        idle = [Int](repeating: 0, count: nThreads)
+        idleBy = [Int](repeating: 0, count: nThreads * nEvidence)
+        firstSlot = [SIMD2<Int32>](repeating: SIMD2(-1, -1), count: nThreads)
+        sameAsFirst = [Int](repeating: 0, count: nThreads)
+        startRoutine = [String?](repeating: nil, count: nThreads)
+        taskStarts = [Int](repeating: 0, count: nThreads)
+        lastWaitedForWork = [Int8](repeating: -1, count: nThreads)
+        (processPids, processOfThread) = Self.processRows(profile)
+        nProcesses = processPids.count
+        processTicks = [Int](repeating: 0, count: nProcesses)
+        processLastTick = [UInt64](repeating: .max, count: nProcesses)
+        processOnCPU = [Int](repeating: 0, count: nProcesses)
+        gilFlag = [Int8](repeating: -1, count: profile.stacks.count)
+        idleFlag = [Int8](repeating: -1, count: profile.stacks.count)
+        cores = max(profile.recording.cores, 1)
+        stacks = profile.stacks
+        waitEvidence = profile.waits.map { IdleEvidence.of($0) }
+        let threadIndex = ThreadIndex(profile)
+        loops = LoopModel(profile, threadIndex: threadIndex)
+
+        var lastTime: UInt64 = .max
+        for s in profile.samples {
+            if s.timeNs != lastTime {
+                if lastTime != .max { closeTick() }
+                ticks += 1
+                lastTime = s.timeNs
+                tickOn = 0
+                tickRunnable = 0
+            }
+            guard let t = threadIndex[s.tid] else { continue }
+            add(s, thread: t, classifier: &classifier)
+        }
+        if lastTime != .max { closeTick() }
+        // Samples out of time order would make `ticks` count runs, not instants: recount.
+        if ticks > 0 && !TimeBreakdown.isSortedByTime(profile.samples) {
+            ticks = Set(profile.samples.map(\.timeNs)).count
+        }
+    }
+
+    /// The processes' pids, recorded processes first then those only threads name, and
+    /// each thread's process row.
+    static func processRows(_ profile: Profile) -> (pids: [Int32], ofThread: [Int]) {
+        var processOfThread = [Int](repeating: 0, count: profile.threads.count)
+        var processIndex: [Int32: Int] = [:]
+        var processPids: [Int32] = []
+        for p in profile.processes where processIndex[p.pid] == nil {
+            processIndex[p.pid] = processPids.count
+            processPids.append(p.pid)
+        }
+        for (i, t) in profile.threads.enumerated() {
+            if let p = processIndex[t.pid] {
+                processOfThread[i] = p
+            } else {
+                processIndex[t.pid] = processPids.count
+                processOfThread[i] = processPids.count
+                processPids.append(t.pid)
+            }
+        }
+        return (processPids, processOfThread)
+    }
+
+    private mutating func closeTick() {
+        if tickOn > peak { peak = tickOn }
+        if tickRunnable > 0 && tickOn + tickRunnable > cores { starvedTicks += 1 }
+        ownRunnable += min(tickRunnable, max(0, tickOn + tickRunnable - cores))
+    }
+
+    /// Counts one sample of thread row `t`.
+    private mutating func add(_ s: Sample, thread t: Int, classifier: inout StackClassifier) {
+        let si = Int(s.stack)
+        if stacks[si].truncated {
+            truncated += 1
+        } else if startRoutine[t] == nil {
+            startRoutine[t] = classifier.startRoutine(s.stack) ?? ""
+        }
+        let slot = SIMD2(s.stack, s.wait)
+        if firstSlot[t] == slot {
+            sameAsFirst[t] += 1
+        } else if firstSlot[t].x < 0 {
+            firstSlot[t] = slot
+            sameAsFirst[t] = 1
+        }
+        if s.state == .onCPU { tickOn += 1 } else if s.state == .runnable { tickRunnable += 1 }
+        let (state, evidence) = classify(s, thread: t, classifier: &classifier)
+        counts[t * nStates + Int(state.code)] += 1
+        if evidence == .waitsForWork {
+            lastWaitedForWork[t] = 1
+        } else if evidence == .none {
+            if lastWaitedForWork[t] == 1 { taskStarts[t] += 1 }
+            lastWaitedForWork[t] = 0
+        }
+        if evidence == .none {
+            working[t * nStates + Int(state.code)] += 1
+        } else {
+            idle[t] += 1
+            idleBy[t * nEvidence + Int(evidence.rawValue)] += 1
+        }
+        let p = processOfThread[t]
+        if processLastTick[p] != s.timeNs {
+            processLastTick[p] = s.timeNs
+            processTicks[p] += 1
+        }
+        if state == .onCPU {
+            processOnCPU[p] += 1
+            onCPUTotal += 1
+        } else if state == .runnable {
+            runnableTotal += 1
+        }
+    }
+
+    /// The sample's state (a lock wait for the GIL is a GIL wait) and why it is idle:
+    /// waiting for work, for a child, or a wait whose kind says so — an epoll/select wait
+    /// only at the thread's main loop.
+    private mutating func classify(_ s: Sample, thread t: Int, classifier: inout StackClassifier) -> (ThreadState, IdleEvidence) {
+        var state = s.state
+        let si = Int(s.stack)
+        var evidence = IdleEvidence.none
+        switch state {
+        case .lockWait:
+            if gilFlag[si] < 0 {
+                let f = classifier.facts(s.stack)
+                gilFlag[si] = f.isGIL ? 1 : 0
+                idleFlag[si] = (f.lockKind.isIdle || f.inQueueGet) ? 1 : 0
+            }
+            if gilFlag[si] == 1 { state = .gilWait }
+            if idleFlag[si] == 1 { evidence = .waitsForWork }
+        case .ioWait:
+            if idleFlag[si] < 0 {
+                let f = classifier.facts(s.stack)
+                gilFlag[si] = f.isGIL ? 1 : 0
+                idleFlag[si] = f.inQueueGet ? 1 : 0
+            }
+            if idleFlag[si] == 1 { evidence = .waitsForWork }
+        case .childWait:
+            evidence = .childWait
+        default:
+            break
+        }
+        if evidence == .none && state.isWaiting && state != .gilWait && s.wait >= 0, let e = waitEvidence[Int(s.wait)] {
+            evidence = e
+            // An epoll/select wait is idle only at the thread's main loop: a wait inside
+            // the work (a lock built on a latch, a query waiting for a row lock) is not.
+            if e == .eventLoop {
+                let key = SIMD2(Int32(t), s.stack)
+                let idleHere: Bool
+                if let known = atLoop[key] {
+                    idleHere = known
+                } else {
+                    idleHere = loops.waitIsAtLoop(thread: t, stack: s.stack)
+                    atLoop[key] = idleHere
+                }
+                if !idleHere { evidence = .none }
+            }
+        }
+        return (state, evidence)
     }
 }
