@@ -215,9 +215,60 @@ public struct TimeBreakdown: Sendable, Equatable {
 
         let period = period(profile, ticks: ticks)
 
-        // The kernel's accounting against the samples (ObserverBias): where they disagree
-        // beyond sampling error, the thread's running and runnable shares are the kernel's
-        // and its sampled off-CPU states (idle waits included) are scaled by `offScale`.
+        // The kernel's accounting against the samples (ObserverBias).
+        let (measured, offScale) = observerBias(profile, counts: counts)
+
+        let idleReason = idleVerdicts(profile, counts: counts, idle: &idle, idleBy: idleBy, firstSlot: firstSlot,
+                                      sameAsFirst: sameAsFirst, measured: measured, offScale: offScale,
+                                      contentionKind: &contentionKind, working: &working, classifier: &classifier)
+
+        var rows = Rows(nStates: nStates, nProcesses: nProcesses)
+        rows.addThreads(profile, counts: counts, working: working, idle: idle, idleBy: idleBy, measured: measured,
+                        offScale: offScale, idleReason: idleReason, startRoutine: startRoutine,
+                        processOfThread: processOfThread, period: period)
+        var threads = rows.threads
+        var processes = rows.processes(profile, pids: processPids, onCPU: processOnCPU, ticks: processTicks, period: period)
+        let (total, totalWorking, onCPUFix, runnableFix) = (rows.total, rows.totalWorking, rows.onCPUFix, rows.runnableFix)
+        let startRoutineByTid = rows.startRoutineByTid, eventDriven = rows.eventDriven
+        Roles.assign(processes: &processes, threads: &threads, rootPid: profile.recording.rootPid,
+                     executables: Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b }),
+                     startRoutine: startRoutineByTid, duration: Double(profile.recording.durationNs) / 1e9)
+
+        let onCPUAll = Double(onCPUTotal) + onCPUFix
+        // A thread sampled on_cpu ran for most of its tick's interval, not necessarily at its
+        // instant: short tasks on many threads (a thread per request) can put more samples
+        // than cores in one tick. No more threads than cores run at once.
+        let parallelism = ticks > 0 ? min(Double(cores), onCPUAll / Double(ticks)) : 0
+        peak = min(peak, cores)
+        var overall = OverallBreakdown(
+            samples: total, ticks: ticks, states: Rows.shares(rows.totalStates, totalWorking), threadSeconds: Double(total) * period,
+            cpuSeconds: onCPUAll * period, parallelism: parallelism, peakParallelism: max(peak, Int(parallelism.rounded(.up))),
+            runnableThreads: ticks > 0 ? (Double(runnableTotal) + runnableFix) / Double(ticks) : 0,
+            liveThreads: ticks > 0 ? Double(total) / Double(ticks) : 0, cores: profile.recording.cores,
+            coreUtilization: min(1, parallelism / Double(cores)),
+            starvedTickShare: ticks > 0 ? Double(starvedTicks) / Double(ticks) : 0)
+        overall.workingSamples = Int(totalWorking.rounded())
+        overall.idleShare = total > 0 ? max(0, Double(total) - totalWorking) / Double(total) : 0
+        let summary = ProfileSummary(
+            command: profile.recording.command, rootPid: profile.recording.rootPid, durationSeconds: Double(profile.recording.durationNs) / 1e9,
+            rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: ticks,
+            periodSeconds: period, processes: processes.count, threads: threads.count,
+            truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)
+        var starts: [Int32: Int] = [:]
+        for (i, info) in profile.threads.enumerated() where taskStarts[i] > 0 { starts[info.tid] = taskStarts[i] }
+        var scales: [Int32: Double] = [:]
+        for (i, info) in profile.threads.enumerated() where measured[i]?.biased == true { scales[info.tid] = offScale[i] }
+        var result = TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
+                                   taskStarts: starts, offCPUScale: scales)
+        result.ownRunnableShare = runnableTotal > 0 ? Double(ownRunnable) / Double(runnableTotal) : 1
+        return result
+    }
+
+    /// The kernel's accounting against the samples (ObserverBias): where they disagree
+    /// beyond sampling error, the thread's running and runnable shares are the kernel's
+    /// and its sampled off-CPU states (idle waits included) are scaled by `offScale`.
+    static func observerBias(_ profile: Profile, counts: [Int]) -> (measured: [MeasuredCPU?], offScale: [Double]) {
+        let nThreads = profile.threads.count, nStates = ThreadState.allCases.count
         var measured = [MeasuredCPU?](repeating: nil, count: nThreads)
         var offScale = [Double](repeating: 1, count: nThreads)
         for t in 0..<nThreads {
@@ -228,10 +279,17 @@ public struct TimeBreakdown: Sendable, Equatable {
             measured[t] = m
             if m.biased { offScale[t] = ObserverBias.corrected(row, m).offCPUScale }
         }
+        return (measured, offScale)
+    }
 
-        // Thread verdicts: idle when it waited for work nearly all the time and barely ran, or
-        // when one wait that is not contention filled the whole recording and it never ran.
-        // A thread the kernel saw running is never idle, whatever its samples show.
+    /// Thread verdicts: idle when it waited for work nearly all the time and barely ran, or
+    /// when one wait that is not contention filled the whole recording and it never ran.
+    /// A thread the kernel saw running is never idle, whatever its samples show. An idle
+    /// thread's samples stop counting as working; the reason per thread (nil: not idle).
+    static func idleVerdicts(_ profile: Profile, counts: [Int], idle: inout [Int], idleBy: [Int], firstSlot: [SIMD2<Int32>],
+                             sameAsFirst: [Int], measured: [MeasuredCPU?], offScale: [Double], contentionKind: inout [Int8],
+                             working: inout [Int], classifier: inout StackClassifier) -> [String?] {
+        let nThreads = profile.threads.count, nStates = ThreadState.allCases.count, nEvidence = IdleEvidence.allCases.count
         var idleReason = [String?](repeating: nil, count: nThreads)
         for t in 0..<nThreads {
             let row = counts[(t * nStates)..<((t + 1) * nStates)]
@@ -271,143 +329,140 @@ public struct TimeBreakdown: Sendable, Equatable {
                 for st in 0..<nStates { working[t * nStates + st] = 0 }
             }
         }
+        return idleReason
+    }
 
+    /// The breakdown rows: one per thread with samples (its shares, all and working,
+    /// corrected for observer bias), and the sums per process and overall they feed.
+    struct Rows {
         var threads: [ThreadBreakdown] = []
         // Sample counts as Doubles: a thread corrected for observer bias counts its samples
         // at the kernel's shares.
-        var processStates = [[Double]](repeating: [Double](repeating: 0, count: nStates), count: nProcesses)
-        var processSamples = [Int](repeating: 0, count: nProcesses)
-        var processThreads = [Int](repeating: 0, count: nProcesses)
-        var totalStates = [Double](repeating: 0, count: nStates)
-        var processWorking = [Double](repeating: 0, count: nProcesses)
-        var processIdleThreads = [Int](repeating: 0, count: nProcesses)
-        var processIdleReason = [String?](repeating: nil, count: nProcesses)
+        var processStates: [[Double]]
+        var processSamples: [Int]
+        var processThreads: [Int]
+        var totalStates: [Double]
+        var processWorking: [Double]
+        var processIdleThreads: [Int]
+        var processIdleReason: [String?]
         var total = 0
         var totalWorking = 0.0
-        var processOnCPUFix = [Double](repeating: 0, count: nProcesses)
+        var processOnCPUFix: [Double]
         var onCPUFix = 0.0, runnableFix = 0.0
         var startRoutineByTid: [Int32: String] = [:]
         var eventDriven = Set<Int32>()
-        for (i, info) in profile.threads.enumerated() {
-            let row = counts[(i * nStates)..<((i + 1) * nStates)]
-            let n = row.reduce(0, +)
-            guard n > 0 else { continue }
-            let p = processOfThread[i]
-            var shares = StateShares()
-            var workingShares = StateShares()
-            var sampledShares: StateShares?
-            let workSlice = working[(i * nStates)..<((i + 1) * nStates)]
-            var eff = row.map(Double.init)
-            var workRow = workSlice.map(Double.init)
-            var idleCount = Double(idle[i])
-            if let m = measured[i], m.biased {
-                var sampled = StateShares()
-                for st in ThreadState.allCases { sampled[st] = Double(row[row.startIndex + Int(st.code)]) / Double(n) }
-                sampledShares = sampled
-                let fixed = ObserverBias.corrected(row, m)
-                let on = Int(ThreadState.onCPU.code), rq = Int(ThreadState.runnable.code), other = Int(ThreadState.other.code)
-                if idleReason[i] == nil {
-                    // Running is work; the working off-CPU states scale like the rest.
-                    for k in workRow.indices where k != on && k != rq { workRow[k] *= fixed.offCPUScale }
-                    workRow[on] = fixed.counts[on]
-                    workRow[rq] = fixed.counts[rq]
-                    if fixed.offCPUScale == 0 { workRow[other] = fixed.counts[other] }
-                }
-                idleCount *= fixed.offCPUScale
-                processOnCPUFix[p] += fixed.counts[on] - eff[on]
-                onCPUFix += fixed.counts[on] - eff[on]
-                runnableFix += fixed.counts[rq] - eff[rq]
-                eff = fixed.counts
-            }
-            let w = workRow.reduce(0, +)
-            for st in ThreadState.allCases {
-                let c = eff[Int(st.code)]
-                let wc = workRow[Int(st.code)]
-                shares[st] = c / Double(n)
-                workingShares[st] = w > 0 ? wc / w : 0
-                processStates[p][Int(st.code)] += wc
-                totalStates[Int(st.code)] += wc
-            }
-            processSamples[p] += n
-            processWorking[p] += w
-            processThreads[p] += 1
-            total += n
-            totalWorking += w
-            if let r = idleReason[i] {
-                processIdleThreads[p] += 1
-                if processIdleReason[p] == nil || info.tid == info.pid { processIdleReason[p] = r }
-            }
-            if let r = startRoutine[i], !r.isEmpty { startRoutineByTid[info.tid] = r }
-            let events = [IdleEvidence.eventLoop, .listening, .eventFD].reduce(0) { $0 + idleBy[i * nEvidence + Int($1.rawValue)] }
-            // Under observer bias the waits' share of the time is the corrected one; either
-            // view showing a tenth is enough (the samples saw the waits happen).
-            if events > 0 && Double(events) * max(1, offScale[i]) >= 0.1 * Double(n) { eventDriven.insert(info.tid) }
-            var row2 = ThreadBreakdown(pid: info.pid, tid: info.tid, name: info.name, samples: n, states: shares,
-                                       seconds: Double(n) * period, idleShare: min(1, idleCount / Double(n)))
-            row2.workingStates = workingShares
-            row2.measured = measured[i]
-            row2.sampledStates = sampledShares
-            row2.idle = idleReason[i] != nil
-            row2.idleReason = idleReason[i]
-            threads.append(row2)
+
+        init(nStates: Int, nProcesses: Int) {
+            processStates = [[Double]](repeating: [Double](repeating: 0, count: nStates), count: nProcesses)
+            processSamples = [Int](repeating: 0, count: nProcesses)
+            processThreads = [Int](repeating: 0, count: nProcesses)
+            totalStates = [Double](repeating: 0, count: nStates)
+            processWorking = [Double](repeating: 0, count: nProcesses)
+            processIdleThreads = [Int](repeating: 0, count: nProcesses)
+            processIdleReason = [String?](repeating: nil, count: nProcesses)
+            processOnCPUFix = [Double](repeating: 0, count: nProcesses)
         }
 
-        func shares(_ c: [Double], _ n: Double) -> StateShares {
+        static func shares(_ c: [Double], _ n: Double) -> StateShares {
             var s = StateShares()
             guard n > 0 else { return s }
             for st in ThreadState.allCases { s[st] = c[Int(st.code)] / n }
             return s
         }
 
-        var processes: [ProcessBreakdown] = []
-        let infoByPid = Dictionary(profile.processes.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
-        for (p, pid) in processPids.enumerated() {
-            let info = infoByPid[pid]
-            guard processSamples[p] > 0 || info != nil else { continue }
-            var row = ProcessBreakdown(
-                pid: pid, ppid: info?.ppid ?? 0, command: info?.command ?? [], origin: info?.origin ?? "unknown",
-                runtime: info?.runtime, threads: processThreads[p], samples: processSamples[p],
-                states: shares(processStates[p], processWorking[p]), cpuSeconds: (Double(processOnCPU[p]) + processOnCPUFix[p]) * period,
-                parallelism: processTicks[p] > 0 ? (Double(processOnCPU[p]) + processOnCPUFix[p]) / Double(processTicks[p]) : 0,
-                startSeconds: Double(info?.startNs ?? 0) / 1e9, endSeconds: info?.endNs.map { Double($0) / 1e9 })
-            if processThreads[p] > 0 && processIdleThreads[p] == processThreads[p] {
-                row.idle = true
-                row.idleReason = processIdleReason[p]
+        /// A row per thread with samples, adding its (corrected) working counts to its
+        /// process's and the overall sums.
+        mutating func addThreads(_ profile: Profile, counts: [Int], working: [Int], idle: [Int], idleBy: [Int],
+                                 measured: [MeasuredCPU?], offScale: [Double], idleReason: [String?],
+                                 startRoutine: [String?], processOfThread: [Int], period: Double) {
+            let nStates = ThreadState.allCases.count, nEvidence = IdleEvidence.allCases.count
+    for (i, info) in profile.threads.enumerated() {
+        let row = counts[(i * nStates)..<((i + 1) * nStates)]
+        let n = row.reduce(0, +)
+        guard n > 0 else { continue }
+        let p = processOfThread[i]
+        var shares = StateShares()
+        var workingShares = StateShares()
+        var sampledShares: StateShares?
+        let workSlice = working[(i * nStates)..<((i + 1) * nStates)]
+        var eff = row.map(Double.init)
+        var workRow = workSlice.map(Double.init)
+        var idleCount = Double(idle[i])
+        if let m = measured[i], m.biased {
+            var sampled = StateShares()
+            for st in ThreadState.allCases { sampled[st] = Double(row[row.startIndex + Int(st.code)]) / Double(n) }
+            sampledShares = sampled
+            let fixed = ObserverBias.corrected(row, m)
+            let on = Int(ThreadState.onCPU.code), rq = Int(ThreadState.runnable.code), other = Int(ThreadState.other.code)
+            if idleReason[i] == nil {
+                // Running is work; the working off-CPU states scale like the rest.
+                for k in workRow.indices where k != on && k != rq { workRow[k] *= fixed.offCPUScale }
+                workRow[on] = fixed.counts[on]
+                workRow[rq] = fixed.counts[rq]
+                if fixed.offCPUScale == 0 { workRow[other] = fixed.counts[other] }
             }
-            processes.append(row)
+            idleCount *= fixed.offCPUScale
+            processOnCPUFix[p] += fixed.counts[on] - eff[on]
+            onCPUFix += fixed.counts[on] - eff[on]
+            runnableFix += fixed.counts[rq] - eff[rq]
+            eff = fixed.counts
         }
-        Roles.assign(processes: &processes, threads: &threads, rootPid: profile.recording.rootPid,
-                     executables: Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b }),
-                     startRoutine: startRoutineByTid, duration: Double(profile.recording.durationNs) / 1e9)
+        let w = workRow.reduce(0, +)
+        for st in ThreadState.allCases {
+            let c = eff[Int(st.code)]
+            let wc = workRow[Int(st.code)]
+            shares[st] = c / Double(n)
+            workingShares[st] = w > 0 ? wc / w : 0
+            processStates[p][Int(st.code)] += wc
+            totalStates[Int(st.code)] += wc
+        }
+        processSamples[p] += n
+        processWorking[p] += w
+        processThreads[p] += 1
+        total += n
+        totalWorking += w
+        if let r = idleReason[i] {
+            processIdleThreads[p] += 1
+            if processIdleReason[p] == nil || info.tid == info.pid { processIdleReason[p] = r }
+        }
+        if let r = startRoutine[i], !r.isEmpty { startRoutineByTid[info.tid] = r }
+        let events = [IdleEvidence.eventLoop, .listening, .eventFD].reduce(0) { $0 + idleBy[i * nEvidence + Int($1.rawValue)] }
+        // Under observer bias the waits' share of the time is the corrected one; either
+        // view showing a tenth is enough (the samples saw the waits happen).
+        if events > 0 && Double(events) * max(1, offScale[i]) >= 0.1 * Double(n) { eventDriven.insert(info.tid) }
+        var row2 = ThreadBreakdown(pid: info.pid, tid: info.tid, name: info.name, samples: n, states: shares,
+                                   seconds: Double(n) * period, idleShare: min(1, idleCount / Double(n)))
+        row2.workingStates = workingShares
+        row2.measured = measured[i]
+        row2.sampledStates = sampledShares
+        row2.idle = idleReason[i] != nil
+        row2.idleReason = idleReason[i]
+        threads.append(row2)
+    }
+        }
 
-        let onCPUAll = Double(onCPUTotal) + onCPUFix
-        // A thread sampled on_cpu ran for most of its tick's interval, not necessarily at its
-        // instant: short tasks on many threads (a thread per request) can put more samples
-        // than cores in one tick. No more threads than cores run at once.
-        let parallelism = ticks > 0 ? min(Double(cores), onCPUAll / Double(ticks)) : 0
-        peak = min(peak, cores)
-        var overall = OverallBreakdown(
-            samples: total, ticks: ticks, states: shares(totalStates, totalWorking), threadSeconds: Double(total) * period,
-            cpuSeconds: onCPUAll * period, parallelism: parallelism, peakParallelism: max(peak, Int(parallelism.rounded(.up))),
-            runnableThreads: ticks > 0 ? (Double(runnableTotal) + runnableFix) / Double(ticks) : 0,
-            liveThreads: ticks > 0 ? Double(total) / Double(ticks) : 0, cores: profile.recording.cores,
-            coreUtilization: min(1, parallelism / Double(cores)),
-            starvedTickShare: ticks > 0 ? Double(starvedTicks) / Double(ticks) : 0)
-        overall.workingSamples = Int(totalWorking.rounded())
-        overall.idleShare = total > 0 ? max(0, Double(total) - totalWorking) / Double(total) : 0
-        let summary = ProfileSummary(
-            command: profile.recording.command, rootPid: profile.recording.rootPid, durationSeconds: Double(profile.recording.durationNs) / 1e9,
-            rateHz: profile.recording.rateHz, cores: profile.recording.cores, samples: samples.count, ticks: ticks,
-            periodSeconds: period, processes: processes.count, threads: threads.count,
-            truncatedShare: samples.isEmpty ? 0 : Double(truncated) / Double(samples.count), notes: profile.recording.notes)
-        var starts: [Int32: Int] = [:]
-        for (i, info) in profile.threads.enumerated() where taskStarts[i] > 0 { starts[info.tid] = taskStarts[i] }
-        var scales: [Int32: Double] = [:]
-        for (i, info) in profile.threads.enumerated() where measured[i]?.biased == true { scales[info.tid] = offScale[i] }
-        var result = TimeBreakdown(summary: summary, overall: overall, processes: processes, threads: threads, eventDrivenTids: eventDriven,
-                                   taskStarts: starts, offCPUScale: scales)
-        result.ownRunnableShare = runnableTotal > 0 ? Double(ownRunnable) / Double(runnableTotal) : 1
-        return result
+        /// A row per process with samples or a process record, idle when all its threads are.
+        func processes(_ profile: Profile, pids processPids: [Int32], onCPU processOnCPU: [Int], ticks processTicks: [Int],
+                       period: Double) -> [ProcessBreakdown] {
+    var processes: [ProcessBreakdown] = []
+    let infoByPid = Dictionary(profile.processes.map { ($0.pid, $0) }, uniquingKeysWith: { a, _ in a })
+    for (p, pid) in processPids.enumerated() {
+        let info = infoByPid[pid]
+        guard processSamples[p] > 0 || info != nil else { continue }
+        var row = ProcessBreakdown(
+            pid: pid, ppid: info?.ppid ?? 0, command: info?.command ?? [], origin: info?.origin ?? "unknown",
+            runtime: info?.runtime, threads: processThreads[p], samples: processSamples[p],
+            states: Rows.shares(processStates[p], processWorking[p]), cpuSeconds: (Double(processOnCPU[p]) + processOnCPUFix[p]) * period,
+            parallelism: processTicks[p] > 0 ? (Double(processOnCPU[p]) + processOnCPUFix[p]) / Double(processTicks[p]) : 0,
+            startSeconds: Double(info?.startNs ?? 0) / 1e9, endSeconds: info?.endNs.map { Double($0) / 1e9 })
+        if processThreads[p] > 0 && processIdleThreads[p] == processThreads[p] {
+            row.idle = true
+            row.idleReason = processIdleReason[p]
+        }
+        processes.append(row)
+    }
+            return processes
+        }
     }
 
     static func isSortedByTime(_ samples: [Sample]) -> Bool {
