@@ -110,6 +110,24 @@ final class ExternalLoadTests: XCTestCase {
         }
     }
 
+    /// Three CPU-bound threads on 2 cores, on a CPU a quarter of the time: they exceed the
+    /// cores at every tick, but their own excess explains under half of their queueing
+    /// (4/9). Beside other programs holding 1.2 cores, that is not the program starving
+    /// itself: no "fewer workers" from the CPU-starvation rule or the limiter. Without the
+    /// machine's figures, as before.
+    func testOverlapOnALoadedMachineIsNotOwnStarvation() throws {
+        let cycle: [Step] = [Self.queued, Self.queued, Self.queued, Self.cpu]
+        let blind = Analyzer.analyze(Self.program(3, cycle))
+        XCTAssertTrue(reasons(blind).contains("more CPU-bound workers than cores (2) only queue"), reasons(blind))
+        let a = Analyzer.analyze(Self.machine(Self.program(3, cycle), other: 1.2))
+        let m = try XCTUnwrap(a.machine)
+        XCTAssertEqual(m.ownRunnableShare, 4.0 / 9, accuracy: 0.01)
+        XCTAssertEqual(a.overall?.starvedTickShare ?? 0, 1, accuracy: 0.01)
+        XCTAssertFalse(reasons(a).contains("more CPU-bound workers than cores"), reasons(a))
+        XCTAssertFalse(reasons(a).contains("More runnable work than cores"), reasons(a))
+        XCTAssertTrue(reasons(a).contains("Other programs on the machine held the CPUs"), reasons(a))
+    }
+
     /// A change of model read from a machine other programs kept busy: one thread that reads
     /// a socket 40% of its time and queues 40% behind other programs would be advised
     /// threads; that rests on a machine that was not the program's alone → undecided.
