@@ -359,70 +359,13 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
         let b = context.breakdown
         part.breakdown = b
         let o = b.overall
-        let idleThreads = b.threads.filter(\.idle)
-        if !idleThreads.isEmpty {
-            let idleProcesses = b.processes.filter(\.idle)
-            part.findings.append(Finding(
-                source: descriptor.name, id: "idle", severity: .info, factor: .other,
-                title: "\(idleThreads.count) idle thread\(idleThreads.count == 1 ? "" : "s")"
-                    + (idleProcesses.isEmpty ? "" : " (\(idleProcesses.count) idle process\(idleProcesses.count == 1 ? "" : "es"))")
-                    + ": left out of the working time",
-                detail: idleThreads.prefix(6).map { "tid \($0.tid) \($0.name): \($0.idleReason ?? "idle")" }.joined(separator: "; ")
-                    + (idleThreads.count > 6 ? "; +\(idleThreads.count - 6) more" : ""),
-                metrics: ["idle_threads": Double(idleThreads.count), "idle_processes": Double(idleProcesses.count),
-                          "idle_share": o.idleShare]))
-        }
+        if let f = idleFinding(b) { part.findings.append(f) }
         if let finding = ObserverBias.finding(b, source: descriptor.name) { part.findings.append(finding) }
         let machine = ExternalLoad.usage(context.profile, b)
         part.machine = .some(machine)
         if let m = machine, let finding = ExternalLoad.finding(m, source: descriptor.name) { part.findings.append(finding) }
-        // An event-driven design: the workload's threads wait for events (connections,
-        // requests, wake-ups), so the work arrives from outside and its concurrency follows
-        // the clients', not a pool size the program chose.
-        let helpers = Set(b.processes.filter { $0.role == .helper }.map(\.pid))
-        // A runner multiplexing while the other programs it started do the work (make -j2 in
-        // pselect on its jobserver pipe while gcc runs) waits for its jobs, not for clients.
-        let driven = b.threads.filter { b.eventDrivenTids.contains($0.tid) && !helpers.contains($0.pid) && $0.role != .helper
-            && Jobs.otherPrograms(of: $0.pid, in: b.processes).isEmpty }
-        if !driven.isEmpty {
-            let workers = b.processes.filter { $0.role == .worker }.count
-            let workerThreads = b.threads.filter { $0.role == .worker && !helpers.contains($0.pid) }.count
-            part.findings.append(Finding(
-                source: descriptor.name, id: "design.event-driven", severity: .info, factor: .other,
-                title: "Event-driven: \(driven.count) thread\(driven.count == 1 ? "" : "s") of the workload wait for events (connections, requests, wake-ups)",
-                detail: "Work arrives from outside (\(driven.prefix(4).map { "tid \($0.tid) \($0.name)" }.joined(separator: ", "))); "
-                    + (workers > 0 ? "\(workers) worker processes" : workerThreads > 0 ? "\(workerThreads) worker threads" : "one event loop")
-                    + " serve it. Its concurrency follows the clients'.",
-                metrics: ["event_driven_threads": Double(driven.count), "worker_processes": Double(workers),
-                          "worker_threads": Double(workerThreads)]))
-        }
-        // The pool's task rate, from its workers' queue traffic: each return from waiting for
-        // work to working is a task started. Work per task = their working time / tasks.
-        let workerProcesses = Set(b.processes.filter { $0.role == .worker }.map(\.pid))
-        let poolThreads = b.threads.filter { t in
-            (t.role == .worker || (workerProcesses.contains(t.pid) && t.tid == t.pid)) && !t.idle && (b.taskStarts[t.tid] ?? 0) > 0
-        }
-        let tasks = poolThreads.reduce(0) { $0 + (b.taskStarts[$1.tid] ?? 0) }
-        if tasks >= 3 {
-            let workSeconds = poolThreads.reduce(0.0) { $0 + $1.seconds * (1 - $1.idleShare) }
-            let perTask = workSeconds / Double(tasks)
-            let duration = max(b.summary.durationSeconds, b.summary.periodSeconds)
-            // Workers that seldom waited for work took task after task from a full queue
-            // without a wait between them (a pre-filled ThreadPoolExecutor.map): the count is a
-            // lower bound, the work per task an upper one.
-            let waited = poolThreads.reduce(0.0) { $0 + $1.seconds * $1.idleShare } / max(poolThreads.reduce(0.0) { $0 + $1.seconds }, 1e-9)
-            let lowerBound = waited < 0.15
-            part.findings.append(Finding(
-                source: descriptor.name, id: "pool.tasks", severity: .info, factor: .startup,
-                title: lowerBound
-                    ? "Pool tasks: at least \(tasks) started by \(poolThreads.count) workers, at most \(Text.secs(perTask)) of work each"
-                    : "Pool tasks: about \(tasks) started by \(poolThreads.count) workers, \(Text.secs(perTask)) of work each",
-                detail: "Estimated from the workers' queue traffic (each return from waiting for work to working is a task); "
-                    + "a task shorter than the sampling period (\(Text.secs(b.summary.periodSeconds))) can be missed, so short tasks are rarer than they are."
-                    + (lowerBound ? " The workers waited for work only \(Text.pct(waited)) of their time: tasks taken from a full queue without a wait are not seen, so there were more, and smaller." : ""),
-                metrics: ["tasks_seen": Double(tasks), "task_seconds": perTask, "tasks_per_second": Double(tasks) / duration,
-                          "workers": Double(poolThreads.count), "tasks_lower_bound": lowerBound ? 1 : 0]))
-        }
+        if let f = eventDrivenFinding(b) { part.findings.append(f) }
+        if let f = poolTasksFinding(b) { part.findings.append(f) }
         if o.starvedTickShare >= 0.25 && o.runnableThreads >= 0.25 {
             part.findings.append(Finding(
                 source: descriptor.name, id: "cpu.starvation", severity: o.starvedTickShare >= 0.5 ? .warning : .info,
@@ -441,6 +384,75 @@ public struct TimeBreakdownAnalyzer: ContextAnalyzer {
                 metrics: ["parallelism": o.parallelism, "live_threads": o.liveThreads, "core_utilization": o.coreUtilization]))
         }
         return part
+    }
+
+    /// `idle`: the threads (and processes) left out of the working time, and why.
+    func idleFinding(_ b: TimeBreakdown) -> Finding? {
+        let o = b.overall
+        let idleThreads = b.threads.filter(\.idle)
+        guard !idleThreads.isEmpty else { return nil }
+        let idleProcesses = b.processes.filter(\.idle)
+        return Finding(
+            source: descriptor.name, id: "idle", severity: .info, factor: .other,
+            title: "\(idleThreads.count) idle thread\(idleThreads.count == 1 ? "" : "s")"
+                + (idleProcesses.isEmpty ? "" : " (\(idleProcesses.count) idle process\(idleProcesses.count == 1 ? "" : "es"))")
+                + ": left out of the working time",
+            detail: idleThreads.prefix(6).map { "tid \($0.tid) \($0.name): \($0.idleReason ?? "idle")" }.joined(separator: "; ")
+                + (idleThreads.count > 6 ? "; +\(idleThreads.count - 6) more" : ""),
+            metrics: ["idle_threads": Double(idleThreads.count), "idle_processes": Double(idleProcesses.count),
+                      "idle_share": o.idleShare])
+    }
+
+    /// `design.event-driven`: the workload's threads wait for events (connections,
+    /// requests, wake-ups), so the work arrives from outside and its concurrency follows
+    /// the clients', not a pool size the program chose.
+    func eventDrivenFinding(_ b: TimeBreakdown) -> Finding? {
+        let helpers = Set(b.processes.filter { $0.role == .helper }.map(\.pid))
+        // A runner multiplexing while the other programs it started do the work (make -j2 in
+        // pselect on its jobserver pipe while gcc runs) waits for its jobs, not for clients.
+        let driven = b.threads.filter { b.eventDrivenTids.contains($0.tid) && !helpers.contains($0.pid) && $0.role != .helper
+            && Jobs.otherPrograms(of: $0.pid, in: b.processes).isEmpty }
+        guard !driven.isEmpty else { return nil }
+        let workers = b.processes.filter { $0.role == .worker }.count
+        let workerThreads = b.threads.filter { $0.role == .worker && !helpers.contains($0.pid) }.count
+        return Finding(
+            source: descriptor.name, id: "design.event-driven", severity: .info, factor: .other,
+            title: "Event-driven: \(driven.count) thread\(driven.count == 1 ? "" : "s") of the workload wait for events (connections, requests, wake-ups)",
+            detail: "Work arrives from outside (\(driven.prefix(4).map { "tid \($0.tid) \($0.name)" }.joined(separator: ", "))); "
+                + (workers > 0 ? "\(workers) worker processes" : workerThreads > 0 ? "\(workerThreads) worker threads" : "one event loop")
+                + " serve it. Its concurrency follows the clients'.",
+            metrics: ["event_driven_threads": Double(driven.count), "worker_processes": Double(workers),
+                      "worker_threads": Double(workerThreads)])
+    }
+
+    /// `pool.tasks`: the pool's task rate, from its workers' queue traffic: each return
+    /// from waiting for work to working is a task started; work per task = their working
+    /// time / tasks.
+    func poolTasksFinding(_ b: TimeBreakdown) -> Finding? {
+        let workerProcesses = Set(b.processes.filter { $0.role == .worker }.map(\.pid))
+        let poolThreads = b.threads.filter { t in
+            (t.role == .worker || (workerProcesses.contains(t.pid) && t.tid == t.pid)) && !t.idle && (b.taskStarts[t.tid] ?? 0) > 0
+        }
+        let tasks = poolThreads.reduce(0) { $0 + (b.taskStarts[$1.tid] ?? 0) }
+        guard tasks >= 3 else { return nil }
+        let workSeconds = poolThreads.reduce(0.0) { $0 + $1.seconds * (1 - $1.idleShare) }
+        let perTask = workSeconds / Double(tasks)
+        let duration = max(b.summary.durationSeconds, b.summary.periodSeconds)
+        // Workers that seldom waited for work took task after task from a full queue
+        // without a wait between them (a pre-filled ThreadPoolExecutor.map): the count is a
+        // lower bound, the work per task an upper one.
+        let waited = poolThreads.reduce(0.0) { $0 + $1.seconds * $1.idleShare } / max(poolThreads.reduce(0.0) { $0 + $1.seconds }, 1e-9)
+        let lowerBound = waited < 0.15
+        return Finding(
+            source: descriptor.name, id: "pool.tasks", severity: .info, factor: .startup,
+            title: lowerBound
+                ? "Pool tasks: at least \(tasks) started by \(poolThreads.count) workers, at most \(Text.secs(perTask)) of work each"
+                : "Pool tasks: about \(tasks) started by \(poolThreads.count) workers, \(Text.secs(perTask)) of work each",
+            detail: "Estimated from the workers' queue traffic (each return from waiting for work to working is a task); "
+                + "a task shorter than the sampling period (\(Text.secs(b.summary.periodSeconds))) can be missed, so short tasks are rarer than they are."
+                + (lowerBound ? " The workers waited for work only \(Text.pct(waited)) of their time: tasks taken from a full queue without a wait are not seen, so there were more, and smaller." : ""),
+            metrics: ["tasks_seen": Double(tasks), "task_seconds": perTask, "tasks_per_second": Double(tasks) / duration,
+                      "workers": Double(poolThreads.count), "tasks_lower_bound": lowerBound ? 1 : 0])
     }
 }
 
