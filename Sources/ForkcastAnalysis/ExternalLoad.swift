@@ -42,6 +42,16 @@ public enum ExternalLoad {
     /// The machine record must cover this much wall time.
     static let minWindowSeconds = 0.5
 
+    /// The program starves itself: its threads on a CPU or runnable exceeded the cores at a
+    /// quarter of the ticks — unless other programs held a substantial share of the machine
+    /// and the program's own excess explains under half of its runnable samples (starved
+    /// threads that would have finished overlap on a loaded machine, and push the count over).
+    static func ownStarvation(_ a: Analysis) -> Bool {
+        guard let o = a.overall, o.starvedTickShare >= 0.25 else { return false }
+        if let m = a.machine, m.external, m.ownRunnableShare < ownDominates { return false }
+        return true
+    }
+
     /// The machine's load next to the program's; nil without `recording.machine`.
     public static func usage(_ profile: Profile, _ b: TimeBreakdown) -> MachineUsage? {
         guard let m = profile.recording.machine, m.windowNs > 0 else { return nil }

@@ -349,16 +349,17 @@ public enum Recommender {
         // program's own threads did not exceed the cores either, is the same queueing seen
         // through a loaded machine — threads that would have finished overlap while starved:
         // the other programs' limiter below says it.)
-        if let o = a.overall, work.runnable >= 0.15, o.starvedTickShare >= 0.25 || a.machine?.external != true {
+        if let o = a.overall, work.runnable >= 0.15, ExternalLoad.ownStarvation(a) || a.machine?.external != true {
             // Runnable without a CPU: either the program alone has more runnable work than
             // cores, or other programs (a load generator, a build) hold the cores. With the
             // machine's record, runnable time other programs caused is already out of
             // `work` (ExternalLoad) and has its own limiter below.
-            let own = o.starvedTickShare >= 0.25
+            let own = ExternalLoad.ownStarvation(a)
             let others: String
             if let m = a.machine {
                 others = "The recorded threads alone did not fill the cores, and other programs used only \(Text.num(m.otherCores)) of the \(m.cores) "
-                    + "(measured): threads woken together queued for a moment, or forkcast's own sampling (\(Text.num(m.forkcastCores)) cores) took a CPU."
+                    + "on average (measured), too little to put the queueing on them (bursts of theirs, threads woken together, or forkcast's "
+                    + "own \(Text.num(m.forkcastCores)) cores: the recording cannot tell which)."
             } else {
                 others = "The recorded threads alone did not fill the cores: other programs on the machine (a load generator?) held them."
             }

@@ -391,7 +391,7 @@ public struct CPUStarvationRule: RecommenderRulePlugin {
 
     public func advise(_ input: RecommendationInput) throws -> [Advice] {
         let a = input.analysis
-        guard let o = a.overall, o.starvedTickShare >= 0.25, o.runnableThreads >= 0.25 else { return [] }
+        guard let o = a.overall, ExternalLoad.ownStarvation(a), o.runnableThreads >= 0.25 else { return [] }
         return [Advice(rule: descriptor.name, strategy: nil, weight: 0, workers: a.cores, reason: Reason(
             factor: .cpuStarvation,
             text: "CPU starvation: at \(Text.pct(o.starvedTickShare)) of ticks threads were runnable with every core busy "

@@ -125,146 +125,188 @@ public struct Analyze: ParsableCommand {
 /// Presentation only: every number comes from the analysis.
 public enum AnalysisText {
     public static func render(_ a: Analysis, limit: Int = 12, color: Bool = false) -> String {
+        var w = Writer(color: color)
+        header(a, into: &w)
+        recommendation(a, into: &w)
+        timeShares(a, limit: limit, into: &w)
+        threads(a, limit: limit, into: &w)
+        locks(a, limit: limit, into: &w)
+        ioWaits(a, limit: limit, into: &w)
+        gil(a, limit: limit, into: &w)
+        multiprocessing(a, into: &w)
+        findings(a, into: &w)
+        for e in a.errors { w.line(w.warn("error: \(e)")) }
+        return w.out
+    }
+
+    /// The summary being written: lines, and bold or yellow text when color is asked.
+    struct Writer {
         var out = ""
-        func line(_ s: String = "") { out += s + "\n" }
+        let color: Bool
+        mutating func line(_ s: String = "") { out += s + "\n" }
         func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
         func warn(_ s: String) -> String { color ? "\u{1B}[33m\(s)\u{1B}[0m" : s }
+    }
 
+    static let stateHeader = ["ON-CPU", "RUNNABLE", "GIL", "LOCK", "I/O", "SLEEP", "CHILD", "OTHER"]
+    static func stateCells(_ s: StateShares) -> [String] {
+        ThreadState.allCases.map { pct(s[$0]) }
+    }
+
+    /// The command, how long and how it was recorded, and the recording's notes.
+    static func header(_ a: Analysis, into w: inout Writer) {
         if let p = a.profile {
-            line(bold("forkcast analyze") + " — " + p.command.joined(separator: " "))
-            line("  \(fixed(p.durationSeconds, 2)) s recorded at \(fixed(p.rateHz, 0)) Hz on \(p.cores) core\(p.cores == 1 ? "" : "s") · "
+            w.line(w.bold("forkcast analyze") + " — " + p.command.joined(separator: " "))
+            w.line("  \(fixed(p.durationSeconds, 2)) s recorded at \(fixed(p.rateHz, 0)) Hz on \(p.cores) core\(p.cores == 1 ? "" : "s") · "
                  + "\(p.samples) samples · \(p.threads) thread\(p.threads == 1 ? "" : "s") in \(p.processes) process\(p.processes == 1 ? "" : "es")"
                  + (p.truncatedShare >= 0.05 ? " · \(pct(p.truncatedShare)) truncated stacks" : ""))
-            for n in p.notes { line("  note: \(n)") }
-            line()
+            for n in p.notes { w.line("  note: \(n)") }
+            w.line()
         }
+    }
 
+    /// The recommendation, what to fix first, and the reasons with their stacks.
+    static func recommendation(_ a: Analysis, into w: inout Writer) {
         if let r = a.recommendation {
             let workers = r.strategy == .serial || !r.strategy.isModel ? "" : " × \(r.workers) workers"
-            line(bold("Recommendation: \(r.strategy.rawValue)\(workers)") + "  (confidence \(fixed(r.confidence, 2)))")
+            w.line(w.bold("Recommendation: \(r.strategy.rawValue)\(workers)") + "  (confidence \(fixed(r.confidence, 2)))")
             if let f = r.fixFirst {
-                line(warn("  ! \(f.text)"))
-                if let s = f.stack { line("      at \(Formatting.stackLine(s))") }
+                w.line(w.warn("  ! \(f.text)"))
+                if let s = f.stack { w.line("      at \(Formatting.stackLine(s))") }
             }
             for reason in r.reasons where reason != r.fixFirst {
-                line("  • \(reason.text)")
-                if let s = reason.stack, !s.isEmpty { line("      at \(Formatting.stackLine(s))") }
+                w.line("  • \(reason.text)")
+                if let s = reason.stack, !s.isEmpty { w.line("      at \(Formatting.stackLine(s))") }
             }
-            line()
+            w.line()
         }
+    }
 
-        let stateHeader = ["ON-CPU", "RUNNABLE", "GIL", "LOCK", "I/O", "SLEEP", "CHILD", "OTHER"]
-        func stateCells(_ s: StateShares) -> [String] {
-            ThreadState.allCases.map { pct(s[$0]) }
-        }
-
+    /// Where the time went: state shares overall and per process, parallelism, starvation, the machine.
+    static func timeShares(_ a: Analysis, limit: Int, into w: inout Writer) {
         if let o = a.overall {
-            line(bold("Where the time went"))
-            var rows = [["", "SAMPLES"] + stateHeader]
-            rows.append(["all threads", "\(o.samples)"] + stateCells(o.states))
+            w.line(w.bold("Where the time went"))
+            var rows = [["", "SAMPLES"] + Self.stateHeader]
+            rows.append(["all threads", "\(o.samples)"] + Self.stateCells(o.states))
             if a.processes.count > 1 {
                 for p in a.processes.sorted(by: { $0.samples > $1.samples }).prefix(limit) {
                     let name = (p.command.first.map { ($0 as NSString).lastPathComponent } ?? "?")
-                    rows.append(["pid \(p.pid) \(name)", "\(p.samples)"] + stateCells(p.states))
+                    rows.append(["pid \(p.pid) \(name)", "\(p.samples)"] + Self.stateCells(p.states))
                 }
             }
-            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1))
-            line("  Parallelism: \(fixed(o.parallelism, 2)) threads on CPU on average (peak \(o.peakParallelism)) of \(o.cores) cores — "
+            w.out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1))
+            w.line("  Parallelism: \(fixed(o.parallelism, 2)) threads on CPU on average (peak \(o.peakParallelism)) of \(o.cores) cores — "
                  + "\(pct(o.coreUtilization)) of the machine; \(fixed(o.liveThreads, 1)) threads alive.")
-            line("  CPU starvation: runnable threads with every core busy at \(pct(o.starvedTickShare)) of ticks "
+            w.line("  CPU starvation: runnable threads with every core busy at \(pct(o.starvedTickShare)) of ticks "
                  + "(\(fixed(o.runnableThreads, 2)) runnable on average).")
-            if let m = a.machine { line("  " + Self.machineLine(m)) }
-            line()
+            if let m = a.machine { w.line("  " + Self.machineLine(m)) }
+            w.line()
         }
+    }
 
+    /// One row per thread (up to `limit`), observer-bias notes.
+    static func threads(_ a: Analysis, limit: Int, into w: inout Writer) {
         if !a.threads.isEmpty {
-            line(bold("Threads"))
-            var rows = [["PID", "TID", "NAME", "SAMPLES"] + stateHeader + ["IDLE"]]
+            w.line(w.bold("Threads"))
+            var rows = [["PID", "TID", "NAME", "SAMPLES"] + Self.stateHeader + ["IDLE"]]
             let sorted = a.threads.sorted { $0.samples != $1.samples ? $0.samples > $1.samples : $0.tid < $1.tid }
             for t in sorted.prefix(limit) {
                 let mark = t.measured?.biased == true ? "*" : ""
-                rows.append(["\(t.pid)", "\(t.tid)", clip(t.name, 16) + mark, "\(t.samples)"] + stateCells(t.states) + [pct(t.idleShare)])
+                rows.append(["\(t.pid)", "\(t.tid)", clip(t.name, 16) + mark, "\(t.samples)"] + Self.stateCells(t.states) + [pct(t.idleShare)])
             }
-            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 3, except: [2]))
-            if sorted.count > limit { line("  … \(sorted.count - limit) more threads (--limit, or --json for all)") }
-            for note in Self.observerBiasNotes(a.threads, limit: limit) { line(note) }
-            line()
+            w.out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 3, except: [2]))
+            if sorted.count > limit { w.line("  … \(sorted.count - limit) more threads (--limit, or --json for all)") }
+            for note in Self.observerBiasNotes(a.threads, limit: limit) { w.line(note) }
+            w.line()
         }
+    }
 
+    /// Contended locks (1% of the waiters' time or more) and the waits for work.
+    static func locks(_ a: Analysis, limit: Int, into w: inout Writer) {
         let allContended = a.locks.filter { !$0.idle }
         // Locks under 1% of the waiters' time are noise in a summary (all are in --json).
         let contended = allContended.filter { $0.waitShare >= 0.01 }
         if !contended.isEmpty {
-            line(bold("Lock contention"))
+            w.line(w.bold("Lock contention"))
             var rows = [["LOCK", "KIND", "PID", "WAIT", "SHARE", "WAITERS", "HOLDER"]]
             for l in contended.prefix(limit) {
                 rows.append([clip(l.lock, 40), l.kind, "\(l.pid)", "\(fixed(l.waitSeconds, 2)) s", pct(l.waitShare), "\(l.waiters)",
                              l.holder.map { h in h + (l.holderShare.map { " (\(pct($0)))" } ?? "") } ?? "-"])
             }
-            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [6]))
+            w.out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [6]))
             let hidden = allContended.count - min(contended.count, limit)
-            if hidden > 0 { line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
+            if hidden > 0 { w.line("  … \(hidden) more locks (smaller or beyond --limit; --json for all)") }
             for l in contended.prefix(3) {
-                if let s = l.topStacks.first { line("  \(clip(l.lock, 40)): \(Formatting.stackLine(s))") }
+                if let s = l.topStacks.first { w.line("  \(clip(l.lock, 40)): \(Formatting.stackLine(s))") }
             }
-            line()
+            w.line()
         }
         let idle = a.locks.filter(\.idle)
         if !idle.isEmpty {
             let total = idle.reduce(0) { $0 + $1.waitSeconds }
             let kinds = Set(idle.map(\.kind)).sorted().joined(separator: ", ")
-            line("  Waits for work, not contention: \(fixed(total, 2)) s (\(kinds)).")
-            line()
+            w.line("  Waits for work, not contention: \(fixed(total, 2)) s (\(kinds)).")
+            w.line()
         }
+    }
 
+    /// I/O waits by kind and call site.
+    static func ioWaits(_ a: Analysis, limit: Int, into w: inout Writer) {
         if !a.io.isEmpty {
-            line(bold("I/O waits"))
+            w.line(w.bold("I/O waits"))
             var rows = [["KIND", "CALL SITE", "WAIT", "SHARE", "THREADS", "CALLS", "TARGETS"]]
             for g in a.io.prefix(limit) {
                 rows.append([g.kind.rawValue, clip(g.callSite, 48), "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), "\(g.threads)",
                              g.syscalls.joined(separator: ","), clip(g.targets.prefix(2).joined(separator: ", "), 40)])
             }
-            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [5, 6]))
-            line()
+            w.out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 2, except: [5, 6]))
+            w.line()
         }
+    }
 
+    /// GIL held/released and waits per Python process.
+    static func gil(_ a: Analysis, limit: Int, into w: inout Writer) {
         if !a.gil.isEmpty {
-            line(bold("GIL"))
+            w.line(w.bold("GIL"))
             var rows = [["PID", "THREADS", "CPU", "HELD", "EVIDENCE", "WAIT", "WAIT SHARE", "PARALLELISM"]]
             for g in a.gil.prefix(limit) {
                 rows.append(["\(g.pid)", "\(g.pythonThreads)", "\(fixed(g.cpuSeconds, 2)) s", pct(g.heldShare), g.heldEvidence,
                              "\(fixed(g.waitSeconds, 2)) s", pct(g.waitShare), fixed(g.parallelism, 2)])
             }
-            out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1, except: [4]))
-            line()
+            w.out += TextTable.render(rows, indent: 2, align: TextTable.rightAligned(from: 1, except: [4]))
+            w.line()
         }
+    }
 
+    /// What running in several processes cost.
+    static func multiprocessing(_ a: Analysis, into w: inout Writer) {
         if let m = a.multiprocessing {
-            line(bold("Multiprocessing"))
-            line("  \(m.processes) processes, \(m.workerProcesses) workers; workers busy \(pct(m.workerBusyShare)) of their lifetime "
+            w.line(w.bold("Multiprocessing"))
+            w.line("  \(m.processes) processes, \(m.workerProcesses) workers; workers busy \(pct(m.workerBusyShare)) of their lifetime "
                  + "(\(fixed(m.workerComputeSeconds, 2)) s of work).")
-            line("  Pickling \(fixed(m.pickleSeconds, 2)) s, unpickling \(fixed(m.unpickleSeconds, 2)) s, pipe/queue transfer "
+            w.line("  Pickling \(fixed(m.pickleSeconds, 2)) s, unpickling \(fixed(m.unpickleSeconds, 2)) s, pipe/queue transfer "
                  + "\(fixed(m.ipcCPUSeconds, 2)) s on CPU — \(pct(m.serializationShare)) of all CPU time.")
-            line("  Blocked on pipes: reading \(fixed(m.pipeReadWaitSeconds, 2)) s, writing \(fixed(m.pipeWriteWaitSeconds, 2)) s; "
+            w.line("  Blocked on pipes: reading \(fixed(m.pipeReadWaitSeconds, 2)) s, writing \(fixed(m.pipeWriteWaitSeconds, 2)) s; "
                  + "queue locks \(fixed(m.queueLockWaitSeconds, 2)) s.")
-            line("  Start-up: \(fixed(m.startupSeconds, 2)) s over the workers (\(pct(m.startupShare)) of their life); "
+            w.line("  Start-up: \(fixed(m.startupSeconds, 2)) s over the workers (\(pct(m.startupShare)) of their life); "
                  + "overhead \(fixed(m.overheadRatio, 2))× the useful work.")
-            if let s = m.topStacks.first { line("  at \(Formatting.stackLine(s))") }
-            line()
+            if let s = m.topStacks.first { w.line("  at \(Formatting.stackLine(s))") }
+            w.line()
         }
+    }
 
+    /// The findings, critical first.
+    static func findings(_ a: Analysis, into w: inout Writer) {
         if !a.findings.isEmpty {
-            line(bold("Findings"))
+            w.line(w.bold("Findings"))
             let order: [Finding.Severity: Int] = [.critical: 0, .warning: 1, .info: 2]
             for f in a.findings.sorted(by: { order[$0.severity]! < order[$1.severity]! }) {
                 let tag = "[\(f.severity.rawValue)]"
-                line("  \(f.severity == .info ? tag : warn(tag)) \(f.title)")
-                line("      \(f.detail)")
+                w.line("  \(f.severity == .info ? tag : w.warn(tag)) \(f.title)")
+                w.line("      \(f.detail)")
             }
-            line()
+            w.line()
         }
-        for e in a.errors { line(warn("error: \(e)")) }
-        return out
     }
 
     // MARK: formatting

@@ -66,22 +66,7 @@ public struct ExperimentRunner: Sendable {
             throw ExperimentError(failure)
         }
 
-        // The interpreters strategy needs CPython 3.14+: ask each interpreter once.
-        if plan.strategies.contains(.interpreters) && plan.strategyPlugin is PythonExecutorSwapStrategy {
-            for py in plan.pythons.isEmpty ? [nil] : plan.pythons.map({ Optional($0) }) {
-                var command = plan.workload.command
-                if let py, let prefix = plan.interpreterCommands[py] { command = PythonInterpreters.substitute(command, interpreter: prefix) }
-                let interpreter = PythonInterpreters.interpreterWords(command)
-                let probe = LaunchSpec(command: interpreter + ["-c", "import concurrent.futures as f, sys; sys.exit(0 if hasattr(f, 'InterpreterPoolExecutor') else 3)"],
-                                       environment: plan.workload.environment, workingDirectory: plan.workload.workingDirectory)
-                let m = launcher.run(probe, timeout: 60, stop: stop, outputDirectory: runsDir, label: "probe-interpreters")
-                if m.outcome != .ok {
-                    plan.interpretersUnavailable.insert(py ?? "")
-                    notes.append("interpreters not run\(py.map { " under \($0)" } ?? ""): it needs CPython 3.14+ (concurrent.futures.InterpreterPoolExecutor)")
-                }
-            }
-            if plan.configurations.isEmpty { throw ExperimentError("no configuration to run: " + notes.joined(separator: "; ")) }
-        }
+        try probeInterpreters(&plan, dir: runsDir, notes: &notes)
         var configs = plan.configurations
         var runs: [ExperimentRun] = []
         var analyses: [Configuration: Analysis] = [:]
@@ -94,13 +79,7 @@ public struct ExperimentRunner: Sendable {
         var index = 0
         var planned = plan.firstBatch.count + plan.recordedRuns(configs).count
         let isSwap = plan.strategyPlugin is PythonExecutorSwapStrategy
-        if !plan.hybridSkipped.isEmpty {
-            let split = plan.hybridSkipped.map { n -> String in
-                let s = HybridSplit.split(workers: n, cores: plan.cores, threadsOverride: plan.hybridThreads)
-                return "hybrid×\(n) (\(s.processes) process\(s.processes == 1 ? "" : "es") × \(s.threads) thread\(s.threads == 1 ? "" : "s"))"
-            }
-            notes.append("\(split.joined(separator: ", ")) not run: it would repeat processes or threads at the same concurrency on \(plan.cores) cores")
-        }
+        if let note = Self.hybridSkippedNote(plan) { notes.append(note) }
 
         /// Runs `items` in order; false when the experiment must stop (Ctrl-C, or a command that cannot start).
         func execute(_ items: [ScheduledRun]) throws -> Bool {
@@ -123,20 +102,7 @@ public struct ExperimentRunner: Sendable {
                     run = recordRun(spec, c, item, index, plan: plan, dir: runsDir, label: label, analyses: &analyses, notes: &notes)
                 } else {
                     let m = measure?(spec, c, item) ?? launcher.run(spec, timeout: plan.timeout, stop: stop, outputDirectory: runsDir, label: label)
-                    run = ExperimentRun(strategy: c.strategy.rawValue, workers: c.workers, repetition: item.repetition,
-                                        wallSeconds: m.wallSeconds, cpuSeconds: m.cpuSeconds, peakRSSBytes: m.peakRSSBytes,
-                                        exit: m.exit, failed: m.outcome != .ok, sequence: index, warmup: item.kind == .warmup,
-                                        userSeconds: m.userSeconds, systemSeconds: m.systemSeconds, peakProcesses: m.peakProcesses,
-                                        voluntaryContextSwitches: m.voluntaryContextSwitches,
-                                        involuntaryContextSwitches: m.involuntaryContextSwitches, outcome: m.outcome, command: spec.command,
-                                        round: item.round, python: c.python)
-                    run.machineBusySeconds = m.machineBusySeconds
-                    switch m.outcome {
-                    case .notStarted: run.error = m.startError
-                    case .timedOut: run.error = "timed out after \(Formatting.seconds(plan.timeout ?? 0)); the process group was killed"
-                    case .failed: run.error = errorLine(m)
-                    default: break
-                    }
+                    run = Self.measuredRun(m, spec: spec, c, item, index, plan: plan)
                     if let check = plan.outputCheck, m.outcome == .ok {
                         let text = check.normalize(m.stdout)
                         run.stdoutDigest = OutputCheck.digest(text)
@@ -229,14 +195,7 @@ public struct ExperimentRunner: Sendable {
         if let failure = runShell(plan.teardown, plan: plan, label: "teardown", dir: runsDir) { notes.append(failure) }
 
         // Runs measured before the baseline's output was known are compared now.
-        if let base = baselineOutput, let check = plan.outputCheck {
-            for i in runs.indices where runs[i].outcome == .ok && runs[i].outputMatchesBaseline == nil && !runs[i].command.isEmpty && runs[i].profilePath == nil {
-                let label = Self.label(runs[i])
-                if let data = try? Data(contentsOf: runsDir.appendingPathComponent("\(label).stdout")) {
-                    runs[i].outputMatchesBaseline = check.normalize(data) == base
-                }
-            }
-        }
+        if let base = baselineOutput, let check = plan.outputCheck { Self.compareLateOutputs(&runs, with: base, check: check, dir: runsDir) }
         if plan.outputCheck != nil && baselineOutput == nil {
             notes.append("output check skipped: \(baselineConfig) has no successful run to compare with")
         } else if plan.outputCheck != nil && baselineConfig.strategy != .serial {
@@ -244,6 +203,79 @@ public struct ExperimentRunner: Sendable {
         }
         if interrupted { notes.append("interrupted: \(runs.count) of \(planned) runs completed") }
 
+        let fullSetup = Self.setup(plan, workers: workerCounts, started: started)
+        var result = ExperimentSummarizer.assemble(setup: fullSetup, configurations: configs, runs: runs, analyses: analyses,
+                                                   seed: plan.seed, interrupted: interrupted, notes: notes,
+                                                   equivalence: plan.equivalence, limit: limit, notVaried: notVaried,
+                                                   hybrid: isSwap ? { HybridSplit.split(workers: $0, cores: plan.cores, threadsOverride: plan.hybridThreads) } : nil)
+        result.rounds = roundNext
+        result.roundsAdded = roundsAdded
+        result.roundLog = roundLog
+        return result
+    }
+
+    /// The interpreters strategy needs CPython 3.14+: asks each interpreter once, and
+    /// leaves it out (with a note) where InterpreterPoolExecutor is missing.
+    func probeInterpreters(_ plan: inout ExperimentPlan, dir runsDir: URL, notes: inout [String]) throws {
+        guard plan.strategies.contains(.interpreters) && plan.strategyPlugin is PythonExecutorSwapStrategy else { return }
+        for py in plan.pythons.isEmpty ? [nil] : plan.pythons.map({ Optional($0) }) {
+            var command = plan.workload.command
+            if let py, let prefix = plan.interpreterCommands[py] { command = PythonInterpreters.substitute(command, interpreter: prefix) }
+            let interpreter = PythonInterpreters.interpreterWords(command)
+            let probe = LaunchSpec(command: interpreter + ["-c", "import concurrent.futures as f, sys; sys.exit(0 if hasattr(f, 'InterpreterPoolExecutor') else 3)"],
+                                   environment: plan.workload.environment, workingDirectory: plan.workload.workingDirectory)
+            let m = launcher.run(probe, timeout: 60, stop: stop, outputDirectory: runsDir, label: "probe-interpreters")
+            if m.outcome != .ok {
+                plan.interpretersUnavailable.insert(py ?? "")
+                notes.append("interpreters not run\(py.map { " under \($0)" } ?? ""): it needs CPython 3.14+ (concurrent.futures.InterpreterPoolExecutor)")
+            }
+        }
+        if plan.configurations.isEmpty { throw ExperimentError("no configuration to run: " + notes.joined(separator: "; ")) }
+    }
+
+    /// Which hybrid counts were left out, and why (nil: none).
+    static func hybridSkippedNote(_ plan: ExperimentPlan) -> String? {
+        guard !plan.hybridSkipped.isEmpty else { return nil }
+        let split = plan.hybridSkipped.map { n -> String in
+            let s = HybridSplit.split(workers: n, cores: plan.cores, threadsOverride: plan.hybridThreads)
+            return "hybrid×\(n) (\(s.processes) process\(s.processes == 1 ? "" : "es") × \(s.threads) thread\(s.threads == 1 ? "" : "s"))"
+        }
+        return "\(split.joined(separator: ", ")) not run: it would repeat processes or threads at the same concurrency on \(plan.cores) cores"
+    }
+
+    /// The run record of a measured (or warm-up) run, its error said in one line.
+    static func measuredRun(_ m: RunMeasurement, spec: LaunchSpec, _ c: Configuration, _ item: ScheduledRun, _ index: Int,
+                            plan: ExperimentPlan) -> ExperimentRun {
+        var run = ExperimentRun(strategy: c.strategy.rawValue, workers: c.workers, repetition: item.repetition,
+                                wallSeconds: m.wallSeconds, cpuSeconds: m.cpuSeconds, peakRSSBytes: m.peakRSSBytes,
+                                exit: m.exit, failed: m.outcome != .ok, sequence: index, warmup: item.kind == .warmup,
+                                userSeconds: m.userSeconds, systemSeconds: m.systemSeconds, peakProcesses: m.peakProcesses,
+                                voluntaryContextSwitches: m.voluntaryContextSwitches,
+                                involuntaryContextSwitches: m.involuntaryContextSwitches, outcome: m.outcome, command: spec.command,
+                                round: item.round, python: c.python)
+        run.machineBusySeconds = m.machineBusySeconds
+        switch m.outcome {
+        case .notStarted: run.error = m.startError
+        case .timedOut: run.error = "timed out after \(Formatting.seconds(plan.timeout ?? 0)); the process group was killed"
+        case .failed: run.error = errorLine(m)
+        default: break
+        }
+        return run
+    }
+
+    /// Compares with the baseline's output the runs measured before it was known (their
+    /// stdout is in their files).
+    static func compareLateOutputs(_ runs: inout [ExperimentRun], with base: String, check: OutputCheck, dir runsDir: URL) {
+        for i in runs.indices where runs[i].outcome == .ok && runs[i].outputMatchesBaseline == nil && !runs[i].command.isEmpty && runs[i].profilePath == nil {
+            let label = Self.label(runs[i])
+            if let data = try? Data(contentsOf: runsDir.appendingPathComponent("\(label).stdout")) {
+                runs[i].outputMatchesBaseline = check.normalize(data) == base
+            }
+        }
+    }
+
+    /// What was asked and where it ran, for the result.
+    static func setup(_ plan: ExperimentPlan, workers workerCounts: [Int], started: Date) -> ExperimentSetup {
         let setup = ExperimentSetup(
             command: plan.workload.command, workloadFile: plan.workloadFile, strategyPlugin: plan.strategyPlugin.descriptor.name,
             strategies: plan.strategies.map(\.rawValue), workers: workerCounts, repeatCount: plan.repeatCount, warmup: plan.warmup,
@@ -256,14 +288,7 @@ public struct ExperimentRunner: Sendable {
         fullSetup.equivalence = plan.equivalence
         fullSetup.hybridThreads = plan.hybridThreads
         fullSetup.pythons = plan.pythons.isEmpty ? nil : plan.pythons
-        var result = ExperimentSummarizer.assemble(setup: fullSetup, configurations: configs, runs: runs, analyses: analyses,
-                                                   seed: plan.seed, interrupted: interrupted, notes: notes,
-                                                   equivalence: plan.equivalence, limit: limit, notVaried: notVaried,
-                                                   hybrid: isSwap ? { HybridSplit.split(workers: $0, cores: plan.cores, threadsOverride: plan.hybridThreads) } : nil)
-        result.rounds = roundNext
-        result.roundsAdded = roundsAdded
-        result.roundLog = roundLog
-        return result
+        return fullSetup
     }
 
     /// The mean wall time of the measured runs so far (the cost of one more run).

@@ -56,34 +56,8 @@ public enum ExperimentRecommender {
             decision.chosen = ref(tie.min(by: cheaper)!)
         }
         guard let chosenRef = decision.chosen, let chosen = candidates.first(where: { ref($0) == chosenRef }) else {
-            // Undecided: name the two candidates, the margin seen and the rounds likely needed.
-            let other = decision.closestOpen!
-            let otherName = other.configuration.name
-            var text = "\(name(leader)) vs \(otherName) undecided"
-            if let limit { text += " \(limit)" }
-            if let r = other.ratio {
-                text += String(format: ": %@ took %.2f× %@'s time in paired rounds (95%% interval %.2f–%.2f×, %d rounds), which neither separates them nor shows them within ±%.0f%%",
-                               otherName, r.median, name(leader), r.low, r.high, r.pairs, equivalence * 100)
-            } else {
-                text += ": too few rounds with both completed to compare them"
-            }
-            if let n = decision.roundsLikelyNeeded {
-                text += "; about \(n) more round\(n == 1 ? "" : "s") would likely decide it (raise --max-repeat or --budget)"
-            } else {
-                text += "; the difference sits on the equivalence bound, so more rounds are unlikely to decide it: either is a defensible choice"
-            }
-            reasons.append(Reason(factor: .measured, text: text + ".", metrics: [
-                "ratio": other.ratio?.median ?? 0, "ratio_low": other.ratio?.low ?? 0, "ratio_high": other.ratio?.high ?? 0,
-            ]))
-            if let r = workloadReason(serial: serial, summary: candidates) { reasons.append(r) }
-            reasons.append(contentsOf: exclusionReasons(summary))
-            reasons.append(contentsOf: waitReasons(summary: summary, chosen: leader))
-            let undecided = UndecidedComparison(kind: "not_separated", reason: text, candidates: [decision.leader, other.configuration],
-                                                ratio: other.ratio, roundsLikelyNeeded: decision.roundsLikelyNeeded)
-            return ExperimentRecommendation(strategy: .undecided, workers: 0, margin: (other.ratio?.median ?? 1) - 1, decisive: false,
-                                            fastest: decision.leader, runnerUp: other.configuration, tiedWith: decision.equivalents,
-                                            confidence: 0, reasons: reasons, fixFirst: analyses.values.compactMap { $0.recommendation?.fixFirst }.first,
-                                            equivalence: equivalence, undecided: undecided)
+            return undecided(decision, leader: leader, serial: serial, candidates: candidates, summary: summary,
+                             analyses: analyses, equivalence: equivalence, limit: limit)
         }
 
         let others = decision.comparisons.filter { $0.configuration != chosenRef }
@@ -114,25 +88,9 @@ public enum ExperimentRecommender {
         if let r = memoryReason(chosen: chosen, candidates: candidates) { reasons.append(r) }
         reasons.append(contentsOf: exclusionReasons(summary))
         reasons.append(contentsOf: waitReasons(summary: summary, chosen: chosen))
-        if let fit = scaling.first(where: { $0.strategy == chosen.strategy }), let p = fit.predictions.last {
-            var text = String(format: "Prediction, not measurement: the %@ fit of %@ (σ=%.3f, κ=%.4f) gives %.1f× (90%% interval %.1f–%.1f×) at %d cores",
-                              fit.model == "usl" ? "Universal Scalability Law" : "Amdahl", chosen.strategy, fit.sigma, fit.kappa,
-                              p.speedup, p.low, p.high, p.cores)
-            if let peak = fit.peakWorkers { text += String(format: "; speedup peaks near %.0f workers", peak) }
-            reasons.append(Reason(factor: .scaling, text: text + ".", metrics: ["sigma": fit.sigma, "kappa": fit.kappa]))
-        }
-
-        // The single-run prediction: the analysis of serial's recording, else the first recorded one.
-        var agrees: Bool?
-        let predictionSource = summary.first { $0.strategy == "serial" && $0.predictedStrategy != nil } ?? summary.first { $0.predictedStrategy != nil }
-        if let src = predictionSource, let predicted = src.predictedStrategy {
-            agrees = predicted == chosen.strategy
-            if agrees == true {
-                reasons.append(Reason(factor: .measured, text: "The single-run analysis (recording of \(name(src))) also predicted \(predicted)."))
-            } else {
-                reasons.append(Reason(factor: .measured, text: "The single-run analysis (recording of \(name(src))) predicted \(predicted), but the experiment measured \(name(chosen)) \(decisive ? "faster" : "as fast and cheaper"): trust the measurement."))
-            }
-        }
+        if let r = scalingReason(scaling, chosen: chosen) { reasons.append(r) }
+        let (prediction, agrees) = predictionReason(summary, chosen: chosen, decisive: decisive)
+        if let prediction { reasons.append(prediction) }
         let fixFirst = analyses.values.compactMap { $0.recommendation?.fixFirst }.first
         let strategy = RecommendedStrategy(rawValue: chosen.strategy) ?? .undecided
         return ExperimentRecommendation(
@@ -140,6 +98,62 @@ public enum ExperimentRecommender {
             fastest: decision.leader, runnerUp: runnerUp?.configuration, tiedWith: tied,
             confidence: decisive ? min(1, 0.6 + min(margin, 0.4)) : countOpen != nil ? 0.4 : 0.5, reasons: reasons, fixFirst: fixFirst, predictionAgrees: agrees,
             equivalence: equivalence)
+    }
+
+    /// The answer when two candidates were not separated: which two, the margin seen, and
+    /// the rounds likely needed to decide.
+    static func undecided(_ decision: Decision, leader: ConfigurationSummary, serial: ConfigurationSummary?,
+                          candidates: [ConfigurationSummary], summary: [ConfigurationSummary],
+                          analyses: [Configuration: Analysis], equivalence: Double, limit: String?) -> ExperimentRecommendation {
+        let other = decision.closestOpen!
+        let otherName = other.configuration.name
+        var reasons: [Reason] = []
+        var text = "\(name(leader)) vs \(otherName) undecided"
+        if let limit { text += " \(limit)" }
+        if let r = other.ratio {
+            text += String(format: ": %@ took %.2f× %@'s time in paired rounds (95%% interval %.2f–%.2f×, %d rounds), which neither separates them nor shows them within ±%.0f%%",
+                           otherName, r.median, name(leader), r.low, r.high, r.pairs, equivalence * 100)
+        } else {
+            text += ": too few rounds with both completed to compare them"
+        }
+        if let n = decision.roundsLikelyNeeded {
+            text += "; about \(n) more round\(n == 1 ? "" : "s") would likely decide it (raise --max-repeat or --budget)"
+        } else {
+            text += "; the difference sits on the equivalence bound, so more rounds are unlikely to decide it: either is a defensible choice"
+        }
+        reasons.append(Reason(factor: .measured, text: text + ".", metrics: [
+            "ratio": other.ratio?.median ?? 0, "ratio_low": other.ratio?.low ?? 0, "ratio_high": other.ratio?.high ?? 0,
+        ]))
+        if let r = workloadReason(serial: serial, summary: candidates) { reasons.append(r) }
+        reasons.append(contentsOf: exclusionReasons(summary))
+        reasons.append(contentsOf: waitReasons(summary: summary, chosen: leader))
+        let undecided = UndecidedComparison(kind: "not_separated", reason: text, candidates: [decision.leader, other.configuration],
+                                            ratio: other.ratio, roundsLikelyNeeded: decision.roundsLikelyNeeded)
+        return ExperimentRecommendation(strategy: .undecided, workers: 0, margin: (other.ratio?.median ?? 1) - 1, decisive: false,
+                                        fastest: decision.leader, runnerUp: other.configuration, tiedWith: decision.equivalents,
+                                        confidence: 0, reasons: reasons, fixFirst: analyses.values.compactMap { $0.recommendation?.fixFirst }.first,
+                                        equivalence: equivalence, undecided: undecided)
+    }
+
+    /// The scaling fit's prediction for the chosen strategy, said to be one.
+    static func scalingReason(_ scaling: [ScalingFit], chosen: ConfigurationSummary) -> Reason? {
+        guard let fit = scaling.first(where: { $0.strategy == chosen.strategy }), let p = fit.predictions.last else { return nil }
+        var text = String(format: "Prediction, not measurement: the %@ fit of %@ (σ=%.3f, κ=%.4f) gives %.1f× (90%% interval %.1f–%.1f×) at %d cores",
+                          fit.model == "usl" ? "Universal Scalability Law" : "Amdahl", chosen.strategy, fit.sigma, fit.kappa,
+                          p.speedup, p.low, p.high, p.cores)
+        if let peak = fit.peakWorkers { text += String(format: "; speedup peaks near %.0f workers", peak) }
+        return Reason(factor: .scaling, text: text + ".", metrics: ["sigma": fit.sigma, "kappa": fit.kappa])
+    }
+
+    /// Whether the single-run analysis (of serial's recording, else the first recorded one)
+    /// predicted the strategy the experiment chose, and the reason that says so.
+    static func predictionReason(_ summary: [ConfigurationSummary], chosen: ConfigurationSummary, decisive: Bool) -> (Reason?, Bool?) {
+        let predictionSource = summary.first { $0.strategy == "serial" && $0.predictedStrategy != nil } ?? summary.first { $0.predictedStrategy != nil }
+        guard let src = predictionSource, let predicted = src.predictedStrategy else { return (nil, nil) }
+        if predicted == chosen.strategy {
+            return (Reason(factor: .measured, text: "The single-run analysis (recording of \(name(src))) also predicted \(predicted)."), true)
+        }
+        return (Reason(factor: .measured, text: "The single-run analysis (recording of \(name(src))) predicted \(predicted), but the experiment measured \(name(chosen)) \(decisive ? "faster" : "as fast and cheaper"): trust the measurement."), false)
     }
 
     /// The answer when the runs cannot support any advice: the program's concurrency was

@@ -28,6 +28,39 @@ struct ProfileReader {
         var s = JSONScanner(bytes)
         s.skipBOM()
         s.skipWhitespace()
+        try Self.checkTopLevelIsAnObject(s)
+        // One pass: the sample columns are parsed where they stand (their errors are kept
+        // until format and version have been checked).
+        var parsedSamples: Result<SampleColumns, Error>?
+        let members = try s.catching { try $0.objectMembers(samples: &parsedSamples) }
+        // Format and version first, so a future version's other changes cannot hide them.
+        let version = try formatVersion(members)
+        guard let samplesSpan = members["samples"] else { throw ProfileError.corrupt("missing \"samples\"") }
+        guard let stacksSpan = members["stacks"] else { throw ProfileError.corrupt("missing \"stacks\"") }
+
+        let header = try decodeHeader(members, samples: samplesSpan, stacks: stacksSpan)
+        if version >= 2 && header.mappings == nil { throw ProfileError.corrupt("missing \"mappings\"") }
+
+        var ss = JSONScanner(bytes, range: stacksSpan)
+        let stacks = try ss.catching { try $0.stackTable() }
+        var profile = Profile(recording: header.recording, stats: header.stats, processes: header.processes,
+                              threads: header.threads, frames: header.frames, mappings: header.mappings ?? [],
+                              stacks: stacks, waits: header.waits)
+        var cs = JSONScanner(bytes, range: samplesSpan)
+        let columns = try cs.catching { scanner in
+            if let parsedSamples { return try parsedSamples.get() }
+            return try scanner.sampleColumns()
+        }
+        profile.samples = try Profile.assembleSamples(columns, version: version, threads: profile.threads)
+        try profile.resolveFrameModules()
+        // Version 1: find each sample's thread row and give frames mapping rows.
+        profile.normalize()
+        try profile.validate()
+        return profile
+    }
+
+    /// One line on what the file is when its top level is not a JSON object.
+    static func checkTopLevelIsAnObject(_ s: JSONScanner) throws {
         guard s.pos < s.end else { throw ProfileError.notAProfile("the file holds only white space") }
         let first = s.byte(s.pos)
         guard first == UInt8(ascii: "{") else {
@@ -39,12 +72,11 @@ struct ProfileReader {
             let head = (0..<min(4, s.end - s.pos)).map { String(format: "%02x", s.byte(s.pos + $0)) }.joined(separator: " ")
             throw ProfileError.notAProfile("it is not JSON (it starts with bytes \(head))")
         }
-        // One pass: the sample columns are parsed where they stand (their errors are kept
-        // until format and version have been checked).
-        var parsedSamples: Result<SampleColumns, Error>?
-        let members = try s.catching { try $0.objectMembers(samples: &parsedSamples) }
+    }
 
-        // Format and version first, so a future version's other changes cannot hide them.
+    /// The format version, once "format" says this is a Forkcast profile and the version is
+    /// one this reader reads.
+    func formatVersion(_ members: [String: Range<Int>]) throws -> Int {
         guard let formatSpan = members["format"] else {
             throw ProfileError.notAProfile("it is JSON, but has no \"format\": \"\(Profile.formatName)\" member")
         }
@@ -65,12 +97,12 @@ struct ProfileReader {
         guard Profile.readableFormatVersions.contains(version) else {
             throw ProfileError.unsupportedVersion(found: version, supported: Profile.currentFormatVersion)
         }
-        guard let samplesSpan = members["samples"] else { throw ProfileError.corrupt("missing \"samples\"") }
+        return version
+    }
 
-        guard let stacksSpan = members["stacks"] else { throw ProfileError.corrupt("missing \"stacks\"") }
-
-        // Everything but the samples and stacks (parsed by hand), their values replaced
-        // by null and [].
+    /// Everything but the samples and stacks, decoded by JSONDecoder from the bytes with
+    /// those two values replaced by null and []; its errors as one line with the path.
+    func decodeHeader(_ members: [String: Range<Int>], samples samplesSpan: Range<Int>, stacks stacksSpan: Range<Int>) throws -> ProfileHeader {
         var headerBytes = Data(capacity: bytes.count - samplesSpan.count - stacksSpan.count + 8)
         var copied = 0
         for (span, standIn) in [(samplesSpan, "null"), (stacksSpan, "[]")].sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
@@ -79,9 +111,8 @@ struct ProfileReader {
             copied = span.upperBound
         }
         headerBytes.append(contentsOf: bytes[copied...])
-        let header: ProfileHeader
         do {
-            header = try JSONDecoder().decode(ProfileHeader.self, from: headerBytes)
+            return try JSONDecoder().decode(ProfileHeader.self, from: headerBytes)
         } catch let DecodingError.keyNotFound(key, context) {
             throw ProfileError.corrupt("missing \"\(key.stringValue)\"" + Self.at(context.codingPath))
         } catch let DecodingError.typeMismatch(_, context) {
@@ -100,24 +131,6 @@ struct ProfileReader {
             throw ProfileError.corrupt(oneLine(error))
         }
 
-        if version >= 2 && header.mappings == nil { throw ProfileError.corrupt("missing \"mappings\"") }
-
-        var ss = JSONScanner(bytes, range: stacksSpan)
-        let stacks = try ss.catching { try $0.stackTable() }
-        var profile = Profile(recording: header.recording, stats: header.stats, processes: header.processes,
-                              threads: header.threads, frames: header.frames, mappings: header.mappings ?? [],
-                              stacks: stacks, waits: header.waits)
-        var cs = JSONScanner(bytes, range: samplesSpan)
-        let columns = try cs.catching { scanner in
-            if let parsedSamples { return try parsedSamples.get() }
-            return try scanner.sampleColumns()
-        }
-        profile.samples = try Profile.assembleSamples(columns, version: version, threads: profile.threads)
-        try profile.resolveFrameModules()
-        // Version 1: find each sample's thread row and give frames mapping rows.
-        profile.normalize()
-        try profile.validate()
-        return profile
     }
 
     /// Finds the member whose value JSONDecoder refused: decodes each top-level table

@@ -18,6 +18,14 @@ extension Profile {
         guard Profile.readableFormatVersions.contains(formatVersion) else {
             throw ProfileError.unsupportedVersion(found: formatVersion, supported: Profile.currentFormatVersion)
         }
+        try validateRecording()
+        let knownThreads = try validateProcessesAndThreads()
+        try validateFramesAndStacks()
+        try validateSamples(knownThreads: knownThreads)
+    }
+
+    /// The rate, duration, cores, the machine's figures and the stats are in range.
+    func validateRecording() throws {
         let r = recording
         guard r.rateHz.isFinite, r.rateHz > 0, r.rateHz <= Profile.maxRateHz else {
             throw ProfileError.invalid("sampling rate \(r.rateHz) Hz is not between 0 and \(Int(Profile.maxRateHz)) Hz")
@@ -46,6 +54,11 @@ extension Profile {
         for (name, value) in statsFields where value < 0 {
             throw ProfileError.invalid("stats.\(name) is negative (\(value))")
         }
+    }
+
+    /// Pids and tids are positive, times in range and in order, CPU accounting complete;
+    /// returns the (pid, tid) keys of the thread table.
+    func validateProcessesAndThreads() throws -> Set<UInt64> {
         for (i, p) in processes.enumerated() {
             guard p.pid > 0 else { throw ProfileError.invalid("process \(i) has pid \(p.pid)") }
             guard p.startNs <= Profile.maxTimeNs, (p.endNs ?? 0) <= Profile.maxTimeNs else {
@@ -73,6 +86,11 @@ extension Profile {
             }
             knownThreads.insert(ThreadRows.key(t.pid, t.tid))
         }
+        return knownThreads
+    }
+
+    /// Frames refer to existing mappings of their own module, stacks to existing frames.
+    func validateFramesAndStacks() throws {
         let mappingCount = mappings.count
         for (i, f) in frames.enumerated() {
             if let line = f.line, line < 0 { throw ProfileError.invalid("frame \(i) has line number \(line)") }
@@ -91,6 +109,11 @@ extension Profile {
                 throw ProfileError.invalid("stack \(i) refers to frame \(f), but there are \(frameCount) frames")
             }
         }
+    }
+
+    /// Each sample refers to an existing stack, wait and thread (its row, or a (pid, tid)
+    /// of the thread table), at a time in range.
+    func validateSamples(knownThreads: Set<UInt64>) throws {
         let stackCount = stacks.count
         let waitCount = waits.count
         let threadCount = threads.count

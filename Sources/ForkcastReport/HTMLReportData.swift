@@ -168,14 +168,44 @@ struct HTMLReportData {
         out.raw("]}")
     }
 
+    /// A run of one thread's timeline: [start, end) ns in one state, GIL held 0/1/2 unknown.
+    struct TimelineRun { var start: UInt64; var end: UInt64; var state: UInt8; var gil: UInt8 }
+
     /// One lane per thread: runs of (start µs, end µs, state code, holds GIL 0/1/2 unknown),
     /// merged from consecutive samples; lanes with more runs than `maxLaneBins` are
     /// resampled into equal time bins, each showing the state it spent most time in.
     private func writeTimeline(_ p: Profile, index: ProfileIndex, into out: inout JSONOut) {
-        struct Run { var start: UInt64; var end: UInt64; var state: UInt8; var gil: UInt8 }
+        let (lanes, endNs) = Self.timelineLanes(p, index: index)
+        let bins = max(16, maxLaneBins)
+        let binNs = max(1, (endNs + UInt64(bins) - 1) / UInt64(bins))
+        out.raw(","); out.key("timeline"); out.raw("{")
+        out.key("endUs"); out.int(endNs / 1000)
+        out.raw(","); out.key("lanes"); out.raw("[")
+        for (t, runsIn) in lanes.enumerated() {
+            let resampled = runsIn.count > bins
+            let runs = resampled ? Self.resample(runsIn, bins: bins, binNs: binNs) : runsIn
+            if t > 0 { out.raw(",") }
+            out.raw("{"); out.key("thread"); out.int(t)
+            out.raw(","); out.key("resampled"); out.bool(resampled)
+            out.raw(","); out.key("runs"); out.raw("[")
+            for (i, r) in runs.enumerated() {
+                if i > 0 { out.raw(",") }
+                out.int(r.start / 1000); out.raw(",")
+                out.int(r.end / 1000); out.raw(",")
+                out.int(r.state); out.raw(",")
+                out.int(r.gil)
+            }
+            out.raw("]}")
+        }
+        out.raw("]}")
+    }
+
+    /// Each thread's samples merged into runs (consecutive samples in the same state and
+    /// GIL holding, at most 1.5 periods apart), and where the timeline ends.
+    static func timelineLanes(_ p: Profile, index: ProfileIndex) -> (lanes: [[TimelineRun]], endNs: UInt64) {
         let period = index.periodNs
         let gap = period + period / 2
-        var lanes = [[Run]](repeating: [], count: p.threads.count)
+        var lanes = [[TimelineRun]](repeating: [], count: p.threads.count)
         var endNs = p.recording.durationNs
         for s in p.samples {
             guard let t = index.threadIndex[s.tid] else { continue }
@@ -192,65 +222,49 @@ struct HTMLReportData {
                 }
                 if contiguous && s.timeNs > lastAt { lanes[t][lanes[t].count - 1].end = s.timeNs }
             }
-            lanes[t].append(Run(start: s.timeNs, end: s.timeNs + period, state: code, gil: gil))
+            lanes[t].append(TimelineRun(start: s.timeNs, end: s.timeNs + period, state: code, gil: gil))
         }
-        let bins = max(16, maxLaneBins)
-        let binNs = max(1, (endNs + UInt64(bins) - 1) / UInt64(bins))
-        out.raw(","); out.key("timeline"); out.raw("{")
-        out.key("endUs"); out.int(endNs / 1000)
-        out.raw(","); out.key("lanes"); out.raw("[")
-        for (t, runsIn) in lanes.enumerated() {
-            var runs = runsIn
-            let resampled = runs.count > bins
-            if resampled {
-                var time = [UInt64](repeating: 0, count: bins * 8)
-                var gilTime = [UInt64](repeating: 0, count: bins)
-                for r in runs {
-                    var a = r.start
-                    while a < r.end {
-                        let b = Int(a / binNs)
-                        if b >= bins { break }
-                        let binEnd = UInt64(b + 1) * binNs
-                        let piece = min(r.end, binEnd) - a
-                        time[b * 8 + Int(r.state)] += piece
-                        if r.gil == 1 { gilTime[b] += piece }
-                        a += piece
-                    }
-                }
-                runs = []
-                for b in 0..<bins {
-                    var best = -1
-                    var bestTime: UInt64 = 0
-                    var total: UInt64 = 0
-                    for st in 0..<8 {
-                        let v = time[b * 8 + st]
-                        total += v
-                        if v > bestTime { bestTime = v; best = st }
-                    }
-                    if best < 0 { continue }
-                    let gil: UInt8 = gilTime[b] * 2 > total ? 1 : 0
-                    let start = UInt64(b) * binNs, end = UInt64(b + 1) * binNs
-                    if var last = runs.last, last.end == start, last.state == UInt8(best), last.gil == gil {
-                        last.end = end
-                        runs[runs.count - 1] = last
-                    } else {
-                        runs.append(Run(start: start, end: end, state: UInt8(best), gil: gil))
-                    }
-                }
+        return (lanes, endNs)
+    }
+
+    /// A lane with too many runs, resampled into `bins` equal bins of `binNs`: each shows
+    /// the state it spent most time in (GIL held when it was held over half the bin), and
+    /// neighbouring bins alike merge.
+    static func resample(_ runsIn: [TimelineRun], bins: Int, binNs: UInt64) -> [TimelineRun] {
+        var time = [UInt64](repeating: 0, count: bins * 8)
+        var gilTime = [UInt64](repeating: 0, count: bins)
+        for r in runsIn {
+            var a = r.start
+            while a < r.end {
+                let b = Int(a / binNs)
+                if b >= bins { break }
+                let binEnd = UInt64(b + 1) * binNs
+                let piece = min(r.end, binEnd) - a
+                time[b * 8 + Int(r.state)] += piece
+                if r.gil == 1 { gilTime[b] += piece }
+                a += piece
             }
-            if t > 0 { out.raw(",") }
-            out.raw("{"); out.key("thread"); out.int(t)
-            out.raw(","); out.key("resampled"); out.bool(resampled)
-            out.raw(","); out.key("runs"); out.raw("[")
-            for (i, r) in runs.enumerated() {
-                if i > 0 { out.raw(",") }
-                out.int(r.start / 1000); out.raw(",")
-                out.int(r.end / 1000); out.raw(",")
-                out.int(r.state); out.raw(",")
-                out.int(r.gil)
-            }
-            out.raw("]}")
         }
-        out.raw("]}")
+        var runs: [TimelineRun] = []
+        for b in 0..<bins {
+            var best = -1
+            var bestTime: UInt64 = 0
+            var total: UInt64 = 0
+            for st in 0..<8 {
+                let v = time[b * 8 + st]
+                total += v
+                if v > bestTime { bestTime = v; best = st }
+            }
+            if best < 0 { continue }
+            let gil: UInt8 = gilTime[b] * 2 > total ? 1 : 0
+            let start = UInt64(b) * binNs, end = UInt64(b + 1) * binNs
+            if var last = runs.last, last.end == start, last.state == UInt8(best), last.gil == gil {
+                last.end = end
+                runs[runs.count - 1] = last
+            } else {
+                runs.append(TimelineRun(start: start, end: end, state: UInt8(best), gil: gil))
+            }
+        }
+        return runs
     }
 }

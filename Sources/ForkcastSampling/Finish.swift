@@ -18,6 +18,32 @@ extension TraceSession {
         info.machine = machine.load(cores: info.cores)
         var builder = ProfileBuilder(recording: info)
 
+        addProcessesAndThreads(to: &builder)
+        let (stackMap, stackFrames, waitMap) = symbolizeStacks(into: &builder)
+        var samples: [Sample] = []
+        samples.reserveCapacity(store.samples.count)
+        for s in store.samples {
+            let wait = s.wait >= 0 ? store.waits[Int(s.wait)] : nil
+            let native = stackFrames[Int(s.stack)]
+            let state = PythonStateRules.refine(StackStateRules.refine(s.state, wait: wait, frames: native), nativeStack: native)
+            samples.append(Sample(timeNs: s.timeNs, pid: s.pid, tid: s.tid, stack: stackMap[Int(s.stack)], state: state,
+                                  wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL, thread: s.thread))
+        }
+
+        // Samples filled in from a late stop were appended after later ticks: restore time
+        // order (the sort is stable, so one tick's samples keep their thread order).
+        samples.sort { $0.timeNs < $1.timeNs }
+
+        let stats = finalStats(durationNs: durationNs)
+        builder.update { p in
+            p.samples = samples
+            p.stats = stats
+        }
+        return builder.profile
+    }
+
+    /// The process and thread tables, in `allProcesses` and `allThreads` order.
+    private func addProcessesAndThreads(to builder: inout ProfileBuilder) {
         for p in allProcesses {
             // A forked server child retitles itself after the fork (`postgres: walwriter`,
             // `nginx: worker process`): re-read the command line of those still alive, so
@@ -40,8 +66,12 @@ extension TraceSession {
             if let a = t.account.totals { (info.cpuNs, info.runqueueNs, info.accountedNs) = (a.cpuNs, a.runqueueNs, a.accountedNs) }
             builder.add(info)
         }
+    }
 
-        // Symbolize.
+    /// Symbolizes every distinct program counter once per address space and interns the
+    /// stacks (Python frames merged in) and waits: the recorder's stack and wait numbers
+    /// mapped to the profile's rows, and each stack's native frames.
+    private func symbolizeStacks(into builder: inout ProfileBuilder) -> (stackMap: [Int32], stackFrames: [[Frame]], waitMap: [Int32]) {
         struct PCKey: Hashable { var pc: UInt64; var isReturn: Bool }
         var frameCache: [Int32: [PCKey: Frame]] = [:]
         var stackMap = [Int32](repeating: 0, count: store.stacks.count)
@@ -75,20 +105,12 @@ extension TraceSession {
         var waitMap = [Int32](repeating: -1, count: store.waits.count)
         for (i, w) in store.waits.enumerated() { waitMap[i] = builder.intern(w) }
 
-        var samples: [Sample] = []
-        samples.reserveCapacity(store.samples.count)
-        for s in store.samples {
-            let wait = s.wait >= 0 ? store.waits[Int(s.wait)] : nil
-            let native = stackFrames[Int(s.stack)]
-            let state = PythonStateRules.refine(StackStateRules.refine(s.state, wait: wait, frames: native), nativeStack: native)
-            samples.append(Sample(timeNs: s.timeNs, pid: s.pid, tid: s.tid, stack: stackMap[Int(s.stack)], state: state,
-                                  wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL, thread: s.thread))
-        }
+        return (stackMap, stackFrames, waitMap)
+    }
 
-        // Samples filled in from a late stop were appended after later ticks: restore time
-        // order (the sort is stable, so one tick's samples keep their thread order).
-        samples.sort { $0.timeNs < $1.timeNs }
-
+    /// The recorder's stats with the samples asked for (every thread, every period of its
+    /// life within the recording) and the sample cost's median and 99th percentile.
+    private func finalStats(durationNs: UInt64) -> RecordingStats {
         var stats = self.stats
         // Asked: every thread, every period of its life within the recording.
         var expected = 0.0
@@ -102,10 +124,6 @@ extension TraceSession {
             stats.sampleCostMedianNs = UInt64(costs[costs.count / 2])
             stats.sampleCostP99Ns = UInt64(costs[min(costs.count - 1, costs.count * 99 / 100)])
         }
-        builder.update { p in
-            p.samples = samples
-            p.stats = stats
-        }
-        return builder.profile
+        return stats
     }
 }

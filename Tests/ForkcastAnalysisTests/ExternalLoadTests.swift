@@ -1,3 +1,4 @@
+import Foundation
 import ForkcastModel
 import ForkcastTestSupport
 import XCTest
@@ -87,7 +88,7 @@ final class ExternalLoadTests: XCTestCase {
         XCTAssertNil(little.findings.first { $0.id == "recording.external-load" })
         XCTAssertEqual(little.recommendation?.strategy, none.recommendation?.strategy)
         XCTAssertEqual(little.recommendation?.confidence, none.recommendation?.confidence)
-        XCTAssertTrue(reasons(little).contains("other programs used only 0.4 of the 2 (measured)"), reasons(little))
+        XCTAssertTrue(reasons(little).contains("other programs used only 0.4 of the 2 on average (measured), too little to put the queueing on them"), reasons(little))
         // The threshold itself: just above a quarter of the cores is external.
         XCTAssertTrue(try XCTUnwrap(Analyzer.analyze(Self.machine(base, other: 0.52)).machine).external)
     }
@@ -109,6 +110,24 @@ final class ExternalLoadTests: XCTestCase {
         }
     }
 
+    /// Three CPU-bound threads on 2 cores, on a CPU a quarter of the time: they exceed the
+    /// cores at every tick, but their own excess explains under half of their queueing
+    /// (4/9). Beside other programs holding 1.2 cores, that is not the program starving
+    /// itself: no "fewer workers" from the CPU-starvation rule or the limiter. Without the
+    /// machine's figures, as before.
+    func testOverlapOnALoadedMachineIsNotOwnStarvation() throws {
+        let cycle: [Step] = [Self.queued, Self.queued, Self.queued, Self.cpu]
+        let blind = Analyzer.analyze(Self.program(3, cycle))
+        XCTAssertTrue(reasons(blind).contains("more CPU-bound workers than cores (2) only queue"), reasons(blind))
+        let a = Analyzer.analyze(Self.machine(Self.program(3, cycle), other: 1.2))
+        let m = try XCTUnwrap(a.machine)
+        XCTAssertEqual(m.ownRunnableShare, 4.0 / 9, accuracy: 0.01)
+        XCTAssertEqual(a.overall?.starvedTickShare ?? 0, 1, accuracy: 0.01)
+        XCTAssertFalse(reasons(a).contains("more CPU-bound workers than cores"), reasons(a))
+        XCTAssertFalse(reasons(a).contains("More runnable work than cores"), reasons(a))
+        XCTAssertTrue(reasons(a).contains("Other programs on the machine held the CPUs"), reasons(a))
+    }
+
     /// A change of model read from a machine other programs kept busy: one thread that reads
     /// a socket 40% of its time and queues 40% behind other programs would be advised
     /// threads; that rests on a machine that was not the program's alone → undecided.
@@ -122,6 +141,25 @@ final class ExternalLoadTests: XCTestCase {
         XCTAssertTrue(r.reasons.first?.text.hasPrefix("Undecided: other programs held the CPUs — they used 1.4 of 2 cores") == true, reasons(loaded))
         XCTAssertTrue(reasons(loaded).contains("re-record on a quieter machine, or run `forkcast experiment`")
                       || reasons(loaded).contains("Re-record on a quieter machine, or run `forkcast experiment`"), reasons(loaded))
+    }
+
+    /// The record round-trips through the file format, is absent from older profiles, and
+    /// absurd figures are refused with one line.
+    func testMachineRecordInTheProfileFormat() throws {
+        var p = Self.machine(Self.program(2, [Self.cpu, Self.queued]), other: 1.0, steal: 0.1)
+        p.recording.machine?.samples = [MachineLoadSample(timeNs: 100_000_000, intervalNs: 100_000_000, busyNs: 200_000_000, stealNs: 0, running: 4)]
+        let back = try Profile.decode(p.encoded(gzip: true))
+        XCTAssertEqual(back.recording.machine, p.recording.machine)
+        p.recording.machine = nil
+        let text = String(decoding: try p.encoded(gzip: false), as: UTF8.self)
+        XCTAssertFalse(text.contains("\"machine\""), "absent, not null")
+        XCTAssertNil(try Profile.decode(Data(text.utf8)).recording.machine)
+        var bad = Self.machine(Self.program(2, [Self.cpu]), other: 0)
+        let busy = bad.recording.machine?.busyNs ?? 0
+        bad.recording.machine?.stealNs = busy + 1
+        XCTAssertThrowsError(try bad.encoded(gzip: false)) { error in
+            XCTAssertTrue("\(error)".contains("recording.machine"), "\(error)")
+        }
     }
 
     /// Steal (a VM's other guests) is other programs' load too, and the finding says so.

@@ -5,24 +5,10 @@ import XCTest
 /// The plugin SDK as the `forkcast` binary hands it out: `forkcast plugins sdk-path`
 /// prints a folder holding assets/sdk/forkcast_plugin.py as it is, and an external
 /// plugin with no copy of the SDK imports the one forkcast puts on its PYTHONPATH.
-final class PluginSDKCLITests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = Fixtures.scratch.appendingPathComponent("sdk-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
-
+final class PluginSDKCLITests: ScratchTestCase {
+    /// No user cache folder unless the test names one.
     func env(_ extra: [String: String]) -> [String: String] {
-        var env = Foundation.ProcessInfo.processInfo.environment
-        env["XDG_CACHE_HOME"] = nil
-        env["HOME"] = dir.appendingPathComponent("home").path
-        for (k, v) in extra { env[k] = v }
-        return env
+        environment(["XDG_CACHE_HOME": nil].merging(extra.mapValues { $0 }) { $1 })
     }
 
     func testSDKPathPrintsAFolderWhosePythonImportsTheSDK() throws {

@@ -7,24 +7,10 @@ import ForkcastAssets
 /// The plugin SDK: one file (assets/sdk/forkcast_plugin.py) embedded in forkcast, written
 /// to a cache folder and put on every external plugin's PYTHONPATH. (What the binary does
 /// with it — `plugins sdk-path`, a plugin importing it — is Tests/ForkcastCLITests/PluginSDKCLITests.)
-final class PluginSDKTests: XCTestCase {
-    var dir: URL!
-
-    override func setUpWithError() throws {
-        dir = Fixtures.scratch.appendingPathComponent("sdk-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
-    }
-
+final class PluginSDKTests: ScratchTestCase {
+    /// No user cache folder unless the test names one.
     func env(_ extra: [String: String]) -> [String: String] {
-        var env = Foundation.ProcessInfo.processInfo.environment
-        env["XDG_CACHE_HOME"] = nil
-        env["HOME"] = dir.appendingPathComponent("home").path
-        for (k, v) in extra { env[k] = v }
-        return env
+        environment(["XDG_CACHE_HOME": nil].merging(extra.mapValues { $0 }) { $1 })
     }
 
     /// A cache folder that cannot be written (here: under a regular file, which stops

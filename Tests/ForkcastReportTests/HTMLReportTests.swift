@@ -259,6 +259,20 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue((r["threadsNote"] as? String)?.contains("observer bias") ?? false)
     }
 
+    /// The machine's load next to the program's, one line under the thread table; none
+    /// without the analysis's `machine`.
+    func testMachineLoadLineInChromium() throws {
+        let profile = SyntheticProfiles.pythonWorkers(ticks: 200)
+        var analysis = SyntheticProfiles.sampleAnalysis()
+        XCTAssertTrue(try browse(ReportInput(profile: profile, analysis: analysis))["machineLoad"] is NSNull)
+        analysis.machine = MachineUsage(cores: 2, windowSeconds: 3, busyCores: 1.98, programCores: 0.35, forkcastCores: 0.04, otherCores: 1.59,
+                                        stealCores: 0.2, otherShare: 0.795, runnableShare: 0.86, ownRunnableShare: 0.09,
+                                        externalRunnableShare: 0.79, external: true)
+        let line = try XCTUnwrap(try browse(ReportInput(profile: profile, analysis: analysis))["machineLoad"] as? String)
+        XCTAssertEqual(line, "Machine: 1.98 of 2 cores busy on average — this program 0.35, forkcast 0.040, other programs 1.59 (steal 0.20); "
+                       + "they kept the working threads from a CPU 79% of their time.")
+    }
+
     func testExperimentOnlyReportInChromium() throws {
         let r = try browse(ReportInput(experiment: SyntheticProfiles.sampleExperiment()))
         XCTAssertTrue(r["flame"] is NSNull)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ForkcastTestSupport
 @testable import ForkcastSystem
 
 /// The kernel's scheduler events as the recorder reads them: a thread that sleeps is not
@@ -35,15 +36,9 @@ final class SchedActivityTests: XCTestCase {
         }
         defer { activity.close() }
         // A process asleep in read() until a byte arrives on its stdin.
-        let reader = Process()
-        reader.executableURL = URL(fileURLWithPath: "/usr/bin/head")
-        reader.arguments = ["-c", "1"]
-        let input = Pipe()
-        reader.standardInput = input
-        reader.standardOutput = FileHandle.nullDevice
-        try reader.run()
-        defer { reader.terminate(); reader.waitUntilExit() }
-        let tid = reader.processIdentifier
+        let reader = try BackgroundProgram(["/usr/bin/head", "-c", "1"], stdinPipe: true)
+        defer { reader.stop(SIGTERM) }
+        let tid = reader.pid
         usleep(100_000)  // asleep in read() by now
         _ = activity.drain { _ in }
         usleep(100_000)
@@ -52,7 +47,7 @@ final class SchedActivityTests: XCTestCase {
         // makes the recorder read every thread, and is not what this test is about.
         let quietComplete = activity.drain { seen.insert($0) }
         XCTAssertFalse(seen.contains(tid), "a thread asleep the whole time is not named")
-        input.fileHandleForWriting.write(Data("x".utf8))
+        reader.writeInput("x")
         usleep(50_000)
         seen = []
         let wokenComplete = activity.drain { seen.insert($0) }

@@ -277,6 +277,13 @@ public final class BackgroundProgram: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Writes `bytes` to the program's stdin pipe.
+    public func writeInput(_ bytes: String) {
+        guard inputEnd >= 0 else { return }
+        let data = Array(bytes.utf8)
+        _ = data.withUnsafeBytes { write(inputEnd, $0.baseAddress, $0.count) }
+    }
+
     /// Closes the program's stdin pipe: it reads end of file.
     public func closeInput() {
         if inputEnd >= 0 { close(inputEnd); inputEnd = -1 }

@@ -129,56 +129,15 @@ public final class CPythonInspector {
                 Int64(bitPattern: try pointer(interp + offset))
             } ?? 0
             guard id >= 0, id < 1 << 40 else { throw .inconsistent("interpreter id \(id)") }
-            // 3.12+: each interpreter points at the GIL it uses (its own, or the main one's).
             var ownGIL: Bool?
-            if let gilPointerOffset = l.interpGilPointer, let lockedOffset = l.gilLocked, let holderOffset = l.gilLastHolder {
-                let gil = try pointer(interp + gilPointerOffset)
-                if gil != 0 {
-                    gilOfInterpreter[id] = gil
-                    if let own = l.interpOwnGil { ownGIL = gil == interp + own }
-                    let state = try read(gil, Int(max(lockedOffset + 4, holderOffset + 8, (l.gilEnabled ?? 0) + 4)))
-                    var enabled = true, permanent = true
-                    if let enabledOffset = l.gilEnabled {
-                        let raw = state.i32(enabledOffset)
-                        enabled = raw > 0
-                        permanent = raw == Int32.max
-                    }
-                    anyGILPermanent = (anyGILPermanent ?? false) || permanent
-                    anyGILInEffect = anyGILInEffect || enabled
-                    if enabled, state.i32(lockedOffset) == 1 {
-                        let holder = state.u64(holderOffset)
-                        if holder != 0 { holderStates.insert(holder) }
-                    }
-                }
+            if let gil = try readGIL(ofInterpreter: interp, id: id) {
+                ownGIL = gil.own
+                anyGILPermanent = (anyGILPermanent ?? false) || gil.permanent
+                anyGILInEffect = anyGILInEffect || gil.enabled
+                if let holder = gil.holder { holderStates.insert(holder) }
             }
             interpreters.append((id, ownGIL))
-            var tstate = try pointer(interp + l.interpThreadsHead)
-            while tstate != 0 {
-                guard seenStates.insert(tstate).inserted, seenStates.count <= Self.maxThreads else {
-                    throw .inconsistent("thread-state list loops or is too long")
-                }
-                let state = try read(tstate, l.tstateReadSize)
-                let tid = state.u64(l.tstateNativeThreadId)
-                // A thread state created but not yet bound to a thread has tid 0.
-                if tid > 0, tid < UInt64(Int32.max) {
-                    let t = Int32(tid)
-                    // A thread that runs code of several interpreters has a state in
-                    // each (an InterpreterPoolExecutor worker: the main interpreter's
-                    // thread calling into its subinterpreter). The list is newest
-                    // interpreter first, and the newer one is the one entered, so the
-                    // first state with a frame is the one it runs now.
-                    let hasFrame = l.tstateCurrentFrame.map { state.u64($0) != 0 } ?? true
-                    if threadStates[t] == nil || (hasFrame && !(framedTids.contains(t))) {
-                        if hasFrame { framedTids.insert(t) }
-                        threadStates[t] = tstate
-                        interpreterOfTid[t] = id
-                    }
-                    tidByIdent[state.u64(l.tstateThreadId)] = t
-                    if let offset = l.tstateHoldsGil, state.i32(offset) != 0 { holderStates.insert(tstate) }
-                    if let offset = l.tstateGilRequested, state.i32(offset) != 0 { gilRequesters.insert(t) }
-                }
-                tstate = state.u64(l.tstateNext)
-            }
+            try readThreadStates(ofInterpreter: interp, id: id, seen: &seenStates, framed: &framedTids, holders: &holderStates)
             interp = try pointer(interp + l.interpNext)
         }
         lastInterpreters = interpreters.sorted { $0.id < $1.id }
@@ -199,6 +158,75 @@ public final class CPythonInspector {
         // recorder asks per thread, so keep every holder.
         gilHolders = Set(threadStates.compactMap { holderStates.contains($0.value) ? $0.key : nil })
         gilHolder = gilHolders.count == 1 ? gilHolders.first : gilHolders.min()
+    }
+
+    /// What an interpreter's GIL said at this tick.
+    struct GILReading {
+        /// Whether it is the interpreter's own GIL (nil: the layout cannot tell).
+        var own: Bool?
+        var enabled: Bool
+        /// Enabled for good (not transiently, while an extension module initialises).
+        var permanent: Bool
+        /// The thread state holding it, when it is enabled and held.
+        var holder: UInt64?
+    }
+
+    /// 3.12+: each interpreter points at the GIL it uses (its own, or the main one's).
+    /// Nil when the layout has no such pointer or it is not set yet.
+    private func readGIL(ofInterpreter interp: UInt64, id: Int64) throws(PythonReadError) -> GILReading? {
+        let l = layout
+        guard let gilPointerOffset = l.interpGilPointer, let lockedOffset = l.gilLocked, let holderOffset = l.gilLastHolder else {
+            return nil
+        }
+        let gil = try pointer(interp + gilPointerOffset)
+        guard gil != 0 else { return nil }
+        gilOfInterpreter[id] = gil
+        var reading = GILReading(own: l.interpOwnGil.map { gil == interp + $0 }, enabled: true, permanent: true)
+        let state = try read(gil, Int(max(lockedOffset + 4, holderOffset + 8, (l.gilEnabled ?? 0) + 4)))
+        if let enabledOffset = l.gilEnabled {
+            let raw = state.i32(enabledOffset)
+            reading.enabled = raw > 0
+            reading.permanent = raw == Int32.max
+        }
+        if reading.enabled, state.i32(lockedOffset) == 1 {
+            let holder = state.u64(holderOffset)
+            if holder != 0 { reading.holder = holder }
+        }
+        return reading
+    }
+
+    /// Walks one interpreter's thread states: tid → state, the thread idents, who holds
+    /// (3.15: `holds_gil`) or asks for the GIL.
+    private func readThreadStates(ofInterpreter interp: UInt64, id: Int64, seen seenStates: inout Set<UInt64>,
+                                  framed framedTids: inout Set<Int32>, holders holderStates: inout Set<UInt64>) throws(PythonReadError) {
+        let l = layout
+        var tstate = try pointer(interp + l.interpThreadsHead)
+        while tstate != 0 {
+            guard seenStates.insert(tstate).inserted, seenStates.count <= Self.maxThreads else {
+                throw .inconsistent("thread-state list loops or is too long")
+            }
+            let state = try read(tstate, l.tstateReadSize)
+            let tid = state.u64(l.tstateNativeThreadId)
+            // A thread state created but not yet bound to a thread has tid 0.
+            if tid > 0, tid < UInt64(Int32.max) {
+                let t = Int32(tid)
+                // A thread that runs code of several interpreters has a state in
+                // each (an InterpreterPoolExecutor worker: the main interpreter's
+                // thread calling into its subinterpreter). The list is newest
+                // interpreter first, and the newer one is the one entered, so the
+                // first state with a frame is the one it runs now.
+                let hasFrame = l.tstateCurrentFrame.map { state.u64($0) != 0 } ?? true
+                if threadStates[t] == nil || (hasFrame && !(framedTids.contains(t))) {
+                    if hasFrame { framedTids.insert(t) }
+                    threadStates[t] = tstate
+                    interpreterOfTid[t] = id
+                }
+                tidByIdent[state.u64(l.tstateThreadId)] = t
+                if let offset = l.tstateHoldsGil, state.i32(offset) != 0 { holderStates.insert(tstate) }
+                if let offset = l.tstateGilRequested, state.i32(offset) != 0 { gilRequesters.insert(t) }
+            }
+            tstate = state.u64(l.tstateNext)
+        }
     }
 
     /// The tid of the thread holding the GIL at the last `beginTick`, nil when the GIL

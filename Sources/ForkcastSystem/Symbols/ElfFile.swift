@@ -155,7 +155,17 @@ public final class ElfFile: Sendable {
         case 4: fileType = .core
         default: fileType = .other
         }
-        // Program headers.
+        let (segments, noteChunks) = try programHeaders(elf, fail)
+        var sections = try scanSections(elf, fileSize: fileSize, littleEndian: isLittleEndian, fail)
+        if sections.buildID == nil { sections.buildID = buildID(elf, notes: noteChunks, fileSize: fileSize) }
+        let (functions, named) = try symbols(elf, sections, fail)
+        return Contents(fileType: fileType, loadSegments: segments, buildID: sections.buildID, debugLink: sections.debugLink,
+                        hasSymtab: sections.hasSymtab, miniDebugInfo: sections.miniDebugInfo, functionSymbols: functions,
+                        namedSymbols: named)
+    }
+
+    /// The loadable segments and the note segments' (offset, size).
+    private static func programHeaders(_ elf: OpaquePointer, _ fail: (String) -> ElfError) throws -> ([LoadSegment], [(UInt64, UInt64)]) {
         var phnum = 0
         guard elf_getphdrnum(elf, &phnum) == 0 else { throw fail("bad program headers: \(ElfFile.libelfMessage())") }
         var segments: [LoadSegment] = []
@@ -170,59 +180,76 @@ public final class ElfFile: Sendable {
                 noteChunks.append((ph.p_offset, ph.p_filesz))
             }
         }
+        return (segments, noteChunks)
+    }
 
-        // Sections.
+    /// What the section headers hold: the headers by index, the symbol tables, the build-id
+    /// note, `.gnu_debuglink` and `.gnu_debugdata`.
+    private struct Sections {
+        var headers: [Int: GElf_Shdr] = [:]
+        var symbolTables: [(index: Int, scn: OpaquePointer, shdr: GElf_Shdr)] = []
+        var buildID: String?
+        var debugLink: DebugLink?
+        var hasSymtab = false
+        var miniDebugInfo: [UInt8]?
+    }
+
+    private static func scanSections(_ elf: OpaquePointer, fileSize: UInt64, littleEndian isLittleEndian: Bool,
+                                     _ fail: (String) -> ElfError) throws -> Sections {
+        var found = Sections()
         var shstrndx = 0
         let haveSectionNames = elf_getshdrstrndx(elf, &shstrndx) == 0
-        var sectionHeaders: [Int: GElf_Shdr] = [:]
-        var symbolTables: [(index: Int, scn: OpaquePointer, shdr: GElf_Shdr)] = []
-        var foundBuildID: String?
-        var foundLink: DebugLink?
-        var symtab = false
-        var miniDebugInfo: [UInt8]?
         var scn = elf_nextscn(elf, nil)
         while let section = scn {
             var shdr = GElf_Shdr()
             guard gelf_getshdr(section, &shdr) != nil else { throw fail("bad section header: \(ElfFile.libelfMessage())") }
             let index = elf_ndxscn(section)
-            sectionHeaders[index] = shdr
+            found.headers[index] = shdr
             if shdr.sh_type != 8 /* SHT_NOBITS */ && shdr.sh_size > 0 {
                 let end = shdr.sh_offset &+ shdr.sh_size
                 if end > fileSize || end < shdr.sh_offset { throw fail("truncated (section \(index) past end of file)") }
             }
             switch shdr.sh_type {
             case 2, 11:  // SHT_SYMTAB, SHT_DYNSYM
-                if shdr.sh_type == 2 { symtab = true }
-                symbolTables.append((index, section, shdr))
+                if shdr.sh_type == 2 { found.hasSymtab = true }
+                found.symbolTables.append((index, section, shdr))
             case 7:  // SHT_NOTE
-                if foundBuildID == nil, let data = elf_getdata(section, nil) {
-                    foundBuildID = ElfFile.buildID(in: data)
+                if found.buildID == nil, let data = elf_getdata(section, nil) {
+                    found.buildID = ElfFile.buildID(in: data)
                 }
             default:
                 if haveSectionNames, shdr.sh_type == 1 /* PROGBITS */,
                    let cName = elf_strptr(elf, shstrndx, Int(shdr.sh_name)) {
                     let name = String(cString: cName)
                     if name == ".gnu_debuglink", let data = elf_getdata(section, nil) {
-                        foundLink = ElfFile.debugLink(in: data, littleEndian: isLittleEndian)
+                        found.debugLink = ElfFile.debugLink(in: data, littleEndian: isLittleEndian)
                     } else if name == ".gnu_debugdata", let data = elf_getdata(section, nil), let bytes = data.pointee.d_buf {
-                        miniDebugInfo = [UInt8](UnsafeRawBufferPointer(start: bytes, count: data.pointee.d_size))
+                        found.miniDebugInfo = [UInt8](UnsafeRawBufferPointer(start: bytes, count: data.pointee.d_size))
                     }
                 }
             }
             scn = elf_nextscn(elf, section)
         }
-        if foundBuildID == nil {
-            for (offset, size) in noteChunks where size > 0 && offset <= fileSize && size <= fileSize - offset {  // no wrap: Int64(offset) must not trap
-                if let data = elf_getdata_rawchunk(elf, Int64(offset), Int(size), ELF_T_NHDR),
-                   let id = ElfFile.buildID(in: data) {
-                    foundBuildID = id
-                    break
-                }
+        return found
+    }
+
+    /// The build-id from the note segments, for a file whose sections hold none.
+    private static func buildID(_ elf: OpaquePointer, notes noteChunks: [(UInt64, UInt64)], fileSize: UInt64) -> String? {
+        for (offset, size) in noteChunks where size > 0 && offset <= fileSize && size <= fileSize - offset {  // no wrap: Int64(offset) must not trap
+            if let data = elf_getdata_rawchunk(elf, Int64(offset), Int(size), ELF_T_NHDR),
+               let id = ElfFile.buildID(in: data) {
+                return id
             }
         }
+        return nil
+    }
 
-        // Symbols. .dynsym is read last so its names win in `namedSymbols`.
-        symbolTables.sort { a, b in a.shdr.sh_type == 2 && b.shdr.sh_type != 2 }
+    /// Function symbols (typed functions and untyped labels in code) and every named
+    /// function or object's address, from .symtab then .dynsym (whose names win).
+    private static func symbols(_ elf: OpaquePointer, _ sections: Sections,
+                                _ fail: (String) -> ElfError) throws -> ([ElfSymbol], [String: UInt64]) {
+        let sectionHeaders = sections.headers
+        let symbolTables = sections.symbolTables.sorted { a, b in a.shdr.sh_type == 2 && b.shdr.sh_type != 2 }
         var functions: [ElfSymbol] = []
         var named: [String: UInt64] = [:]
         for table in symbolTables {
@@ -257,8 +284,7 @@ public final class ElfFile: Sendable {
                                            isLocal: bind == 0, sectionEnd: sectionEnd))
             }
         }
-        return Contents(fileType: fileType, loadSegments: segments, buildID: foundBuildID, debugLink: foundLink,
-                        hasSymtab: symtab, miniDebugInfo: miniDebugInfo, functionSymbols: functions, namedSymbols: named)
+        return (functions, named)
     }
 
     /// The ELF image inside `.gnu_debugdata`, decompressed (nil when absent or not a valid

@@ -65,6 +65,8 @@ function selfTest() {
   r.numbers = Array.prototype.map.call(document.querySelectorAll('#headline .number'), function (e) { return e.textContent; });
   var threadsNote = document.querySelector('#threads p.muted');
   r.threadsNote = threadsNote ? threadsNote.textContent : null;
+  var machineLoad = document.getElementById('machine-load');
+  r.machineLoad = machineLoad ? machineLoad.textContent : null;
   r.readyMs = window.__forkcastReadyMs;
   r.pwned = window.__pwned === undefined ? null : window.__pwned;
   r.errors = errors.slice();
