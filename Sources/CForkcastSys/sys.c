@@ -327,6 +327,96 @@ void fc_perf_ring_close(fc_perf_ring *ring) {
 
 int fc_close_fd(int fd) { return close(fd) == 0 ? 0 : -errno; }
 
+int fc_perf_switch_ring_open(int cpu, uint32_t data_pages, fc_perf_ring *ring) {
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t data_size = (uint64_t)data_pages * (uint64_t)page;
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_DUMMY;
+    attr.context_switch = 1;
+    attr.sample_id_all = 1;
+    attr.sample_type = PERF_SAMPLE_TID;
+    attr.watermark = 1;
+    attr.wakeup_watermark = (uint32_t)(data_size / 2);
+    int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd < 0) return -errno;
+    uint64_t map_size = data_size + (uint64_t)page;
+    void *base = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    ring->fd = fd;
+    ring->base = base;
+    ring->data_size = data_size;
+    ring->map_size = map_size;
+    return 0;
+}
+
+int64_t fc_perf_switch_drain(fc_perf_ring *ring, int32_t *out, int64_t capacity, int32_t *last_in, int *lost) {
+    struct perf_event_mmap_page *meta = ring->base;
+    uint64_t size = ring->data_size;
+    unsigned char *data = (unsigned char *)ring->base + (meta->data_offset ? meta->data_offset : ring->map_size - size);
+    uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+    uint64_t tail = meta->data_tail;
+    int64_t n = 0;
+    unsigned char record[64];
+    while (tail < head) {
+        uint64_t at = tail % size;
+        struct perf_event_header header;
+        if (at + sizeof header <= size) {
+            memcpy(&header, data + at, sizeof header);
+        } else {
+            for (uint64_t i = 0; i < sizeof header; i++) ((unsigned char *)&header)[i] = data[(at + i) % size];
+        }
+        if (header.size < sizeof header || tail + header.size > head) {
+            *lost = FC_PERF_LOST_TRUNCATED;
+            tail = head;
+            break;
+        }
+        if (header.type == PERF_RECORD_SWITCH_CPU_WIDE) {
+            // header, u32 next_prev_pid, u32 next_prev_tid, then sample_id: u32 pid, u32 tid
+            // (the task current when written). OUT: current = outgoing, next_prev = next;
+            // IN: current = incoming, next_prev = the task it replaced. The idle task
+            // writes neither, so "to idle" is an OUT with next 0 and "from idle" an IN with
+            // prev 0. `*last_in` follows the task on the CPU; a record that does not fit it
+            // means a switch went unreported.
+            if (header.size < sizeof header + 16 || header.size > sizeof record) {
+                *lost = FC_PERF_LOST_TRUNCATED;
+            } else {
+                for (uint64_t i = 0; i < header.size; i++) record[i] = data[(at + i) % size];
+                int32_t other, current;
+                memcpy(&other, record + sizeof header + 4, 4);
+                memcpy(&current, record + sizeof header + 12, 4);
+                if (header.misc & PERF_RECORD_MISC_SWITCH_OUT) {
+                    if (*last_in >= 0 && current != *last_in) *lost = FC_PERF_LOST_CHAIN;
+                    *last_in = other;
+                    if (other > 0) {
+                        if (n < capacity) out[n++] = other;
+                        else *lost = FC_PERF_LOST_CAPACITY;
+                    }
+                } else {
+                    if (*last_in >= 0 && current != *last_in && other != *last_in) *lost = FC_PERF_LOST_CHAIN;
+                    *last_in = current;
+                    if (n < capacity) out[n++] = current;
+                    else *lost = FC_PERF_LOST_CAPACITY;
+                }
+            }
+        } else if (header.type == PERF_RECORD_LOST) {
+            *lost = FC_PERF_LOST_RECORD;
+            *last_in = -1;
+        } else if (header.type != PERF_RECORD_SWITCH) {
+            *lost = FC_PERF_LOST_OTHER_RECORD;
+        }
+        tail += header.size;
+    }
+    __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    return n;
+}
+
 int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int field_count, int32_t *out,
                            int64_t capacity, int *lost) {
     struct perf_event_mmap_page *meta = ring->base;

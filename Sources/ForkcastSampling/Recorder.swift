@@ -36,7 +36,7 @@ public struct RecordOptions: Sendable {
     public var maxFrames: Int = 256
     /// Read Python frames of CPython processes.
     public var pythonFrames: Bool = true
-    /// Use the kernel's scheduler events (perf `sched_waking`/`sched_switch`, where
+    /// Use the kernel's scheduler events (perf context-switch records and wake-up tracepoints, where
     /// permitted) to reuse idle threads' samples without reading `/proc`.
     public var schedulerEvents: Bool = true
     /// Directories searched for separate debug files.

@@ -5,30 +5,44 @@ import CForkcastSys
 import Glibc
 #endif
 
-/// The threads the kernel woke or put on a CPU, machine-wide, read from the
-/// `sched:sched_waking` and `sched:sched_switch` tracepoints through one perf ring per CPU
-/// (`perf_event_open`).
+/// The threads the kernel woke or put on a CPU, machine-wide, read from perf rings on
+/// every CPU (`perf_event_open`): the scheduler's own context-switch records
+/// (`PERF_RECORD_SWITCH_CPU_WIDE`, every switch in and out, idle included) and the
+/// `sched:sched_waking` and `sched:sched_wakeup` tracepoints.
 ///
 /// A thread asleep in the kernel can run again only after it is woken (`try_to_wake_up`
-/// fires `sched_waking` for every sleeping → runnable transition: a wake-up, a signal, a
-/// ptrace interrupt, a timer) and then put on a CPU (`sched_switch` names it as `next_pid`).
-/// So a thread whose tid did not appear in these events since it was read asleep has
-/// neither run nor been woken since: the recorder reuses its sample without reading
-/// anything (docs/recording.md, "Cost proportional to activity").
+/// fires `sched_waking` for every sleeping → runnable transition, and `sched_wakeup` once
+/// the thread is queued on its CPU: a wake-up, a signal, a ptrace interrupt, a timer) and
+/// then put on a CPU (a switch record names it). So a thread whose tid did not appear
+/// since it was read asleep has neither run nor been woken since: the recorder reuses its
+/// sample without reading anything (docs/recording.md, "Cost proportional to activity").
+///
+/// Why switch records and not the `sched_switch` tracepoint: on this project's test
+/// machine (a Firecracker VM, kernel 6.18) the tracepoint misses every switch out of the
+/// idle task on one CPU — `perf record -e sched:sched_switch -a` shows it too — while the
+/// switch records do not. Each CPU's switch records must chain (every switch starts from
+/// the task the previous one put on that CPU); a record that does not is a switch the
+/// kernel did not report, and the drain says events were lost.
 ///
 /// Needs what system-wide tracing needs (root, CAP_PERFMON, or perf_event_paranoid ≤ -1),
-/// tracefs for the tracepoint's id and layout, and the tracer in the initial pid namespace
-/// (the tracepoint reports kernel-wide tids). `open()` says in one line why it cannot be
-/// used; the recorder then falls back to reading `/proc` for each idle thread.
+/// tracefs for the tracepoints' ids and layouts, and the tracer in the initial pid
+/// namespace (the records give the kernel's thread ids). `open()` says in one line why it
+/// cannot be used; the recorder then reads `/proc` for each idle thread.
 public final class SchedActivity {
-    private var rings: [fc_perf_ring]
-    /// The second tracepoint's fds (their samples go to `rings`).
+    /// Per CPU: the wake-up tracepoints' ring.
+    private var wakeRings: [fc_perf_ring]
+    /// Per CPU: the context-switch records' ring, and the tid last put on that CPU.
+    private var switchRings: [fc_perf_ring]
+    private var lastIn: [Int32]
+    /// The second tracepoint's fds (their samples go to `wakeRings`).
     private var extraFDs: [Int32]
     private let fields: [fc_perf_field]
     private var buffer: [Int32]
 
-    private init(rings: [fc_perf_ring], extraFDs: [Int32], fields: [fc_perf_field]) {
-        self.rings = rings
+    private init(wakeRings: [fc_perf_ring], switchRings: [fc_perf_ring], extraFDs: [Int32], fields: [fc_perf_field]) {
+        self.wakeRings = wakeRings
+        self.switchRings = switchRings
+        lastIn = Array(repeating: -1, count: switchRings.count)
         self.extraFDs = extraFDs
         self.fields = fields
         buffer = [Int32](repeating: 0, count: 1 << 16)
@@ -36,26 +50,27 @@ public final class SchedActivity {
 
     deinit { close() }
 
-    /// Opens a ring on every possible CPU, or returns why it cannot (one line).
-    /// `pagesPerCPU`: ring size in pages (a power of two); 128 pages (512 KiB) hold ~6,500
-    /// events, 30 ms of a CPU switching 100,000 times a second; nil: 128 pages up to 16 CPUs,
-    /// 32 beyond (more CPUs share the switches; the memory is locked).
+    /// Opens the rings on every possible CPU, or returns why it cannot (one line).
+    /// `pagesPerCPU`: each ring's size in pages (a power of two); 64 pages (256 KiB) hold
+    /// ~8,000 switch records; nil: 64 up to 16 CPUs, 16 beyond (the memory is locked).
     public static func open(pagesPerCPU: UInt32? = nil) -> Result<SchedActivity, Failure> {
         guard inInitialPidNamespace() else {
             return .failure(Failure("forkcast runs in a pid namespace of its own: the kernel's thread ids are not ours"))
         }
         guard let waking = tracepoint("sched_waking", field: "pid"),
-              let switching = tracepoint("sched_switch", field: "next_pid") else {
-            return .failure(Failure("no sched:sched_waking / sched:sched_switch tracepoints in tracefs (/sys/kernel/tracing)"))
+              let wakeup = tracepoint("sched_wakeup", field: "pid") else {
+            return .failure(Failure("no sched:sched_waking / sched:sched_wakeup tracepoints in tracefs (/sys/kernel/tracing)"))
         }
         guard let cpus = possibleCPUs(), !cpus.isEmpty else {
             return .failure(Failure("cannot read /sys/devices/system/cpu/possible"))
         }
-        let pages = pagesPerCPU ?? (cpus.count <= 16 ? 128 : 32)
-        var rings: [fc_perf_ring] = []
+        let pages = pagesPerCPU ?? (cpus.count <= 16 ? 64 : 16)
+        var wakeRings: [fc_perf_ring] = []
+        var switchRings: [fc_perf_ring] = []
         var extra: [Int32] = []
         func fail(_ code: Int32, cpu: Int) -> Result<SchedActivity, Failure> {
-            for i in rings.indices { fc_perf_ring_close(&rings[i]) }
+            for i in wakeRings.indices { fc_perf_ring_close(&wakeRings[i]) }
+            for i in switchRings.indices { fc_perf_ring_close(&switchRings[i]) }
             for fd in extra { _ = fc_close_fd(fd) }
             let e = Errno(-code)
             let why = e == .EACCES || e == .EPERM
@@ -67,14 +82,18 @@ public final class SchedActivity {
             var ring = fc_perf_ring(fd: -1, base: nil, data_size: 0, map_size: 0)
             let r = fc_perf_ring_open(waking.id, Int32(cpu), pages, &ring)
             if r < 0 { return fail(r, cpu: cpu) }
-            rings.append(ring)
-            let fd = fc_perf_ring_add(switching.id, Int32(cpu), &ring)
+            wakeRings.append(ring)
+            let fd = fc_perf_ring_add(wakeup.id, Int32(cpu), &ring)
             if fd < 0 { return fail(fd, cpu: cpu) }
             extra.append(fd)
+            var switches = fc_perf_ring(fd: -1, base: nil, data_size: 0, map_size: 0)
+            let s = fc_perf_switch_ring_open(Int32(cpu), pages, &switches)
+            if s < 0 { return fail(s, cpu: cpu) }
+            switchRings.append(switches)
         }
         let fields = [fc_perf_field(type: UInt32(waking.id), offset: waking.offset),
-                      fc_perf_field(type: UInt32(switching.id), offset: switching.offset)]
-        return .success(SchedActivity(rings: rings, extraFDs: extra, fields: fields))
+                      fc_perf_field(type: UInt32(wakeup.id), offset: wakeup.offset)]
+        return .success(SchedActivity(wakeRings: wakeRings, switchRings: switchRings, extraFDs: extra, fields: fields))
     }
 
     /// Why the events cannot be used.
@@ -85,20 +104,31 @@ public final class SchedActivity {
 
     /// Calls `active` with the tid of every thread woken or put on a CPU since the
     /// previous drain (in no particular order, possibly repeated). Returns false when
-    /// some events were lost — a ring overflowed — and any thread may have run unseen.
+    /// some events were lost — a ring overflowed, the kernel throttled the tracepoints, or
+    /// a CPU's switches did not chain — and any thread may have run unseen.
     public func drain(_ active: (Int32) -> Void) -> Bool {
         var complete = true
-        for i in rings.indices {
+        func note(_ lost: Int32) {
+            guard lost != 0 else { return }
+            complete = false
+            losses[Int(lost), default: 0] += 1
+        }
+        for i in wakeRings.indices {
             var lost: Int32 = 0
             let n = fields.withUnsafeBufferPointer { fields in
                 buffer.withUnsafeMutableBufferPointer { out in
-                    fc_perf_ring_drain(&rings[i], fields.baseAddress, Int32(fields.count), out.baseAddress, Int64(out.count), &lost)
+                    fc_perf_ring_drain(&wakeRings[i], fields.baseAddress, Int32(fields.count), out.baseAddress, Int64(out.count), &lost)
                 }
             }
-            if lost != 0 {
-                complete = false
-                losses[Int(lost), default: 0] += 1
+            note(lost)
+            for j in 0..<Int(n) { active(buffer[j]) }
+        }
+        for i in switchRings.indices {
+            var lost: Int32 = 0
+            let n = buffer.withUnsafeMutableBufferPointer { out in
+                fc_perf_switch_drain(&switchRings[i], out.baseAddress, Int64(out.count), &lastIn[i], &lost)
             }
+            note(lost)
             for j in 0..<Int(n) { active(buffer[j]) }
         }
         return complete
@@ -108,7 +138,8 @@ public final class SchedActivity {
     public var lossSummary: [String] {
         let causes = [Int(FC_PERF_LOST_RECORD): "a ring was full", Int(FC_PERF_LOST_TRUNCATED): "a record made no sense",
                       Int(FC_PERF_LOST_UNKNOWN_SAMPLE): "an unknown sample", Int(FC_PERF_LOST_CAPACITY): "too many events at once",
-                      Int(FC_PERF_LOST_OTHER_RECORD): "the kernel throttled the events"]
+                      Int(FC_PERF_LOST_OTHER_RECORD): "the kernel throttled the events",
+                      Int(FC_PERF_LOST_CHAIN): "a CPU's switches did not chain"]
         return losses.sorted { $0.key < $1.key }.map { "\(causes[$0.key] ?? "cause \($0.key)") (\($0.value)×)" }
     }
     private var losses: [Int: Int] = [:]
@@ -116,8 +147,10 @@ public final class SchedActivity {
     public func close() {
         for fd in extraFDs { _ = fc_close_fd(fd) }
         extraFDs = []
-        for i in rings.indices { fc_perf_ring_close(&rings[i]) }
-        rings = []
+        for i in wakeRings.indices { fc_perf_ring_close(&wakeRings[i]) }
+        for i in switchRings.indices { fc_perf_ring_close(&switchRings[i]) }
+        wakeRings = []
+        switchRings = []
     }
 
     // MARK: - Set-up reads

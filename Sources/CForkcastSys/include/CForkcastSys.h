@@ -191,6 +191,7 @@ enum {
     FC_PERF_LOST_UNKNOWN_SAMPLE = 3,  // a sample of no listed tracepoint, or too short
     FC_PERF_LOST_CAPACITY = 4,        // `out` was too small
     FC_PERF_LOST_OTHER_RECORD = 5,    // throttling (over perf_event_max_sample_rate) or other
+    FC_PERF_LOST_CHAIN = 6,           // a CPU's switches do not chain: one was not reported
 };
 // Consumes every record written so far: for each sample of a listed tracepoint, the
 // int32 at its field's offset is appended to `out` (at most `capacity`). Returns the
@@ -200,6 +201,17 @@ enum {
 int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int field_count, int32_t *out,
                            int64_t capacity, int *lost);
 int fc_close_fd(int fd);
+// Opens a ring of the kernel's own context-switch records on `cpu`
+// (PERF_RECORD_SWITCH_CPU_WIDE from a dummy software event with context_switch set,
+// every task): unlike the sched_switch tracepoint, written from the scheduler itself, so
+// switches out of the idle task are there too. 0 or -errno.
+int fc_perf_switch_ring_open(int cpu, uint32_t data_pages, fc_perf_ring *ring);
+// Consumes the ring's records: the tid of every task switched *in* is appended to `out`.
+// `*last_in` is the tid last switched in on this CPU (-1: not known yet); every switch-in
+// record names the task it replaced, which must be that one — a record that does not
+// (the chain broken: a switch the kernel did not report) sets `*lost`
+// (FC_PERF_LOST_CHAIN), as do dropped records.
+int64_t fc_perf_switch_drain(fc_perf_ring *ring, int32_t *out, int64_t capacity, int32_t *last_in, int *lost);
 
 // ---- xz (for .gnu_debugdata, MiniDebugInfo) ------------------------------------------
 // Decodes a whole .xz stream into a buffer allocated with malloc (`*out`, free it with
