@@ -132,18 +132,8 @@ public enum Recommender {
         let perTask = threadPerTask(analysis)
         if !measured, let current = perTask.map({ (strategy: ConcurrencyStrategy.threads, workers: $0.atOnce) }) ?? currentDesign(analysis),
            current.strategy == winner, perTask != nil || current.workers == max(1, workers) {
-            let design = winner == .serial ? "serially (one working thread)"
-                : perTask.map { "a thread per task (\($0.started) threads started, about \($0.atOnce) at once: the count follows the load)" }
-                ?? "as \(winner.rawValue) × \(current.workers)"
-            let keepReason = Reason(factor: .other,
-                                    text: "It already runs \(design), which is what the evidence favours; keep the design"
-                                        + (limits.isEmpty ? "." : " and work on what limits it."),
-                                    metrics: ["current_workers": Double(current.workers)])
-            reasons = [keepReason] + limits.filter { !reasons.contains($0) } + reasons
-            reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.map(\.reason)
-                .filter { !reasons.contains($0) }
-            return Recommendation(strategy: .keep, workers: current.workers, confidence: rounded(confidence),
-                                  reasons: reasons, fixFirst: fixFirst?.reason)
+            return keepCurrentDesign(current, perTask: perTask, winner: winner, limits: limits, reasons: reasons, advice: advice,
+                                     confidence: confidence, fixFirst: fixFirst)
         }
         reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.sorted { $0.weight > $1.weight }
             .map { a in
@@ -160,14 +150,8 @@ public enum Recommender {
         // shares the machine.
         if !measured, !modelEvidence, external >= ExternalLoad.undecidedShare, let m = analysis.machine,
            m.ownRunnableShare < ExternalLoad.ownDominates {
-            let why = Reason(factor: .cpuStarvation,
-                             text: "Undecided: other programs held the CPUs — they used \(Text.num(m.otherCores)) of \(m.cores) cores — and kept the "
-                                + "working threads from a CPU \(Text.pct(external)) of their time, so the evidence for \(winner.rawValue) × \(max(1, workers)) "
-                                + "comes from a machine that was not the program's alone. Re-record on a quieter machine, or run `forkcast experiment`, "
-                                + "which measures each design side by side.",
-                             metrics: ["external_runnable_share": external, "other_share": m.otherShare])
-            return Recommendation(strategy: .undecided, workers: observed, confidence: rounded((0.1 + 0.2 * coverage) * biasFactor),
-                                  reasons: [why] + limits.filter { !reasons.contains($0) } + reasons, fixFirst: fixFirst?.reason)
+            return undecidedExternalLoad(m, external: external, winner: winner, workers: workers, limits: limits, reasons: reasons,
+                                         observed: observed, coverage: coverage, biasFactor: biasFactor, fixFirst: fixFirst)
         }
         return Recommendation(strategy: RecommendedStrategy(winner), workers: max(1, workers), confidence: rounded(confidence),
                               reasons: reasons, fixFirst: fixFirst?.reason)
@@ -245,6 +229,41 @@ public enum Recommender {
         }
         text += ". `forkcast experiment` measures it."
         return (cap, Reason(factor: .startup, text: text, metrics: ["confidence_cap": cap].merging(perTask.map { ["task_seconds": $0] } ?? [:]) { a, _ in a }))
+    }
+
+    /// A change of model read from a machine other programs kept busy, resting on time
+    /// shares only: undecided, and why.
+    static func undecidedExternalLoad(_ m: MachineUsage, external: Double, winner: ConcurrencyStrategy, workers: Int, limits: [Reason],
+                                      reasons: [Reason], observed: Int, coverage: Double, biasFactor: Double,
+                                      fixFirst: Advice?) -> Recommendation {
+        let why = Reason(factor: .cpuStarvation,
+                         text: "Undecided: other programs held the CPUs — they used \(Text.num(m.otherCores)) of \(m.cores) cores — and kept the "
+                            + "working threads from a CPU \(Text.pct(external)) of their time, so the evidence for \(winner.rawValue) × \(max(1, workers)) "
+                            + "comes from a machine that was not the program's alone. Re-record on a quieter machine, or run `forkcast experiment`, "
+                            + "which measures each design side by side.",
+                         metrics: ["external_runnable_share": external, "other_share": m.otherShare])
+        return Recommendation(strategy: .undecided, workers: observed, confidence: rounded((0.1 + 0.2 * coverage) * biasFactor),
+                              reasons: [why] + limits.filter { !reasons.contains($0) } + reasons, fixFirst: fixFirst?.reason)
+    }
+
+    /// Advice to run as the program already runs is no change of model: keep, and say
+    /// that the evidence favours the design it has.
+    static func keepCurrentDesign(_ current: (strategy: ConcurrencyStrategy, workers: Int), perTask: (started: Int, atOnce: Int)?,
+                                  winner: ConcurrencyStrategy, limits: [Reason], reasons: [Reason], advice: [Advice],
+                                  confidence: Double, fixFirst: Advice?) -> Recommendation {
+        var reasons = reasons
+        let design = winner == .serial ? "serially (one working thread)"
+            : perTask.map { "a thread per task (\($0.started) threads started, about \($0.atOnce) at once: the count follows the load)" }
+            ?? "as \(winner.rawValue) × \(current.workers)"
+        let keepReason = Reason(factor: .other,
+                                text: "It already runs \(design), which is what the evidence favours; keep the design"
+                                    + (limits.isEmpty ? "." : " and work on what limits it."),
+                                metrics: ["current_workers": Double(current.workers)])
+        reasons = [keepReason] + limits.filter { !reasons.contains($0) } + reasons
+        reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.map(\.reason)
+            .filter { !reasons.contains($0) }
+        return Recommendation(strategy: .keep, workers: current.workers, confidence: rounded(confidence),
+                              reasons: reasons, fixFirst: fixFirst?.reason)
     }
 
     static func rounded(_ x: Double) -> Double { (min(0.95, max(0.05, x)) * 100).rounded() / 100 }
