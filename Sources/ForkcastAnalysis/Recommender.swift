@@ -75,19 +75,8 @@ public enum Recommender {
         let limits = limiters(analysis, work: work)
         guard let winner = ConcurrencyStrategy.allCases.filter({ votes[$0] != nil })
             .max(by: { votes[$0]! < votes[$1]! }) else {
-            var reasons = limits
-            let parallelism = analysis.overall?.parallelism ?? 0
-            reasons.append(Reason(factor: .other,
-                                  text: "No rule found evidence that another concurrency model would speed this up (achieved parallelism "
-                                    + "\(Text.num(parallelism)) on \(cores) cores); keep the current design"
-                                    + (limits.isEmpty ? "." : " and work on what limits it."),
-                                  metrics: ["parallelism": parallelism]))
-            reasons += advice.map(\.reason).filter { !reasons.contains($0) }
-            if let bias { reasons.append(bias.reason) }
-            let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
-            return Recommendation(strategy: .keep, workers: observed,
-                                  confidence: rounded((0.3 + 0.4 * strength) * (0.5 + 0.5 * coverage) * biasFactor),
-                                  reasons: reasons, fixFirst: fixFirst?.reason)
+            return keepWithoutVotes(analysis, advice: advice, limits: limits, bias: bias, observed: observed, coverage: coverage,
+                                    biasFactor: biasFactor, fixFirst: fixFirst)
         }
         let total = votes.values.reduce(0, +)
         var confidence = votes[winner]! / max(total, 1e-9)
@@ -101,21 +90,8 @@ public enum Recommender {
         // which no model fixes): keep the design, say what limits it.
         let modelEvidence = agreeing.contains { modelFactors.contains($0.reason.factor) }
         if eventDriven && !modelEvidence {
-            var reasons = limits
-            reasons.append(Reason(factor: .other,
-                                  text: "Event-driven: the workload waits for connections and requests, so its concurrency follows its clients; "
-                                    + "no evidence here (GIL, IPC cost, a measurement) that another model would do better. Keep the design"
-                                    + (limits.isEmpty ? "." : " and work on what limits it.")))
-            reasons += advice.map { a in
-                var r = a.reason
-                if a.strategy != nil && a.weight > 0 { r.text = "Not advised (\(a.strategy!.rawValue)): " + r.text }
-                return r
-            }.filter { !reasons.contains($0) }
-            if let bias { reasons.append(bias.reason) }
-            let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
-            return Recommendation(strategy: .keep, workers: observed,
-                                  confidence: rounded((0.45 + 0.35 * strength) * (0.5 + 0.5 * coverage) * biasFactor),
-                                  reasons: reasons, fixFirst: fixFirst?.reason)
+            return keepEventDriven(advice: advice, limits: limits, bias: bias, observed: observed, coverage: coverage,
+                                   biasFactor: biasFactor, fixFirst: fixFirst)
         }
 
         var extra: [Reason] = []
@@ -136,35 +112,9 @@ public enum Recommender {
                                   analysis.processes.filter { $0.role == .worker && !$0.idle }.count,
                                   Jobs.runner(in: analysis.processes)?.jobs.count ?? 0)
         if winner == .processes && workerProcesses == 0 && !measured {
-            // The task size, where the pool's queue traffic shows it, says how much a round
-            // trip per task would weigh; the bytes pickled per task are not visible here.
-            let tasks = analysis.findings.first { $0.id == "pool.tasks" }
-            let perTask = tasks?.metrics["task_seconds"]
-            let cap: Double
-            var text = "This recording ran the work on threads: it cannot see what processes would add (pickling arguments and "
-                + "results, starting workers, a round trip per task)"
-            if let perTask, (tasks?.metrics["tasks_lower_bound"] ?? 0) > 0 {
-                // An upper bound on the task size says nothing about how small the tasks were.
-                cap = 0.7
-                text += "; its workers seldom waited for work, so its tasks were not all seen: at most \(Text.secs(perTask)) of work each"
-            } else if let perTask, let seen = tasks?.metrics["tasks_seen"] {
-                if perTask < 0.02 {
-                    cap = 0.5
-                    text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each — short enough that a pickle round trip per task can cost as much"
-                } else if perTask >= 0.1 {
-                    cap = 0.85
-                    text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each, long next to a round trip, but what each passes is not visible"
-                } else {
-                    cap = 0.7
-                    text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each"
-                }
-            } else {
-                cap = 0.6
-                text += "; the task size is not visible either"
-            }
-            text += ". `forkcast experiment` measures it."
+            let (cap, reason) = processesFromThreadsCap(analysis)
             if confidence > cap { confidence = cap }
-            extra.append(Reason(factor: .startup, text: text, metrics: ["confidence_cap": cap].merging(perTask.map { ["task_seconds": $0] } ?? [:]) { a, _ in a }))
+            extra.append(reason)
         }
         confidence = min(0.95, max(0.05, confidence))
 
@@ -182,18 +132,8 @@ public enum Recommender {
         let perTask = threadPerTask(analysis)
         if !measured, let current = perTask.map({ (strategy: ConcurrencyStrategy.threads, workers: $0.atOnce) }) ?? currentDesign(analysis),
            current.strategy == winner, perTask != nil || current.workers == max(1, workers) {
-            let design = winner == .serial ? "serially (one working thread)"
-                : perTask.map { "a thread per task (\($0.started) threads started, about \($0.atOnce) at once: the count follows the load)" }
-                ?? "as \(winner.rawValue) × \(current.workers)"
-            let keepReason = Reason(factor: .other,
-                                    text: "It already runs \(design), which is what the evidence favours; keep the design"
-                                        + (limits.isEmpty ? "." : " and work on what limits it."),
-                                    metrics: ["current_workers": Double(current.workers)])
-            reasons = [keepReason] + limits.filter { !reasons.contains($0) } + reasons
-            reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.map(\.reason)
-                .filter { !reasons.contains($0) }
-            return Recommendation(strategy: .keep, workers: current.workers, confidence: rounded(confidence),
-                                  reasons: reasons, fixFirst: fixFirst?.reason)
+            return keepCurrentDesign(current, perTask: perTask, winner: winner, limits: limits, reasons: reasons, advice: advice,
+                                     confidence: confidence, fixFirst: fixFirst)
         }
         reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.sorted { $0.weight > $1.weight }
             .map { a in
@@ -210,16 +150,119 @@ public enum Recommender {
         // shares the machine.
         if !measured, !modelEvidence, external >= ExternalLoad.undecidedShare, let m = analysis.machine,
            m.ownRunnableShare < ExternalLoad.ownDominates {
-            let why = Reason(factor: .cpuStarvation,
-                             text: "Undecided: other programs held the CPUs — they used \(Text.num(m.otherCores)) of \(m.cores) cores — and kept the "
-                                + "working threads from a CPU \(Text.pct(external)) of their time, so the evidence for \(winner.rawValue) × \(max(1, workers)) "
-                                + "comes from a machine that was not the program's alone. Re-record on a quieter machine, or run `forkcast experiment`, "
-                                + "which measures each design side by side.",
-                             metrics: ["external_runnable_share": external, "other_share": m.otherShare])
-            return Recommendation(strategy: .undecided, workers: observed, confidence: rounded((0.1 + 0.2 * coverage) * biasFactor),
-                                  reasons: [why] + limits.filter { !reasons.contains($0) } + reasons, fixFirst: fixFirst?.reason)
+            return undecidedExternalLoad(m, external: external, winner: winner, workers: workers, limits: limits, reasons: reasons,
+                                         observed: observed, coverage: coverage, biasFactor: biasFactor, fixFirst: fixFirst)
         }
         return Recommendation(strategy: RecommendedStrategy(winner), workers: max(1, workers), confidence: rounded(confidence),
+                              reasons: reasons, fixFirst: fixFirst?.reason)
+    }
+
+    /// No rule voted for a model: keep the design, and say what limits it.
+    static func keepWithoutVotes(_ analysis: Analysis, advice: [Advice], limits: [Reason], bias: (share: Double, reason: Reason)?,
+                                 observed: Int, coverage: Double, biasFactor: Double, fixFirst: Advice?) -> Recommendation {
+        let cores = analysis.cores
+        var reasons = limits
+        let parallelism = analysis.overall?.parallelism ?? 0
+        reasons.append(Reason(factor: .other,
+                              text: "No rule found evidence that another concurrency model would speed this up (achieved parallelism "
+                                + "\(Text.num(parallelism)) on \(cores) cores); keep the current design"
+                                + (limits.isEmpty ? "." : " and work on what limits it."),
+                              metrics: ["parallelism": parallelism]))
+        reasons += advice.map(\.reason).filter { !reasons.contains($0) }
+        if let bias { reasons.append(bias.reason) }
+        let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
+        return Recommendation(strategy: .keep, workers: observed,
+                              confidence: rounded((0.3 + 0.4 * strength) * (0.5 + 0.5 * coverage) * biasFactor),
+                              reasons: reasons, fixFirst: fixFirst?.reason)
+    }
+
+    /// An event-driven program whose only case for a change is the task type (or a lock,
+    /// which no model fixes): keep the design, say what limits it.
+    static func keepEventDriven(advice: [Advice], limits: [Reason], bias: (share: Double, reason: Reason)?, observed: Int, coverage: Double,
+                                biasFactor: Double, fixFirst: Advice?) -> Recommendation {
+        var reasons = limits
+        reasons.append(Reason(factor: .other,
+                              text: "Event-driven: the workload waits for connections and requests, so its concurrency follows its clients; "
+                                + "no evidence here (GIL, IPC cost, a measurement) that another model would do better. Keep the design"
+                                + (limits.isEmpty ? "." : " and work on what limits it.")))
+        reasons += advice.map { a in
+            var r = a.reason
+            if a.strategy != nil && a.weight > 0 { r.text = "Not advised (\(a.strategy!.rawValue)): " + r.text }
+            return r
+        }.filter { !reasons.contains($0) }
+        if let bias { reasons.append(bias.reason) }
+        let strength = limits.first.map { min(1, ($0.metrics["share"] ?? 0) / 0.5) } ?? 0
+        return Recommendation(strategy: .keep, workers: observed,
+                              confidence: rounded((0.45 + 0.35 * strength) * (0.5 + 0.5 * coverage) * biasFactor),
+                              reasons: reasons, fixFirst: fixFirst?.reason)
+    }
+
+    /// A threads recording sees neither pickling nor process start-up: advice for processes
+    /// from it rests on the task size, which it can only estimate. The most confidence it
+    /// may have, and the reason saying so.
+    static func processesFromThreadsCap(_ analysis: Analysis) -> (cap: Double, reason: Reason) {
+        // The task size, where the pool's queue traffic shows it, says how much a round
+        // trip per task would weigh; the bytes pickled per task are not visible here.
+        let tasks = analysis.findings.first { $0.id == "pool.tasks" }
+        let perTask = tasks?.metrics["task_seconds"]
+        let cap: Double
+        var text = "This recording ran the work on threads: it cannot see what processes would add (pickling arguments and "
+            + "results, starting workers, a round trip per task)"
+        if let perTask, (tasks?.metrics["tasks_lower_bound"] ?? 0) > 0 {
+            // An upper bound on the task size says nothing about how small the tasks were.
+            cap = 0.7
+            text += "; its workers seldom waited for work, so its tasks were not all seen: at most \(Text.secs(perTask)) of work each"
+        } else if let perTask, let seen = tasks?.metrics["tasks_seen"] {
+            if perTask < 0.02 {
+                cap = 0.5
+                text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each — short enough that a pickle round trip per task can cost as much"
+            } else if perTask >= 0.1 {
+                cap = 0.85
+                text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each, long next to a round trip, but what each passes is not visible"
+            } else {
+                cap = 0.7
+                text += "; its \(Int(seen)) tasks did about \(Text.secs(perTask)) of work each"
+            }
+        } else {
+            cap = 0.6
+            text += "; the task size is not visible either"
+        }
+        text += ". `forkcast experiment` measures it."
+        return (cap, Reason(factor: .startup, text: text, metrics: ["confidence_cap": cap].merging(perTask.map { ["task_seconds": $0] } ?? [:]) { a, _ in a }))
+    }
+
+    /// A change of model read from a machine other programs kept busy, resting on time
+    /// shares only: undecided, and why.
+    static func undecidedExternalLoad(_ m: MachineUsage, external: Double, winner: ConcurrencyStrategy, workers: Int, limits: [Reason],
+                                      reasons: [Reason], observed: Int, coverage: Double, biasFactor: Double,
+                                      fixFirst: Advice?) -> Recommendation {
+        let why = Reason(factor: .cpuStarvation,
+                         text: "Undecided: other programs held the CPUs — they used \(Text.num(m.otherCores)) of \(m.cores) cores — and kept the "
+                            + "working threads from a CPU \(Text.pct(external)) of their time, so the evidence for \(winner.rawValue) × \(max(1, workers)) "
+                            + "comes from a machine that was not the program's alone. Re-record on a quieter machine, or run `forkcast experiment`, "
+                            + "which measures each design side by side.",
+                         metrics: ["external_runnable_share": external, "other_share": m.otherShare])
+        return Recommendation(strategy: .undecided, workers: observed, confidence: rounded((0.1 + 0.2 * coverage) * biasFactor),
+                              reasons: [why] + limits.filter { !reasons.contains($0) } + reasons, fixFirst: fixFirst?.reason)
+    }
+
+    /// Advice to run as the program already runs is no change of model: keep, and say
+    /// that the evidence favours the design it has.
+    static func keepCurrentDesign(_ current: (strategy: ConcurrencyStrategy, workers: Int), perTask: (started: Int, atOnce: Int)?,
+                                  winner: ConcurrencyStrategy, limits: [Reason], reasons: [Reason], advice: [Advice],
+                                  confidence: Double, fixFirst: Advice?) -> Recommendation {
+        var reasons = reasons
+        let design = winner == .serial ? "serially (one working thread)"
+            : perTask.map { "a thread per task (\($0.started) threads started, about \($0.atOnce) at once: the count follows the load)" }
+            ?? "as \(winner.rawValue) × \(current.workers)"
+        let keepReason = Reason(factor: .other,
+                                text: "It already runs \(design), which is what the evidence favours; keep the design"
+                                    + (limits.isEmpty ? "." : " and work on what limits it."),
+                                metrics: ["current_workers": Double(current.workers)])
+        reasons = [keepReason] + limits.filter { !reasons.contains($0) } + reasons
+        reasons += advice.filter { $0.strategy != nil && $0.strategy != winner && $0.weight > 0 }.map(\.reason)
+            .filter { !reasons.contains($0) }
+        return Recommendation(strategy: .keep, workers: current.workers, confidence: rounded(confidence),
                               reasons: reasons, fixFirst: fixFirst?.reason)
     }
 

@@ -67,150 +67,30 @@ public struct ExperimentRunner: Sendable {
         }
 
         try probeInterpreters(&plan, dir: runsDir, notes: &notes)
-        var configs = plan.configurations
-        var runs: [ExperimentRun] = []
-        var analyses: [Configuration: Analysis] = [:]
-        var baselineOutput: String?
-        let baselineConfig = configs.first { $0.strategy == .serial } ?? configs.first!
-        let started = Date()
-        var interrupted = false
-        var notVaried = false
-        var counts: [Configuration: Int] = [:]
-        var index = 0
-        var planned = plan.firstBatch.count + plan.recordedRuns(configs).count
-        let isSwap = plan.strategyPlugin is PythonExecutorSwapStrategy
-        if let note = Self.hybridSkippedNote(plan) { notes.append(note) }
-
-        /// Runs `items` in order; false when the experiment must stop (Ctrl-C, or a command that cannot start).
-        func execute(_ items: [ScheduledRun]) throws -> Bool {
-            for var item in items {
-                if stop.isStopped { interrupted = true; return false }
-                let c = item.configuration
-                if item.kind == .measured { item.repetition = counts[c, default: 0]; counts[c, default: 0] += 1 }
-                var workload = plan.workload
-                if let py = c.python, let prefix = plan.interpreterCommands[py] {
-                    workload.command = PythonInterpreters.substitute(workload.command, interpreter: prefix)
-                }
-                let specs = try plan.strategyPlugin.launchSpecs(for: workload, strategy: c.strategy.rawValue, workers: c.workers)
-                guard var spec = specs.first else { throw ExperimentError("\(plan.strategyPlugin.descriptor.name) gave no command for \(c)") }
-                let label = Self.label(index, c, item.kind, item.repetition)
-                let swapReport = runsDir.appendingPathComponent("\(label).swaps")
-                spec.environment["FORKCAST_SWAP_REPORT"] = swapReport.path
-
-                var run: ExperimentRun
-                if item.kind == .recorded {
-                    run = recordRun(spec, c, item, index, plan: plan, dir: runsDir, label: label, analyses: &analyses, notes: &notes)
-                } else {
-                    let m = measure?(spec, c, item) ?? launcher.run(spec, timeout: plan.timeout, stop: stop, outputDirectory: runsDir, label: label)
-                    run = Self.measuredRun(m, spec: spec, c, item, index, plan: plan)
-                    if let check = plan.outputCheck, m.outcome == .ok {
-                        let text = check.normalize(m.stdout)
-                        run.stdoutDigest = OutputCheck.digest(text)
-                        if c == baselineConfig && baselineOutput == nil { baselineOutput = text }
-                        if let base = baselineOutput { run.outputMatchesBaseline = (text == base) }
-                    }
-                }
-                run.python = c.python
-                if isSwap { run.swaps = PythonSwapHook.readReport(swapReport) ?? [] }
-                runs.append(run)
-                if run.outcome == .interrupted { interrupted = true }
-                index += 1
-                let elapsed = Date().timeIntervalSince(started)
-                planned = max(planned, index)
-                let eta = elapsed / Double(index) * Double(planned - index)
-                progress?(ExperimentProgress(done: index, total: planned, run: run, etaSeconds: eta, kind: item.kind))
-                if index == 1 && run.outcome == .notStarted {
-                    // The very first run could not start: every other run would fail the same way.
-                    throw ExperimentError(run.error ?? "the command cannot start")
-                }
-                // Nothing swapped in the first completed run: every strategy would run the same code.
-                if isSwap && !notVaried && runs.filter({ $0.outcome == .ok && !$0.recorded }).count == 1 && run.outcome == .ok && (run.swaps ?? []).isEmpty {
-                    notVaried = true
-                    log?(ExperimentSummarizer.notVariedSwapReason)
-                    return false
-                }
-                if interrupted { return false }
-            }
-            return true
-        }
-
-        // The first batch, then rounds of just the contenders until decided.
-        var roundNext = plan.repeatCount
-        var roundsAdded = 0
-        var roundLog: [String] = []
-        var limit: String?
-        var workerCounts = plan.workers
-        if try execute(plan.firstBatch) {
-            while true {
-                let summary = ExperimentSummarizer.summarize(configurations: configs, runs: runs, seed: plan.seed)
-                guard let decision = ExperimentDecider.decide(summary: summary, runs: runs, equivalence: plan.equivalence, seed: plan.seed) else { break }
-                let perRound = Self.meanWall(runs)
-                func budgetRounds(_ wanted: Int, _ configsPerRound: Int) -> Int {
-                    guard let budget = plan.budgetSeconds else { return wanted }
-                    // Runs are sequential, so the time spent is at least the sum of their walls.
-                    let spent = max(Date().timeIntervalSince(started), runs.reduce(0) { $0 + $1.wallSeconds })
-                    let left = budget - spent
-                    let cost = max(perRound * Double(configsPerRound), 1e-3)
-                    return min(wanted, max(0, Int(left / cost)))
-                }
-                if plan.extendWorkers, let ext = Self.extensionStep(plan: plan, summary: summary, decision: decision, runs: runs,
-                                                                    counts: workerCounts, configs: configs) {
-                    let members = configs.filter { decision.contenders.contains($0.ref) } + ext.new
-                    let n = budgetRounds(plan.repeatCount, members.count)
-                    if n >= min(3, plan.repeatCount) {
-                        configs += ext.new
-                        workerCounts.append(ext.workers)
-                        let line = "\(ext.why): \(n) rounds of \(members.map(\.description).joined(separator: ", "))"
-                        roundLog.append(line)
-                        log?(line)
-                        planned += n * members.count + plan.recordedRuns(ext.new).count
-                        roundsAdded += n
-                        let ok = try execute(ExperimentPlan.rounds(members, from: roundNext, count: n, firstRepetition: 0))
-                        roundNext += n
-                        if !ok { break }
-                        continue
-                    }
-                }
-                if decision.decided { break }
-                let leaderRounds = counts[configs.first { $0.ref == decision.leader } ?? baselineConfig, default: 0]
-                let remaining = plan.maxRepeat - leaderRounds
-                if remaining <= 0 { limit = "after \(leaderRounds) rounds (--max-repeat \(plan.maxRepeat))"; break }
-                let members = configs.filter { decision.contenders.contains($0.ref) }
-                let wanted = min(remaining, max(2, min(decision.roundsLikelyNeeded ?? remaining, plan.repeatCount)))
-                let k = budgetRounds(wanted, members.count)
-                if k < 1 { limit = "at the time budget (--budget \(Formatting.seconds(plan.budgetSeconds ?? 0)))"; break }
-                let other = decision.closestOpen?.configuration.name ?? "the others"
-                let line = "\(decision.leader.name) vs \(other) undecided: \(k) more round\(k == 1 ? "" : "s")"
-                roundLog.append(line)
-                log?(line)
-                planned += k * members.count
-                roundsAdded += k
-                let ok = try execute(ExperimentPlan.rounds(members, from: roundNext, count: k, firstRepetition: 0))
-                roundNext += k
-                if !ok { break }
-            }
-        }
-        if !interrupted && !notVaried { _ = try execute(plan.recordedRuns(configs)) }
+        let session = Session(self, plan: plan, runsDir: runsDir, notes: notes)
+        if let note = Self.hybridSkippedNote(plan) { session.notes.append(note) }
+        try session.runRounds()
+        if !session.interrupted && !session.notVaried { _ = try session.execute(plan.recordedRuns(session.configs)) }
         teardownDone = true
-        if let failure = runShell(plan.teardown, plan: plan, label: "teardown", dir: runsDir) { notes.append(failure) }
+        if let failure = runShell(plan.teardown, plan: plan, label: "teardown", dir: runsDir) { session.notes.append(failure) }
 
         // Runs measured before the baseline's output was known are compared now.
-        if let base = baselineOutput, let check = plan.outputCheck { Self.compareLateOutputs(&runs, with: base, check: check, dir: runsDir) }
-        if plan.outputCheck != nil && baselineOutput == nil {
-            notes.append("output check skipped: \(baselineConfig) has no successful run to compare with")
-        } else if plan.outputCheck != nil && baselineConfig.strategy != .serial {
-            notes.append("output compared with \(baselineConfig)'s (serial was not run)")
+        if let base = session.baselineOutput, let check = plan.outputCheck { Self.compareLateOutputs(&session.runs, with: base, check: check, dir: runsDir) }
+        if plan.outputCheck != nil && session.baselineOutput == nil {
+            session.notes.append("output check skipped: \(session.baselineConfig) has no successful run to compare with")
+        } else if plan.outputCheck != nil && session.baselineConfig.strategy != .serial {
+            session.notes.append("output compared with \(session.baselineConfig)'s (serial was not run)")
         }
-        if interrupted { notes.append("interrupted: \(runs.count) of \(planned) runs completed") }
+        if session.interrupted { session.notes.append("interrupted: \(session.runs.count) of \(session.planned) runs completed") }
 
-        let fullSetup = Self.setup(plan, workers: workerCounts, started: started)
-        var result = ExperimentSummarizer.assemble(setup: fullSetup, configurations: configs, runs: runs, analyses: analyses,
-                                                   seed: plan.seed, interrupted: interrupted, notes: notes,
-                                                   equivalence: plan.equivalence, limit: limit, notVaried: notVaried,
-                                                   hybrid: isSwap ? { HybridSplit.split(workers: $0, cores: plan.cores, threadsOverride: plan.hybridThreads) } : nil)
-        result.rounds = roundNext
-        result.roundsAdded = roundsAdded
-        result.roundLog = roundLog
+        let fullSetup = Self.setup(plan, workers: session.workerCounts, started: session.started)
+        var result = ExperimentSummarizer.assemble(setup: fullSetup, configurations: session.configs, runs: session.runs, analyses: session.analyses,
+                                                   seed: plan.seed, interrupted: session.interrupted, notes: session.notes,
+                                                   equivalence: plan.equivalence, limit: session.limit, notVaried: session.notVaried,
+                                                   hybrid: session.isSwap ? { HybridSplit.split(workers: $0, cores: plan.cores, threadsOverride: plan.hybridThreads) } : nil)
+        result.rounds = session.roundNext
+        result.roundsAdded = session.roundsAdded
+        result.roundLog = session.roundLog
         return result
     }
 
@@ -289,6 +169,155 @@ public struct ExperimentRunner: Sendable {
         fullSetup.hybridThreads = plan.hybridThreads
         fullSetup.pythons = plan.pythons.isEmpty ? nil : plan.pythons
         return fullSetup
+    }
+
+    /// One experiment as it runs: the runs so far, each configuration's count, the
+    /// baseline's output, the rounds added and why, and whether to stop.
+    private final class Session {
+        let runner: ExperimentRunner
+        let plan: ExperimentPlan
+        let runsDir: URL
+        let baselineConfig: Configuration
+        let started = Date()
+        let isSwap: Bool
+        var configs: [Configuration]
+        var workerCounts: [Int]
+        var runs: [ExperimentRun] = []
+        var analyses: [Configuration: Analysis] = [:]
+        var notes: [String]
+        var baselineOutput: String?
+        var interrupted = false
+        var notVaried = false
+        var counts: [Configuration: Int] = [:]
+        var index = 0
+        var planned: Int
+        var roundNext: Int
+        var roundsAdded = 0
+        var roundLog: [String] = []
+        var limit: String?
+
+        init(_ runner: ExperimentRunner, plan: ExperimentPlan, runsDir: URL, notes: [String]) {
+            self.runner = runner
+            self.plan = plan
+            self.runsDir = runsDir
+            self.notes = notes
+            configs = plan.configurations
+            baselineConfig = configs.first { $0.strategy == .serial } ?? configs.first!
+            isSwap = plan.strategyPlugin is PythonExecutorSwapStrategy
+            workerCounts = plan.workers
+            planned = plan.firstBatch.count + plan.recordedRuns(configs).count
+            roundNext = plan.repeatCount
+        }
+
+    /// Runs `items` in order; false when the experiment must stop (Ctrl-C, or a command that cannot start).
+    func execute(_ items: [ScheduledRun]) throws -> Bool {
+        for var item in items {
+            if runner.stop.isStopped { interrupted = true; return false }
+            let c = item.configuration
+            if item.kind == .measured { item.repetition = counts[c, default: 0]; counts[c, default: 0] += 1 }
+            var workload = plan.workload
+            if let py = c.python, let prefix = plan.interpreterCommands[py] {
+                workload.command = PythonInterpreters.substitute(workload.command, interpreter: prefix)
+            }
+            let specs = try plan.strategyPlugin.launchSpecs(for: workload, strategy: c.strategy.rawValue, workers: c.workers)
+            guard var spec = specs.first else { throw ExperimentError("\(plan.strategyPlugin.descriptor.name) gave no command for \(c)") }
+            let label = ExperimentRunner.label(index, c, item.kind, item.repetition)
+            let swapReport = runsDir.appendingPathComponent("\(label).swaps")
+            spec.environment["FORKCAST_SWAP_REPORT"] = swapReport.path
+
+            var run: ExperimentRun
+            if item.kind == .recorded {
+                run = runner.recordRun(spec, c, item, index, plan: plan, dir: runsDir, label: label, analyses: &analyses, notes: &notes)
+            } else {
+                let m = runner.measure?(spec, c, item) ?? runner.launcher.run(spec, timeout: plan.timeout, stop: runner.stop, outputDirectory: runsDir, label: label)
+                run = ExperimentRunner.measuredRun(m, spec: spec, c, item, index, plan: plan)
+                if let check = plan.outputCheck, m.outcome == .ok {
+                    let text = check.normalize(m.stdout)
+                    run.stdoutDigest = OutputCheck.digest(text)
+                    if c == baselineConfig && baselineOutput == nil { baselineOutput = text }
+                    if let base = baselineOutput { run.outputMatchesBaseline = (text == base) }
+                }
+            }
+            run.python = c.python
+            if isSwap { run.swaps = PythonSwapHook.readReport(swapReport) ?? [] }
+            runs.append(run)
+            if run.outcome == .interrupted { interrupted = true }
+            index += 1
+            let elapsed = Date().timeIntervalSince(started)
+            planned = max(planned, index)
+            let eta = elapsed / Double(index) * Double(planned - index)
+            runner.progress?(ExperimentProgress(done: index, total: planned, run: run, etaSeconds: eta, kind: item.kind))
+            if index == 1 && run.outcome == .notStarted {
+                // The very first run could not start: every other run would fail the same way.
+                throw ExperimentError(run.error ?? "the command cannot start")
+            }
+            // Nothing swapped in the first completed run: every strategy would run the same code.
+            if isSwap && !notVaried && runs.filter({ $0.outcome == .ok && !$0.recorded }).count == 1 && run.outcome == .ok && (run.swaps ?? []).isEmpty {
+                notVaried = true
+                runner.log?(ExperimentSummarizer.notVariedSwapReason)
+                return false
+            }
+            if interrupted { return false }
+        }
+        return true
+    }
+
+
+        /// The first batch, then rounds of just the contenders until decided: more worker
+        /// counts while the work waits, more rounds while undecided, within --max-repeat and
+        /// --budget.
+        func runRounds() throws {
+        if try execute(plan.firstBatch) {
+            while true {
+                let summary = ExperimentSummarizer.summarize(configurations: configs, runs: runs, seed: plan.seed)
+                guard let decision = ExperimentDecider.decide(summary: summary, runs: runs, equivalence: plan.equivalence, seed: plan.seed) else { break }
+                let perRound = ExperimentRunner.meanWall(runs)
+                func budgetRounds(_ wanted: Int, _ configsPerRound: Int) -> Int {
+                    guard let budget = plan.budgetSeconds else { return wanted }
+                    // Runs are sequential, so the time spent is at least the sum of their walls.
+                    let spent = max(Date().timeIntervalSince(started), runs.reduce(0) { $0 + $1.wallSeconds })
+                    let left = budget - spent
+                    let cost = max(perRound * Double(configsPerRound), 1e-3)
+                    return min(wanted, max(0, Int(left / cost)))
+                }
+                if plan.extendWorkers, let ext = ExperimentRunner.extensionStep(plan: plan, summary: summary, decision: decision, runs: runs,
+                                                                    counts: workerCounts, configs: configs) {
+                    let members = configs.filter { decision.contenders.contains($0.ref) } + ext.new
+                    let n = budgetRounds(plan.repeatCount, members.count)
+                    if n >= min(3, plan.repeatCount) {
+                        configs += ext.new
+                        workerCounts.append(ext.workers)
+                        let line = "\(ext.why): \(n) rounds of \(members.map(\.description).joined(separator: ", "))"
+                        roundLog.append(line)
+                        runner.log?(line)
+                        planned += n * members.count + plan.recordedRuns(ext.new).count
+                        roundsAdded += n
+                        let ok = try execute(ExperimentPlan.rounds(members, from: roundNext, count: n, firstRepetition: 0))
+                        roundNext += n
+                        if !ok { break }
+                        continue
+                    }
+                }
+                if decision.decided { break }
+                let leaderRounds = counts[configs.first { $0.ref == decision.leader } ?? baselineConfig, default: 0]
+                let remaining = plan.maxRepeat - leaderRounds
+                if remaining <= 0 { limit = "after \(leaderRounds) rounds (--max-repeat \(plan.maxRepeat))"; break }
+                let members = configs.filter { decision.contenders.contains($0.ref) }
+                let wanted = min(remaining, max(2, min(decision.roundsLikelyNeeded ?? remaining, plan.repeatCount)))
+                let k = budgetRounds(wanted, members.count)
+                if k < 1 { limit = "at the time budget (--budget \(Formatting.seconds(plan.budgetSeconds ?? 0)))"; break }
+                let other = decision.closestOpen?.configuration.name ?? "the others"
+                let line = "\(decision.leader.name) vs \(other) undecided: \(k) more round\(k == 1 ? "" : "s")"
+                roundLog.append(line)
+                runner.log?(line)
+                planned += k * members.count
+                roundsAdded += k
+                let ok = try execute(ExperimentPlan.rounds(members, from: roundNext, count: k, firstRepetition: 0))
+                roundNext += k
+                if !ok { break }
+            }
+        }
+        }
     }
 
     /// The mean wall time of the measured runs so far (the cost of one more run).

@@ -14,7 +14,9 @@ final class KillTests: XCTestCase {
         let program = try Fixtures.cProgram("thread_churn")
         let out = Fixtures.scratch.appendingPathComponent("sigkill-\(UUID().uuidString.prefix(8)).json").path
         for round in 0..<3 {
-            let forkcastPid = try spawn(forkcast, ["record", "-q", "--rate", "1000", "-o", out, "--", program, "30", "16"])
+            let recorder = try BackgroundProgram([forkcast, "record", "-q", "--rate", "1000", "-o", out, "--", program, "30", "16"],
+                                                 stdout: .null, stderr: .null)
+            let forkcastPid = recorder.pid
             // The target is forkcast's child; wait until forkcast traces it (TracerPid is the
             // tracer *thread*'s id, one of forkcast's threads) and has sampled a while.
             var target: Int32 = 0
@@ -23,12 +25,11 @@ final class KillTests: XCTestCase {
                 let forkcastThreads = Set(Proc.threads(of: forkcastPid).map(\.tid))
                 return target > 0 && Proc.threads(of: target).contains { forkcastThreads.contains($0.tracer) }
             }, "round \(round): forkcast never attached")
-            guard target > 0 else { kill(forkcastPid, SIGKILL); reap(forkcastPid); return }
+            guard target > 0 else { recorder.stop(); return }
             usleep(useconds_t(300_000 + 200_000 * round))  // a different moment of the sampling cycle each round
 
             kill(forkcastPid, SIGKILL)
-            let status = reap(forkcastPid)
-            XCTAssertEqual(status & 0x7f, SIGKILL, "forkcast did not die of SIGKILL")
+            XCTAssertEqual(recorder.wait(), 128 + SIGKILL, "forkcast did not die of SIGKILL")
 
             // forkcast has exited, so the kernel has already detached it (exit_ptrace runs before
             // the tracer becomes a zombie). No thread is traced, none is in a stop.
@@ -56,7 +57,9 @@ final class KillTests: XCTestCase {
         let program = try Fixtures.cProgram("thread_churn")
         for signal in [SIGTERM, SIGINT] {
             let out = Fixtures.scratch.appendingPathComponent("signalled-\(signal)-\(UUID().uuidString.prefix(6)).json.gz").path
-            let forkcastPid = try spawn(forkcast, ["record", "-q", "--rate", "500", "-o", out, "--", program, "8", "8"])
+            let recorder = try BackgroundProgram([forkcast, "record", "-q", "--rate", "500", "-o", out, "--", program, "8", "8"],
+                                                 stdout: .null, stderr: .null)
+            let forkcastPid = recorder.pid
             var target: Int32 = 0
             XCTAssertTrue(waitUntil(20) {
                 target = Proc.children(of: forkcastPid).first ?? 0
@@ -65,7 +68,7 @@ final class KillTests: XCTestCase {
             }, "signal \(signal): forkcast never attached")
             usleep(700_000)
             kill(forkcastPid, signal)
-            reap(forkcastPid)
+            recorder.wait()
             let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
             XCTAssertEqual(profile.recording.endReason, signal == SIGTERM ? "terminated" : "interrupted")
             XCTAssertGreaterThan(profile.stats.samplesTaken, 0)

@@ -3,7 +3,8 @@ import XCTest
 
 // Running processes in tests, once for every test target: the `forkcast` binary as the
 // user runs it (`CLI`), other programs (`Fixtures.run`, `Tools`), and a process's /proc
-// state for tests that watch a target (`Proc`, `spawn`, `reap`, `waitUntil`).
+// state for tests that watch a target (`Proc`, `waitUntil`), and programs kept running
+// while a test watches them (`BackgroundProgram`).
 
 extension Fixtures.RunResult {
     /// Asserts the run failed the way every bad input must: a non-zero exit (not a
@@ -121,31 +122,6 @@ public func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         usleep(10_000)
     }
     return condition()
-}
-
-/// Starts a program with posix_spawn, stdin/stdout/stderr on /dev/null, and returns its
-/// pid; reap it with `reap`. Foundation's `Process.waitUntilExit` is not used for forkcast
-/// in tests that kill it: after forkcast is killed it kept waiting until forkcast's
-/// *child* (the target, which inherits a descriptor of Foundation's) exited too.
-public func spawn(_ path: String, _ arguments: [String]) throws -> pid_t {
-    var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-    let argv = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-    guard rc == 0 else { throw Fixtures.Failure(description: "posix_spawn \(path): \(String(cString: strerror(rc)))") }
-    return pid
-}
-
-/// Waits for a spawned process; returns its raw wait status.
-@discardableResult
-public func reap(_ pid: pid_t) -> Int32 {
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return status
 }
 
 /// A program a test starts and keeps running while it watches or records it (`forkcast

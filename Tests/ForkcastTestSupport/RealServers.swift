@@ -30,13 +30,13 @@ public enum RealServers {
         public let port: UInt16
         /// The temporary folder holding the server's configuration, data and logs.
         public let directory: URL
-        private let process: Process?
+        private let process: BackgroundProgram?
         private let stopAction: (Server) -> Void
         private let loadCommand: (Server, Double) -> LoadCommand
         private let lock = NSLock()
         private var stopped = false
 
-        init(name: String, mainPID: Int32, port: UInt16, directory: URL, process: Process?,
+        init(name: String, mainPID: Int32, port: UInt16, directory: URL, process: BackgroundProgram?,
              stop: @escaping (Server) -> Void, load: @escaping (Server, Double) -> LoadCommand) {
             self.name = name
             self.mainPID = mainPID
@@ -77,10 +77,7 @@ public enum RealServers {
             let all = pids
             stopAction(self)
             RealServers.killAll(all)
-            if let process, process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
+            process?.stop()
             try? FileManager.default.removeItem(at: directory)
         }
     }
@@ -98,9 +95,8 @@ public enum RealServers {
 
     /// A load generator running against a server for about `seconds`.
     public final class Load: @unchecked Sendable {
-        public let process: Process
+        public let process: BackgroundProgram
         public let seconds: Double
-        private let output = Pipe()
         private let started = Date()
         private let stopper = NSLock()
         private var stoppedOnTime = false
@@ -110,17 +106,9 @@ public enum RealServers {
             guard FileManager.default.isExecutableFile(atPath: executable) else {
                 throw Unavailable(description: "\(executable) is not installed (scripts/setup.sh --test installs it)")
             }
-            process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = command.arguments
-            process.standardOutput = output
-            process.standardError = output
-            process.standardInput = FileHandle.nullDevice
+            // Its output is not read: to /dev/null, so a chatty generator never blocks.
+            process = try BackgroundProgram([executable] + command.arguments, stdout: .null, stderr: .null)
             self.seconds = seconds
-            try process.run()
-            // Drain the pipe so a chatty generator never blocks on it.
-            let reader = output.fileHandleForReading
-            DispatchQueue.global().async { _ = reader.readDataToEndOfFile() }
             if !command.endsByItself {
                 DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak self] in self?.stopOnTime() }
             }
@@ -131,7 +119,7 @@ public enum RealServers {
             defer { stopper.unlock() }
             guard process.isRunning else { return }
             stoppedOnTime = true
-            kill(process.processIdentifier, SIGTERM)
+            process.signal(SIGTERM)
         }
 
         /// Waits for the generator to end; kills it when it runs 10 s past its time.
@@ -140,19 +128,14 @@ public enum RealServers {
         public func wait() -> Int32 {
             let deadline = started.addingTimeInterval(seconds + 10)
             while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            let status = process.isRunning ? { process.stop(); return process.wait() }() : process.wait()
             stopper.lock()
             defer { stopper.unlock() }
-            if stoppedOnTime && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM {
-                return 0
-            }
-            return process.terminationStatus
+            if stoppedOnTime && status == 128 + SIGTERM { return 0 }
+            return status
         }
 
-        deinit {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
-        }
+        deinit { process.stop() }
     }
 
     // MARK: - PostgreSQL
@@ -248,7 +231,7 @@ public enum RealServers {
         try conf.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
         let process = try launch(exe, ["-p", p, "-e", "\(p)/error.log", "-c", "\(p)/nginx.conf"], log: dir.appendingPathComponent("stdout.log"))
         let server = Server(
-            name: "nginx", mainPID: process.processIdentifier, port: port, directory: dir, process: process,
+            name: "nginx", mainPID: process.pid, port: port, directory: dir, process: process,
             stop: { s in kill(s.mainPID, SIGQUIT); _ = waitGone(s.mainPID, seconds: 5) },
             load: { s, seconds in
                 LoadCommand(executable: "/usr/bin/wrk",
@@ -275,7 +258,7 @@ public enum RealServers {
                                        "--daemonize", "no", "--dir", dir.path, "--logfile", "\(dir.path)/redis.log"],
                                  log: dir.appendingPathComponent("stdout.log"))
         let server = Server(
-            name: "redis", mainPID: process.processIdentifier, port: port, directory: dir, process: process,
+            name: "redis", mainPID: process.pid, port: port, directory: dir, process: process,
             stop: { s in kill(s.mainPID, SIGTERM); _ = waitGone(s.mainPID, seconds: 5) },
             load: { s, seconds in
                 // redis-benchmark has no duration option, and a request count is over in
@@ -304,7 +287,7 @@ public enum RealServers {
         let process = try launch(exe, args, log: dir.appendingPathComponent("stdout.log"))
         let slap = ["/usr/bin/memcaslap", "/usr/bin/memaslap"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/bin/memcaslap"
         let server = Server(
-            name: "memcached", mainPID: process.processIdentifier, port: port, directory: dir, process: process,
+            name: "memcached", mainPID: process.pid, port: port, directory: dir, process: process,
             stop: { s in kill(s.mainPID, SIGTERM); _ = waitGone(s.mainPID, seconds: 5) },
             load: { s, seconds in
                 LoadCommand(executable: slap,
@@ -370,34 +353,21 @@ public enum RealServers {
     }
 
     /// Runs a set-up command to completion (killed after `seconds`), its output in a
-    /// file. posix_spawn + waitpid rather than Foundation's Process: pg_ctl under runuser
-    /// left Process.waitUntilExit waiting forever on an exited child.
+    /// file. A BackgroundProgram (posix_spawn + waitpid) rather than Foundation's Process:
+    /// pg_ctl under runuser left Process.waitUntilExit waiting forever on an exited child.
     static func runBounded(_ exe: String, _ args: [String], in dir: URL, seconds: Double = 60) throws -> Fixtures.RunResult {
         let log = dir.appendingPathComponent("cmd-\(UUID().uuidString.prefix(6)).log").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([exe] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
-        guard rc == 0 else { throw Fixtures.Failure(description: "posix_spawn \(exe): errno \(rc)") }
-        let deadline = Date().addingTimeInterval(seconds)
-        var status: Int32 = 0
-        while true {
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid { break }
-            if r < 0 && errno != EINTR { break }
-            if Date() > deadline { kill(pid, SIGKILL) }
-            usleep(10_000)
+        let program: BackgroundProgram
+        do {
+            program = try BackgroundProgram([exe] + args, stdout: .file(log), stderr: .stdout)
+        } catch {
+            throw Fixtures.Failure(description: "posix_spawn \(exe): \(error)")
         }
+        if !waitUntil(seconds, { !program.isRunning }) { program.stop() }
+        let status = program.wait()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: log)
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Fixtures.RunResult(status: code, stdout: output, stderr: "")
+        return Fixtures.RunResult(status: status, stdout: output, stderr: "")
     }
 
     static func makeDirectory(_ name: String) throws -> URL {
@@ -407,18 +377,8 @@ public enum RealServers {
         return dir
     }
 
-    static func launch(_ exe: String, _ args: [String], log: URL) throws -> Process {
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: exe)
-        process.arguments = args
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? handle.close()
-        return process
+    static func launch(_ exe: String, _ args: [String], log: URL) throws -> BackgroundProgram {
+        try BackgroundProgram([exe] + args, stdout: .file(log.path), stderr: .stdout)
     }
 
     /// Waits (up to 20 s) until the server accepts connections on `port` and `extra`
