@@ -288,12 +288,10 @@ static int fc_perf_open(uint64_t tracepoint_id, int cpu, uint32_t wakeup_bytes) 
     return fd < 0 ? -errno : fd;
 }
 
-int fc_perf_ring_open(uint64_t tracepoint_id, int cpu, uint32_t data_pages, fc_perf_ring *ring) {
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t data_size = (uint64_t)data_pages * (uint64_t)page;
-    int fd = fc_perf_open(tracepoint_id, cpu, (uint32_t)(data_size / 2));
-    if (fd < 0) return fd;
-    uint64_t map_size = data_size + (uint64_t)page;
+// Maps `fd`'s ring (one metadata page, then `data_size` bytes) into `ring`; closes `fd`
+// on failure. 0 or -errno.
+static int fc_perf_map(int fd, uint64_t data_size, fc_perf_ring *ring) {
+    uint64_t map_size = data_size + (uint64_t)sysconf(_SC_PAGESIZE);
     void *base = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         int e = errno;
@@ -305,6 +303,12 @@ int fc_perf_ring_open(uint64_t tracepoint_id, int cpu, uint32_t data_pages, fc_p
     ring->data_size = data_size;
     ring->map_size = map_size;
     return 0;
+}
+
+int fc_perf_ring_open(uint64_t tracepoint_id, int cpu, uint32_t data_pages, fc_perf_ring *ring) {
+    uint64_t data_size = (uint64_t)data_pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    int fd = fc_perf_open(tracepoint_id, cpu, (uint32_t)(data_size / 2));
+    return fd < 0 ? fd : fc_perf_map(fd, data_size, ring);
 }
 
 int fc_perf_ring_add(uint64_t tracepoint_id, int cpu, const fc_perf_ring *ring) {
@@ -328,8 +332,7 @@ void fc_perf_ring_close(fc_perf_ring *ring) {
 int fc_close_fd(int fd) { return close(fd) == 0 ? 0 : -errno; }
 
 int fc_perf_switch_ring_open(int cpu, uint32_t data_pages, fc_perf_ring *ring) {
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t data_size = (uint64_t)data_pages * (uint64_t)page;
+    uint64_t data_size = (uint64_t)data_pages * (uint64_t)sysconf(_SC_PAGESIZE);
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.size = sizeof attr;
@@ -341,41 +344,69 @@ int fc_perf_switch_ring_open(int cpu, uint32_t data_pages, fc_perf_ring *ring) {
     attr.watermark = 1;
     attr.wakeup_watermark = (uint32_t)(data_size / 2);
     int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-    if (fd < 0) return -errno;
-    uint64_t map_size = data_size + (uint64_t)page;
-    void *base = mmap(NULL, map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (base == MAP_FAILED) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    ring->fd = fd;
-    ring->base = base;
-    ring->data_size = data_size;
-    ring->map_size = map_size;
-    return 0;
+    return fd < 0 ? -errno : fc_perf_map(fd, data_size, ring);
 }
 
+// Reading a ring: records from data_tail to data_head, each handed out whole (a record
+// that wraps around the end of the ring is copied into `scratch`).
+typedef struct fc_ring_reader {
+    struct perf_event_mmap_page *meta;
+    const unsigned char *data;
+    uint64_t size, head, tail;
+} fc_ring_reader;
+
+static void fc_reader_begin(fc_perf_ring *ring, fc_ring_reader *r) {
+    r->meta = ring->base;
+    r->size = ring->data_size;
+    r->data = (const unsigned char *)ring->base + (r->meta->data_offset ? r->meta->data_offset : ring->map_size - r->size);
+    r->head = __atomic_load_n(&r->meta->data_head, __ATOMIC_ACQUIRE);
+    r->tail = r->meta->data_tail;
+}
+
+// 1: `*record` is the next record (its header first, `header->size` bytes); 0: no more;
+// -1: a record's size made no sense (the rest is skipped); -2: a record larger than
+// `scratch` wrapped around the end (skipped).
+static int fc_reader_next(fc_ring_reader *r, struct perf_event_header *header, const unsigned char **record,
+                          unsigned char *scratch, uint64_t scratch_size) {
+    if (r->tail >= r->head) return 0;
+    uint64_t at = r->tail % r->size;
+    if (at + sizeof *header <= r->size) {
+        memcpy(header, r->data + at, sizeof *header);
+    } else {
+        for (uint64_t i = 0; i < sizeof *header; i++) ((unsigned char *)header)[i] = r->data[(at + i) % r->size];
+    }
+    if (header->size < sizeof *header || r->tail + header->size > r->head) {
+        r->tail = r->head;
+        return -1;
+    }
+    r->tail += header->size;
+    if (at + header->size <= r->size) {
+        *record = r->data + at;
+        return 1;
+    }
+    if (header->size > scratch_size) return -2;
+    uint64_t first = r->size - at;
+    memcpy(scratch, r->data + at, first);
+    memcpy(scratch + first, r->data, header->size - first);
+    *record = scratch;
+    return 1;
+}
+
+static void fc_reader_end(fc_ring_reader *r) { __atomic_store_n(&r->meta->data_tail, r->tail, __ATOMIC_RELEASE); }
+
 int64_t fc_perf_switch_drain(fc_perf_ring *ring, int32_t *out, int64_t capacity, int32_t *last_in, int *lost) {
-    struct perf_event_mmap_page *meta = ring->base;
-    uint64_t size = ring->data_size;
-    unsigned char *data = (unsigned char *)ring->base + (meta->data_offset ? meta->data_offset : ring->map_size - size);
-    uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
-    uint64_t tail = meta->data_tail;
+    fc_ring_reader reader;
+    fc_reader_begin(ring, &reader);
     int64_t n = 0;
-    unsigned char record[64];
-    while (tail < head) {
-        uint64_t at = tail % size;
-        struct perf_event_header header;
-        if (at + sizeof header <= size) {
-            memcpy(&header, data + at, sizeof header);
-        } else {
-            for (uint64_t i = 0; i < sizeof header; i++) ((unsigned char *)&header)[i] = data[(at + i) % size];
-        }
-        if (header.size < sizeof header || tail + header.size > head) {
+    unsigned char scratch[64];
+    struct perf_event_header header;
+    const unsigned char *r;
+    int got;
+    while ((got = fc_reader_next(&reader, &header, &r, scratch, sizeof scratch)) != 0) {
+        if (got < 0) {
             *lost = FC_PERF_LOST_TRUNCATED;
-            tail = head;
-            break;
+            *last_in = -1;
+            continue;
         }
         if (header.type == PERF_RECORD_SWITCH_CPU_WIDE) {
             // header, u32 next_prev_pid, u32 next_prev_tid, then sample_id: u32 pid, u32 tid
@@ -384,26 +415,26 @@ int64_t fc_perf_switch_drain(fc_perf_ring *ring, int32_t *out, int64_t capacity,
             // writes neither, so "to idle" is an OUT with next 0 and "from idle" an IN with
             // prev 0. `*last_in` follows the task on the CPU; a record that does not fit it
             // means a switch went unreported.
-            if (header.size < sizeof header + 16 || header.size > sizeof record) {
+            if (header.size < sizeof header + 16) {
                 *lost = FC_PERF_LOST_TRUNCATED;
+                *last_in = -1;
+                continue;
+            }
+            int32_t other, current;
+            memcpy(&other, r + sizeof header + 4, 4);
+            memcpy(&current, r + sizeof header + 12, 4);
+            int32_t named;
+            if (header.misc & PERF_RECORD_MISC_SWITCH_OUT) {
+                if (*last_in >= 0 && current != *last_in) *lost = FC_PERF_LOST_CHAIN;
+                named = other;
             } else {
-                for (uint64_t i = 0; i < header.size; i++) record[i] = data[(at + i) % size];
-                int32_t other, current;
-                memcpy(&other, record + sizeof header + 4, 4);
-                memcpy(&current, record + sizeof header + 12, 4);
-                if (header.misc & PERF_RECORD_MISC_SWITCH_OUT) {
-                    if (*last_in >= 0 && current != *last_in) *lost = FC_PERF_LOST_CHAIN;
-                    *last_in = other;
-                    if (other > 0) {
-                        if (n < capacity) out[n++] = other;
-                        else *lost = FC_PERF_LOST_CAPACITY;
-                    }
-                } else {
-                    if (*last_in >= 0 && current != *last_in && other != *last_in) *lost = FC_PERF_LOST_CHAIN;
-                    *last_in = current;
-                    if (n < capacity) out[n++] = current;
-                    else *lost = FC_PERF_LOST_CAPACITY;
-                }
+                if (*last_in >= 0 && current != *last_in && other != *last_in) *lost = FC_PERF_LOST_CHAIN;
+                named = current;
+            }
+            *last_in = named;
+            if (named > 0) {
+                if (n < capacity) out[n++] = named;
+                else *lost = FC_PERF_LOST_CAPACITY;
             }
         } else if (header.type == PERF_RECORD_LOST) {
             *lost = FC_PERF_LOST_RECORD;
@@ -411,43 +442,26 @@ int64_t fc_perf_switch_drain(fc_perf_ring *ring, int32_t *out, int64_t capacity,
         } else if (header.type != PERF_RECORD_SWITCH) {
             *lost = FC_PERF_LOST_OTHER_RECORD;
         }
-        tail += header.size;
     }
-    __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    fc_reader_end(&reader);
     return n;
 }
 
 int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int field_count, int32_t *out,
                            int64_t capacity, int *lost) {
-    struct perf_event_mmap_page *meta = ring->base;
-    uint64_t size = ring->data_size;
-    unsigned char *data = (unsigned char *)ring->base + (meta->data_offset ? meta->data_offset : ring->map_size - size);
-    uint64_t head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
-    uint64_t tail = meta->data_tail;
+    fc_ring_reader reader;
+    fc_reader_begin(ring, &reader);
     int64_t n = 0;
-    unsigned char record[512];
-    while (tail < head) {
-        // A record may wrap around the end of the ring: then it is copied out whole first.
-        uint64_t at = tail % size;
-        const unsigned char *r = data + at;
-        struct perf_event_header header;
-        if (at + sizeof header <= size) {
-            memcpy(&header, r, sizeof header);
-        } else {
-            for (uint64_t i = 0; i < sizeof header; i++) ((unsigned char *)&header)[i] = data[(at + i) % size];
+    unsigned char scratch[512];
+    struct perf_event_header header;
+    const unsigned char *r;
+    int got;
+    while ((got = fc_reader_next(&reader, &header, &r, scratch, sizeof scratch)) != 0) {
+        if (got < 0) {
+            *lost = got == -1 ? FC_PERF_LOST_TRUNCATED : FC_PERF_LOST_UNKNOWN_SAMPLE;
+            continue;
         }
-        if (header.size < sizeof header || tail + header.size > head) {
-            *lost = FC_PERF_LOST_TRUNCATED;
-            tail = head;
-            break;
-        }
-        if (header.type == PERF_RECORD_SAMPLE && header.size <= sizeof record) {
-            if (at + header.size > size) {
-                uint64_t first = size - at;
-                memcpy(record, r, first);
-                memcpy(record + first, data, header.size - first);
-                r = record;
-            }
+        if (header.type == PERF_RECORD_SAMPLE) {
             // PERF_SAMPLE_RAW: u32 size, then the tracepoint's data, `common_type` first.
             uint32_t raw_size;
             uint16_t type = 0;
@@ -469,11 +483,10 @@ int64_t fc_perf_ring_drain(fc_perf_ring *ring, const fc_perf_field *fields, int 
         } else {
             // PERF_RECORD_THROTTLE/UNTHROTTLE (the kernel dropped samples over its
             // perf_event_max_sample_rate), or anything else: not to be trusted.
-            *lost = header.type == PERF_RECORD_SAMPLE ? FC_PERF_LOST_UNKNOWN_SAMPLE : FC_PERF_LOST_OTHER_RECORD;
+            *lost = FC_PERF_LOST_OTHER_RECORD;
         }
-        tail += header.size;
     }
-    __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    fc_reader_end(&reader);
     return n;
 }
 
