@@ -174,6 +174,14 @@ int fc_wait_signal(int64_t timeout_ns) {
     return r;
 }
 
+int fc_take_pending_sigchld(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    struct timespec zero = {0, 0};
+    return sigtimedwait(&set, NULL, &zero) == SIGCHLD ? 1 : 0;
+}
+
 static volatile sig_atomic_t fc_pending_stop_signal = 0;
 static void fc_stop_handler(int sig) { fc_pending_stop_signal = sig; }
 

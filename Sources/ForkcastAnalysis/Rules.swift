@@ -340,9 +340,13 @@ public struct StartupRule: RecommenderRulePlugin {
                        "worker_compute_seconds": mp.workerComputeSeconds]
         // Long tasks (the pool's queue traffic shows them) and idle workers: they idled after
         // their work, not between tasks — a short run, not tasks too small for processes.
+        // (The work itself must be long too: `task_seconds` is the time between tasks, and
+        // workers that computed next to nothing per task — examples/tiny_tasks.py, 4 tasks
+        // seen 0.2 s apart, 0.0 s of work — idled *between* tiny tasks.)
         if mp.workerBusyShare < 0.3 && !mp.dataBound,
            let tasks = a.findings.first(where: { $0.id == "pool.tasks" }), let perTask = tasks.metrics["task_seconds"], perTask >= 0.05,
-           (tasks.metrics["tasks_lower_bound"] ?? 0) == 0 {
+           (tasks.metrics["tasks_lower_bound"] ?? 0) == 0,
+           mp.workerComputeSeconds / max(tasks.metrics["tasks_seen"] ?? 1, 1) >= 0.05 {
             return [Advice(rule: descriptor.name, strategy: nil, weight: 0, reason: Reason(
                 factor: .startup,
                 text: "Worker processes did useful work only \(Text.pct(mp.workerBusyShare)) of their lifetime, but their tasks were long "

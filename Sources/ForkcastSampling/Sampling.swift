@@ -96,6 +96,10 @@ extension TraceSession {
         let t = now - startNs
         stats.ticks += 1
         beginPythonTick(now: now)
+        // Reused samples are counted here and added to `stats` once a tick: one access
+        // to the session's stats per tick, not five per idle thread.
+        var tally = ReuseTally()
+        defer { tally.add(to: &stats) }
         var exited = 0
         // Threads of one process are mostly consecutive: look their process up once.
         var current: (pid: Int32, process: TracedProcess?, pythonKnown: Bool) = (-1, nil, false)
@@ -114,7 +118,7 @@ extension TraceSession {
             if let reusable = thread.reusable, thread.phase == .running, quietOnEvents(thread, reusable),
                reusable.addressSpace == process.addressSpace, reusable.pythonKnown == current.pythonKnown {
                 thread.account.noteUnchanged(at: now)
-                recordReused(thread, reusable, timeNs: t, began: nil, onEvents: true)
+                recordReused(thread, reusable, timeNs: t, began: nil, onEvents: true, tally: &tally)
                 continue
             }
             guard let files = thread.files else { continue }
@@ -131,7 +135,7 @@ extension TraceSession {
                     // Checked now, after this tick's drain: from here the events alone can
                     // tell (a run or a wake-up after this read is named by a later drain).
                     reusable.quietSince = activityGeneration
-                    recordReused(thread, reusable, timeNs: t, began: began)
+                    recordReused(thread, reusable, timeNs: t, began: began, tally: &tally)
                     continue
                 }
                 thread.reusable = nil
@@ -165,7 +169,7 @@ extension TraceSession {
                     // with — no interrupt, which a starved thread would not answer for as long
                     // as it is starved.
                     thread.reusable = woken
-                    recordReused(thread, woken, timeNs: t, began: began, woken: true)
+                    recordReused(thread, woken, timeNs: t, began: began, woken: true, tally: &tally)
                     continue
                 }
                 requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began))
@@ -265,7 +269,7 @@ extension TraceSession {
     /// `began`: when work on this sample began, for its cost; nil for a sample reused on
     /// the scheduler events, which reads nothing (not counted in the cost statistics).
     private func recordReused(_ thread: TracedThread, _ r: ReusableSample, timeNs: UInt64, began: UInt64?,
-                              woken: Bool = false, onEvents: Bool = false) {
+                              woken: Bool = false, onEvents: Bool = false, tally: inout ReuseTally) {
         var holdsGIL = r.holdsGIL
         if r.python, let inspector = python.inspector(pid: thread.pid) {
             holdsGIL = inspector.holdsGIL(tid: thread.tid)  // read this tick, like any sample's
@@ -279,11 +283,10 @@ extension TraceSession {
                 waitIndex = store.intern(info)
             }
         }
-        if r.complete { stats.stacksComplete += 1 }
-        if r.failed { stats.unwindErrors += 1 }
-        stats.samplesTaken += 1
-        stats.reusedSamples += 1
-        if onEvents { stats.reusedOnEvents += 1 }
+        if r.complete { tally.complete += 1 }
+        if r.failed { tally.failed += 1 }
+        tally.reused += 1
+        if onEvents { tally.onEvents += 1 }
         store.samples.append(RawStore.Sample(timeNs: timeNs, thread: thread.row, pid: thread.pid, tid: thread.tid, stack: r.stack,
                                              state: woken ? .runnable : r.state, wait: waitIndex, holdsGIL: holdsGIL))
         if let began { sampleCosts.append(UInt32(min(Clock.now() - began, UInt64(UInt32.max)))) }
@@ -502,6 +505,20 @@ extension TraceSession {
             sampleCosts.append(UInt32(min(cost, UInt64(UInt32.max))))
         }
         return (index, waitIndex, state)
+    }
+}
+
+/// Counts of one tick's reused samples, added to the recording's stats at its end.
+struct ReuseTally {
+    var reused = 0, onEvents = 0, complete = 0, failed = 0
+
+    func add(to stats: inout RecordingStats) {
+        guard reused > 0 else { return }
+        stats.samplesTaken += reused
+        stats.reusedSamples += reused
+        stats.reusedOnEvents += onEvents
+        stats.stacksComplete += complete
+        stats.unwindErrors += failed
     }
 }
 

@@ -336,6 +336,9 @@ final class TraceSession {
     /// Handles every ptrace event that is ready, without blocking.
     func drainEvents() {
         while true {
+            // A SIGCHLD raised before this poll is for an event this poll sees: taken now,
+            // it does not send the loop into one more walk of every tracee afterwards.
+            if childSignalsReliable { _ = TracerSignals.takePendingChildSignal() }
             switch (try? Wait.poll()) ?? .nothingReady {
             case .event(let event): handle(event)
             case .nothingReady: return

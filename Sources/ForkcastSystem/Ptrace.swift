@@ -122,6 +122,9 @@ public enum TracerSignals {
     /// them first thing; a library caller usually does not).
     public static var areBlocked: Bool { fc_tracer_signals_blocked() == 1 }
 
+    /// Takes a pending SIGCHLD, if any, without waiting (true when one was pending).
+    public static func takePendingChildSignal() -> Bool { fc_take_pending_sigchld() == 1 }
+
     /// Waits up to `timeoutNs` for a tracer signal; returns it, or nil on timeout. Also
     /// returns a stop signal that a handler recorded in another thread.
     public static func wait(timeoutNs: Int64) -> Int32? {

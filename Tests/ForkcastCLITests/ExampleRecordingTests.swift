@@ -143,7 +143,13 @@ final class ExampleRecordingTests: XCTestCase {
         let mp = try XCTUnwrap(a.multiprocessing)
         XCTAssertEqual(mp.poolWorkerProcesses, 2)
         XCTAssertLessThan(mp.workerBusyShare, 0.3)
-        XCTAssertEqual(a.recommendation?.strategy, .serial, a.recommendation?.reasons.first?.text ?? "")
+        // Serial — or undecided when the recording itself was biased (the pool's threads, the
+        // workers and the tracer share 2 cores: the samples disagreed with the kernel's CPU
+        // accounting), which is the honest answer then. Never a change of model, never keep.
+        let r = try XCTUnwrap(a.recommendation)
+        let biased = a.findings.contains { $0.id == "recording.observer-bias" }
+        XCTAssertTrue(r.strategy == .serial || (biased && r.strategy == .undecided),
+                      "\(r.strategy): " + r.reasons.map(\.text).joined(separator: " | "))
     }
 
     func testMixedRecommendsHybrid() throws {

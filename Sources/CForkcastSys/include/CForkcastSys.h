@@ -103,6 +103,8 @@ int fc_tracer_signals_blocked(void);
 /// Waits up to timeout_ns for one of the blocked signals. Returns the signal number,
 /// 0 on timeout, or -errno.
 int fc_wait_signal(int64_t timeout_ns);
+// Takes a pending SIGCHLD without waiting: 1 if one was pending, 0 if not.
+int fc_take_pending_sigchld(void);
 /// Installs async-signal-safe handlers for SIGINT/SIGTERM/SIGHUP/SIGQUIT that only
 /// record the signal (for threads that do not block them). fc_take_pending_stop_signal
 /// returns and clears the recorded signal.
