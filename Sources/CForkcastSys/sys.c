@@ -281,19 +281,24 @@ int fc_set_child_subreaper(void) { return fc_result(prctl(PR_SET_CHILD_SUBREAPER
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+// Opens `attr` on `cpu` for every task, with what every ring here shares: nobody polls
+// the ring, so a reader is woken only when it is half full. The fd, or -errno.
+static int fc_perf_open_attr(struct perf_event_attr *attr, int cpu, uint32_t wakeup_bytes) {
+    attr->size = sizeof *attr;
+    attr->watermark = 1;
+    attr->wakeup_watermark = wakeup_bytes;
+    int fd = (int)syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
 static int fc_perf_open(uint64_t tracepoint_id, int cpu, uint32_t wakeup_bytes) {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.size = sizeof attr;
     attr.type = PERF_TYPE_TRACEPOINT;
     attr.config = tracepoint_id;
     attr.sample_period = 1;
     attr.sample_type = PERF_SAMPLE_RAW;
-    // Nobody polls the ring: a reader is woken only when it is half full.
-    attr.watermark = 1;
-    attr.wakeup_watermark = wakeup_bytes;
-    int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-    return fd < 0 ? -errno : fd;
+    return fc_perf_open_attr(&attr, cpu, wakeup_bytes);
 }
 
 // Maps `fd`'s ring (one metadata page, then `data_size` bytes) into `ring`; closes `fd`
@@ -343,16 +348,13 @@ int fc_perf_switch_ring_open(int cpu, uint32_t data_pages, fc_perf_ring *ring) {
     uint64_t data_size = (uint64_t)data_pages * (uint64_t)sysconf(_SC_PAGESIZE);
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.size = sizeof attr;
     attr.type = PERF_TYPE_SOFTWARE;
     attr.config = PERF_COUNT_SW_DUMMY;
     attr.context_switch = 1;
     attr.sample_id_all = 1;
     attr.sample_type = PERF_SAMPLE_TID;
-    attr.watermark = 1;
-    attr.wakeup_watermark = (uint32_t)(data_size / 2);
-    int fd = (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-    return fd < 0 ? -errno : fc_perf_map(fd, data_size, ring);
+    int fd = fc_perf_open_attr(&attr, cpu, (uint32_t)(data_size / 2));
+    return fd < 0 ? fd : fc_perf_map(fd, data_size, ring);
 }
 
 // Reading a ring: records from data_tail to data_head, each handed out whole (a record

@@ -123,15 +123,15 @@ final class TraceSession {
             // 2,000 threads when polled at each turn): poll when SIGCHLD said something
             // happened, and at least every 10 ms. Where SIGCHLD may be taken by another
             // thread (a library caller that does not block it), at every turn.
-            let polledAt = Clock.now()
-            if !childSignalsReliable || childEventPending || polledAt &- lastPollNs >= 10_000_000 {
+            var now = Clock.now()
+            if !childSignalsReliable || childEventPending || now &- lastPollNs >= 10_000_000 {
                 childEventPending = false
-                lastPollNs = polledAt
+                lastPollNs = now
                 drainEvents()
                 if liveThreadCount == 0 { return .targetExited }
+                now = Clock.now()  // handling the events took time
             }
             if let signal = stopSignal { return signal == SIGINT ? .interrupted : .terminated }
-            let now = Clock.now()
             if let deadline, now >= deadline { return .duration }
             if now >= nextTick {
                 drainSchedulerEvents()
