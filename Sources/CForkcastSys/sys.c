@@ -424,7 +424,9 @@ int64_t fc_perf_switch_drain(fc_perf_ring *ring, int32_t *out, int64_t capacity,
             // IN: current = incoming, next_prev = the task it replaced. The idle task
             // writes neither, so "to idle" is an OUT with next 0 and "from idle" an IN with
             // prev 0. `*last_in` follows the task on the CPU; a record that does not fit it
-            // means a switch went unreported.
+            // means a switch went unreported. A task's last switch, as it exits, is written
+            // with pid and tid -1 (perf_event_tid: the task is no longer alive): it fits any
+            // task — without that, every exit anywhere on the machine read as a lost event.
             if (header.size < sizeof header + 16) {
                 *lost = FC_PERF_LOST_TRUNCATED;
                 *last_in = -1;
@@ -435,10 +437,10 @@ int64_t fc_perf_switch_drain(fc_perf_ring *ring, int32_t *out, int64_t capacity,
             memcpy(&current, r + sizeof header + 12, 4);
             int32_t named;
             if (header.misc & PERF_RECORD_MISC_SWITCH_OUT) {
-                if (*last_in >= 0 && current != *last_in) *lost = FC_PERF_LOST_CHAIN;
+                if (*last_in >= 0 && current != -1 && current != *last_in) *lost = FC_PERF_LOST_CHAIN;
                 named = other;
             } else {
-                if (*last_in >= 0 && current != *last_in && other != *last_in) *lost = FC_PERF_LOST_CHAIN;
+                if (*last_in >= 0 && current != *last_in && other != *last_in && other != -1) *lost = FC_PERF_LOST_CHAIN;
                 named = current;
             }
             *last_in = named;

@@ -54,4 +54,24 @@ final class SchedActivityTests: XCTestCase {
         XCTAssertTrue(seen.contains(tid) || !wokenComplete, "woken and run: named (\(seen.count) tids seen)")
         if !quietComplete || !wokenComplete { print("events lost here: \(activity.lossSummary)") }
     }
+
+    /// A task's last switch, as it exits, carries pid and tid -1 (it is no longer alive to
+    /// be named). It still fits the CPU's chain: before, every exit anywhere on the machine
+    /// counted as a lost event, and made the recorder read every idle thread through /proc.
+    func testExitingProcessesDoNotBreakTheChainOfSwitches() throws {
+        let activity: SchedActivity
+        switch SchedActivity.open() {
+        case .success(let a): activity = a
+        case .failure(let why):
+            if geteuid() == 0 { XCTFail("as root the scheduler events must open: \(why)") }
+            throw XCTSkip("scheduler events unavailable here: \(why)")
+        }
+        defer { activity.close() }
+        _ = activity.drain { _ in }
+        // 200 short processes, each exiting on some CPU.
+        _ = try Fixtures.run("/bin/sh", ["-c", "for i in $(seq 200); do /bin/true; done"])
+        _ = activity.drain { _ in }
+        let chainBreaks = activity.lossSummary.filter { $0.contains("did not chain") }
+        XCTAssertTrue(chainBreaks.isEmpty, "\(activity.lossSummary)")
+    }
 }
