@@ -151,6 +151,19 @@ int fc_unblock_tracer_signals(void) {
     return -pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+int fc_block_sigchld(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int fc_sigchld_blocked(void) {
+    sigset_t current;
+    if (pthread_sigmask(SIG_BLOCK, NULL, &current) != 0) return 0;
+    return sigismember(&current, SIGCHLD) == 1 ? 1 : 0;
+}
+
 int fc_tracer_signals_blocked(void) {
     sigset_t set, current;
     fc_tracer_set(&set);
@@ -161,25 +174,31 @@ int fc_tracer_signals_blocked(void) {
     return 1;
 }
 
-int fc_wait_signal(int64_t timeout_ns) {
+int fc_wait_signal(int64_t timeout_ns, pid_t *sender) {
     sigset_t set;
     fc_tracer_set(&set);
     if (timeout_ns < 0) timeout_ns = 0;
     struct timespec ts = {.tv_sec = timeout_ns / 1000000000LL, .tv_nsec = timeout_ns % 1000000000LL};
-    int r = sigtimedwait(&set, NULL, &ts);
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    int r = sigtimedwait(&set, &info, &ts);
     if (r < 0) {
         if (errno == EAGAIN || errno == EINTR) return 0;
         return -errno;
     }
+    if (sender) *sender = info.si_pid;
     return r;
 }
 
-int fc_take_pending_sigchld(void) {
+pid_t fc_take_pending_sigchld(void) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     struct timespec zero = {0, 0};
-    return sigtimedwait(&set, NULL, &zero) == SIGCHLD ? 1 : 0;
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    if (sigtimedwait(&set, &info, &zero) != SIGCHLD) return 0;
+    return info.si_pid > 0 ? info.si_pid : -1;
 }
 
 static volatile sig_atomic_t fc_pending_stop_signal = 0;

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ForkcastModel
+import ForkcastSystem
 
 /// `forkcast` — the root command.
 public struct ForkcastCommand: ParsableCommand {
@@ -11,4 +12,15 @@ public struct ForkcastCommand: ParsableCommand {
         subcommands: [Record.self, Analyze.self, Experiment.self, Report.self, Plugins.self]
     )
     public init() {}
+}
+
+/// The `forkcast` program's entry point.
+public enum ForkcastProgram {
+    public static func main() {
+        // Before any other thread exists, so that every thread blocks it: each SIGCHLD then
+        // reaches the recorder, which waits for ptrace events only when told of them
+        // (`TracerSignals.blockChildSignalInEveryThread`).
+        TracerSignals.blockChildSignalInEveryThread()
+        ForkcastCommand.main()
+    }
 }

@@ -113,14 +113,16 @@ public final class Recorder: @unchecked Sendable {
         // back afterwards: left blocked, SIGCHLD/SIGINT/SIGTERM stay blocked in its thread
         // and in every child it spawns later (a shell's `wait` there never wakes).
         let callerHadThemBlocked = TracerSignals.areBlocked
+        // SIGCHLD blocked in the caller: blocked since before the program had threads
+        // (`TracerSignals.blockChildSignalInEveryThread`), so no other thread takes it.
+        let childSignalsReliable = TracerSignals.childSignalIsBlocked
         TracerSignals.takeOver()
         defer { if !callerHadThemBlocked { TracerSignals.release() } }
         let box = ResultBox()
         let options = self.options
         let thread = Thread {
             let session = TraceSession(options: options)
-            // Blocked in the caller before any thread of ours existed: blocked in all of them.
-            session.childSignalsReliable = callerHadThemBlocked
+            session.childSignalsReliable = childSignalsReliable
             do {
                 box.result = .success(try session.run(target))
             } catch {

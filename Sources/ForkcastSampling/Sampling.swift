@@ -213,6 +213,7 @@ extension TraceSession {
             pending.requestCostNs = Clock.now() - pending.requestedAt
             thread.pending = pending
             thread.phase = .interrupting
+            awaitingStop.append(thread)
         } catch {
             thread.pending = nil  // gone; its exit status follows
         }

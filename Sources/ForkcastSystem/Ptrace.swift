@@ -118,22 +118,43 @@ public enum TracerSignals {
         _ = fc_unblock_tracer_signals()
     }
 
-    /// True when the calling thread already blocks every tracer signal (the CLI blocks
-    /// them first thing; a library caller usually does not).
+    /// True when the calling thread already blocks every tracer signal.
     public static var areBlocked: Bool { fc_tracer_signals_blocked() == 1 }
 
-    /// Takes a pending SIGCHLD, if any, without waiting (true when one was pending).
-    public static func takePendingChildSignal() -> Bool { fc_take_pending_sigchld() == 1 }
+    /// Blocks SIGCHLD in the calling thread, and so in every thread it creates later. Called
+    /// first thing by a program before it has other threads (the `forkcast` executable
+    /// does), every SIGCHLD then reaches the tracer's sigtimedwait and no other thread
+    /// swallows it, so the recorder waits for ptrace events only when told of them
+    /// (`childSignalIsBlocked`). Children never inherit it: every launch resets the mask.
+    /// Its default action being to ignore, blocking it changes nothing else.
+    public static func blockChildSignalInEveryThread() { _ = fc_block_sigchld() }
+
+    /// SIGCHLD is blocked in the calling thread.
+    public static var childSignalIsBlocked: Bool { fc_sigchld_blocked() == 1 }
+
+    /// Takes a pending SIGCHLD, if any, without waiting. nil when none was pending; else
+    /// the thread it was sent for (its `si_pid`), or -1 when it named none.
+    public static func takePendingChildSignal() -> Int32? {
+        let r = fc_take_pending_sigchld()
+        return r == 0 ? nil : r
+    }
 
     /// Waits up to `timeoutNs` for a tracer signal; returns it, or nil on timeout. Also
     /// returns a stop signal that a handler recorded in another thread.
-    public static func wait(timeoutNs: Int64) -> Int32? {
+    public static func wait(timeoutNs: Int64) -> Int32? { receive(timeoutNs: timeoutNs)?.signal }
+
+    /// `wait`, with the signal's sender: for SIGCHLD, the thread whose state changed (its
+    /// `si_pid`; 0 when unknown, e.g. for a stop signal recorded by a handler). Standard
+    /// signals do not queue: a second SIGCHLD while one is pending is merged into it, so the
+    /// sender is one of the threads with news, not necessarily the only one.
+    public static func receive(timeoutNs: Int64) -> (signal: Int32, sender: Int32)? {
         let pending = fc_take_pending_stop_signal()
-        if pending != 0 { return pending }
-        let r = fc_wait_signal(timeoutNs)
-        if r > 0 { return r }
+        if pending != 0 { return (pending, 0) }
+        var sender: pid_t = 0
+        let r = fc_wait_signal(timeoutNs, &sender)
+        if r > 0 { return (r, sender) }
         let late = fc_take_pending_stop_signal()
-        return late != 0 ? late : nil
+        return late != 0 ? (late, 0) : nil
     }
 }
 

@@ -1,3 +1,3 @@
 import ForkcastCLI
 
-ForkcastCommand.main()
+ForkcastProgram.main()

@@ -146,6 +146,32 @@ final class RecordCLITests: XCTestCase {
         XCTAssertGreaterThan(profile.samples.count, 100)
     }
 
+    /// The executable blocks SIGCHLD before it has threads, so the recorder is told of every
+    /// ptrace event and, in a quiet program, waits for the stops it asked for by thread id
+    /// (docs/recording.md, "Waiting for ptrace events"). Thread and process churn at
+    /// 1000 Hz, with every tick interrupting running threads, is where a clone, exit or
+    /// fork whose SIGCHLD merged into a stop's would be late or lost: every thread and
+    /// process the program made is in the profile, each with its end.
+    func testChurnAtFullRateLosesNoThreadOrProcess() throws {
+        let program = try Fixtures.cProgram("thread_churn")
+        let out = path("churn.json")
+        let r = try Fixtures.run(forkcast, ["record", "-q", "--rate", "1000", "-o", out, "--", program, "1.5", "16"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // "threads=N children=M"
+        let counts = Dictionary(uniqueKeysWithValues: r.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { field in
+            let kv = field.split(separator: "=")
+            return kv.count == 2 ? (String(kv[0]), Int(kv[1])) : nil
+        })
+        let threads = try XCTUnwrap(counts["threads"] ?? nil), children = try XCTUnwrap(counts["children"] ?? nil)
+        XCTAssertGreaterThan(threads, 50, r.stdout)
+        let profile = try Profile.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(profile.processes.count, children + 1, "the program and each child it forked")
+        XCTAssertEqual(profile.threads.count, threads + children + 1, "each thread made, each child's, and the main thread")
+        XCTAssertTrue(profile.threads.allSatisfy { $0.endNs != nil }, "every thread's end is known")
+        XCTAssertTrue(profile.processes.allSatisfy { $0.exit != nil }, "every process's exit is known")
+        XCTAssertGreaterThan(profile.samples.count, 500)
+    }
+
     func testTerminateLeavesTargetRunningAndUntraced() throws {
         let program = try Fixtures.cProgram("mutex_contention")
         let out = path("term.json")

@@ -100,11 +100,16 @@ int fc_block_tracer_signals(void);
 int fc_unblock_tracer_signals(void);
 /// 1 when every tracer signal is blocked in the calling thread, else 0.
 int fc_tracer_signals_blocked(void);
+/// Blocks SIGCHLD alone in the calling thread (0 or -errno); fc_sigchld_blocked: 1 when it is.
+int fc_block_sigchld(void);
+int fc_sigchld_blocked(void);
 /// Waits up to timeout_ns for one of the blocked signals. Returns the signal number,
-/// 0 on timeout, or -errno.
-int fc_wait_signal(int64_t timeout_ns);
-// Takes a pending SIGCHLD without waiting: 1 if one was pending, 0 if not.
-int fc_take_pending_sigchld(void);
+/// 0 on timeout, or -errno; `sender` (if not NULL) gets the signal's si_pid (for SIGCHLD,
+/// the thread whose state changed).
+int fc_wait_signal(int64_t timeout_ns, pid_t *sender);
+/// Takes a pending SIGCHLD without waiting: its si_pid, -1 if it had none, 0 if none was
+/// pending.
+pid_t fc_take_pending_sigchld(void);
 /// Installs async-signal-safe handlers for SIGINT/SIGTERM/SIGHUP/SIGQUIT that only
 /// record the signal (for threads that do not block them). fc_take_pending_stop_signal
 /// returns and clears the recorded signal.
