@@ -12,6 +12,8 @@ struct RawStore {
         var python: [PythonFrame] = []
     }
 
+    /// One sample. The fields are ordered so that it packs into 32 bytes (40 in the
+    /// natural order): with 2,000 threads at 100 Hz, 200,000 of them a second.
     struct Sample {
         var timeNs: UInt64
         /// The thread's row (`TracedThread.row`).
@@ -19,16 +21,49 @@ struct RawStore {
         var pid: Int32
         var tid: Int32
         var stack: Int32
-        var state: ThreadState
         var wait: Int32
+        var state: ThreadState
         var holdsGIL: Bool?
+
+        init(timeNs: UInt64, thread: Int32, pid: Int32, tid: Int32, stack: Int32, state: ThreadState, wait: Int32,
+             holdsGIL: Bool?) {
+            self.timeNs = timeNs
+            self.thread = thread
+            self.pid = pid
+            self.tid = tid
+            self.stack = stack
+            self.wait = wait
+            self.state = state
+            self.holdsGIL = holdsGIL
+        }
+    }
+
+    /// The samples in order, kept in chunks of fixed capacity: appending never moves what
+    /// was recorded (a growing array copied all of it at each doubling — with 2,000
+    /// threads at 100 Hz, a tenth of the tracer's time in the tick).
+    struct SampleLog: Sequence {
+        static let chunkCapacity = 32_768
+        private var chunks: [[Sample]] = []
+        private(set) var count = 0
+
+        mutating func append(_ sample: Sample) {
+            if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkCapacity {
+                var chunk: [Sample] = []
+                chunk.reserveCapacity(Self.chunkCapacity)
+                chunks.append(chunk)
+            }
+            chunks[chunks.count - 1].append(sample)
+            count += 1
+        }
+
+        func makeIterator() -> FlattenSequence<[[Sample]]>.Iterator { chunks.joined().makeIterator() }
     }
 
     var stacks: [StackKey] = []
     var stackIndex: [StackKey: Int32] = [:]
     var waits: [WaitInfo] = []
     var waitIndex: [WaitInfo: Int32] = [:]
-    var samples: [Sample] = []
+    var samples = SampleLog()
 
     /// Interns a stack; `isNew` tells the caller to check the mappings cover it.
     mutating func intern(_ key: StackKey) -> (index: Int32, isNew: Bool) {
@@ -127,8 +162,11 @@ extension TraceSession {
             if let reusable = thread.reusable {
                 // Otherwise the syscall line, *then* schedstat — the sample stands for the
                 // moment of the syscall read, when the thread was sleeping in the same call
-                // and had not run since the sample was read.
-                if thread.phase == .running, files.syscallLineIs(reusable.syscallLine), let sched = files.schedstat(),
+                // and had not run since the sample was read. Not tried for a thread the events
+                // named (woken or put on a CPU since): it has all but surely run, and a fresh
+                // read is exact in any case.
+                if thread.phase == .running, !namedOnEvents(thread, reusable),
+                   files.syscallLineIs(reusable.syscallLine), let sched = files.schedstat(),
                    reusable.stillValid(sched: sched, addressSpace: process.addressSpace),
                    reusable.pythonKnown == current.pythonKnown {
                     thread.lastSched = sched

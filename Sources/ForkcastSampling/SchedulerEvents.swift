@@ -45,6 +45,14 @@ extension TraceSession {
     /// Whether `thread`'s reusable sample still stands on the events alone: nothing named
     /// the thread since the drain before the sample was read (or last checked through
     /// /proc), and no events were lost since.
+    /// Whether a drain named `thread` since its reusable sample was read or checked: it
+    /// was woken or put on a CPU then (or just before the read: a drain names what happened
+    /// up to it, so the check through /proc would find it unchanged; reading it again is exact too).
+    @inline(__always)
+    func namedOnEvents(_ thread: TracedThread, _ reusable: ReusableSample) -> Bool {
+        activity != nil && thread.lastActive > reusable.quietSince
+    }
+
     @inline(__always)
     func quietOnEvents(_ thread: TracedThread, _ reusable: ReusableSample) -> Bool {
         activity != nil && thread.lastActive <= reusable.quietSince && activityLostAt <= reusable.quietSince
