@@ -1,0 +1,123 @@
+import ForkcastModel
+import ForkcastTestSupport
+import XCTest
+@testable import ForkcastAnalysis
+
+/// Which children of a Python program are a pool's workers, on a loaded machine: the shape
+/// of the failing `python3 -m compileall -j 2` recordings (RealToolsAnalysisTests). One
+/// worker was CPU-starved all its life — 20 of 22 samples runnable, 13 ms on a CPU in
+/// 250 ms — so it was never caught blocked on the task queue nor on a CPU pickling; every
+/// sample of it showed `_process_worker` running compileall's task. Before, it was not
+/// counted ("pool worker processes: 1" of the 2 the executor started).
+final class PoolWorkerTests: XCTestCase {
+    typealias Step = SyntheticProfiles.Step
+    static let lib = "/usr/lib/python3.11"
+    static let libc = "/lib/x86_64-linux-gnu/libc.so.6"
+    static let python = "/usr/bin/python3.11"
+
+    static func py(_ name: String, _ file: String, _ line: Int) -> Frame { SyntheticProfiles.python(name, file: "\(lib)/\(file)", line: line) }
+    static func native(_ name: String, _ module: String = python) -> Frame { SyntheticProfiles.native(name, module: module) }
+
+    /// The pool's worker loop and compileall's task under it (leaf first, outermost last).
+    static let loop = [py("_process_chunk", "concurrent/futures/process.py", 205), py("_process_worker", "concurrent/futures/process.py", 261),
+                       py("BaseProcess.run", "multiprocessing/process.py", 108), py("BaseProcess._bootstrap", "multiprocessing/process.py", 314)]
+    static let compiling: [Frame] = [native("_PyPegen_update_memo"), native("_PyEval_EvalFrameDefault"),
+                                     py("SourceLoader.source_to_code", "<frozen importlib._bootstrap_external>", 1), py("compile", "py_compile.py", 144),
+                                     py("compile_file", "compileall.py", 238)] + loop
+    /// `call_queue.get()` blocked on the queue's reader lock (a SemLock) or reading the pipe.
+    static let lockedGet: [Frame] = [native("__futex_abstimed_wait_common", libc), native("__new_sem_wait_slow64.constprop.0", libc),
+                                     native("_multiprocessing_SemLock___enter__", "\(lib)/lib-dynload/_multiprocessing.so"),
+                                     py("SemLock.__enter__", "multiprocessing/synchronize.py", 95), py("Queue.get", "multiprocessing/queues.py", 102),
+                                     py("_process_worker", "concurrent/futures/process.py", 240),
+                                     py("BaseProcess.run", "multiprocessing/process.py", 108), py("BaseProcess._bootstrap", "multiprocessing/process.py", 314)]
+    static let pipeGet: [Frame] = [native("read", libc), native("os_read"), py("Connection._recv", "multiprocessing/connection.py", 395),
+                                   py("Connection._recv_bytes", "multiprocessing/connection.py", 430),
+                                   py("Queue.get", "multiprocessing/queues.py", 103), py("_process_worker", "concurrent/futures/process.py", 240),
+                                   py("BaseProcess.run", "multiprocessing/process.py", 108), py("BaseProcess._bootstrap", "multiprocessing/process.py", 314)]
+    static let afterFork: [Frame] = [native("method_dealloc"), py("Queue._reset", "multiprocessing/queues.py", 73),
+                                     py("Queue._after_fork", "multiprocessing/queues.py", 64),
+                                     py("BaseProcess._bootstrap", "multiprocessing/process.py", 306)]
+    static let pipeRead = WaitInfo(syscall: "read", fd: 5, fdKind: .pipe, target: "pipe:[9963700]")
+    static let semFutex = WaitInfo(syscall: "futex", futex: 0x7f40_0000_2000)
+
+    /// Parent (pid 900) waiting on futures; worker 910 compiles and is seen waiting for its
+    /// next task; `starved` (pid 911) compiles too but every sample of it is on a CPU or
+    /// runnable; `others` are more children with their own scripts.
+    static func profile(starved: [Step], others: [(pid: Int32, cycle: [Step])] = []) -> Profile {
+        let busy: [Step] = SyntheticProfiles.repeated((.onCPU, compiling, nil, true), 8)
+            + [(.ioWait, pipeGet, pipeRead, false), (.lockWait, lockedGet, semFutex, false)]
+        var threads = [SyntheticProfiles.waitingMain(pid: 900, tid: 900, file: "\(lib)/compileall.py"),
+                       SyntheticProfiles.ThreadScript(name: "python3", pid: 910, tid: 910, cycle: busy),
+                       SyntheticProfiles.ThreadScript(name: "python3", pid: 911, tid: 911, cycle: starved)]
+        threads += others.map { SyntheticProfiles.ThreadScript(name: "python3", pid: $0.pid, tid: $0.pid, cycle: $0.cycle) }
+        var p = SyntheticProfiles.make(threads: threads, ticks: 30, command: ["/usr/bin/python3", "-m", "compileall", "-q", "-j", "2", "src"])
+        p.recording.rootPid = 900
+        for i in p.processes.indices {
+            p.processes[i].executable = python
+            p.processes[i].runtime = "CPython 3.11.2"
+            if p.processes[i].pid != 900 {
+                p.processes[i].ppid = 900
+                p.processes[i].origin = "fork"
+            }
+        }
+        return p
+    }
+
+    /// The failing shape: the starved worker's first ticks run the fork's after-fork hooks
+    /// on a CPU, then compileall's task, runnable, until it is woken from the task queue's
+    /// lock — still runnable — at the end.
+    static let starvedWorker: [Step] = SyntheticProfiles.repeated((.onCPU, afterFork, nil, true), 2)
+        + SyntheticProfiles.repeated((.runnable, compiling, nil, nil), 27) + [(.runnable, lockedGet, nil, nil)]
+
+    func testAStarvedWorkerInThePoolsLoopIsAPoolWorker() throws {
+        let a = Analyzer.analyze(Self.profile(starved: Self.starvedWorker))
+        let mp = try XCTUnwrap(a.multiprocessing)
+        XCTAssertEqual(mp.workerProcesses, 2)
+        XCTAssertEqual(mp.poolWorkerProcesses, 2, "both of the executor's workers: \(mp.poolWorkerPids)")
+        XCTAssertEqual(Set(mp.poolWorkerPids), [910, 911])
+        // Ready at its first sample in the task (tick 2), not at the end of the recording.
+        let startup = try XCTUnwrap(mp.startupByProcess.first { $0.pid == 911 })
+        XCTAssertTrue(startup.reachedUserCode)
+        XCTAssertEqual(startup.seconds, 0.02, accuracy: 0.001)
+        // Its runnable task code is busy time: both workers were busy most of their lives.
+        XCTAssertGreaterThanOrEqual(mp.workerBusyShare, 0.7)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertFalse(r.reasons.contains { $0.text.hasPrefix("Tasks too small for processes") }, "\(r.reasons.map(\.text))")
+    }
+
+    /// Either kind of evidence alone is enough: the loop frame with no traffic at all
+    /// (every sample in the task), or the traffic with no loop frame (a hand-made pool: a
+    /// `multiprocessing.Process` reading a Queue in user code), caught runnable.
+    func testTheLoopOrTheTrafficInAnyStateEachMakeAPoolWorker() throws {
+        let onlyTask = SyntheticProfiles.repeated((.runnable, Self.compiling, nil, nil), 30)
+        let handMadeGet: [Frame] = [Self.native("read", Self.libc), Self.native("os_read"),
+                                    Self.py("Connection._recv", "multiprocessing/connection.py", 395),
+                                    Self.py("Queue.get", "multiprocessing/queues.py", 103),
+                                    SyntheticProfiles.python("consume", file: "/app/consumer.py", line: 12),
+                                    Self.py("BaseProcess.run", "multiprocessing/process.py", 108)]
+        let userWork = [Self.native("_PyEval_EvalFrameDefault"), SyntheticProfiles.python("crunch", file: "/app/consumer.py", line: 20),
+                        SyntheticProfiles.python("consume", file: "/app/consumer.py", line: 14),
+                        Self.py("BaseProcess.run", "multiprocessing/process.py", 108)]
+        let handMade = SyntheticProfiles.repeated((.onCPU, userWork, nil, true), 28) + SyntheticProfiles.repeated((.runnable, handMadeGet, nil, nil), 2)
+        let mp = try XCTUnwrap(Analyzer.analyze(Self.profile(starved: onlyTask, others: [(912, handMade)])).multiprocessing)
+        XCTAssertEqual(Set(mp.poolWorkerPids), [910, 911, 912])
+    }
+
+    /// What is not a pool worker stays out: a `multiprocessing.Process` child running its
+    /// own code with no pool loop and no traffic with the parent (however loaded the
+    /// machine), and a child interpreter that only imports the modules of the pool's
+    /// traffic.
+    func testAChildWithNeitherTheLoopNorTrafficIsNotAPoolWorker() throws {
+        let ownWork = [Self.native("_PyEval_EvalFrameDefault"), SyntheticProfiles.python("crunch", file: "/app/job.py", line: 20),
+                       Self.py("BaseProcess.run", "multiprocessing/process.py", 108),
+                       Self.py("BaseProcess._bootstrap", "multiprocessing/process.py", 314)]
+        let importing = [Self.native("list_extend"), Self.py("<module>", "multiprocessing/connection.py", 10),
+                         SyntheticProfiles.python("<module>", file: "/app/server.py", line: 1)]
+        let loneProcess = SyntheticProfiles.repeated((.runnable, ownWork, nil, nil), 20) + SyntheticProfiles.repeated((.onCPU, ownWork, nil, true), 10)
+        let importer = SyntheticProfiles.repeated((.runnable, importing, nil, nil), 30)
+        let mp = try XCTUnwrap(Analyzer.analyze(Self.profile(starved: Self.starvedWorker, others: [(920, loneProcess), (921, importer)]))
+            .multiprocessing)
+        XCTAssertEqual(mp.workerProcesses, 4)
+        XCTAssertEqual(Set(mp.poolWorkerPids), [910, 911])
+    }
+}
