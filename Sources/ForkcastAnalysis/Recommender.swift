@@ -268,10 +268,14 @@ public enum Recommender {
 
     static func rounded(_ x: Double) -> Double { (min(0.95, max(0.05, x)) * 100).rounded() / 100 }
 
-    /// How many workers run now: worker processes, else worker threads, else working threads.
+    /// How many workers run now, at a time: a runner's jobs (make -j2: 2, not the 16 gcc it
+    /// started nor their cc1 and as), else worker processes, else worker threads, else
+    /// working threads. (Counting every worker process the recording saw gave `keep × 48`
+    /// for make -j2 whenever no rule voted — on a loaded machine.)
     static func observedWorkers(_ a: Analysis) -> Int {
-        let processes = a.processes.filter { $0.role == .worker }.count
-        if processes > 0 { return processes }
+        if let jobs = Jobs.runner(in: a.processes)?.jobs { return peakAlive(jobs) }
+        let processes = a.processes.filter { $0.role == .worker }
+        if !processes.isEmpty { return peakAlive(processes) }
         let threads = a.threads.filter { $0.role == .worker && !$0.idle }.count
         if threads > 0 { return threads }
         return a.threads.filter { !$0.idle }.count
