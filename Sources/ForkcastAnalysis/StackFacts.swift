@@ -493,14 +493,18 @@ struct FrameFacts {
             }
             if b == "take_gil" { bits.insert(.takeGIL) }
             if b.hasPrefix("_queue_SimpleQueue_get") { bits.insert(.simpleQueueGet) }
-            if b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" { bits.insert(.semLock) }
+            // `with lock:` enters through `SemLock.__enter__`, whose C function inlines the
+            // acquire in Debian's LTO build: `_multiprocessing_SemLock___enter__` is the frame.
+            let semLockAcquire = b.hasPrefix("_multiprocessing_SemLock_acquire") || b.hasPrefix("_multiprocessing_SemLock___enter__")
+                || b == "semlock_acquire"
+            if semLockAcquire { bits.insert(.semLock) }
             if b.hasPrefix("_multiprocessing") || (f.module?.contains("_multiprocessing") ?? false) { bits.insert(.mpNative) }
             if StackClassifier.lockAPINames.contains(where: { $0 == b }) { bits.insert(.lockAPI) }
             if StackClassifier.conditionNames.contains(where: { $0 == b }) { bits.insert(.condition) }
             if StackClassifier.joinNames.contains(where: { $0 == b }) { bits.insert(.join) }
             if StackClassifier.lockAcquireNames.contains(where: { $0 == b }) { bits.insert(.lowLevelWait) }
             if b.hasPrefix("PyThread_acquire_lock") || b == "acquire_timed" || b == "lock_PyThread_acquire_lock"
-                || b == "rlock_acquire" || b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" {
+                || b == "rlock_acquire" || semLockAcquire {
                 bits.insert(.acquire)
             }
             // C pickle module: _pickle.cpython-*.so, or the functions of Modules/_pickle.c.

@@ -120,4 +120,38 @@ final class PoolWorkerTests: XCTestCase {
         XCTAssertEqual(mp.workerProcesses, 4)
         XCTAssertEqual(Set(mp.poolWorkerPids), [910, 911])
     }
+
+    /// examples/tiny_tasks.py as recorded (Debian's python3.11): the workers wait for their
+    /// next task on the call queue's reader lock, entered by `with self._rlock:` — the C
+    /// frame is `_multiprocessing_SemLock___enter__` (the acquire inlined). That frame was
+    /// not known as a SemLock acquire, so the wait was an anonymous futex grouped by caller,
+    /// not idle: "Fix this lock first: 2 threads spent 283% of their working time waiting on
+    /// futex caller:_multiprocessing_SemLock___enter__" (serial 0.83, from the pool's own
+    /// idle workers). It is the pool waiting for work.
+    func testWorkersWaitingOnTheTaskQueuesLockAreIdleNotAHotLock() throws {
+        let waiting: Step = (.lockWait, Self.lockedGet, Self.semFutex, false)
+        let task: Step = (.onCPU, [Self.native("_PyEval_EvalFrameDefault"), SyntheticProfiles.python("square", file: "/app/tiny_tasks.py", line: 15)]
+                            + Self.loop, nil, true)
+        let worker = SyntheticProfiles.repeated(waiting, 9) + [task]
+        let submit: Step = (.onCPU, [Self.native("_PyEval_EvalFrameDefault"), Self.py("ProcessPoolExecutor.submit", "concurrent/futures/process.py", 780),
+                                     SyntheticProfiles.python("main", file: "/app/tiny_tasks.py", line: 22)], nil, true)
+        var p = SyntheticProfiles.make(threads: [.init(name: "MainThread", pid: 900, tid: 900, cycle: [submit]),
+                                                 .init(name: "python3", pid: 910, tid: 910, cycle: worker),
+                                                 .init(name: "python3", pid: 911, tid: 911, cycle: worker)],
+                                       ticks: 300, command: ["/usr/bin/python3", "tiny_tasks.py"])
+        p.recording.rootPid = 900
+        for i in p.processes.indices {
+            p.processes[i].executable = Self.python
+            p.processes[i].runtime = "CPython 3.11.2"
+            if p.processes[i].pid != 900 { p.processes[i].ppid = 900; p.processes[i].origin = "fork" }
+        }
+        let a = Analyzer.analyze(p)
+        let queueLock = try XCTUnwrap(a.locks.first { ($0.waiterPids ?? [$0.pid]).contains(910) }, "\(a.locks.map(\.lock))")
+        XCTAssertTrue(queueLock.idle, "\(queueLock.kind) \(queueLock.lock): waiting for the next task")
+        XCTAssertEqual(queueLock.kind, LockWaitKind.queueGet.rawValue)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertNil(r.fixFirst, "\(r.fixFirst?.text ?? "")")
+        XCTAssertEqual(r.strategy, .serial, "\(r.reasons.map(\.text))")
+        XCTAssertTrue(r.reasons.first?.text.hasPrefix("Tasks too small for processes") ?? false, "\(r.reasons.map(\.text))")
+    }
 }
