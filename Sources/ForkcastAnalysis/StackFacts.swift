@@ -481,7 +481,11 @@ struct FrameFacts {
             let poolLoop = (file.hasSuffix("multiprocessing/pool.py") && name == "worker")
                 || (file.hasSuffix("concurrent/futures/process.py") && name == "_process_worker")
             if poolLoop { bits.insert(.poolLoop) }
-            if poolLoop || (file.hasSuffix("multiprocessing/queues.py") && (name == "get" || name == "_recv_bytes")) {
+            // `multiprocessing.connection.wait`: until one of the connections has a message —
+            // a multiplexed get (the executor's manager thread waiting for the workers' results
+            // in `wait_result_broken_or_wakeup`), not I/O the work does.
+            if poolLoop || (file.hasSuffix("multiprocessing/queues.py") && (name == "get" || name == "_recv_bytes"))
+                || (file.hasSuffix("multiprocessing/connection.py") && f.name == "wait") {
                 bits.insert(.waitsForWork)
             }
             if file.hasSuffix("concurrent/futures/_base.py") { bits.insert(.futuresBase) }
