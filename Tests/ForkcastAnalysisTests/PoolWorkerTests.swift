@@ -187,4 +187,29 @@ final class PoolWorkerTests: XCTestCase {
         XCTAssertNotEqual(r.strategy, .hybrid, r.reasons.map(\.text).joined(separator: " | "))
         XCTAssertFalse(r.reasons.contains { $0.text.hasPrefix("Mixed work") }, r.reasons.map(\.text).joined(separator: " | "))
     }
+
+    /// The GIL rule judges the busiest pool worker's on-CPU samples. compileall's workers on a
+    /// loaded machine had 4-14 each, most of their life runnable: "GIL released: 60% of on-CPU
+    /// samples ran in C code" (3 of 5) → threads × 2, or "GIL held" → keep processes, from a
+    /// handful. Under 20 on-CPU samples the rule says so and does not vote.
+    func testTheGILIsNotJudgedFromAHandfulOfOnCPUSamples() throws {
+        let released: Step = (.onCPU, [Self.native("open", Self.libc), Self.native("_io_FileIO___init__")] + Array(Self.compiling.dropFirst(2)), nil, false)
+        let held: Step = (.onCPU, Self.compiling, nil, true)
+        let waiting: Step = (.runnable, Self.compiling, nil, nil)
+        func analysis(onCPU: Int) -> Analysis {
+            // Each worker: `onCPU` on-CPU samples, 3 in 5 of them in C code without the GIL; the rest runnable.
+            let cycle = (0..<onCPU).map { $0 % 5 < 3 ? released : held } + SyntheticProfiles.repeated(waiting, 30 - onCPU)
+            var p = Self.profile(starved: cycle)
+            p.samples.removeAll { $0.pid == 910 }  // one worker: the busiest is the one judged
+            return Analyzer.analyze(p)
+        }
+        let few = analysis(onCPU: 5)
+        let r = try XCTUnwrap(few.recommendation)
+        let gil = try XCTUnwrap(r.reasons.first { $0.factor == .gil }, "\(r.reasons.map(\.text))")
+        XCTAssertTrue(gil.text.hasPrefix("GIL not judged"), gil.text)
+        XCTAssertNotEqual(r.strategy, .threads, r.reasons.map(\.text).joined(separator: " | "))
+        // With enough samples the same mix is judged: released.
+        let many = try XCTUnwrap(analysis(onCPU: 25).recommendation)
+        XCTAssertTrue(many.reasons.contains { $0.factor == .gil && $0.text.hasPrefix("GIL released") }, "\(many.reasons.map(\.text))")
+    }
 }
