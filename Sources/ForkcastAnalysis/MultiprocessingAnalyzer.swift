@@ -34,7 +34,7 @@ public struct MultiprocessingAnalyzer: ClassifyingAnalyzer {
             part.multiprocessing = .some(nil)
             return
         }
-        let poolWorkers = Self.poolWorkers(profile, code: code, poolEvidence: tally.poolEvidence)
+        let poolWorkers = Self.poolWorkers(profile, code: code, poolEvidence: tally.poolEvidence, poolLoop: tally.poolLoop)
         let costs = Self.costs(profile, period: period, code: code, tally: tally, poolWorkers: poolWorkers, firstUser: firstUser,
                                classifier: &classifier)
         part.multiprocessing = .some(costs)
@@ -124,6 +124,8 @@ public struct MultiprocessingAnalyzer: ClassifyingAnalyzer {
         var ipcStacks: [Int32: Int] = [:]
         /// Workers that exchange work with their parent: pickling, pipe/queue traffic.
         var poolEvidence: [Int32: Int] = [:]
+        /// Workers seen inside a pool's worker loop (`_process_worker`, `pool.worker`), in any state.
+        var poolLoop: Set<Int32> = []
     }
 
     /// Pass 2: samples pickling, unpickling, moving bytes, blocked on pipes and queues, and
@@ -136,6 +138,12 @@ public struct MultiprocessingAnalyzer: ClassifyingAnalyzer {
         let writeWait = profile.waits.map { Self.writeCalls.contains($0.syscall) }
         let multi = profile.processes.count > 1
         for s in profile.samples {
+            // The pool's own structure: a child running the executor's worker loop is one of
+            // its workers, whatever state it was caught in (runnable all along on a loaded
+            // machine, it may never be seen blocked on the task queue).
+            if code.isWorker(s.pid), s.stack >= 0, !t.poolLoop.contains(s.pid), classifier.flags(s.stack).contains(.poolLoop) {
+                t.poolLoop.insert(s.pid)
+            }
             switch s.state {
             case .onCPU:
                 t.onCPU += 1
@@ -153,10 +161,16 @@ public struct MultiprocessingAnalyzer: ClassifyingAnalyzer {
                     }
                 }
             case .runnable:
+                guard code.isWorker(s.pid) else { continue }
+                let f = classifier.flags(s.stack)
+                // Woken from the task queue, or mid-send, and waiting for a CPU: still the
+                // pool's traffic (the stack says what, the state only when).
+                if f.ipc != .none || (f.contains(.queueLockKind) && f.contains(.hasPython)) {
+                    t.poolEvidence[s.pid, default: 0] += 1
+                }
                 // A task's code waiting for a CPU (a loaded machine) is the worker busy with
                 // work, not waiting for the next task: it counts toward the busy share.
-                guard code.isWorker(s.pid), let first = firstUser[s.pid], s.timeNs >= first else { continue }
-                let f = classifier.flags(s.stack)
+                guard let first = firstUser[s.pid], s.timeNs >= first else { continue }
                 if f.ipc == .none, code.isUserWork(s.stack, f) { t.computeRunnable += 1 }
             case .ioWait:
                 guard s.wait >= 0 else { continue }
@@ -187,15 +201,18 @@ public struct MultiprocessingAnalyzer: ClassifyingAnalyzer {
         return t
     }
 
-    /// A pool worker runs the same program as its parent (a fork, or a spawn of the same
-    /// interpreter): a shell or a launcher the parent runs (pyenv's shims, `sh -c`) reading
-    /// a pipe is not one — nor are that shell's own forks (bash under bash), so the
-    /// workers of a Python program are Python processes.
-    static func poolWorkers(_ profile: Profile, code: UserCode, poolEvidence: [Int32: Int]) -> [ProcessInfo] {
+    /// A pool worker is a child seen in the pool's traffic (pickling, pipe/queue transfer,
+    /// waiting on the task queue — in any state) or inside a pool's worker loop
+    /// (`_process_worker`, `multiprocessing.pool.worker`). It runs the same program as its
+    /// parent (a fork, or a spawn of the same interpreter): a shell or a launcher the
+    /// parent runs (pyenv's shims, `sh -c`) reading a pipe is not one — nor are that
+    /// shell's own forks (bash under bash), so the workers of a Python program are Python
+    /// processes.
+    static func poolWorkers(_ profile: Profile, code: UserCode, poolEvidence: [Int32: Int], poolLoop: Set<Int32>) -> [ProcessInfo] {
         let executable = Dictionary(profile.processes.map { ($0.pid, $0.executable) }, uniquingKeysWith: { _, b in b })
         let pythonProgram = code.isPython[profile.recording.rootPid] ?? false
         return code.workers.filter { w in
-            (poolEvidence[w.pid] ?? 0) > 0 && (executable[w.ppid].map { $0 == w.executable } ?? true)
+            ((poolEvidence[w.pid] ?? 0) > 0 || poolLoop.contains(w.pid)) && (executable[w.ppid].map { $0 == w.executable } ?? true)
                 && (!pythonProgram || code.isPython[w.pid] == true)
         }
     }

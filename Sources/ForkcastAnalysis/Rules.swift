@@ -187,6 +187,8 @@ public struct TaskTypeRule: RecommenderRulePlugin {
 /// threads → processes; CPU time in C code that releases it (hashlib, zlib) → threads;
 /// GIL-holding CPU work mixed with I/O waits → hybrid.
 public struct GILRule: RecommenderRulePlugin {
+    /// Fewer on-CPU samples than this in the process the rule judges: no vote.
+    static let minimumOnCPUSamples = 20
     public init() {}
     public var descriptor: PluginDescriptor {
         PluginDescriptor(name: "gil", kind: .recommenderRule, version: "1.0",
@@ -209,6 +211,18 @@ public struct GILRule: RecommenderRulePlugin {
         let metrics = ["held_share": g.heldShare, "gil_wait_share": g.waitShare, "cpu_demand": w.demand,
                        "io_share": all.offCPU, "intrinsic_wait": all.intrinsicWait, "parallelism": g.parallelism]
         let evidence = g.heldEvidence == "flag" ? "read from the interpreter" : "inferred from the leaf frames"
+        // The held share is a share of on-CPU samples: from a handful it says nothing (python3
+        // -m compileall -j 2 on a loaded machine: 5 on-CPU samples of its busiest worker, 3 of
+        // them in C code → "GIL released: 60%" → threads × 2). Under 20, as the observer-bias
+        // check, no vote.
+        let onCPUSamples = Int((g.cpuSeconds / max(a.profile?.periodSeconds ?? 0.01, 1e-9)).rounded())
+        if g.freeThreaded != true && onCPUSamples < Self.minimumOnCPUSamples {
+            return [Advice(rule: descriptor.name, strategy: nil, weight: 0, reason: Reason(
+                factor: .gil,
+                text: "GIL not judged: \(onCPUSamples) on-CPU samples of pid \(g.pid) (under \(Self.minimumOnCPUSamples)) cannot tell "
+                    + "Python holding the GIL from C code releasing it. Record longer, or run `forkcast experiment`.",
+                metrics: metrics.merging(["on_cpu_samples": Double(onCPUSamples)]) { a, _ in a }))]
+        }
         if g.freeThreaded != true && g.heldShare >= 0.6 && all.intrinsicWait >= 0.25 && all.intrinsicWait <= 0.8 && all.demand >= 0.2 {
             return [Advice(rule: descriptor.name, strategy: .hybrid, weight: 0.7, workers: cores, reason: Reason(
                 factor: .gil,

@@ -44,6 +44,9 @@ struct StackFacts {
     var ipc: IPCActivity
     /// Inside multiprocessing's queue/connection code waiting to receive work or results.
     var inQueueGet: Bool
+    /// Runs inside a process pool's worker loop (`concurrent.futures.process._process_worker`,
+    /// `multiprocessing.pool.worker`): whatever it does, this process is a pool's worker.
+    var inPoolLoop: Bool
     /// Contains a Python frame of user code (not the standard library, not `<frozen …>`).
     var inUserPython: Bool
     var hasPython: Bool
@@ -75,6 +78,8 @@ struct StackFlags: OptionSet {
     static let queueLockKind = StackFlags(rawValue: 1 << 10)
     /// The leaf frame is in a system library (libc, ld.so, libpthread): says nothing about the GIL.
     static let leafInSystem = StackFlags(rawValue: 1 << 11)
+    /// A frame of a process pool's worker loop is on the stack (`StackFacts.inPoolLoop`).
+    static let poolLoop = StackFlags(rawValue: 1 << 12)
 
     var ipc: IPCActivity {
         if contains(.pickle) { return .pickle }
@@ -141,6 +146,7 @@ struct StackClassifier {
         if f.leafInInterpreter { flags.insert(.leafInInterpreter) }
         if f.leafInSystem { flags.insert(.leafInSystem) }
         if f.lockKind == .queueGet { flags.insert(.queueLockKind) }
+        if f.inPoolLoop { flags.insert(.poolLoop) }
         switch f.ipc {
         case .pickle: flags.insert(.pickle)
         case .unpickle: flags.insert(.unpickle)
@@ -276,6 +282,7 @@ struct StackClassifier {
             callSite = frames.first?.frame.label ?? "(no stack)"
         }
         return StackFacts(lockKind: kind, lockSite: site, callSite: callSite, ipc: scan.ipc, inQueueGet: scan.inQueueGet,
+                          inPoolLoop: scan.inPoolLoop,
                           inUserPython: scan.inUserPython, hasPython: scan.hasPython, isGIL: scan.isGIL,
                           userLeaf: scan.firstPython.map { !$0.bits.contains(.stdlib) } ?? false,
                           leafInInterpreter: frames.first?.bits.contains(.interpreterModule) ?? false,
@@ -296,6 +303,7 @@ struct StackClassifier {
         var acquiresLock = false
         var ipc = IPCActivity.none
         var inQueueGet = false
+        var inPoolLoop = false
         var simpleQueueGet = false
         var hasNative = false
         var semLock = false
@@ -319,6 +327,7 @@ struct StackClassifier {
                         if bits.contains(.unpickle) { pickleSeen = .unpickle } else if bits.contains(.pickle) { pickleSeen = .pickle }
                     }
                     if bits.contains(.waitsForWork) && firstUserPython == nil { inQueueGet = true }
+                    if bits.contains(.poolLoop) { inPoolLoop = true }
                 } else {
                     hasNative = true
                     if bits.contains(.takeGIL) { isGIL = true }
@@ -442,6 +451,9 @@ struct FrameFacts {
         static let semLock = Bits(rawValue: 1 << 15)
         /// Native multiprocessing machinery (`_multiprocessing` module): moving work between processes.
         static let mpNative = Bits(rawValue: 1 << 16)
+        /// A process pool's worker loop: `_process_worker` (concurrent/futures/process.py) or
+        /// `worker` (multiprocessing/pool.py).
+        static let poolLoop = Bits(rawValue: 1 << 17)
     }
 
     let frame: Frame
@@ -466,9 +478,14 @@ struct FrameFacts {
             if !importing && (file.hasSuffix("multiprocessing/reduction.py") || file.hasSuffix("/pickle.py") || file.hasSuffix("/copyreg.py")) {
                 bits.insert(f.name.contains("load") || f.name.contains("Unpickler") ? .unpickle : .pickle)
             }
-            if (file.hasSuffix("multiprocessing/queues.py") && (name == "get" || name == "_recv_bytes"))
-                || (file.hasSuffix("multiprocessing/pool.py") && name == "worker")
-                || (file.hasSuffix("concurrent/futures/process.py") && name == "_process_worker") {
+            let poolLoop = (file.hasSuffix("multiprocessing/pool.py") && name == "worker")
+                || (file.hasSuffix("concurrent/futures/process.py") && name == "_process_worker")
+            if poolLoop { bits.insert(.poolLoop) }
+            // `multiprocessing.connection.wait`: until one of the connections has a message —
+            // a multiplexed get (the executor's manager thread waiting for the workers' results
+            // in `wait_result_broken_or_wakeup`), not I/O the work does.
+            if poolLoop || (file.hasSuffix("multiprocessing/queues.py") && (name == "get" || name == "_recv_bytes"))
+                || (file.hasSuffix("multiprocessing/connection.py") && f.name == "wait") {
                 bits.insert(.waitsForWork)
             }
             if file.hasSuffix("concurrent/futures/_base.py") { bits.insert(.futuresBase) }
@@ -480,14 +497,18 @@ struct FrameFacts {
             }
             if b == "take_gil" { bits.insert(.takeGIL) }
             if b.hasPrefix("_queue_SimpleQueue_get") { bits.insert(.simpleQueueGet) }
-            if b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" { bits.insert(.semLock) }
+            // `with lock:` enters through `SemLock.__enter__`, whose C function inlines the
+            // acquire in Debian's LTO build: `_multiprocessing_SemLock___enter__` is the frame.
+            let semLockAcquire = b.hasPrefix("_multiprocessing_SemLock_acquire") || b.hasPrefix("_multiprocessing_SemLock___enter__")
+                || b == "semlock_acquire"
+            if semLockAcquire { bits.insert(.semLock) }
             if b.hasPrefix("_multiprocessing") || (f.module?.contains("_multiprocessing") ?? false) { bits.insert(.mpNative) }
             if StackClassifier.lockAPINames.contains(where: { $0 == b }) { bits.insert(.lockAPI) }
             if StackClassifier.conditionNames.contains(where: { $0 == b }) { bits.insert(.condition) }
             if StackClassifier.joinNames.contains(where: { $0 == b }) { bits.insert(.join) }
             if StackClassifier.lockAcquireNames.contains(where: { $0 == b }) { bits.insert(.lowLevelWait) }
             if b.hasPrefix("PyThread_acquire_lock") || b == "acquire_timed" || b == "lock_PyThread_acquire_lock"
-                || b == "rlock_acquire" || b.hasPrefix("_multiprocessing_SemLock_acquire") || b == "semlock_acquire" {
+                || b == "rlock_acquire" || semLockAcquire {
                 bits.insert(.acquire)
             }
             // C pickle module: _pickle.cpython-*.so, or the functions of Modules/_pickle.c.

@@ -423,6 +423,21 @@ final class RecordedProfileTests: XCTestCase {
         XCTAssertTrue(r.reasons.contains { $0.factor == .taskType && $0.text.contains("other programs") }, "\(r.reasons.map(\.text))")
     }
 
+    /// The same make -j2 recorded while other programs held one of the 2 cores (load
+    /// average 3.5): the CPU starvation is the machine's, so no rule votes and the answer is
+    /// keep without a vote. Its worker count was every worker process seen — 16 gcc drivers,
+    /// their cc1 and as: `keep × 48` (RealToolsAnalysisTests failed in 2 of 5 runs under
+    /// load). The workers running at a time are make's jobs two at a time.
+    func testMakeJ2KeptWithoutAVoteCountsTheJobsAtATime() throws {
+        let url = Fixtures.repositoryRoot.appendingPathComponent("Tests/Fixtures/profiles/make-j2-no-vote.json.gz")
+        let a = Analyzer.analyze(try Profile.decode(Data(contentsOf: url)))
+        XCTAssertEqual(a.processes.filter { $0.role == .worker }.count, 48)
+        let r = try XCTUnwrap(a.recommendation)
+        XCTAssertEqual(r.strategy, .keep, "\(r.strategy) × \(r.workers): \(r.reasons.map(\.text))")
+        XCTAssertTrue(r.reasons.contains { $0.text.hasPrefix("No rule found evidence") }, "kept without a vote: \(r.reasons.map(\.text))")
+        XCTAssertEqual(r.workers, 2, "make -j2 runs two jobs at a time: \(r.reasons.map(\.text))")
+    }
+
     /// examples/net_io.py on threads × 8 on a quiet machine (11 KB recording): 8 pool
     /// threads wait 97% on a local thread-per-connection server (a child process). Client
     /// and server both barely used a CPU, and the server's 0.02 s were "half the CPU", so

@@ -145,7 +145,9 @@ final class ExampleRecordingTests: XCTestCase {
         XCTAssertLessThan(mp.workerBusyShare, 0.3)
         // Serial — or undecided when the recording itself was biased (the pool's threads, the
         // workers and the tracer share 2 cores: the samples disagreed with the kernel's CPU
-        // accounting), which is the honest answer then. Never a change of model, never keep.
+        // accounting) in the workers — a biased parent alone (its dispatching threads) no longer
+        // makes it undecided: the advice rests on the workers' samples (docs/analysis.md, observer
+        // bias). Never a change of model, never keep.
         let r = try XCTUnwrap(a.recommendation)
         let biased = a.findings.contains { $0.id == "recording.observer-bias" }
         XCTAssertTrue(r.strategy == .serial || (biased && r.strategy == .undecided),
