@@ -20,9 +20,12 @@ extension TraceSession {
 
         addProcessesAndThreads(to: &builder)
         let (stackMap, stackFrames, waitMap) = symbolizeStacks(into: &builder)
+        for t in allThreads where t.runOf != nil { closeRun(of: t) }
+        let raw = store.allSamples()
+        store.samples = RawStore.SampleLog()
         var samples: [Sample] = []
-        samples.reserveCapacity(store.samples.count)
-        for s in store.samples {
+        samples.reserveCapacity(raw.count)
+        for s in raw {
             let wait = s.wait >= 0 ? store.waits[Int(s.wait)] : nil
             let native = stackFrames[Int(s.stack)]
             let state = PythonStateRules.refine(StackStateRules.refine(s.state, wait: wait, frames: native), nativeStack: native)
@@ -30,9 +33,6 @@ extension TraceSession {
                                   wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL, thread: s.thread))
         }
 
-        // Samples filled in from a late stop were appended after later ticks: restore time
-        // order (the sort is stable, so one tick's samples keep their thread order).
-        samples.sort { $0.timeNs < $1.timeNs }
 
         let stats = finalStats(durationNs: durationNs)
         builder.update { p in
@@ -63,7 +63,7 @@ extension TraceSession {
         for t in allThreads {
             var info = ThreadInfo(pid: t.pid, tid: t.tid, name: pythonNames[t.tid] ?? t.name, startNs: t.startNs, endNs: t.endNs,
                                   interpreter: python.interpreterOfTid[t.tid])
-            if let a = t.account.totals { (info.cpuNs, info.runqueueNs, info.accountedNs) = (a.cpuNs, a.runqueueNs, a.accountedNs) }
+            if let a = t.account.totals(quietUntil: t.quietAtNs) { (info.cpuNs, info.runqueueNs, info.accountedNs) = (a.cpuNs, a.runqueueNs, a.accountedNs) }
             builder.add(info)
         }
     }

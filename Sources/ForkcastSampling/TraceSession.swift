@@ -669,12 +669,29 @@ final class TracedThread {
         case exited
     }
 
+    // What every tick reads of every idle thread comes first, so that it shares one or
+    // two cache lines: with 2,000 threads, the loads of fields scattered over the object
+    // were most of the tick's own time.
     let tid: Int32
     var pid: Int32
     /// This thread's row in the profile's thread table (its index in `allThreads`): a
     /// thread id the kernel reuses gets a new `TracedThread`, so a new row.
     var row: Int32 = -1
     var phase: Phase
+    /// The last in-place sample of this thread while blocked, reused at ticks where the
+    /// thread provably has not run since (see `ReusableSample`).
+    var reusable: ReusableSample?
+    /// The last drain of the scheduler events that saw this thread woken or put on a CPU.
+    var lastActive: UInt64 = 0
+    /// The open run of samples reused on the events (`RawStore.Run`): its sample, the pid
+    /// then, and its first and last ticks.
+    var runOf: ReusableSample?
+    var runFirstTick: Int32 = 0
+    var runLastTick: Int32 = -1
+    var runPid: Int32 = 0
+    /// The latest tick at which the thread was known not to have run since its last
+    /// schedstat read (a reused sample): the end of its `account` window, if later.
+    var quietAtNs: UInt64 = 0
     var name = ""
     let startNs: UInt64
     var endNs: UInt64?
@@ -683,15 +700,11 @@ final class TracedThread {
     var lastSched: SchedStat? {
         didSet { if let lastSched { account.note(lastSched, at: Clock.now()) } }
     }
-    /// The kernel's accounting over the recording window (first to last schedstat read).
+    /// The kernel's accounting over the recording window (first to last schedstat read,
+    /// or `quietAtNs`).
     var account = SchedAccount()
     /// The sample being taken: set when the interrupt is sent, completed at the stop.
     var pending: PendingSample?
-    /// The last in-place sample of this thread while blocked, reused at ticks where the
-    /// thread provably has not run since (see `ReusableSample`).
-    var reusable: ReusableSample?
-    /// The last drain of the scheduler events that saw this thread woken or put on a CPU.
-    var lastActive: UInt64 = 0
     /// Registers read at this thread's last sampling stop: a blocked thread whose stack
     /// needs more than pc/sp (a frame-pointer caller above the syscall) is unwound with
     /// them, without stopping it again, while it blocks at the same pc and sp.
@@ -755,11 +768,6 @@ struct SchedAccount {
     private(set) var first: (sched: SchedStat, ns: UInt64)?
     private(set) var last: (sched: SchedStat, ns: UInt64)?
 
-    /// The counters are known unchanged at `ns` (the thread provably did not run).
-    mutating func noteUnchanged(at ns: UInt64) {
-        if let l = last { last = (l.sched, ns) }
-    }
-
     mutating func note(_ sched: SchedStat, at ns: UInt64) {
         // Counters that go backwards belong to another task (a tid taken over at exec).
         if let l = last, sched.runNs < l.sched.runNs || sched.waitNs < l.sched.waitNs { first = nil }
@@ -769,9 +777,13 @@ struct SchedAccount {
 
     /// (on-CPU ns, run-queue ns, wall ns between the reads); nil until two reads apart
     /// in time, or on a kernel that reports no scheduler statistics (all zeros).
-    var totals: (cpuNs: UInt64, runqueueNs: UInt64, accountedNs: UInt64)? {
-        guard let f = first, let l = last, l.ns > f.ns, l.sched.slices > 0 || l.sched.runNs > 0 else { return nil }
-        return (l.sched.runNs - f.sched.runNs, l.sched.waitNs - f.sched.waitNs, l.ns - f.ns)
+    /// `quietUntil`: a later time at which the counters were known unchanged since the
+    /// last read (the thread provably did not run): the window ends there.
+    func totals(quietUntil: UInt64 = 0) -> (cpuNs: UInt64, runqueueNs: UInt64, accountedNs: UInt64)? {
+        guard let f = first, let l = last, l.sched.slices > 0 || l.sched.runNs > 0 else { return nil }
+        let end = max(l.ns, quietUntil)
+        guard end > f.ns else { return nil }
+        return (l.sched.runNs - f.sched.runNs, l.sched.waitNs - f.sched.waitNs, end - f.ns)
     }
 }
 
