@@ -227,8 +227,18 @@ extension TraceSession {
                 thread.reusable = nil
                 woken = reusable
             }
+            // Threads name themselves as they start: a thread's name is read with every
+            // full read in its first 500 ms, and at least every 5 s after that.
+            if thread.phase == .running, t &- thread.startNs > 500_000_000, t &- thread.nameReadAt < 5_000_000_000,
+               sampleWithoutStat(thread, files: files, timeNs: t, woken: woken, process: process,
+                                 pythonKnown: current.pythonKnown, began: began, tally: &tally) {
+                continue
+            }
             guard let stat = files.stat() else { continue }
-            if !stat.comm.isEmpty { thread.name = stat.comm }
+            if !stat.comm.isEmpty {
+                thread.name = stat.comm
+                thread.nameReadAt = t
+            }
             let sched = files.schedstat()
             let previous = thread.lastSched
             thread.lastSched = sched
@@ -275,6 +285,46 @@ extension TraceSession {
             tickThreads.removeAll { $0.phase == .exited }
         }
         if anyStaleMappings { refreshStaleMappings() }
+    }
+
+    /// A thread that is neither stopped nor being interrupted, read without its `stat`
+    /// (the costliest of its files: a woken thread among 2,000 cost four reads, this one a
+    /// third of their time): schedstat, then /proc/TID/syscall says whether it runs or in
+    /// which call it blocks — all a blocked thread's sample needs. Returns false, having
+    /// read only schedstat, when the thread is blocked outside a system call (the caller's
+    /// `stat` tells a stop, an uninterruptible sleep or a zombie there) or its syscall file
+    /// cannot be read. (Its name is read with `stat`: see the caller, and at the end.) (A thread in a ptrace stop the
+    /// tracer has not handled yet, inside a call, is sampled in that call: it was blocked
+    /// there until the signal came, at most the tick's own duration before.)
+    private func sampleWithoutStat(_ thread: TracedThread, files: TaskFiles, timeNs t: UInt64, woken: ReusableSample?,
+                                   process: TracedProcess, pythonKnown: Bool, began: UInt64,
+                                   tally: inout ReuseTally) -> Bool {
+        let sched = files.schedstat()
+        guard let syscall = files.syscall() else { return false }  // gone, or unreadable: as `stat` says
+        switch syscall {
+        case .blockedOutsideSyscall:
+            return false
+        case .running:
+            let previous = thread.lastSched
+            // Read after "running", as the stat path reads it after `R`.
+            let now = files.schedstat() ?? sched
+            thread.lastSched = now
+            if let woken, let now, woken.stillValid(sched: now, addressSpace: process.addressSpace),
+               woken.pythonKnown == pythonKnown {
+                thread.reusable = woken
+                recordReused(thread, woken, timeNs: t, began: began, woken: true, tally: &tally)
+            } else {
+                requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, now), requestedAt: began))
+            }
+            return true
+        case .inSyscall:
+            thread.lastSched = sched
+            if !sampleBlocked(thread, files: files, timeNs: t, stat: UInt8(ascii: "S"), sched: sched, began: began,
+                              first: syscall) {
+                requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
+            }
+            return true
+        }
     }
 
     /// Re-reads the mappings of live processes whose stacks went outside them soon after
@@ -401,9 +451,10 @@ extension TraceSession {
     /// Returns false when the thread turned out to be running. `sched` is the thread's
     /// schedstat read this tick *before* the stack: given, a consistent sample is kept
     /// for reuse at later ticks while the thread does not run.
+    /// `first`: /proc/TID/syscall as the caller just read it (else read here).
     private func sampleBlocked(_ thread: TracedThread, files: TaskFiles, timeNs: UInt64, stat statState: UInt8,
-                               sched: SchedStat?, began: UInt64) -> Bool {
-        switch readBlocked(thread, files: files, uninterruptible: statState == UInt8(ascii: "D")) {
+                               sched: SchedStat?, began: UInt64, first: SyscallState? = nil) -> Bool {
+        switch readBlocked(thread, files: files, uninterruptible: statState == UInt8(ascii: "D"), first: first) {
         case .running:
             return false
         case .unreadable:
@@ -470,8 +521,9 @@ extension TraceSession {
         var value: UInt64
     }
 
-    func readBlocked(_ thread: TracedThread, files: TaskFiles, uninterruptible: Bool) -> BlockedReadResult {
-        guard let state = files.syscall() else { return .unreadable }
+    func readBlocked(_ thread: TracedThread, files: TaskFiles, uninterruptible: Bool,
+                     first: SyscallState? = nil) -> BlockedReadResult {
+        guard let state = first ?? files.syscall() else { return .unreadable }
         let pc: UInt64, sp: UInt64
         var threadState: ThreadState
         var wait: WaitInfo?

@@ -693,6 +693,8 @@ final class TracedThread {
     /// schedstat read (a reused sample): the end of its `account` window, if later.
     var quietAtNs: UInt64 = 0
     var name = ""
+    /// When `name` was last read (since the recording's start, like `startNs`).
+    var nameReadAt: UInt64 = 0
     let startNs: UInt64
     var endNs: UInt64?
     var files: TaskFiles?
