@@ -300,8 +300,8 @@ extension TraceSession {
                                    process: TracedProcess, pythonKnown: Bool, began: UInt64,
                                    tally: inout ReuseTally) -> Bool {
         let sched = files.schedstat()
-        guard let syscall = files.syscall() else { return false }  // gone, or unreadable: as `stat` says
-        switch syscall {
+        guard let read = files.syscallWithLine() else { return false }  // gone, or unreadable: as `stat` says
+        switch read.state {
         case .blockedOutsideSyscall:
             return false
         case .running:
@@ -320,7 +320,7 @@ extension TraceSession {
         case .inSyscall:
             thread.lastSched = sched
             if !sampleBlocked(thread, files: files, timeNs: t, stat: UInt8(ascii: "S"), sched: sched, began: began,
-                              first: syscall) {
+                              first: read) {
                 requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
             }
             return true
@@ -453,8 +453,9 @@ extension TraceSession {
     /// for reuse at later ticks while the thread does not run.
     /// `first`: /proc/TID/syscall as the caller just read it (else read here).
     private func sampleBlocked(_ thread: TracedThread, files: TaskFiles, timeNs: UInt64, stat statState: UInt8,
-                               sched: SchedStat?, began: UInt64, first: SyscallState? = nil) -> Bool {
-        switch readBlocked(thread, files: files, uninterruptible: statState == UInt8(ascii: "D"), first: first) {
+                               sched: SchedStat?, began: UInt64, first: (state: SyscallState, line: [UInt8])? = nil) -> Bool {
+        switch readBlocked(thread, files: files, uninterruptible: statState == UInt8(ascii: "D"), schedBefore: sched,
+                           first: first) {
         case .running:
             return false
         case .unreadable:
@@ -500,15 +501,17 @@ extension TraceSession {
     }
 
     /// What a blocked thread is doing, read in place: the syscall and its arguments say
-    /// what it waits for; the user pc/sp let us unwind its stack from memory; re-reading
-    /// the syscall afterwards proves the stack did not move (`consistent`).
+    /// what it waits for; the user pc/sp let us unwind its stack from memory; schedstat
+    /// unchanged since before the first read — or else the same syscall line re-read —
+    /// proves the stack did not move (`consistent`).
     struct BlockedRead {
         var state: ThreadState
         var wait: WaitInfo?
         var stack: Unwinder.Result?
         var consistent: Bool
-        /// The /proc/TID/syscall line read after the stack (equal to the one before it)
-        /// when `consistent`: what a reused sample checks at later ticks.
+        /// The /proc/TID/syscall line read with the stack when `consistent` (the one read
+        /// before it when schedstat proved the thread did not run; else the one read after
+        /// it, equal to it): what a reused sample checks at later ticks.
         var syscallLine: [UInt8]? = nil
         /// A futex wait whose mutex owner was looked up: the owner is another thread's
         /// data, so a reused sample looks it up again.
@@ -521,9 +524,11 @@ extension TraceSession {
         var value: UInt64
     }
 
-    func readBlocked(_ thread: TracedThread, files: TaskFiles, uninterruptible: Bool,
-                     first: SyscallState? = nil) -> BlockedReadResult {
-        guard let state = first ?? files.syscall() else { return .unreadable }
+    /// `schedBefore`: the thread's schedstat, read before this (nil: not read).
+    func readBlocked(_ thread: TracedThread, files: TaskFiles, uninterruptible: Bool, schedBefore: SchedStat? = nil,
+                     first: (state: SyscallState, line: [UInt8])? = nil) -> BlockedReadResult {
+        guard let firstRead = first ?? files.syscallWithLine() else { return .unreadable }
+        let state = firstRead.state
         let pc: UInt64, sp: UInt64
         var threadState: ThreadState
         var wait: WaitInfo?
@@ -578,7 +583,13 @@ extension TraceSession {
                     return .needsStop(state: threadState, wait: wait)
                 }
             }
-            if let after = files.syscallWithLine(), after.state == state {
+            if let before = schedBefore, before.slices > 0, files.schedstat() == before {
+                // Not on a CPU once since before the first read (schedstat is the reuse
+                // rule's proof too, and a cheaper read than the syscall file, which takes
+                // the run queue's lock twice): what was read is one consistent moment.
+                consistent = true
+                line = firstRead.line
+            } else if let after = files.syscallWithLine(), after.state == state {
                 consistent = true
                 line = after.line
             } else {
@@ -683,7 +694,8 @@ struct ReuseTally {
 /// reuse rule of docs/recording.md ("Cost proportional to activity").
 ///
 /// The scheduler counters were read *before* the stack was read, and the stack was read
-/// consistently (the same /proc/TID/syscall line before and after). If at a later tick
+/// consistently (schedstat unchanged after it, or the same /proc/TID/syscall line before
+/// and after). If at a later tick
 /// /proc/TID/syscall reads the same line — which the kernel prints only for a thread that
 /// is off CPU and not runnable — and *then* its schedstat is unchanged — run time,
 /// run-queue wait and the number of times it was put on a CPU — it has not executed one
@@ -714,7 +726,7 @@ final class ReusableSample {
     /// For a mutex wait: the wait and how to look its owner up again (another thread's
     /// data, which can change while this thread sleeps); nil otherwise.
     let ownerLookup: OwnerLookup?
-    /// The /proc/TID/syscall line read after the stack (never "running").
+    /// The /proc/TID/syscall line of the consistent read (never "running").
     let syscallLine: [UInt8]
     /// schedstat read before the stack.
     let sched: SchedStat
