@@ -50,7 +50,12 @@ final class PoolWorkerTests: XCTestCase {
                        SyntheticProfiles.ThreadScript(name: "python3", pid: 910, tid: 910, cycle: busy),
                        SyntheticProfiles.ThreadScript(name: "python3", pid: 911, tid: 911, cycle: starved)]
         threads += others.map { SyntheticProfiles.ThreadScript(name: "python3", pid: $0.pid, tid: $0.pid, cycle: $0.cycle) }
-        var p = SyntheticProfiles.make(threads: threads, ticks: 30, command: ["/usr/bin/python3", "-m", "compileall", "-q", "-j", "2", "src"])
+        return pool(threads, ticks: 30, command: ["/usr/bin/python3", "-m", "compileall", "-q", "-j", "2", "src"])
+    }
+
+    /// A CPython 3.11 program run as pid 900 whose other processes it forked.
+    static func pool(_ threads: [SyntheticProfiles.ThreadScript], ticks: Int, command: [String]) -> Profile {
+        var p = SyntheticProfiles.make(threads: threads, ticks: ticks, command: command)
         p.recording.rootPid = 900
         for i in p.processes.indices {
             p.processes[i].executable = python
@@ -135,16 +140,10 @@ final class PoolWorkerTests: XCTestCase {
         let worker = SyntheticProfiles.repeated(waiting, 9) + [task]
         let submit: Step = (.onCPU, [Self.native("_PyEval_EvalFrameDefault"), Self.py("ProcessPoolExecutor.submit", "concurrent/futures/process.py", 780),
                                      SyntheticProfiles.python("main", file: "/app/tiny_tasks.py", line: 22)], nil, true)
-        var p = SyntheticProfiles.make(threads: [.init(name: "MainThread", pid: 900, tid: 900, cycle: [submit]),
-                                                 .init(name: "python3", pid: 910, tid: 910, cycle: worker),
-                                                 .init(name: "python3", pid: 911, tid: 911, cycle: worker)],
-                                       ticks: 300, command: ["/usr/bin/python3", "tiny_tasks.py"])
-        p.recording.rootPid = 900
-        for i in p.processes.indices {
-            p.processes[i].executable = Self.python
-            p.processes[i].runtime = "CPython 3.11.2"
-            if p.processes[i].pid != 900 { p.processes[i].ppid = 900; p.processes[i].origin = "fork" }
-        }
+        let p = Self.pool([.init(name: "MainThread", pid: 900, tid: 900, cycle: [submit]),
+                           .init(name: "python3", pid: 910, tid: 910, cycle: worker),
+                           .init(name: "python3", pid: 911, tid: 911, cycle: worker)],
+                          ticks: 300, command: ["/usr/bin/python3", "tiny_tasks.py"])
         let a = Analyzer.analyze(p)
         let queueLock = try XCTUnwrap(a.locks.first { ($0.waiterPids ?? [$0.pid]).contains(910) }, "\(a.locks.map(\.lock))")
         XCTAssertTrue(queueLock.idle, "\(queueLock.kind) \(queueLock.lock): waiting for the next task")
@@ -169,17 +168,11 @@ final class PoolWorkerTests: XCTestCase {
                                     Self.native("start_thread", Self.libc)],
                           WaitInfo(syscall: "poll", fd: 7, fdKind: .pipe, target: "pipe:[9963701]"), false)
         let compile: Step = (.onCPU, Self.compiling, nil, true)
-        var p = SyntheticProfiles.make(threads: [SyntheticProfiles.waitingMain(pid: 900, tid: 900, file: "\(Self.lib)/compileall.py"),
-                                                 .init(name: "python3", pid: 900, tid: 901, cycle: SyntheticProfiles.repeated(poll, 9) + [compile]),
-                                                 .init(name: "python3", pid: 910, tid: 910, cycle: [compile]),
-                                                 .init(name: "python3", pid: 911, tid: 911, cycle: [compile])],
-                                       ticks: 300, command: ["/usr/bin/python3", "-m", "compileall", "-q", "-j", "2", "src"])
-        p.recording.rootPid = 900
-        for i in p.processes.indices {
-            p.processes[i].executable = Self.python
-            p.processes[i].runtime = "CPython 3.11.2"
-            if p.processes[i].pid != 900 { p.processes[i].ppid = 900; p.processes[i].origin = "fork" }
-        }
+        let p = Self.pool([SyntheticProfiles.waitingMain(pid: 900, tid: 900, file: "\(Self.lib)/compileall.py"),
+                           .init(name: "python3", pid: 900, tid: 901, cycle: SyntheticProfiles.repeated(poll, 9) + [compile]),
+                           .init(name: "python3", pid: 910, tid: 910, cycle: [compile]),
+                           .init(name: "python3", pid: 911, tid: 911, cycle: [compile])],
+                          ticks: 300, command: ["/usr/bin/python3", "-m", "compileall", "-q", "-j", "2", "src"])
         let a = Analyzer.analyze(p)
         let manager = try XCTUnwrap(a.threads.first { $0.tid == 901 })
         XCTAssertGreaterThanOrEqual(manager.idleShare, 0.85, "waiting for results is waiting for the workers")

@@ -26,14 +26,18 @@ final class SchedActivityTests: XCTestCase {
         XCTAssertNil(SchedActivity.parseCPUList("x"))
     }
 
-    func testASleepingThreadIsNotNamedAndAWokenOneIs() throws {
-        let activity: SchedActivity
+    /// The events, opened; as root they must open, elsewhere the test is skipped.
+    func openOrSkip() throws -> SchedActivity {
         switch SchedActivity.open() {
-        case .success(let a): activity = a
+        case .success(let a): return a
         case .failure(let why):
             if geteuid() == 0 { XCTFail("as root the scheduler events must open: \(why)") }
             throw XCTSkip("scheduler events unavailable here: \(why)")
         }
+    }
+
+    func testASleepingThreadIsNotNamedAndAWokenOneIs() throws {
+        let activity = try openOrSkip()
         defer { activity.close() }
         // A process asleep in read() until a byte arrives on its stdin.
         let reader = try BackgroundProgram(["/usr/bin/head", "-c", "1"], stdinPipe: true)
@@ -59,13 +63,7 @@ final class SchedActivityTests: XCTestCase {
     /// be named). It still fits the CPU's chain: before, every exit anywhere on the machine
     /// counted as a lost event, and made the recorder read every idle thread through /proc.
     func testExitingProcessesDoNotBreakTheChainOfSwitches() throws {
-        let activity: SchedActivity
-        switch SchedActivity.open() {
-        case .success(let a): activity = a
-        case .failure(let why):
-            if geteuid() == 0 { XCTFail("as root the scheduler events must open: \(why)") }
-            throw XCTSkip("scheduler events unavailable here: \(why)")
-        }
+        let activity = try openOrSkip()
         defer { activity.close() }
         _ = activity.drain { _ in }
         // 200 short processes, each exiting on some CPU.
