@@ -547,7 +547,8 @@ extension TraceSession {
             let c = SyscallClassifier.classify(number: number, args: args)
             threadState = c.state
             var info = WaitInfo(syscall: c.name, futex: c.futexAddress)
-            if number == 202, let address = c.futexAddress, args.count > 2 {
+            if number == 202, let address = c.futexAddress, args.count > 2,
+               Self.mayBeMutexWait(address: address, op: args[1], value: args[2]) {
                 info.owner = mutexOwner(pid: thread.pid, waiter: thread.tid, address: address, op: args[1], value: args[2])
                 ownerQuery = OwnerQuery(address: address, op: args[1], value: args[2])
             }
@@ -610,15 +611,28 @@ extension TraceSession {
     /// the lock word is still taken and the TID is a live thread of the same process (a
     /// semaphore or a condition variable has other things at offset 8).
     private func mutexOwner(pid: Int32, waiter: Int32, address: UInt64, op: UInt64, value: UInt64) -> Int32? {
-        let command = op & 0x7f // without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
-        let lockPI = command == 6 || command == 13
-        guard (command == 0 && value == 2) || lockPI, address % 4 == 0 else { return nil }
+        guard Self.mayBeMutexWait(address: address, op: op, value: value) else { return nil }
+        let lockPI = Self.isLockPI(op)
         var words: (Int32, UInt32, Int32) = (0, 0, 0)
         let n = withUnsafeMutableBytes(of: &words) { try? RemoteMemory.read(pid: pid, address: address, into: $0) }
         guard n == 12 else { return nil }
         let lock = words.0, owner = lockPI ? words.0 & 0x3fff_ffff : words.2
         guard lock != 0, owner > 0, owner != waiter, processes[pid]?.threads.contains(owner) == true else { return nil }
         return owner
+    }
+
+    /// A futex wait that can be a pthread mutex's (`mutexOwner`): FUTEX_WAIT for the value 2,
+    /// or FUTEX_LOCK_PI. Only those are looked up again at each reuse — a condition
+    /// variable's or a semaphore's wait has no owner to follow, and its sample is reused
+    /// with nothing read (a `RawStore.Run`).
+    static func mayBeMutexWait(address: UInt64, op: UInt64, value: UInt64) -> Bool {
+        let command = op & 0x7f // without FUTEX_PRIVATE_FLAG / FUTEX_CLOCK_REALTIME
+        return ((command == 0 && value == 2) || isLockPI(op)) && address % 4 == 0
+    }
+
+    static func isLockPI(_ op: UInt64) -> Bool {
+        let command = op & 0x7f
+        return command == 6 || command == 13
     }
 
     private func firstPollFD(pid: Int32, address: UInt64, count: UInt64) -> Int32? {
