@@ -33,7 +33,6 @@ extension TraceSession {
                                   wait: s.wait >= 0 ? waitMap[Int(s.wait)] : -1, holdsGIL: s.holdsGIL, thread: s.thread))
         }
 
-
         let stats = finalStats(durationNs: durationNs)
         builder.update { p in
             p.samples = samples

@@ -258,21 +258,10 @@ extension TraceSession {
             }
             switch stat.state {
             case UInt8(ascii: "R"):
-                if let woken, let sched, thread.phase == .running, woken.stillValid(sched: sched, addressSpace: process.addressSpace),
-                   woken.pythonKnown == current.pythonKnown {
-                    // Woken, and not on a CPU once since its sample was read (schedstat read
-                    // after this `R` is unchanged): runnable, with the very stack it slept
-                    // with — no interrupt, which a starved thread would not answer for as long
-                    // as it is starved.
-                    thread.reusable = woken
-                    recordReused(thread, woken, timeNs: t, began: began, woken: true, tally: &tally)
-                    continue
-                }
-                requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began))
+                sampleRunning(thread, timeNs: t, previous: previous, sched: sched, woken: thread.phase == .running ? woken : nil,
+                              process: process, pythonKnown: current.pythonKnown, began: began, tally: &tally)
             case UInt8(ascii: "S"), UInt8(ascii: "D"):
-                if !sampleBlocked(thread, files: files, timeNs: t, stat: stat.state, sched: sched, began: began) {
-                    requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
-                }
+                sampleBlockedOrStop(thread, files: files, timeNs: t, stat: stat.state, sched: sched, began: began)
             case UInt8(ascii: "Z"), UInt8(ascii: "X"):
                 continue
             case UInt8(ascii: "t"):
@@ -293,9 +282,9 @@ extension TraceSession {
     /// which call it blocks — all a blocked thread's sample needs. Returns false, having
     /// read only schedstat, when the thread is blocked outside a system call (the caller's
     /// `stat` tells a stop, an uninterruptible sleep or a zombie there) or its syscall file
-    /// cannot be read. (Its name is read with `stat`: see the caller, and at the end.) (A thread in a ptrace stop the
-    /// tracer has not handled yet, inside a call, is sampled in that call: it was blocked
-    /// there until the signal came, at most the tick's own duration before.)
+    /// cannot be read. Its name is read with `stat` (see the caller) and at the end. A
+    /// thread in a ptrace stop the tracer has not handled yet, inside a call, is sampled in
+    /// that call: it was blocked there until the signal came, at most a tick before.
     private func sampleWithoutStat(_ thread: TracedThread, files: TaskFiles, timeNs t: UInt64, woken: ReusableSample?,
                                    process: TracedProcess, pythonKnown: Bool, began: UInt64,
                                    tally: inout ReuseTally) -> Bool {
@@ -309,21 +298,37 @@ extension TraceSession {
             // Read after "running", as the stat path reads it after `R`.
             let now = files.schedstat() ?? sched
             thread.lastSched = now
-            if let woken, let now, woken.stillValid(sched: now, addressSpace: process.addressSpace),
-               woken.pythonKnown == pythonKnown {
-                thread.reusable = woken
-                recordReused(thread, woken, timeNs: t, began: began, woken: true, tally: &tally)
-            } else {
-                requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, now), requestedAt: began))
-            }
+            sampleRunning(thread, timeNs: t, previous: previous, sched: now, woken: woken, process: process,
+                          pythonKnown: pythonKnown, began: began, tally: &tally)
             return true
         case .inSyscall:
             thread.lastSched = sched
-            if !sampleBlocked(thread, files: files, timeNs: t, stat: UInt8(ascii: "S"), sched: sched, began: began,
-                              first: read) {
-                requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
-            }
+            sampleBlockedOrStop(thread, files: files, timeNs: t, stat: UInt8(ascii: "S"), sched: sched, began: began, first: read)
             return true
+        }
+    }
+
+    /// A thread that is `R`, its schedstat read after that: interrupted for its stack —
+    /// unless it was `woken` and has not been on a CPU once since that sample was read
+    /// (schedstat unchanged): then runnable, with the very stack it slept with, and no
+    /// interrupt, which a starved thread would not answer for as long as it is starved.
+    private func sampleRunning(_ thread: TracedThread, timeNs t: UInt64, previous: SchedStat?, sched: SchedStat?,
+                               woken: ReusableSample?, process: TracedProcess, pythonKnown: Bool, began: UInt64,
+                               tally: inout ReuseTally) {
+        if let woken, let sched, woken.stillValid(sched: sched, addressSpace: process.addressSpace), woken.pythonKnown == pythonKnown {
+            thread.reusable = woken
+            recordReused(thread, woken, timeNs: t, began: began, woken: true, tally: &tally)
+        } else {
+            requestStop(thread, PendingSample(timeNs: t, state: Self.runState(previous, sched), requestedAt: began))
+        }
+    }
+
+    /// A blocked thread read in place (`sampleBlocked`), or interrupted when it turned out
+    /// to be running.
+    private func sampleBlockedOrStop(_ thread: TracedThread, files: TaskFiles, timeNs t: UInt64, stat: UInt8, sched: SchedStat?,
+                                     began: UInt64, first: (state: SyscallState, line: [UInt8])? = nil) {
+        if !sampleBlocked(thread, files: files, timeNs: t, stat: stat, sched: sched, began: began, first: first) {
+            requestStop(thread, PendingSample(timeNs: t, state: .onCPU, requestedAt: began))
         }
     }
 
@@ -411,8 +416,7 @@ extension TraceSession {
                                     state: r.state, wait: r.wait, holdsGIL: r.holdsGIL),
             firstTick: first, lastTick: last))
         let n = Int(last - first + 1)
-        var tally = ReuseTally(reused: n, onEvents: n, complete: r.complete ? n : 0, failed: r.failed ? n : 0)
-        tally.add(to: &stats)
+        ReuseTally(reused: n, onEvents: n, complete: r.complete ? n : 0, failed: r.failed ? n : 0).add(to: &stats)
     }
 
     /// Records again the sample of a thread that has not run since it was read
